@@ -1,0 +1,166 @@
+import { createServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { createHub, type HistoryStore, memoryStore, sqliteStore } from '@tidings/server';
+import { pino } from 'pino';
+import { parseFlags } from '../args.js';
+import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
+import { EXIT, UsageError } from '../usage-error.js';
+
+export const SERVE_USAGE = `Usage: tidings serve [options]
+
+Runs a hub. History is kept in SQLite under --data unless --memory is given.
+
+Options:
+  --port <n>               Port to listen on (0 picks a free one)         [8080]
+  --host <addr>            Address to listen on                           [127.0.0.1]
+  --data <dir>             Directory of the SQLite history                [./.tidings]
+  --memory                 Keep history in memory only (lost on restart)
+  --durability <mode>      process: survive kill -9; power: survive power loss [process]
+  --retention-events <n>   Events kept per topic                          [10000]
+  --retention-age <dur>    Oldest event kept per topic (e.g. 30m, 24h)    [24h]
+  --heartbeat <dur>        Heartbeat interval on every stream             [15s]
+  --retry <dur>            Reconnect delay sent to clients                [3s]
+  --max-payload <size>     Largest event payload                          [64KiB]
+  --max-body <size>        Largest publish request                        [1MiB]
+  --max-buffer <size>      Unsent bytes before a slow client is dropped   [1MiB]
+  --base-path <path>       Serve under a path prefix, e.g. /realtime
+  --node-id <id>           This node's name in ids and logs               [random]
+  --log-level <level>      fatal, error, warn, info, debug or silent      [info]
+  -h, --help               Show this help
+`;
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** `tidings serve`: resolves when the hub has shut down (exit code). */
+export async function serve(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    data: { type: 'string' },
+    memory: { type: 'boolean' },
+    durability: { type: 'string' },
+    'retention-events': { type: 'string' },
+    'retention-age': { type: 'string' },
+    heartbeat: { type: 'string' },
+    retry: { type: 'string' },
+    'max-payload': { type: 'string' },
+    'max-body': { type: 'string' },
+    'max-buffer': { type: 'string' },
+    'base-path': { type: 'string' },
+    'node-id': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`tidings serve takes no arguments, got "${positionals[0]}".`);
+  if (values.memory && values.data !== undefined) {
+    throw new UsageError('--memory and --data exclude each other: choose one place for history.');
+  }
+  if (values.durability !== undefined && values.durability !== 'process' && values.durability !== 'power') {
+    throw new UsageError(`--durability is "process" or "power", not "${values.durability}".`);
+  }
+  const level = values['log-level'] ?? 'info';
+  if (!LEVELS.has(level))
+    throw new UsageError(`--log-level must be one of ${[...LEVELS].join(', ')}; got "${level}".`);
+  const port = values.port === undefined ? 8080 : parsePort('port', values.port);
+  const host = values.host ?? '127.0.0.1';
+  const retention = {
+    maxEvents:
+      values['retention-events'] === undefined
+        ? undefined
+        : parsePositiveInt('retention-events', values['retention-events']),
+    maxAgeMs:
+      values['retention-age'] === undefined
+        ? undefined
+        : parseDuration('retention-age', values['retention-age']),
+  };
+
+  const logger = pino(
+    { level, base: { node: values['node-id'] } },
+    process.stdout.isTTY
+      ? pino.transport({ target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } })
+      : undefined,
+  );
+
+  let store: HistoryStore;
+  let where: string;
+  if (values.memory) {
+    store = memoryStore({ retention });
+    where = 'memory (lost on restart)';
+  } else {
+    const path = join(resolve(values.data ?? '.tidings'), 'history.db');
+    store = sqliteStore({
+      path,
+      retention,
+      durability: values.durability as 'process' | 'power' | undefined,
+    });
+    where = `sqlite ${path}`;
+  }
+
+  const hub = createHub({
+    store,
+    logger,
+    heartbeatMs: values.heartbeat === undefined ? undefined : parseDuration('heartbeat', values.heartbeat),
+    retryMs: values.retry === undefined ? undefined : parseDuration('retry', values.retry),
+    maxPayloadBytes:
+      values['max-payload'] === undefined ? undefined : parseBytes('max-payload', values['max-payload']),
+    maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
+    maxBufferBytes:
+      values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
+    basePath: values['base-path'],
+    nodeId: values['node-id'],
+  });
+
+  const server = createServer(hub.handleNode);
+  // Streams are long-lived by design; only the request head has to arrive promptly.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EADDRINUSE')
+      throw new UsageError(`Port ${port} on ${host} is already in use; pass another --port.`);
+    if (e.code === 'EACCES')
+      throw new UsageError(`Not allowed to listen on port ${port}; pick a port above 1023.`);
+    throw e;
+  });
+  const addr = server.address();
+  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${hub.options.basePath}`;
+  logger.info({ url: base, history: where, node: hub.nodeId }, `Tidings hub listening on ${base}`);
+  // A machine-readable line for scripts and tests that start the hub on port 0.
+  if (!process.stdout.isTTY) process.stdout.write(`${JSON.stringify({ tidings: 'listening', url: base })}\n`);
+
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: closing streams so clients reconnect');
+      server.close();
+      hub
+        .close()
+        .then(() => {
+          server.closeAllConnections();
+          logger.flush?.();
+          done(EXIT.ok);
+        })
+        .catch((err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          done(EXIT.failed);
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * `@tidings/protocol`: the wire contract shared by the Tidings hub, client and React bindings.
+ * @packageDocumentation
+ */
+
+export type {
+  AnyEventOf,
+  EventDataOf,
+  EventDefinitions,
+  EventInputOf,
+  EventSchemas,
+  EventTypeOf,
+  EventValidation,
+} from './define-events.js';
+export { defineEvents, formatIssues } from './define-events.js';
+export type { PublishInput, TidingsEvent } from './envelope.js';
+export { ENVELOPE_LIMITS, validateEventId, validateEventType } from './envelope.js';
+export type { ErrorBody, ErrorCode } from './errors.js';
+export { ERROR_CODES } from './errors.js';
+export { comparePositions, isPosition } from './position.js';
+export type { SseFrameFields } from './sse-frame.js';
+export { encodeSseComment, encodeSseFrame, isValidSseId, SseEncodingError } from './sse-frame.js';
+export type {
+  ConnectedPayload,
+  ForceLogoutPayload,
+  HeartbeatPayload,
+  ResetPayload,
+  ResetReason,
+  SystemEventType,
+  TokenExpiredPayload,
+} from './system-events.js';
+export { isSystemEventType, SYSTEM_EVENTS } from './system-events.js';
+export type { TopicError, TopicPattern } from './topic.js';
+export {
+  compilePattern,
+  isWildcardPattern,
+  matchTopic,
+  patternCovers,
+  TOPIC_LIMITS,
+  validatePattern,
+  validateTopic,
+} from './topic.js';

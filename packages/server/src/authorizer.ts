@@ -1,0 +1,46 @@
+import type { HubRequest } from './http/hub-request.js';
+
+/** Who is on the other end of a request, as established by an {@link Authorizer}. */
+export interface Principal {
+  /** User id (the token's `sub`). */
+  readonly user?: string | undefined;
+  /** Session id, for targeted delivery and forced logout. */
+  readonly session?: string | undefined;
+  /** Tenant, for isolation. */
+  readonly tenant?: string | undefined;
+  /** Epoch ms after which the credentials are no longer valid. */
+  readonly expiresAt?: number | undefined;
+  /** The verified claims, for application hooks. */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** What a subscriber was granted. */
+export interface SubscribeGrant {
+  readonly principal: Principal;
+  /**
+   * Checked for every event before it is written (replay and live). Absent means every topic the
+   * subscription's patterns match may be read.
+   */
+  readonly canRead?: ((topic: string) => boolean) | undefined;
+}
+
+/**
+ * Decides who may subscribe and publish. Methods throw a `HubError` (401, 403, 429…) to refuse.
+ * @see allowAll, the default: anonymous and unrestricted, for development and trusted networks.
+ */
+export interface Authorizer {
+  /** Authorizes a subscription to `patterns` (already validated). */
+  authorizeSubscribe(req: HubRequest, patterns: readonly string[]): Promise<SubscribeGrant>;
+  /** Authorizes publishing to `topics` (already validated). */
+  authorizePublish(req: HubRequest, topics: readonly string[]): Promise<Principal>;
+}
+
+/** The authorizer that lets everyone subscribe and publish anonymously. */
+export const allowAll: Authorizer = {
+  async authorizeSubscribe() {
+    return { principal: {} };
+  },
+  async authorizePublish() {
+    return {};
+  },
+};

@@ -1,0 +1,82 @@
+import { comparePositions, encodeSseFrame, type ResetReason } from '@tidings/protocol';
+import type { SseConnection } from './sse-connection.js';
+import { eventFrame } from './stored-event.js';
+import type { HistoryStore, TopicFilter } from './stores/history-store.js';
+
+/** What the catch-up reports back to the hub. */
+export interface CatchUpResult {
+  replayed: number;
+  reset: ResetReason | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** The `event: reset` frame. */
+export function resetFrame(reason: ResetReason, lastEventId: string): Uint8Array {
+  return encoder.encode(encodeSseFrame({ event: 'reset', data: JSON.stringify({ reason, lastEventId }) }));
+}
+
+/**
+ * Brings a resuming connection up to date, then switches it to live, with no gap and no
+ * duplicate even while publishers are busy.
+ *
+ * The connection was registered with the dispatcher (in `replaying` state) before this runs, so
+ * every event dispatched from then on sits in `conn.pending`. History is read page by page after
+ * the resume position; then pending events newer than the last replayed position are written and
+ * the connection goes live. Since an event is durable before it is dispatched, whatever pending
+ * drops on overflow is found by reading further.
+ *
+ * If the id is unknown, or retention removed events the subscriber would have received, a
+ * `reset` frame goes first and the connection goes live without replay: the client refetches.
+ */
+export async function catchUp(
+  store: HistoryStore,
+  conn: SseConnection,
+  filter: TopicFilter,
+  lastEventId: string,
+  pageSize: number,
+): Promise<CatchUpResult> {
+  const point = await store.resolve(lastEventId);
+  if (point.kind === 'unknown') {
+    conn.write(resetFrame('unknown-id', lastEventId));
+    goLive(conn, undefined);
+    return { replayed: 0, reset: 'unknown-id' };
+  }
+  let cursor = point.pos;
+  let replayed = 0;
+  for (;;) {
+    if (conn.isClosed()) return { replayed, reset: undefined };
+    conn.pendingOverflowed = false;
+    const page = await store.readAfter(cursor, filter, pageSize);
+    if (conn.isClosed()) return { replayed, reset: undefined };
+    if (page.truncated) {
+      conn.write(resetFrame('history-truncated', lastEventId));
+      goLive(conn, undefined);
+      return { replayed, reset: 'history-truncated' };
+    }
+    for (const ev of page.events) {
+      if (conn.accepts(ev)) {
+        conn.sendEvent(encoder.encode(eventFrame(ev)));
+        replayed++;
+      }
+      cursor = ev.pos;
+    }
+    if (page.events.length < pageSize && !conn.pendingOverflowed) break;
+    // A long replay must not trip the slow-consumer limit: wait for the client to read.
+    if (conn.sink.bufferedBytes > 0) await conn.sink.waitDrain();
+  }
+  goLive(conn, cursor);
+  return { replayed, reset: undefined };
+}
+
+/** Flushes pending events newer than `cursor` (all of them when undefined) and goes live. */
+function goLive(conn: SseConnection, cursor: string | undefined): void {
+  if (conn.state !== 'replaying') return;
+  const pending = conn.pending;
+  conn.pending = [];
+  conn.state = 'live';
+  for (const ev of pending) {
+    if (cursor !== undefined && comparePositions(ev.pos, cursor) <= 0) continue;
+    if (conn.accepts(ev)) conn.sendEvent(encoder.encode(eventFrame(ev)));
+  }
+}

@@ -1,0 +1,31 @@
+import type { Broker } from './brokers/broker.js';
+import { MemoryBroker } from './brokers/memory-broker.js';
+import type { HistoryStore } from './stores/history-store.js';
+
+/**
+ * The pair a hub runs on: a history store and a broker that carries stored events between nodes.
+ * Single node: a SQLite or memory store with the in-process broker. Several nodes: an engine
+ * whose store and broker share a backend (Redis).
+ */
+export interface Engine {
+  readonly store: HistoryStore;
+  readonly broker: Broker;
+  /** Reports whether the backend is reachable, for `/healthz`. @defaultValue always healthy */
+  health?(): Promise<{ status: 'ok' | 'degraded'; detail?: string }>;
+  /** Closes store and broker. */
+  close(): Promise<void>;
+}
+
+/**
+ * An engine from a store and, optionally, a broker (default: the in-process {@link MemoryBroker}).
+ */
+export function localEngine(store: HistoryStore, broker: Broker = new MemoryBroker()): Engine {
+  return {
+    store,
+    broker,
+    async close() {
+      await broker.close();
+      await store.close();
+    },
+  };
+}

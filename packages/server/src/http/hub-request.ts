@@ -1,0 +1,49 @@
+/**
+ * The request as the hub's routes see it, whichever server delivered it (node:http or a Web
+ * `Request`). Only what routes need; adapters fill it in.
+ */
+export interface HubRequest {
+  /** Upper-case method. */
+  readonly method: string;
+  /** Parsed URL (the host part is not trusted and not used for routing). */
+  readonly url: URL;
+  /** Path relative to the hub's `basePath`. */
+  readonly path: string;
+  /** A header value by lower-case name (repeated headers joined with `, `). */
+  header(name: string): string | undefined;
+  /** The peer's address, for per-IP limits and logs. */
+  readonly remoteAddress: string;
+  /**
+   * Reads the body as UTF-8 text.
+   * @throws HubError 413 when it is longer than `limit` bytes.
+   */
+  text(limit: number): Promise<string>;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/** A complete, non-streaming response. */
+export interface HubResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** A JSON response with the given status. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HubResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * The path relative to `basePath`, or `undefined` when the request is outside it (the hub then
+ * answers 404).
+ */
+export function relativePath(pathname: string, basePath: string): string | undefined {
+  if (!basePath) return pathname;
+  if (pathname === basePath) return '/';
+  return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : undefined;
+}

@@ -1,0 +1,84 @@
+import type { StreamSink } from './stream-sink.js';
+
+/** High-water mark of the Web stream's queue, in bytes. */
+const HIGH_WATER = 64 * 1024;
+
+/**
+ * A {@link StreamSink} feeding a Web `ReadableStream` (the body of the `Response` that
+ * `hub.fetch` returns). Build the stream with {@link WebSink.stream}.
+ */
+export class WebSink implements StreamSink {
+  closed = false;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private closeCb: (() => void) | undefined;
+  private drainWaiters: Array<() => void> = [];
+  /** The body stream to hand to `new Response(...)`. */
+  readonly stream: ReadableStream<Uint8Array>;
+
+  constructor() {
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.controller = c;
+        },
+        pull: () => this.flushWaiters(),
+        cancel: () => this.finish(),
+      },
+      { highWaterMark: HIGH_WATER, size: (chunk) => chunk.byteLength },
+    );
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.controller.enqueue(chunk);
+  }
+
+  get bufferedBytes(): number {
+    const d = this.controller.desiredSize;
+    return d === null ? 0 : Math.max(0, HIGH_WATER - d);
+  }
+
+  waitDrain(): Promise<void> {
+    if (this.closed || (this.controller.desiredSize ?? 1) > 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  end(): void {
+    if (this.closed) return;
+    try {
+      this.controller.close();
+    } catch {
+      // Already closed by the reader.
+    }
+    this.finish();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    try {
+      this.controller.error(new Error('The hub closed this stream.'));
+    } catch {
+      // Already errored.
+    }
+    this.finish();
+  }
+
+  onClose(cb: () => void): void {
+    this.closeCb = cb;
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.flushWaiters();
+    const cb = this.closeCb;
+    this.closeCb = undefined;
+    cb?.();
+  }
+
+  private flushWaiters(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const r of w) r();
+  }
+}

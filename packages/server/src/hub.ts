@@ -1,0 +1,566 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { encodeSseFrame, type PublishInput, type TidingsEvent } from '@tidings/protocol';
+import { type Authorizer, allowAll } from './authorizer.js';
+import { catchUp } from './catch-up.js';
+import { type Engine, localEngine } from './engine.js';
+import { HubError, isHubError } from './errors.js';
+import type { HubRequest, HubResponse } from './http/hub-request.js';
+import { json } from './http/hub-request.js';
+import { nodeRequest } from './http/node-request.js';
+import { NodeSink } from './http/node-sink.js';
+import type { StreamSink } from './http/stream-sink.js';
+import { webRequest } from './http/web-request.js';
+import { WebSink } from './http/web-sink.js';
+import { type Logger, silentLogger } from './logger.js';
+import { type CloseReason, type ConnectionInfo, combineObservers, type HubObserver } from './observer.js';
+import { type HubOptions, type ResolvedHubOptions, resolveOptions } from './options.js';
+import {
+  type ExtraFieldParser,
+  type ParsedPublish,
+  parsePublishBody,
+  parsePublishInputs,
+} from './routes/parse-publish.js';
+import { parseSubscription } from './routes/parse-subscription.js';
+import { SseConnection } from './sse-connection.js';
+import { type EventMeta, eventFrame, type NewEvent, type StoredEvent, toEnvelope } from './stored-event.js';
+import type { AppendResult } from './stores/history-store.js';
+import { SqliteStore } from './stores/sqlite-store.js';
+import { SubscriberIndex } from './subscriber-index.js';
+
+/** Headers of every event stream. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+
+/** A route's answer: a complete response, or an event stream to open once headers are sent. */
+export type RouteResult =
+  | HubResponse
+  | {
+      readonly kind: 'stream';
+      readonly headers: Record<string, string>;
+      /** Called with the sink once the 200 headers are on the wire. */
+      open(sink: StreamSink): void;
+    };
+
+/** Handles one method on one path. */
+export type RouteHandler = (req: HubRequest) => Promise<RouteResult>;
+
+/** The outcome of publishing one event. */
+export interface PublishResult {
+  /** The event id (for a duplicate, the original event's). */
+  readonly id: string;
+  /** The event as stored and delivered. */
+  readonly event: TidingsEvent;
+  /** True when the supplied id was already stored: nothing was delivered again. */
+  readonly duplicate: boolean;
+}
+
+/** A running hub. Create it with {@link createHub}. */
+export interface Hub {
+  /** This node's id. */
+  readonly nodeId: string;
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedHubOptions;
+  /** The engine (store and broker) the hub runs on. */
+  readonly engine: Engine;
+  /**
+   * A node:http request listener: `http.createServer(hub.handleNode)`. Requests outside the
+   * hub's routes get a JSON 404.
+   */
+  readonly handleNode: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The Web-standard handler: `Request` in, `Response` out (Hono, Next.js, Deno, Bun). */
+  readonly fetch: (request: Request) => Promise<Response>;
+  /** Publishes one event in-process; resolves once it is durable. */
+  publish(input: PublishInput): Promise<PublishResult>;
+  /** Publishes a batch atomically; resolves once all are durable. */
+  publish(input: readonly PublishInput[]): Promise<PublishResult[]>;
+  /** The open subscriber connections. */
+  connections(): ConnectionInfo[];
+  /** Closes one connection by id; returns whether it was open. */
+  disconnect(connectionId: string, reason?: CloseReason): boolean;
+  /**
+   * Adds a route (features such as auth, metrics and presence use this). Paths are relative to
+   * `basePath`.
+   */
+  route(method: string, path: string, handler: RouteHandler): void;
+  /** Adds an observer after creation. */
+  observe(observer: HubObserver): void;
+  /**
+   * Graceful shutdown: refuses new streams, ends open ones so clients reconnect elsewhere,
+   * waits for in-flight publishes, then closes the engine.
+   */
+  close(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+function parseTargets(value: unknown, where: string): Partial<EventMeta> {
+  const bad = () =>
+    new HubError(
+      400,
+      'invalid-event',
+      `${where}The "to" field must look like {"users":["u1"]} or {"sessions":["s1"]}.`,
+    );
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad();
+  const v = value as Record<string, unknown>;
+  const list = (x: unknown) =>
+    x === undefined
+      ? undefined
+      : Array.isArray(x) && x.length <= 1000 && x.every((s) => typeof s === 'string' && s.length > 0)
+        ? (x as string[])
+        : (() => {
+            throw bad();
+          })();
+  for (const k of Object.keys(v)) if (k !== 'users' && k !== 'sessions') throw bad();
+  const users = list(v.users);
+  const sessions = list(v.sessions);
+  if (!users && !sessions) throw bad();
+  return { to: { ...(users && { users }), ...(sessions && { sessions }) } };
+}
+
+class HubImpl implements Hub {
+  readonly nodeId: string;
+  readonly options: ResolvedHubOptions;
+  readonly engine: Engine;
+  private readonly authorizer: Authorizer;
+  private readonly log: Logger;
+  private readonly observers: HubObserver[];
+  private obs: Required<HubObserver>;
+  private readonly index = new SubscriberIndex<SseConnection>();
+  private readonly conns = new Map<string, SseConnection>();
+  private readonly routes = new Map<string, Map<string, RouteHandler>>();
+  private readonly extraFields = new Map<string, ExtraFieldParser>([['to', parseTargets]]);
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  private readonly unsubscribeBroker: () => void;
+  private dispatchTail: Promise<void> = Promise.resolve();
+  private connSeq = 0;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(o: HubOptions) {
+    this.options = resolveOptions(o);
+    this.nodeId = this.options.nodeId;
+    this.engine =
+      o.engine ?? localEngine(o.store ?? new SqliteStore({ path: join('.tidings', 'history.db') }), o.broker);
+    this.authorizer = o.authorizer ?? allowAll;
+    this.log = o.logger ?? silentLogger;
+    this.observers = [...(o.observers ?? [])];
+    this.obs = combineObservers(this.observers);
+    this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
+    this.heartbeat.unref();
+
+    this.route('GET', '/events', (req) => this.subscribeRoute(req));
+    this.route('POST', '/publish', (req) => this.publishRoute(req));
+    this.route('GET', '/healthz', () => this.healthRoute());
+  }
+
+  // ---- public API -------------------------------------------------------------------------
+
+  readonly handleNode = (req: IncomingMessage, res: ServerResponse): void => {
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    let hreq: HubRequest;
+    try {
+      hreq = nodeRequest(req, this.options.basePath, abort.signal);
+    } catch {
+      this.writeNode(
+        res,
+        json(400, { error: { code: 'bad-request', message: 'The request URL is malformed.' } }),
+      );
+      return;
+    }
+    this.handle(hreq).then(
+      (result) => {
+        if ('kind' in result) {
+          res.writeHead(200, result.headers);
+          res.flushHeaders();
+          req.socket.setNoDelay(true);
+          req.socket.setKeepAlive(true, 30_000);
+          result.open(new NodeSink(res));
+        } else {
+          this.writeNode(res, result);
+          // An unread body (e.g. after a 413) would otherwise be parsed as the next request.
+          if (result.status >= 400 && !req.complete) res.once('finish', () => req.destroy());
+        }
+      },
+      (err) => this.writeNode(res, this.internalError('node handler', err)),
+    );
+  };
+
+  readonly fetch = async (request: Request): Promise<Response> => {
+    let hreq: HubRequest;
+    try {
+      hreq = webRequest(request, this.options.basePath);
+    } catch {
+      return Response.json(
+        { error: { code: 'bad-request', message: 'The request URL is malformed.' } },
+        { status: 400 },
+      );
+    }
+    let result: RouteResult;
+    try {
+      result = await this.handle(hreq);
+    } catch (err) {
+      result = this.internalError('fetch handler', err);
+    }
+    if ('kind' in result) {
+      const sink = new WebSink();
+      request.signal?.addEventListener('abort', () => sink.destroy(), { once: true });
+      result.open(sink);
+      return new Response(sink.stream, { status: 200, headers: result.headers });
+    }
+    return new Response(result.body, { status: result.status, headers: result.headers });
+  };
+
+  publish(input: PublishInput): Promise<PublishResult>;
+  publish(input: readonly PublishInput[]): Promise<PublishResult[]>;
+  async publish(input: PublishInput | readonly PublishInput[]): Promise<PublishResult | PublishResult[]> {
+    const items = parsePublishInputs(input, this.options, this.extraFields);
+    const results = (await this.publishParsed(items)).map(toPublishResult);
+    return Array.isArray(input) ? results : (results[0] as PublishResult);
+  }
+
+  connections(): ConnectionInfo[] {
+    return [...this.conns.values()];
+  }
+
+  disconnect(connectionId: string, reason: CloseReason = 'disconnected'): boolean {
+    const c = this.conns.get(connectionId);
+    if (!c) return false;
+    c.close(reason);
+    return true;
+  }
+
+  route(method: string, path: string, handler: RouteHandler): void {
+    let m = this.routes.get(path);
+    if (!m) {
+      m = new Map();
+      this.routes.set(path, m);
+    }
+    m.set(method.toUpperCase(), handler);
+  }
+
+  observe(observer: HubObserver): void {
+    this.observers.push(observer);
+    this.obs = combineObservers(this.observers);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      clearInterval(this.heartbeat);
+      for (const c of [...this.conns.values()]) c.close('shutdown');
+      await this.dispatchTail;
+      this.unsubscribeBroker();
+      await this.engine.close();
+      this.log.info({ node: this.nodeId }, 'hub closed');
+    })();
+    return this.closed;
+  }
+
+  // ---- routing ----------------------------------------------------------------------------
+
+  private async handle(req: HubRequest): Promise<RouteResult> {
+    const methods = this.routes.get(req.path);
+    if (!methods) {
+      return this.reject(
+        req,
+        new HubError(
+          404,
+          'not-found',
+          `There is nothing at ${req.path}; the hub serves /events, /publish and /healthz.`,
+        ),
+      );
+    }
+    const handler = methods.get(req.method);
+    if (!handler) {
+      const allow = [...methods.keys()].join(', ');
+      return this.reject(
+        req,
+        new HubError(
+          405,
+          'method-not-allowed',
+          `${req.path} accepts ${allow}, not ${req.method}.`,
+          undefined,
+          {
+            allow,
+          },
+        ),
+      );
+    }
+    try {
+      return await handler(req);
+    } catch (err) {
+      if (isHubError(err)) return this.reject(req, err);
+      return this.internalError(`${req.method} ${req.path}`, err);
+    }
+  }
+
+  private reject(req: HubRequest, err: HubError): HubResponse {
+    this.obs.requestRejected(req, err);
+    if (err.status >= 500) this.log.warn({ path: req.path, code: err.code }, err.message);
+    return json(err.status, err.toBody(), err.headers);
+  }
+
+  private internalError(where: string, err: unknown): HubResponse {
+    this.obs.error(where, err);
+    this.log.error({ err, where }, 'internal error');
+    return json(500, {
+      error: {
+        code: 'internal',
+        message: 'The hub failed to handle this request; it has been logged. Try again.',
+      },
+    });
+  }
+
+  private writeNode(res: ServerResponse, r: HubResponse): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
+    res.end(r.body);
+  }
+
+  // ---- routes -----------------------------------------------------------------------------
+
+  private async subscribeRoute(req: HubRequest): Promise<RouteResult> {
+    if (this.closing) {
+      throw new HubError(503, 'unavailable', 'The hub is shutting down; reconnect in a moment.', undefined, {
+        'retry-after': '1',
+      });
+    }
+    const sub = parseSubscription(req, this.options.maxTopicsPerSubscription);
+    const grant = await this.authorizer.authorizeSubscribe(
+      req,
+      sub.patterns.map((p) => p.source),
+    );
+    return {
+      kind: 'stream',
+      headers: { ...SSE_HEADERS },
+      open: (sink) => {
+        const id = `${this.nodeId}-${(++this.connSeq).toString(36)}`;
+        const conn = new SseConnection(
+          id,
+          this,
+          sink,
+          sub.patterns,
+          grant,
+          req.remoteAddress,
+          sub.lastEventId !== undefined,
+        );
+        if (this.closing) {
+          conn.close('shutdown');
+          return;
+        }
+        conn.write(
+          encoder.encode(
+            encodeSseFrame({
+              retry: this.options.retryMs,
+              event: 'connected',
+              data: JSON.stringify({
+                connectionId: id,
+                topics: conn.topics,
+                heartbeatMs: this.options.heartbeatMs,
+                serverTime: new Date().toISOString(),
+              }),
+            }),
+          ),
+        );
+        if (conn.state === 'closed') return;
+        this.conns.set(id, conn);
+        for (const p of sub.patterns) this.index.add(conn, p);
+        this.obs.connectionOpened(conn);
+        this.log.debug(
+          { conn: id, topics: conn.topics, resume: sub.lastEventId !== undefined },
+          'stream opened',
+        );
+        if (sub.lastEventId !== undefined) this.resume(conn, sub.lastEventId);
+      },
+    };
+  }
+
+  private resume(conn: SseConnection, lastEventId: string): void {
+    const filter = {
+      topics: conn.patterns.filter((p) => !p.wildcard).map((p) => p.source),
+      patterns: conn.patterns.filter((p) => p.wildcard),
+    };
+    catchUp(this.engine.store, conn, filter, lastEventId, this.options.replayPageSize).then(
+      (r) => {
+        if (r.reset) this.obs.resetSent(conn, r.reset);
+        if (r.replayed) this.obs.replayed(conn, r.replayed);
+      },
+      (err) => {
+        this.obs.error('replay', err);
+        this.log.error({ err, conn: conn.id }, 'replay failed; closing the stream so the client retries');
+        conn.close('error');
+      },
+    );
+  }
+
+  private async publishRoute(req: HubRequest): Promise<HubResponse> {
+    const ctype = req.header('content-type');
+    if (ctype && !/^application\/([\w.+-]*\+)?json\b/i.test(ctype)) {
+      throw new HubError(
+        415,
+        'unsupported-media-type',
+        `POST /publish takes application/json, not ${ctype.split(';')[0]}.`,
+      );
+    }
+    const text = await req.text(this.options.maxBodyBytes);
+    const { items, batch } = parsePublishBody(text, this.options, this.extraFields);
+    await this.authorizer.authorizePublish(
+      req,
+      items.map((i) => i.topic),
+    );
+    const results = await this.publishParsed(items);
+    const anyNew = results.some((r) => !r.duplicate);
+    if (!batch) {
+      const r = results[0] as AppendResult;
+      return r.duplicate
+        ? json(200, { id: r.event.id, duplicate: true, event: toEnvelope(r.event) })
+        : json(201, { id: r.event.id });
+    }
+    const duplicates = results.flatMap((r, i) => (r.duplicate ? [i] : []));
+    return json(anyNew ? 201 : 200, {
+      ids: results.map((r) => r.event.id),
+      ...(duplicates.length && { duplicates }),
+    });
+  }
+
+  private async healthRoute(): Promise<HubResponse> {
+    const engineHealth = (await this.engine.health?.()) ?? { status: 'ok' as const };
+    const status = this.closing ? 'shutting-down' : engineHealth.status;
+    return json(this.closing ? 503 : 200, {
+      status,
+      node: this.nodeId,
+      store: this.engine.store.kind,
+      broker: this.engine.broker.kind,
+      connections: this.conns.size,
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      ...(engineHealth.detail && { detail: engineHealth.detail }),
+    });
+  }
+
+  // ---- publishing and fan-out -------------------------------------------------------------
+
+  private async publishParsed(items: readonly ParsedPublish[]): Promise<AppendResult[]> {
+    if (this.closing) {
+      throw new HubError(
+        503,
+        'unavailable',
+        'The hub is shutting down; publish to another node or retry shortly.',
+      );
+    }
+    const started = performance.now();
+    const ts = Date.now();
+    const events: NewEvent[] = items.map((i) => ({
+      id: i.id,
+      topic: i.topic,
+      type: i.type,
+      ts,
+      dataJson: i.dataJson,
+      meta: i.meta,
+    }));
+    // Appends start in call order (stores apply them in that order); the broker is fed through
+    // a chain so fan-out follows the same order even when a store resolves out of order.
+    const appending = this.engine.store.append(events);
+    const delivered = this.dispatchTail.then(async () => {
+      const results = await appending.catch(() => undefined);
+      if (!results) return; // the publisher gets the store's error below
+      const fresh = results.filter((r) => !r.duplicate).map((r) => r.event);
+      if (fresh.length === 0) return;
+      this.obs.published(fresh, performance.now() - started);
+      await this.engine.broker.publish(fresh);
+    });
+    const mine = delivered.catch((err) => {
+      // The events are durable; subscribers that miss them live get them on resume.
+      this.obs.error('broker', err);
+      this.log.error({ err }, 'broker publish failed');
+    });
+    this.dispatchTail = mine;
+    const results = await appending;
+    await mine;
+    return results;
+  }
+
+  private dispatch(events: readonly StoredEvent[]): void {
+    for (const ev of events) {
+      if (!this.index.hasAny(ev.topic)) continue;
+      let frame: Uint8Array | undefined;
+      let n = 0;
+      this.index.forEach(ev.topic, (c) => {
+        frame ??= encoder.encode(eventFrame(ev));
+        if (c.deliver(ev, frame)) n++;
+      });
+      if (n > 0) this.obs.delivered(ev, n);
+    }
+  }
+
+  private beat(): void {
+    if (this.conns.size === 0) return;
+    const frame = encoder.encode(
+      encodeSseFrame({ event: 'heartbeat', data: `{"time":"${new Date().toISOString()}"}` }),
+    );
+    for (const c of this.conns.values()) c.write(frame);
+  }
+
+  // ---- ConnectionHost ---------------------------------------------------------------------
+
+  get maxBufferBytes(): number {
+    return this.options.maxBufferBytes;
+  }
+
+  get maxReplayBuffer(): number {
+    return this.options.maxReplayBuffer;
+  }
+
+  connectionClosed(conn: SseConnection, reason: CloseReason): void {
+    if (!this.conns.delete(conn.id)) return;
+    for (const p of conn.patterns) this.index.remove(conn, p);
+    if (reason === 'slow-consumer') {
+      this.obs.slowConsumer(conn);
+      this.log.warn(
+        { conn: conn.id, user: conn.user, buffered: conn.bufferedBytes, limit: this.options.maxBufferBytes },
+        'dropped a slow consumer; it will resume with Last-Event-ID',
+      );
+    }
+    this.obs.connectionClosed(conn, reason);
+    this.log.debug(
+      {
+        conn: conn.id,
+        reason,
+        durationMs: Date.now() - conn.openedAt,
+        events: conn.eventsSent,
+        bytes: conn.bytesSent,
+      },
+      'stream closed',
+    );
+  }
+}
+
+function toPublishResult(r: AppendResult): PublishResult {
+  return { id: r.event.id, event: toEnvelope(r.event), duplicate: r.duplicate };
+}
+
+/**
+ * Creates a hub.
+ *
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ * import { createHub, memoryStore } from '@tidings/server';
+ * const hub = createHub({ store: memoryStore() });
+ * http.createServer(hub.handleNode).listen(8080);
+ * await hub.publish({ topic: 'leases', type: 'lease-added', data: { ip: '10.0.0.7' } });
+ * ```
+ * @see HubOptions for every option and its default.
+ */
+export function createHub(options: HubOptions = {}): Hub {
+  return new HubImpl(options);
+}

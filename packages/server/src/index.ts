@@ -1,0 +1,40 @@
+/**
+ * `@tidings/server`: the Tidings hub. Topics, durable history, gap-free replay, SSE over
+ * node:http or Web `fetch`, pluggable stores and brokers.
+ * @packageDocumentation
+ */
+
+export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
+export { allowAll } from './authorizer.js';
+export type { Broker, BrokerListener, ControlListener, ControlMessage } from './brokers/broker.js';
+export { MemoryBroker, memoryBroker } from './brokers/memory-broker.js';
+export type { Engine } from './engine.js';
+export { localEngine } from './engine.js';
+export { HubError, isHubError } from './errors.js';
+export type { HubRequest, HubResponse } from './http/hub-request.js';
+export { json } from './http/hub-request.js';
+export type { StreamSink } from './http/stream-sink.js';
+export type { Hub, PublishResult, RouteHandler, RouteResult } from './hub.js';
+export { createHub, SSE_HEADERS } from './hub.js';
+export type { Logger } from './logger.js';
+export { silentLogger } from './logger.js';
+export type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
+export type { HubOptions, ResolvedHubOptions } from './options.js';
+export { resolveOptions } from './options.js';
+export type { EventMeta, NewEvent, StoredEvent } from './stored-event.js';
+export { envelopeJson, eventFrame, toEnvelope } from './stored-event.js';
+export type {
+  AppendResult,
+  HistoryStore,
+  ReadResult,
+  ResumePoint,
+  RetentionOptions,
+  RetentionRule,
+  TopicFilter,
+} from './stores/history-store.js';
+export type { MemoryStoreOptions } from './stores/memory-store.js';
+export { MemoryStore, memoryStore } from './stores/memory-store.js';
+export { DEFAULT_RETENTION, RetentionPolicy } from './stores/retention.js';
+export type { SqliteStoreOptions } from './stores/sqlite-store.js';
+export { SqliteStore, sqliteStore } from './stores/sqlite-store.js';
+export { SubscriberIndex } from './subscriber-index.js';

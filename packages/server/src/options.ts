@@ -1,0 +1,116 @@
+import type { Authorizer } from './authorizer.js';
+import type { Broker } from './brokers/broker.js';
+import type { Engine } from './engine.js';
+import type { Logger } from './logger.js';
+import type { HubObserver } from './observer.js';
+import type { HistoryStore } from './stores/history-store.js';
+
+/**
+ * Options of `createHub`. Every option has a default fit for production on one node; the
+ * numbers are per hub process.
+ */
+export interface HubOptions {
+  /**
+   * Store and broker in one. Takes precedence over `store` and `broker`.
+   * @defaultValue `localEngine(store, broker)`
+   */
+  engine?: Engine | undefined;
+  /**
+   * Where history lives.
+   * @defaultValue `sqliteStore({ path: '.tidings/history.db' })`, the embedded default
+   * @see SqliteStore, MemoryStore
+   */
+  store?: HistoryStore | undefined;
+  /**
+   * How stored events reach subscribers on every node.
+   * @defaultValue the in-process `MemoryBroker`
+   */
+  broker?: Broker | undefined;
+  /** Who may subscribe and publish. @defaultValue `allowAll` (anonymous, unrestricted) */
+  authorizer?: Authorizer | undefined;
+  /**
+   * Interval of `event: heartbeat` on every stream; also announced to clients, whose watchdog
+   * derives from it. One shared timer serves all connections.
+   * @defaultValue 15000
+   */
+  heartbeatMs?: number | undefined;
+  /** The `retry:` reconnection delay sent to clients, in ms. @defaultValue 3000 */
+  retryMs?: number | undefined;
+  /** Largest event payload (`data` as JSON), in bytes; larger publishes get 413. @defaultValue 65536 */
+  maxPayloadBytes?: number | undefined;
+  /** Largest publish request body, in bytes; larger requests get 413. @defaultValue 1048576 */
+  maxBodyBytes?: number | undefined;
+  /** Most events in one batch publish; more get 413. @defaultValue 1000 */
+  maxBatchSize?: number | undefined;
+  /**
+   * Bytes a connection may have queued but unsent before it is dropped as a slow consumer. It
+   * comes back with `Last-Event-ID` and loses nothing.
+   * @defaultValue 1048576
+   */
+  maxBufferBytes?: number | undefined;
+  /** Most topics and patterns in one subscription; more get 400. @defaultValue 64 */
+  maxTopicsPerSubscription?: number | undefined;
+  /**
+   * Live events held per connection while it replays history. Past this the buffer is dropped and
+   * the replay simply reads further, since every live event is already in history.
+   * @defaultValue 10000
+   */
+  maxReplayBuffer?: number | undefined;
+  /** Events read from the store per replay page. @defaultValue 500 */
+  replayPageSize?: number | undefined;
+  /** Path prefix the hub is mounted under, e.g. `"/realtime"`. @defaultValue "" */
+  basePath?: string | undefined;
+  /** Receives structured logs. @defaultValue silent */
+  logger?: Logger | undefined;
+  /** Hooks for metrics and admin views. @defaultValue none */
+  observers?: readonly HubObserver[] | undefined;
+  /** This node's name in connection ids, logs and `/healthz`. @defaultValue random */
+  nodeId?: string | undefined;
+}
+
+/** {@link HubOptions} with every default filled in. */
+export interface ResolvedHubOptions {
+  heartbeatMs: number;
+  retryMs: number;
+  maxPayloadBytes: number;
+  maxBodyBytes: number;
+  maxBatchSize: number;
+  maxBufferBytes: number;
+  maxTopicsPerSubscription: number;
+  maxReplayBuffer: number;
+  replayPageSize: number;
+  basePath: string;
+  nodeId: string;
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v <= 0) {
+    throw new RangeError(`Hub option ${name} must be a positive integer, not ${v}.`);
+  }
+  return v;
+}
+
+/**
+ * Fills in defaults and checks ranges.
+ * @throws {RangeError} naming the option when a value is out of range.
+ */
+export function resolveOptions(o: HubOptions): ResolvedHubOptions {
+  const basePath = (o.basePath ?? '').replace(/\/+$/, '');
+  if (basePath && !basePath.startsWith('/')) {
+    throw new RangeError(`Hub option basePath must start with "/", as in "/realtime"; got "${basePath}".`);
+  }
+  return {
+    heartbeatMs: positiveInt('heartbeatMs', o.heartbeatMs, 15_000),
+    retryMs: positiveInt('retryMs', o.retryMs, 3_000),
+    maxPayloadBytes: positiveInt('maxPayloadBytes', o.maxPayloadBytes, 64 * 1024),
+    maxBodyBytes: positiveInt('maxBodyBytes', o.maxBodyBytes, 1024 * 1024),
+    maxBatchSize: positiveInt('maxBatchSize', o.maxBatchSize, 1000),
+    maxBufferBytes: positiveInt('maxBufferBytes', o.maxBufferBytes, 1024 * 1024),
+    maxTopicsPerSubscription: positiveInt('maxTopicsPerSubscription', o.maxTopicsPerSubscription, 64),
+    maxReplayBuffer: positiveInt('maxReplayBuffer', o.maxReplayBuffer, 10_000),
+    replayPageSize: positiveInt('replayPageSize', o.replayPageSize, 500),
+    basePath,
+    nodeId: o.nodeId ?? Math.random().toString(36).slice(2, 8),
+  };
+}

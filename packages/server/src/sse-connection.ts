@@ -1,0 +1,138 @@
+import type { TopicPattern } from '@tidings/protocol';
+import type { SubscribeGrant } from './authorizer.js';
+import type { StreamSink } from './http/stream-sink.js';
+import type { CloseReason, ConnectionInfo } from './observer.js';
+import type { StoredEvent } from './stored-event.js';
+import type { Indexed } from './subscriber-index.js';
+
+/** What a connection needs from its hub. */
+export interface ConnectionHost {
+  readonly maxBufferBytes: number;
+  readonly maxReplayBuffer: number;
+  /** Called once when the connection closes, for whatever reason. */
+  connectionClosed(conn: SseConnection, reason: CloseReason): void;
+}
+
+/**
+ * One subscriber stream. Flat state and no per-event closures: the dispatcher calls
+ * {@link SseConnection.deliver} with a frame encoded once for all subscribers.
+ *
+ * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
+ * then `closed`. A connection without `Last-Event-ID` starts `live`.
+ */
+export class SseConnection implements Indexed, ConnectionInfo {
+  mark = 0;
+  readonly transport = 'sse' as const;
+  state: 'replaying' | 'live' | 'closed';
+  /** Live events that arrived during replay, in dispatch order. */
+  pending: StoredEvent[] = [];
+  /** Set when `pending` overflowed and was dropped: the replay must read further. */
+  pendingOverflowed = false;
+  eventsSent = 0;
+  bytesSent = 0;
+  readonly openedAt = Date.now();
+  readonly topics: readonly string[];
+  private closeReason: CloseReason | undefined;
+  private readonly canRead: ((topic: string) => boolean) | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly host: ConnectionHost,
+    readonly sink: StreamSink,
+    readonly patterns: readonly TopicPattern[],
+    readonly grant: SubscribeGrant,
+    readonly remoteAddress: string,
+    replaying: boolean,
+  ) {
+    this.topics = patterns.map((p) => p.source);
+    this.canRead = grant.canRead;
+    this.state = replaying ? 'replaying' : 'live';
+    sink.onClose(() => this.closed(this.closeReason ?? 'client'));
+  }
+
+  /** True once closed (a method, so callers re-read it after an await). */
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get user(): string | undefined {
+    return this.grant.principal.user;
+  }
+
+  get bufferedBytes(): number {
+    return this.sink.bufferedBytes;
+  }
+
+  /** Whether this subscriber may receive `ev` (read grant and targeted delivery). */
+  accepts(ev: StoredEvent): boolean {
+    if (this.canRead && !this.canRead(ev.topic)) return false;
+    const to = ev.meta?.to;
+    if (to) {
+      const p = this.grant.principal;
+      const byUser = p.user !== undefined && to.users?.includes(p.user) === true;
+      const bySession = p.session !== undefined && to.sessions?.includes(p.session) === true;
+      if (!byUser && !bySession) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Live delivery from the dispatcher. `frame` is shared by all subscribers and must not be
+   * modified. Returns whether the frame was written.
+   */
+  deliver(ev: StoredEvent, frame: Uint8Array): boolean {
+    if (this.state === 'live') {
+      if (!this.accepts(ev)) return false;
+      this.write(frame);
+      this.eventsSent++;
+      return true;
+    }
+    if (this.state === 'replaying') {
+      if (this.pending.length >= this.host.maxReplayBuffer) {
+        // Everything live is already durable, so dropping the buffer loses nothing: the replay
+        // loop sees the flag and reads further from history instead.
+        this.pending = [];
+        this.pendingOverflowed = true;
+      }
+      this.pending.push(ev);
+    }
+    return false;
+  }
+
+  /** Writes an event frame outside the live path (replay). */
+  sendEvent(frame: Uint8Array): void {
+    this.write(frame);
+    this.eventsSent++;
+  }
+
+  /** Writes a frame that is not an event (heartbeat, connected, reset). */
+  write(frame: Uint8Array): void {
+    if (this.state === 'closed') return;
+    this.sink.write(frame);
+    this.bytesSent += frame.byteLength;
+    if (this.sink.bufferedBytes > this.host.maxBufferBytes) this.close('slow-consumer');
+  }
+
+  /** Ends the stream. `shutdown` ends it cleanly; every other reason drops it at once. */
+  close(reason: CloseReason): void {
+    if (this.state === 'closed' || this.closeReason) return;
+    this.closeReason = reason;
+    if (
+      reason === 'shutdown' ||
+      reason === 'token-expired' ||
+      reason === 'force-logout' ||
+      reason === 'disconnected'
+    ) {
+      this.sink.end();
+    } else {
+      this.sink.destroy();
+    }
+  }
+
+  private closed(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.pending = [];
+    this.host.connectionClosed(this, reason);
+  }
+}

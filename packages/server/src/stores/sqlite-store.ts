@@ -1,0 +1,416 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { TopicPattern } from '@tidings/protocol';
+import Database from 'better-sqlite3';
+import { HubError } from '../errors.js';
+import type { EventMeta, NewEvent, StoredEvent } from '../stored-event.js';
+import type {
+  AppendResult,
+  HistoryStore,
+  ReadResult,
+  ResumePoint,
+  RetentionOptions,
+  TopicFilter,
+} from './history-store.js';
+import { generatedId, newEpoch, parseGeneratedId, RetentionPolicy } from './retention.js';
+
+/** Options of {@link sqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created if missing. `":memory:"` for a throw-away store. */
+  path: string;
+  /** Per-topic retention. @defaultValue 10,000 events or 24 h per topic */
+  retention?: RetentionOptions | undefined;
+  /**
+   * `"process"`: an acknowledged event survives the hub process being killed (WAL,
+   * `synchronous=NORMAL`). `"power"`: it also survives power loss (`synchronous=FULL`), at a
+   * cost in publish throughput.
+   * @defaultValue "process"
+   */
+  durability?: 'process' | 'power' | undefined;
+  /** Clock in epoch ms, injectable for tests. @defaultValue `Date.now` */
+  now?: (() => number) | undefined;
+}
+
+interface TopicRow {
+  topic: string;
+  evicted_through: number;
+}
+
+interface Row {
+  pos: number;
+  id: string | null;
+  topic: string;
+  type: string;
+  ts: number;
+  data: string;
+  meta: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  pos   INTEGER PRIMARY KEY AUTOINCREMENT,
+  id    TEXT UNIQUE,
+  topic TEXT NOT NULL,
+  type  TEXT NOT NULL,
+  ts    INTEGER NOT NULL,
+  data  TEXT NOT NULL,
+  meta  TEXT
+);
+CREATE INDEX IF NOT EXISTS events_topic_pos ON events(topic, pos);
+CREATE TABLE IF NOT EXISTS topics (
+  topic           TEXT PRIMARY KEY,
+  count           INTEGER NOT NULL,
+  evicted_through INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/** Largest `IN (...)` list before a read falls back to scanning by position. */
+const MAX_IN = 256;
+
+function inArity(n: number): number {
+  let a = 1;
+  while (a < n) a *= 2;
+  return a;
+}
+
+function padded(values: readonly string[], arity: number): string[] {
+  const out = values.slice();
+  while (out.length < arity) out.push(values[0] as string);
+  return out;
+}
+
+/** The literal segments before a pattern's first wildcard, joined ("a/b"), or "" when it starts with one. */
+function literalPrefix(p: TopicPattern): string {
+  const lit: string[] = [];
+  for (const s of p.segments) {
+    if (s === '*' || s === '**') break;
+    lit.push(s);
+  }
+  return lit.join('/');
+}
+
+/**
+ * History in an embedded SQLite database (`better-sqlite3`, WAL): the default store. Survives
+ * `kill -9`: an event is acknowledged only after its transaction committed.
+ *
+ * Layout: one `events` table keyed by an autoincrement position (never reused, so positions
+ * stay meaningful across restarts), a unique index on supplied ids for idempotency and resume,
+ * an index on `(topic, pos)` for per-topic reads and retention, and a `topics` table holding each
+ * topic's event count and the highest position retention removed from it (which is how a read
+ * knows it would skip over lost events).
+ */
+export class SqliteStore implements HistoryStore {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly epoch: string;
+  private readonly policy: RetentionPolicy;
+  private readonly now: () => number;
+  private readonly sweep: ReturnType<typeof setInterval>;
+  private closed = false;
+  private readonly stmt: ReturnType<SqliteStore['prepareAll']>;
+  private readonly readCache = new Map<number, Database.Statement>();
+  private readonly topicsInCache = new Map<number, Database.Statement>();
+  private readonly appendTx: (events: readonly NewEvent[]) => AppendResult[];
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    this.policy = new RetentionPolicy(options.retention);
+    this.now = options.now ?? Date.now;
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      throw new Error(
+        `Cannot open the SQLite history at "${options.path}": ${(e as Error).message}. Check that the directory is writable, or keep history in memory (--memory).`,
+        { cause: e },
+      );
+    }
+    this.stmt = this.prepareAll();
+    const row = this.stmt.getEpoch.get() as { value: string } | undefined;
+    if (row) {
+      this.epoch = row.value;
+    } else {
+      this.epoch = newEpoch();
+      this.stmt.setEpoch.run(this.epoch);
+    }
+    this.appendTx = this.db.transaction((events: readonly NewEvent[]) => this.appendInTx(events));
+    this.sweep = setInterval(() => {
+      if (!this.closed) this.pruneSync();
+    }, this.policy.sweepIntervalMs());
+    this.sweep.unref();
+  }
+
+  private prepareAll() {
+    const db = this.db;
+    return {
+      getEpoch: db.prepare(`SELECT value FROM kv WHERE key = 'epoch'`),
+      setEpoch: db.prepare(`INSERT INTO kv(key, value) VALUES ('epoch', ?)`),
+      insert: db.prepare(
+        'INSERT INTO events(id, topic, type, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?) RETURNING pos',
+      ),
+      setGeneratedId: db.prepare('UPDATE events SET id = ? WHERE pos = ?'),
+      byId: db.prepare('SELECT pos, id, topic, type, ts, data, meta FROM events WHERE id = ?'),
+      head: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`),
+      bumpTopic: db.prepare(
+        `INSERT INTO topics(topic, count, evicted_through) VALUES (?, ?, 0)
+         ON CONFLICT(topic) DO UPDATE SET count = count + excluded.count RETURNING count`,
+      ),
+      nthOfTopic: db.prepare('SELECT pos FROM events WHERE topic = ? ORDER BY pos LIMIT 1 OFFSET ?'),
+      deleteTopicThrough: db.prepare('DELETE FROM events WHERE topic = ? AND pos <= ?'),
+      maxPosOfTopicThrough: db.prepare('SELECT max(pos) AS m FROM events WHERE topic = ? AND pos <= ?'),
+      markEvicted: db.prepare(
+        `UPDATE topics SET count = count - ?, evicted_through = max(evicted_through, ?) WHERE topic = ?`,
+      ),
+      firstAtOrAfter: db.prepare('SELECT pos, ts FROM events WHERE pos >= ? ORDER BY pos LIMIT 1'),
+      minPos: db.prepare('SELECT min(pos) AS m FROM events'),
+      topicsThrough: db.prepare('SELECT DISTINCT topic FROM events WHERE pos <= ?'),
+      allTopics: db.prepare('SELECT topic, evicted_through FROM topics'),
+      topicsInRange: db.prepare('SELECT topic, evicted_through FROM topics WHERE topic >= ? AND topic <= ?'),
+      scanAfter: db.prepare(
+        'SELECT pos, id, topic, type, ts, data, meta FROM events WHERE pos > ? ORDER BY pos LIMIT ?',
+      ),
+    };
+  }
+
+  async append(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    this.assertOpen();
+    for (const e of events) {
+      if (e.id !== undefined && parseGeneratedId(e.id)) {
+        throw new HubError(
+          400,
+          'invalid-event',
+          `The id "${e.id}" has the shape of an id the hub generates ("xxxxxx.123"); choose an id of another form.`,
+        );
+      }
+    }
+    return this.appendTx(events);
+  }
+
+  private appendInTx(events: readonly NewEvent[]): AppendResult[] {
+    const results: AppendResult[] = [];
+    const added = new Map<string, number>();
+    for (const e of events) {
+      if (e.id !== undefined) {
+        const existing = this.stmt.byId.get(e.id) as Row | undefined;
+        if (existing) {
+          results.push({ event: this.toStored(existing), duplicate: true });
+          continue;
+        }
+      }
+      const metaJson = e.meta === undefined ? null : JSON.stringify(e.meta);
+      const { pos } = this.stmt.insert.get(e.id ?? null, e.topic, e.type, e.ts, e.dataJson, metaJson) as {
+        pos: number;
+      };
+      const id = e.id ?? generatedId(this.epoch, pos);
+      // Generated ids are stored too, so the unique index alone answers every resume lookup.
+      if (e.id === undefined) this.stmt.setGeneratedId.run(id, pos);
+      results.push({
+        event: {
+          id,
+          pos: String(pos),
+          topic: e.topic,
+          type: e.type,
+          ts: e.ts,
+          dataJson: e.dataJson,
+          meta: e.meta,
+        },
+        duplicate: false,
+      });
+      added.set(e.topic, (added.get(e.topic) ?? 0) + 1);
+    }
+    for (const [topic, n] of added) {
+      const { count } = this.stmt.bumpTopic.get(topic, n) as { count: number };
+      const max = this.policy.for(topic).maxEvents;
+      if (count > max) {
+        const cut = this.stmt.nthOfTopic.get(topic, count - max - 1) as { pos: number } | undefined;
+        if (cut) this.evictThrough(topic, cut.pos);
+      }
+    }
+    return results;
+  }
+
+  private evictThrough(topic: string, pos: number): void {
+    const { m } = this.stmt.maxPosOfTopicThrough.get(topic, pos) as { m: number | null };
+    if (m === null) return;
+    const { changes } = this.stmt.deleteTopicThrough.run(topic, pos);
+    this.stmt.markEvicted.run(changes, m, topic);
+  }
+
+  async resolve(lastEventId: string): Promise<ResumePoint> {
+    this.assertOpen();
+    const gen = parseGeneratedId(lastEventId);
+    if (gen) {
+      // A generated id keeps its meaning after eviction; readAfter decides whether anything
+      // the subscriber cares about was lost.
+      if (gen.epoch === this.epoch && gen.pos <= this.headNum()) {
+        return { kind: 'found', pos: String(gen.pos) };
+      }
+      return { kind: 'unknown' };
+    }
+    const row = this.stmt.byId.get(lastEventId) as Row | undefined;
+    return row ? { kind: 'found', pos: String(row.pos) } : { kind: 'unknown' };
+  }
+
+  async readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
+    this.assertOpen();
+    const afterN = Number(after);
+    if (!Number.isSafeInteger(afterN) || afterN < 0) {
+      throw new RangeError(`Position "${after}" is not a position of this SQLite store.`);
+    }
+    // Resolve the topics the filter covers, with the eviction watermark of each.
+    const covered = new Map<string, number>();
+    for (let i = 0; i < filter.topics.length; i += MAX_IN) {
+      const chunk = filter.topics.slice(i, i + MAX_IN);
+      const arity = inArity(chunk.length);
+      const rows = this.topicsInStmt(arity).all(...padded(chunk, arity)) as TopicRow[];
+      for (const r of rows) covered.set(r.topic, r.evicted_through);
+    }
+    for (const t of filter.topics) if (!covered.has(t)) covered.set(t, 0);
+    for (const p of filter.patterns) {
+      const prefix = literalPrefix(p);
+      const rows = (
+        prefix ? this.stmt.topicsInRange.all(prefix, `${prefix}/\u{10ffff}`) : this.stmt.allTopics.all()
+      ) as TopicRow[];
+      for (const r of rows) if (p.matches(r.topic)) covered.set(r.topic, r.evicted_through);
+    }
+    let truncated = false;
+    for (const ev of covered.values()) if (ev > afterN) truncated = true;
+
+    if (covered.size === 0) return { events: [], truncated };
+    const topics = [...covered.keys()];
+    if (topics.length <= MAX_IN) {
+      const arity = inArity(topics.length);
+      const rows = this.readStmt(arity).all(...padded(topics, arity), afterN, limit) as Row[];
+      return { events: rows.map((r) => this.toStored(r)), truncated };
+    }
+    // Too many topics for an IN list: walk the log in position order and filter here.
+    const accepts = (topic: string) => covered.has(topic);
+    const events: StoredEvent[] = [];
+    let cursor = afterN;
+    for (;;) {
+      const rows = this.stmt.scanAfter.all(cursor, 2048) as Row[];
+      for (const r of rows) {
+        if (accepts(r.topic)) {
+          events.push(this.toStored(r));
+          if (events.length >= limit) return { events, truncated };
+        }
+      }
+      if (rows.length < 2048) return { events, truncated };
+      cursor = (rows[rows.length - 1] as Row).pos;
+    }
+  }
+
+  async head(): Promise<string> {
+    this.assertOpen();
+    return String(this.headNum());
+  }
+
+  async prune(): Promise<void> {
+    this.assertOpen();
+    this.pruneSync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweep);
+    this.db.close();
+  }
+
+  private headNum(): number {
+    const row = this.stmt.head.get() as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  /** The highest position whose event is older than `cutoffTs`, found by binary search (ts grows with pos). */
+  private lastPosBefore(cutoffTs: number): number {
+    const min = (this.stmt.minPos.get() as { m: number | null }).m;
+    if (min === null) return 0;
+    let lo = min;
+    let hi = this.headNum();
+    let best = 0;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.stmt.firstAtOrAfter.get(mid) as { pos: number; ts: number } | undefined;
+      if (!row) {
+        hi = mid - 1;
+        continue;
+      }
+      if (row.ts < cutoffTs) {
+        best = row.pos;
+        lo = row.pos + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return best;
+  }
+
+  private pruneSync(): void {
+    const now = this.now();
+    const cuts = new Map<number, number>();
+    for (const age of this.policy.ageLimits()) cuts.set(age, this.lastPosBefore(now - age));
+    const widest = Math.max(0, ...cuts.values());
+    if (widest === 0) return;
+    const candidates = this.stmt.topicsThrough.all(widest) as Array<{ topic: string }>;
+    if (candidates.length === 0) return;
+    this.db.transaction(() => {
+      for (const { topic } of candidates) {
+        const cut = cuts.get(this.policy.for(topic).maxAgeMs) ?? 0;
+        if (cut > 0) this.evictThrough(topic, cut);
+      }
+    })();
+  }
+
+  private readStmt(arity: number): Database.Statement {
+    let s = this.readCache.get(arity);
+    if (!s) {
+      const marks = new Array(arity).fill('?').join(',');
+      s = this.db.prepare(
+        `SELECT pos, id, topic, type, ts, data, meta FROM events WHERE topic IN (${marks}) AND pos > ? ORDER BY pos LIMIT ?`,
+      );
+      this.readCache.set(arity, s);
+    }
+    return s;
+  }
+
+  private topicsInStmt(arity: number): Database.Statement {
+    let s = this.topicsInCache.get(arity);
+    if (!s) {
+      const marks = new Array(arity).fill('?').join(',');
+      s = this.db.prepare(`SELECT topic, evicted_through FROM topics WHERE topic IN (${marks})`);
+      this.topicsInCache.set(arity, s);
+    }
+    return s;
+  }
+
+  private toStored(r: Row): StoredEvent {
+    return {
+      id: r.id ?? generatedId(this.epoch, r.pos),
+      pos: String(r.pos),
+      topic: r.topic,
+      type: r.type,
+      ts: r.ts,
+      dataJson: r.data,
+      meta: r.meta === null ? undefined : (JSON.parse(r.meta) as EventMeta),
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new HubError(503, 'unavailable', 'The history store is closed.');
+  }
+}
+
+/**
+ * Creates the embedded SQLite history store.
+ * @see SqliteStore
+ */
+export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}

@@ -1,0 +1,9 @@
+/**
+ * `@tidings/server/testing`: the conformance suites every store and broker implementation runs.
+ * Requires `vitest`.
+ * @packageDocumentation
+ */
+export type { BrokerSuiteOptions } from './broker-suite.js';
+export { runBrokerSuite } from './broker-suite.js';
+export type { StoreSuiteOptions } from './store-suite.js';
+export { runStoreSuite } from './store-suite.js';

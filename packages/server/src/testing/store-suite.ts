@@ -1,0 +1,230 @@
+import { comparePositions, compilePattern } from '@tidings/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NewEvent } from '../stored-event.js';
+import type { HistoryStore, RetentionOptions, TopicFilter } from '../stores/history-store.js';
+
+/** How the conformance suite builds the store under test. */
+export interface StoreSuiteOptions {
+  /** Name shown in the test report. */
+  name: string;
+  /** A fresh, empty store. `now` is the clock to use when the store supports injecting one. */
+  create(options: { retention?: RetentionOptions; now?: () => number }): Promise<HistoryStore> | HistoryStore;
+  /**
+   * Closes `store` and opens a new instance on the same data, for durability checks. Omit for
+   * stores that keep nothing (the in-memory one).
+   */
+  reopen?(store: HistoryStore): Promise<HistoryStore>;
+  /** False when the store's clock cannot be injected (age-retention tests are then skipped). */
+  injectableClock?: boolean;
+}
+
+let seq = 0;
+function ev(topic: string, data: unknown = { n: ++seq }, extra: Partial<NewEvent> = {}): NewEvent {
+  return { topic, type: 'test', ts: Date.now(), dataJson: JSON.stringify(data), ...extra };
+}
+
+function filter(topics: string[], patterns: string[] = []): TopicFilter {
+  return { topics, patterns: patterns.map(compilePattern) };
+}
+
+/**
+ * The shared conformance suite for {@link HistoryStore} implementations: call it from each
+ * implementation's test file so every store passes exactly the same tests.
+ *
+ * @example
+ * ```ts
+ * runStoreSuite({ name: 'memory', create: (o) => new MemoryStore(o) });
+ * ```
+ */
+export function runStoreSuite(opts: StoreSuiteOptions): void {
+  describe(`HistoryStore conformance: ${opts.name}`, () => {
+    const open: HistoryStore[] = [];
+    const make = async (o: { retention?: RetentionOptions; now?: () => number } = {}) => {
+      const s = await opts.create(o);
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of open.splice(0)) await s.close().catch(() => {});
+    });
+
+    it('assigns unique ids and strictly increasing positions in argument order', async () => {
+      const s = await make();
+      const a = await s.append([ev('t/a'), ev('t/b'), ev('t/a')]);
+      const b = await s.append([ev('t/c')]);
+      const all = [...a, ...b];
+      expect(all.every((r) => !r.duplicate)).toBe(true);
+      expect(new Set(all.map((r) => r.event.id)).size).toBe(4);
+      for (let i = 1; i < all.length; i++) {
+        expect(comparePositions(all[i - 1]?.event.pos ?? '', all[i]?.event.pos ?? '')).toBeLessThan(0);
+      }
+      expect(await s.head()).toBe(b[0]?.event.pos);
+    });
+
+    it('reports "0" as the head of an empty store', async () => {
+      const s = await make();
+      expect(await s.head()).toBe('0');
+    });
+
+    it('keeps topic, type, time, payload and meta exactly', async () => {
+      const s = await make();
+      const data = {
+        text: 'line1\nline2\r\nline3\r',
+        emoji: '🚀',
+        empty: '',
+        nested: { a: [1, null, true] },
+      };
+      const meta = { to: { users: ['u1'], sessions: ['s1'] }, extra: 'x' };
+      const [r] = await s.append([ev('a/b', data, { type: 'lease-updated', ts: 1_700_000_000_123, meta })]);
+      const page = await s.readAfter('0', filter(['a/b']), 10);
+      const got = page.events[0];
+      expect(got?.id).toBe(r?.event.id);
+      expect(got?.type).toBe('lease-updated');
+      expect(got?.ts).toBe(1_700_000_000_123);
+      expect(JSON.parse(got?.dataJson ?? 'null')).toEqual(data);
+      expect(got?.meta).toEqual(meta);
+    });
+
+    it('treats a supplied id as idempotent, across calls and within one batch', async () => {
+      const s = await make();
+      const [first] = await s.append([ev('t', { v: 1 }, { id: 'urn:uuid:1' })]);
+      expect(first?.event.id).toBe('urn:uuid:1');
+      const again = await s.append([
+        ev('t', { v: 2 }, { id: 'urn:uuid:1' }),
+        ev('t', { v: 3 }, { id: 'x/y' }),
+        ev('t', { v: 4 }, { id: 'x/y' }),
+      ]);
+      expect(again.map((r) => r.duplicate)).toEqual([true, false, true]);
+      expect(again[0]?.event.pos).toBe(first?.event.pos);
+      expect(JSON.parse(again[0]?.event.dataJson ?? '')).toEqual({ v: 1 });
+      expect(again[2]?.event.pos).toBe(again[1]?.event.pos);
+      const page = await s.readAfter('0', filter(['t']), 100);
+      expect(page.events.map((e) => e.id)).toEqual(['urn:uuid:1', 'x/y']);
+    });
+
+    it('never lets a supplied id create a second event with a generated id', async () => {
+      const s = await make();
+      const [gen] = await s.append([ev('t')]);
+      const id = gen?.event.id as string;
+      const attempt = await s.append([ev('t', {}, { id })]).catch((e: unknown) => e);
+      if (Array.isArray(attempt)) {
+        expect(attempt[0]?.duplicate).toBe(true);
+      } else {
+        expect((attempt as { status?: number }).status).toBe(400);
+      }
+      const page = await s.readAfter('0', filter(['t']), 100);
+      expect(page.events.filter((e) => e.id === id)).toHaveLength(1);
+    });
+
+    it('resolves generated and supplied ids by index, and reports unknown ids', async () => {
+      const s = await make();
+      const [a, b] = await s.append([ev('t'), ev('t', {}, { id: 'order:42' })]);
+      expect(await s.resolve(a?.event.id as string)).toEqual({ kind: 'found', pos: a?.event.pos });
+      expect(await s.resolve('order:42')).toEqual({ kind: 'found', pos: b?.event.pos });
+      expect(await s.resolve('never-issued')).toEqual({ kind: 'unknown' });
+      expect(await s.resolve('')).toEqual({ kind: 'unknown' });
+    });
+
+    it('reads after a position by exact topics and patterns, in order, with paging', async () => {
+      const s = await make();
+      const topics = ['tenant/a/leases', 'tenant/b/leases', 'tenant/a/jobs/1', 'other', 'tenant/a'];
+      const all = [];
+      for (let i = 0; i < 50; i++)
+        all.push(...(await s.append([ev(topics[i % topics.length] as string, { i })])));
+      const exact = await s.readAfter('0', filter(['other']), 100);
+      expect(exact.events.map((e) => e.topic)).toEqual(Array(10).fill('other'));
+      const wild = await s.readAfter('0', filter([], ['tenant/*/leases']), 100);
+      expect(wild.events).toHaveLength(20);
+      const deep = await s.readAfter('0', filter([], ['tenant/a/**']), 100);
+      expect(new Set(deep.events.map((e) => e.topic))).toEqual(
+        new Set(['tenant/a/leases', 'tenant/a/jobs/1', 'tenant/a']),
+      );
+      const both = await s.readAfter('0', filter(['other'], ['tenant/a/**']), 100);
+      expect(both.events).toHaveLength(40);
+      // Paging from the last position read yields the rest, in order, without overlap.
+      const seen: string[] = [];
+      let cursor = '0';
+      for (;;) {
+        const page = await s.readAfter(cursor, filter(['other'], ['tenant/a/**']), 7);
+        for (const e of page.events) seen.push(e.id);
+        if (page.events.length < 7) break;
+        cursor = page.events[page.events.length - 1]?.pos as string;
+      }
+      expect(seen).toEqual(both.events.map((e) => e.id));
+      const mid = all[24]?.event.pos as string;
+      const after = await s.readAfter(mid, filter(topics), 100);
+      expect(after.events.map((e) => e.id)).toEqual(all.slice(25).map((r) => r.event.id));
+      expect(after.truncated).toBe(false);
+    });
+
+    it('reads nothing for topics that never had events', async () => {
+      const s = await make();
+      await s.append([ev('a')]);
+      const r = await s.readAfter('0', filter(['nope'], ['zzz/**']), 10);
+      expect(r).toEqual({ events: [], truncated: false });
+    });
+
+    it('evicts by count per topic and reports truncation only to readers who lost events', async () => {
+      const s = await make({ retention: { maxEvents: 5 } });
+      const busy = [];
+      for (let i = 0; i < 12; i++) busy.push(...(await s.append([ev('busy', { i })])));
+      const [quiet] = await s.append([ev('quiet')]);
+      const kept = await s.readAfter(busy[6]?.event.pos as string, filter(['busy']), 100);
+      expect(kept.truncated).toBe(false);
+      expect(kept.events.map((e) => e.id)).toEqual(busy.slice(7).map((r) => r.event.id));
+      const lost = await s.readAfter(busy[2]?.event.pos as string, filter(['busy']), 100);
+      expect(lost.truncated).toBe(true);
+      // The quiet topic lost nothing, even when resuming from an evicted busy event.
+      const q = await s.readAfter(busy[0]?.event.pos as string, filter(['quiet']), 100);
+      expect(q.truncated).toBe(false);
+      expect(q.events.map((e) => e.id)).toEqual([quiet?.event.id]);
+      const viaPattern = await s.readAfter(busy[2]?.event.pos as string, filter([], ['*']), 100);
+      expect(viaPattern.truncated).toBe(true);
+      // An evicted generated id still resolves to its position.
+      const point = await s.resolve(busy[0]?.event.id as string);
+      expect(point.kind).toBe('found');
+    });
+
+    it('applies per-topic retention rules, first match wins', async () => {
+      const s = await make({ retention: { maxEvents: 100, rules: [{ pattern: 'small/**', maxEvents: 2 }] } });
+      for (let i = 0; i < 5; i++) await s.append([ev('small/x'), ev('big')]);
+      expect((await s.readAfter('0', filter(['small/x']), 100)).events).toHaveLength(2);
+      expect((await s.readAfter('0', filter(['big']), 100)).events).toHaveLength(5);
+    });
+
+    it.skipIf(opts.injectableClock === false)('evicts by age on prune()', async () => {
+      let now = 1_000_000_000_000;
+      const s = await make({ retention: { maxAgeMs: 60_000 }, now: () => now });
+      const [old] = await s.append([ev('t', {}, { ts: now - 120_000 })]);
+      const [fresh] = await s.append([ev('t', {}, { ts: now - 1_000 })]);
+      now += 1;
+      await s.prune();
+      const page = await s.readAfter('0', filter(['t']), 10);
+      expect(page.events.map((e) => e.id)).toEqual([fresh?.event.id]);
+      expect(page.truncated).toBe(true);
+      const fromOld = await s.readAfter(old?.event.pos as string, filter(['t']), 10);
+      expect(fromOld.truncated).toBe(false);
+    });
+
+    it('rejects every call after close', async () => {
+      const s = await opts.create({});
+      await s.close();
+      await expect(s.append([ev('t')])).rejects.toThrow();
+    });
+
+    it.skipIf(!opts.reopen)('keeps history, positions and idempotency across a reopen', async () => {
+      const s = await opts.create({});
+      const before = await s.append([ev('d', { a: 1 }), ev('d', { b: 2 }, { id: 'sup-1' })]);
+      const reopened = await (opts.reopen as NonNullable<StoreSuiteOptions['reopen']>)(s);
+      open.push(reopened);
+      const point = await reopened.resolve(before[0]?.event.id as string);
+      expect(point).toEqual({ kind: 'found', pos: before[0]?.event.pos });
+      const page = await reopened.readAfter(before[0]?.event.pos as string, filter(['d']), 10);
+      expect(page.events.map((e) => e.id)).toEqual(['sup-1']);
+      const [dup] = await reopened.append([ev('d', {}, { id: 'sup-1' })]);
+      expect(dup?.duplicate).toBe(true);
+      const [next] = await reopened.append([ev('d')]);
+      expect(comparePositions(next?.event.pos as string, before[1]?.event.pos as string)).toBeGreaterThan(0);
+    });
+  });
+}
