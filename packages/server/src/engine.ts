@@ -3,6 +3,19 @@ import { MemoryBroker } from './brokers/memory-broker.js';
 import type { HistoryStore } from './stores/history-store.js';
 
 /**
+ * Tokens and sessions refused before their natural expiry (forced logout). Shared by every node
+ * of a cluster when the engine provides a networked one.
+ */
+export interface RevocationStore {
+  /** Refuses `key` (a token `jti` or a session id, namespaced by the caller) until `untilMs` (epoch ms). */
+  revoke(key: string, untilMs: number): Promise<void>;
+  /** Whether `key` is currently revoked. */
+  isRevoked(key: string): Promise<boolean>;
+  /** Releases resources. */
+  close?(): Promise<void>;
+}
+
+/**
  * The pair a hub runs on: a history store and a broker that carries stored events between nodes.
  * Single node: a SQLite or memory store with the in-process broker. Several nodes: an engine
  * whose store and broker share a backend (Redis).
@@ -10,6 +23,10 @@ import type { HistoryStore } from './stores/history-store.js';
 export interface Engine {
   readonly store: HistoryStore;
   readonly broker: Broker;
+  /**
+   * Where revocations live. Absent means the hub keeps them itself (in memory, on this node only).
+   */
+  readonly revocations?: RevocationStore | undefined;
   /** Reports whether the backend is reachable, for `/healthz`. @defaultValue always healthy */
   health?(): Promise<{ status: 'ok' | 'degraded'; detail?: string }>;
   /** Closes store and broker. */

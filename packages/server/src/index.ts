@@ -8,7 +8,7 @@ export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
 export { allowAll } from './authorizer.js';
 export type { Broker, BrokerListener, ControlListener, ControlMessage } from './brokers/broker.js';
 export { MemoryBroker, memoryBroker } from './brokers/memory-broker.js';
-export type { Engine } from './engine.js';
+export type { Engine, RevocationStore } from './engine.js';
 export { localEngine } from './engine.js';
 export { HubError, isHubError } from './errors.js';
 export type { HubRequest, HubResponse } from './http/hub-request.js';
