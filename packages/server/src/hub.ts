@@ -27,6 +27,7 @@ import { type EventMeta, eventFrame, type NewEvent, type StoredEvent, toEnvelope
 import type { AppendResult } from './stores/history-store.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import { SubscriberIndex } from './subscriber-index.js';
+import { isReservedTopic, SysChannel } from './sys/sys-channel.js';
 
 /** Headers of every event stream. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -89,6 +90,11 @@ export interface Hub {
   /** Adds an observer after creation. */
   observe(observer: HubObserver): void;
   /**
+   * The hub's own live-only `$sys/…` topics, for admin views: who may read them, and sending to
+   * them. Publishing to a `$` topic through the ordinary API is refused.
+   */
+  readonly sys: SysChannel;
+  /**
    * Graceful shutdown: refuses new streams, ends open ones so clients reconnect elsewhere,
    * waits for in-flight publishes, then closes the engine.
    */
@@ -140,6 +146,7 @@ class HubImpl implements Hub {
   private closing = false;
   private closed: Promise<void> | undefined;
   private readonly startedAt = Date.now();
+  readonly sys = new SysChannel();
 
   constructor(o: HubOptions) {
     this.options = resolveOptions(o);
@@ -336,10 +343,13 @@ class HubImpl implements Hub {
       });
     }
     const sub = parseSubscription(req, this.options.maxTopicsPerSubscription);
-    const grant = await this.authorizer.authorizeSubscribe(
-      req,
-      sub.patterns.map((p) => p.source),
-    );
+    const sys = this.sys.isSysSubscription(sub.patterns);
+    const grant = sys
+      ? await this.sys.admit(req)
+      : await this.authorizer.authorizeSubscribe(
+          req,
+          sub.patterns.map((p) => p.source),
+        );
     return {
       kind: 'stream',
       headers: { ...SSE_HEADERS },
@@ -374,13 +384,14 @@ class HubImpl implements Hub {
         );
         if (conn.state === 'closed') return;
         this.conns.set(id, conn);
-        for (const p of sub.patterns) this.index.add(conn, p);
+        if (sys) this.sys.add(conn);
+        else for (const p of sub.patterns) this.index.add(conn, p);
         this.obs.connectionOpened(conn);
         this.log.debug(
           { conn: id, topics: conn.topics, resume: sub.lastEventId !== undefined },
           'stream opened',
         );
-        if (sub.lastEventId !== undefined) this.resume(conn, sub.lastEventId);
+        if (sub.lastEventId !== undefined && !sys) this.resume(conn, sub.lastEventId);
       },
     };
   }
@@ -457,6 +468,15 @@ class HubImpl implements Hub {
         'The hub is shutting down; publish to another node or retry shortly.',
       );
     }
+    for (const i of items) {
+      if (isReservedTopic(i.topic)) {
+        throw new HubError(
+          400,
+          'invalid-topic',
+          `The topic "${i.topic}" starts with "$", which is reserved for the hub's own topics such as $sys/stats; publish to a name without "$".`,
+        );
+      }
+    }
     const started = performance.now();
     const ts = Date.now();
     const events: NewEvent[] = items.map((i) => ({
@@ -470,6 +490,7 @@ class HubImpl implements Hub {
     // Appends start in call order (stores apply them in that order); the broker is fed through
     // a chain so fan-out follows the same order even when a store resolves out of order.
     const appending = this.engine.store.append(events);
+    appending.catch((err) => this.obs.error('store', err));
     const delivered = this.dispatchTail.then(async () => {
       const results = await appending.catch(() => undefined);
       if (!results) return; // the publisher gets the store's error below
@@ -522,6 +543,7 @@ class HubImpl implements Hub {
 
   connectionClosed(conn: SseConnection, reason: CloseReason): void {
     if (!this.conns.delete(conn.id)) return;
+    this.sys.remove(conn);
     for (const p of conn.patterns) this.index.remove(conn, p);
     if (reason === 'slow-consumer') {
       this.obs.slowConsumer(conn);

@@ -4,6 +4,17 @@
  * @packageDocumentation
  */
 
+export type {
+  ActivitySnapshot,
+  ActivityTrackerOptions,
+  CountEntry,
+  RecentEvent,
+  SlowConsumerEntry,
+} from './admin/activity-tracker.js';
+export { ActivityTracker } from './admin/activity-tracker.js';
+export type { AdminHandle, AdminOptions } from './admin/admin-route.js';
+export { installAdmin } from './admin/admin-route.js';
+export type { ConnectionRow, HubStats } from './admin/hub-stats.js';
 export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
 export { allowAll } from './authorizer.js';
 export type { Broker, BrokerListener, ControlListener, ControlMessage } from './brokers/broker.js';
@@ -18,6 +29,12 @@ export type { Hub, PublishResult, RouteHandler, RouteResult } from './hub.js';
 export { createHub, SSE_HEADERS } from './hub.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
+export type { ConnectionLogOptions } from './logging/connection-log-observer.js';
+export { ConnectionLogObserver } from './logging/connection-log-observer.js';
+export type { LabelPolicyOptions } from './metrics/label-policy.js';
+export { LabelPolicy, OTHER_LABEL } from './metrics/label-policy.js';
+export type { InstallMetricsOptions, MetricsOptions } from './metrics/prometheus-observer.js';
+export { installMetrics, PrometheusObserver } from './metrics/prometheus-observer.js';
 export type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
 export type { HubOptions, ResolvedHubOptions } from './options.js';
 export { resolveOptions } from './options.js';
@@ -38,3 +55,7 @@ export { DEFAULT_RETENTION, RetentionPolicy } from './stores/retention.js';
 export type { SqliteStoreOptions } from './stores/sqlite-store.js';
 export { SqliteStore, sqliteStore } from './stores/sqlite-store.js';
 export { SubscriberIndex } from './subscriber-index.js';
+export type { SysAuthorizer } from './sys/sys-channel.js';
+export { isReservedTopic, SYS_NAMESPACE, SysChannel } from './sys/sys-channel.js';
+export type { SysPublisherOptions } from './sys/sys-publisher.js';
+export { startSysPublisher } from './sys/sys-publisher.js';

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { HubError } from '../errors.js';
+import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
+import type { Hub } from '../hub.js';
+import { startSysPublisher } from '../sys/sys-publisher.js';
+import { ActivityTracker, type ActivityTrackerOptions } from './activity-tracker.js';
+import { adminPage } from './admin-page.js';
+import { StatsSource } from './hub-stats.js';
+import { bearerToken, cookie, secretEquals, sessionValue } from './secret.js';
+
+/** Options of {@link installAdmin}. */
+export interface AdminOptions extends ActivityTrackerOptions {
+  /**
+   * The admin token. It opens `GET /admin` (once as `?token=`, which sets a session cookie and
+   * redirects, or as `Authorization: Bearer`), `GET /admin/stats`, `POST /admin/disconnect` and
+   * subscriptions to `$sys/…` topics.
+   */
+  token: string;
+  /** How often `$sys/stats` is sent to admin pages, in ms. @defaultValue 1000 */
+  intervalMs?: number | undefined;
+  /** Most connections listed in the stats (largest outbound queue first). @defaultValue 100 */
+  maxConnectionsListed?: number | undefined;
+  /** Use this tracker instead of creating one (it is observed all the same). */
+  tracker?: ActivityTracker | undefined;
+}
+
+/** What {@link installAdmin} returns. */
+export interface AdminHandle {
+  /** The observer gathering the figures. */
+  readonly tracker: ActivityTracker;
+  /** Stops the `$sys/stats` timer and the event-loop monitor. Call it when the hub closes. */
+  stop(): void;
+}
+
+const COOKIE = 'tidings_admin';
+
+/**
+ * Serves the admin page and its API on `hub`, and lets admin-token holders subscribe to
+ * `$sys/…` topics:
+ *
+ * - `GET /admin`: the dashboard (HTML, no external resources). It is itself a Tidings client:
+ *   it subscribes to `$sys/stats` through `GET /events`.
+ * - `GET /admin/stats`: the same figures as JSON (`tidings top` polls it).
+ * - `POST /admin/disconnect` with `{"connection":"id"}` or `{"user":"u1"}`: closes connections
+ *   on this node; clients reconnect (and are refused if their credentials were revoked).
+ *
+ * @throws {RangeError} when the token is shorter than 8 characters.
+ */
+export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
+  if (typeof o.token !== 'string' || o.token.length < 8) {
+    throw new RangeError('The admin token must be at least 8 characters long; generate a random one.');
+  }
+  const token = o.token;
+  const session = sessionValue(token);
+  const tracker = o.tracker ?? new ActivityTracker(o);
+  hub.observe(tracker);
+  const source = new StatsSource(hub, tracker, o.maxConnectionsListed ?? 100);
+  const base = hub.options.basePath;
+
+  /** Whether the request carries the admin token (header) or the admin session cookie. */
+  const authorized = (req: HubRequest): boolean => {
+    const bearer = bearerToken(req);
+    if (bearer !== undefined) return secretEquals(bearer, token);
+    const c = cookie(req, COOKIE);
+    return c !== undefined && secretEquals(c, session);
+  };
+  const requireAdmin = (req: HubRequest): void => {
+    if (authorized(req)) return;
+    throw new HubError(
+      401,
+      'unauthorized',
+      `This endpoint needs the admin token: open ${base}/admin?token=<admin token> in a browser once, or send "Authorization: Bearer <admin token>".`,
+      undefined,
+      { 'www-authenticate': 'Bearer realm="tidings-admin"' },
+    );
+  };
+  hub.sys.authorize(authorized);
+
+  hub.route('GET', '/admin', async (req) => {
+    const given = req.url.searchParams.get('token');
+    if (given !== null) {
+      if (!secretEquals(given, token)) {
+        throw new HubError(
+          401,
+          'unauthorized',
+          'The admin token in the address does not match; check it and retry.',
+        );
+      }
+      const secure = req.url.protocol === 'https:' || req.header('x-forwarded-proto') === 'https';
+      // Lax, not Strict: a Strict cookie set while following a link from elsewhere would not be
+      // sent with the redirect that follows. POSTs need JSON, which a cross-site form cannot send.
+      return {
+        status: 303,
+        headers: {
+          location: `${base}/admin`,
+          'set-cookie': `${COOKIE}=${session}; Path=${base || '/'}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+        },
+        body: '',
+      };
+    }
+    requireAdmin(req);
+    const nonce = randomBytes(16).toString('base64');
+    return html(adminPage(nonce), nonce);
+  });
+
+  hub.route('GET', '/admin/stats', async (req) => {
+    requireAdmin(req);
+    return json(200, source.stats(), { 'cache-control': 'no-store' });
+  });
+
+  hub.route('POST', '/admin/disconnect', async (req) => {
+    requireAdmin(req);
+    const ctype = req.header('content-type') ?? '';
+    if (!/^application\/json\b/i.test(ctype)) {
+      throw new HubError(
+        415,
+        'unsupported-media-type',
+        'POST /admin/disconnect takes application/json such as {"connection":"id"} or {"user":"u1"}.',
+      );
+    }
+    let body: { connection?: unknown; user?: unknown };
+    try {
+      body = JSON.parse(await req.text(4096)) as typeof body;
+    } catch {
+      throw new HubError(
+        400,
+        'invalid-json',
+        'The body is not valid JSON; send {"connection":"id"} or {"user":"u1"}.',
+      );
+    }
+    const { connection, user } = body ?? {};
+    if ((typeof connection === 'string') === (typeof user === 'string')) {
+      throw new HubError(
+        400,
+        'bad-request',
+        'Name exactly one of "connection" (a connection id) or "user" (a user id) as a string.',
+      );
+    }
+    const ids =
+      typeof connection === 'string'
+        ? hub.connections().some((c) => c.id === connection)
+          ? [connection]
+          : []
+        : hub
+            .connections()
+            .filter((c) => c.user === user)
+            .map((c) => c.id);
+    if (ids.length === 0) {
+      throw new HubError(
+        404,
+        'not-found',
+        typeof connection === 'string'
+          ? `No connection "${connection}" is open on this node; it may have closed already.`
+          : `User "${String(user)}" has no open connection on this node.`,
+      );
+    }
+    for (const id of ids) hub.disconnect(id, 'disconnected');
+    return json(200, { node: hub.nodeId, disconnected: ids });
+  });
+
+  const stopTimer = startSysPublisher(hub, () => source.stats(), {
+    intervalMs: o.intervalMs,
+    tick: () => source.sample(),
+  });
+  return {
+    tracker,
+    stop() {
+      stopTimer();
+      source.close();
+    },
+  };
+}
+
+function html(body: string, nonce: string): HubResponse {
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    },
+    body,
+  };
+}
