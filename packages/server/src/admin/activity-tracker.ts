@@ -46,7 +46,11 @@ export interface SlowConsumerEntry {
 
 /** Figures about what the hub has been doing, gathered by {@link ActivityTracker}. */
 export interface ActivitySnapshot {
-  /** Per-second counts, oldest first, the last entry being the current (partial) second. */
+  /**
+   * Per-second counts, oldest first, the last entry being the current (partial) second. They span
+   * the window, or the tracker's lifetime when shorter (at least 20 s), so a young hub's chart is
+   * not mostly empty.
+   */
   readonly series: { readonly start: number; readonly published: number[]; readonly delivered: number[] };
   /** Events published per second over the last complete 10 seconds. */
   readonly publishedPerSecond: number;
@@ -122,6 +126,7 @@ export class ActivityTracker implements HubObserver {
   /** The second (epoch s) that slot `head` counts. */
   private headSecond: number;
   private head = 0;
+  private readonly startSecond: number;
   private readonly typeCounts: TopCounts;
   private readonly topicCounts: TopCounts;
   private readonly rejectCounts = new TopCounts(50);
@@ -151,6 +156,7 @@ export class ActivityTracker implements HubObserver {
     this.pub = new Float64Array(this.window);
     this.del = new Float64Array(this.window);
     this.headSecond = Math.floor(this.now() / 1000);
+    this.startSecond = this.headSecond;
   }
 
   /** Distinct topics currently counted (bounded by `2 × maxKeys`). */
@@ -179,14 +185,15 @@ export class ActivityTracker implements HubObserver {
     const h = this.slot();
     const published: number[] = [];
     const delivered: number[] = [];
-    for (let i = 1; i <= this.window; i++) {
+    const span = Math.min(this.window, Math.max(20, this.headSecond - this.startSecond + 1));
+    for (let i = this.window - span + 1; i <= this.window; i++) {
       const k = (h + i) % this.window;
       published.push(this.pub[k] as number);
       delivered.push(this.del[k] as number);
     }
     const lastTen = (a: number[]) => a.slice(-11, -1).reduce((s, x) => s + x, 0) / 10;
     return {
-      series: { start: (this.headSecond - this.window + 1) * 1000, published, delivered },
+      series: { start: (this.headSecond - span + 1) * 1000, published, delivered },
       publishedPerSecond: lastTen(published),
       deliveredPerSecond: lastTen(delivered),
       totals: { ...this.totals },

@@ -41,8 +41,9 @@ header .spacer { flex: 1; }
 .live { color: var(--text); }
 .down .dot { background: var(--warn); }
 .grid { display: grid; gap: var(--gap); }
-.kpis { grid-template-columns: repeat(6, minmax(0, 1fr)); margin-bottom: var(--gap); }
-.two { grid-template-columns: repeat(2, minmax(0, 1fr)); margin-top: var(--gap); }
+.kpis { grid-template-columns: repeat(6, minmax(0, 1fr)); }
+.wrap > section + section { margin-top: var(--gap); }
+.two { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 @media (max-width: 1000px) { .kpis { grid-template-columns: repeat(3, 1fr); } .two { grid-template-columns: 1fr; } }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 16px 18px; min-width: 0; }
 .card h2 { margin: 0 0 12px; font-size: 13px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .6px; display: flex; align-items: center; gap: 10px; }
@@ -63,6 +64,7 @@ header .spacer { flex: 1; }
 .track { grid-column: 1 / -1; height: 6px; border-radius: 3px; background: var(--panel-2); overflow: hidden; }
 .fill { height: 100%; border-radius: 3px; background: var(--accent); }
 .types .fill { background: var(--violet); }
+#rejected .fill { background: var(--bad); opacity: .8; }
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th { text-align: left; font-weight: 500; color: var(--faint); font-size: 12px; padding: 0 10px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 td { padding: 9px 10px; border-bottom: 1px solid var(--line); font-size: 13px; white-space: nowrap; }
@@ -113,7 +115,7 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
   </section>
 
   <section class="card">
-    <h2>Events per second <span class="legend"><span><i style-id="pub"></i>published</span><span><i style-id="del"></i>delivered</span></span><span class="right" id="chart-range">last 5 minutes</span></h2>
+    <h2>Events per second <span class="legend"><span><i style-id="pub"></i>published</span><span><i style-id="del"></i>delivered</span></span><span class="right" id="chart-range"></span></h2>
     <div id="chart" data-testid="chart"></div>
   </section>
 
@@ -202,7 +204,8 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
     var el = $('chart');
     var w = el.clientWidth || 800, h = el.clientHeight || 220;
     var padL = 44, padR = 8, padT = 10, padB = 24;
-    var pub = series.published, del = series.delivered;
+    // The last entry is the second in progress: drawing it would show a dip that is not there.
+    var pub = series.published.slice(0, -1), del = series.delivered.slice(0, -1);
     var n = pub.length;
     var top = niceMax(Math.max.apply(null, pub.concat(del, [1])));
     var x = function (i) { return padL + (i / (n - 1)) * (w - padL - padR); };
@@ -215,11 +218,12 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
       svg += '<line x1="' + padL + '" x2="' + (w - padR) + '" y1="' + yy + '" y2="' + yy + '" stroke="currentColor" stroke-opacity="' + (g ? 0.08 : 0.18) + '"/>';
       svg += '<text x="' + (padL - 8) + '" y="' + (yy + 4) + '" text-anchor="end">' + num(v) + '</text>';
     }
-    var minutes = Math.round(n / 60);
-    for (var m = 0; m <= minutes; m++) {
-      var i = n - 1 - m * 60;
-      if (i < 0) break;
-      svg += '<text x="' + x(i) + '" y="' + (h - 6) + '" text-anchor="' + (m === 0 ? 'end' : 'middle') + '">' + (m === 0 ? 'now' : '−' + m + 'm') + '</text>';
+    var step = n <= 30 ? 5 : n <= 60 ? 10 : n <= 180 ? 30 : 60;
+    for (var k = 0; k * step < n; k++) {
+      var i = n - 1 - k * step, ago = k * step;
+      if (k > 0 && x(i) < padL + 16) break;
+      var label = k === 0 ? 'now' : '−' + (ago >= 60 && ago % 60 === 0 ? ago / 60 + 'm' : ago + 's');
+      svg += '<text x="' + x(i) + '" y="' + (h - 6) + '" text-anchor="' + (k === 0 ? 'end' : 'middle') + '">' + label + '</text>';
     }
     function path(a) {
       var d = '';
@@ -260,7 +264,7 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
   function recent(list) {
     var el = $('recent');
     if (!list.length) { el.innerHTML = '<div class="empty">No events yet</div>'; return; }
-    el.innerHTML = list.slice(0, 12).map(function (e) {
+    el.innerHTML = list.slice(0, 10).map(function (e) {
       var body = e.preview;
       try { if (!e.truncated) body = JSON.stringify(JSON.parse(e.preview), null, 2); } catch (x) {}
       return '<details data-id="' + esc(e.id) + '"' + (openEvents[e.id] ? ' open' : '') + '><summary><span class="t">' + clock(e.time) + '</span>' +
@@ -278,8 +282,10 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
       }).join('') + '</tbody></table>';
   }
 
+  var renders = 0;
   function render(s) {
     state = s;
+    document.body.setAttribute('data-renders', String(++renders));
     var a = s.activity, c = s.connections;
     setText('meta', 'node ' + s.node + ' · ' + s.store + ' store · ' + s.broker + ' broker · up ' + age(s.uptimeS * 1000));
     setText('kpi-connections', num(c.open - c.sys));
@@ -288,6 +294,7 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
     setText('kpi-subs-sub', bytes(c.bufferedBytes) + ' buffered');
     setText('kpi-pub', num(a.publishedPerSecond));
     setText('kpi-pub-sub', num(a.totals.published) + ' total');
+    $('kpi-pub').setAttribute('data-total', String(a.totals.published));
     setText('kpi-del', num(a.deliveredPerSecond));
     setText('kpi-del-sub', num(a.totals.delivered) + ' total · ' + num(a.totals.replayed) + ' replayed');
     setText('kpi-slow', num(a.totals.slowConsumers));
@@ -296,6 +303,8 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
     setText('kpi-lag', s.process.eventLoopLagP99Ms.toFixed(1) + ' ms');
     setText('kpi-lag-sub', bytes(s.process.heapUsedBytes) + ' heap');
     chart(a.series);
+    var span = a.series.published.length;
+    setText('chart-range', span >= 120 ? 'last ' + Math.round(span / 60) + ' minutes' : 'last ' + span + ' seconds');
     var typeTotal = a.types.reduce(function (t, r) { return t + r.count; }, 0);
     bars('types', a.types, a.totals.published);
     setText('types-total', a.types.length ? num(typeTotal) + ' events' : '');
