@@ -19,6 +19,22 @@ if (!haveChromium) {
   console.warn(msg);
 }
 
+/**
+ * The page's globals, for functions that run in the browser. The test type check has no DOM lib
+ * (the packages must not use browser globals), and the page's CSP forbids evaluating strings.
+ */
+interface PageGlobals {
+  document: {
+    querySelector(
+      sel: string,
+    ): { textContent: string | null; getAttribute(name: string): string | null } | null;
+    querySelectorAll(sel: string): { length: number };
+  };
+  getComputedStyle(el: unknown): { opacity: string };
+}
+// Spelled out in each browser function: playwright sends the function's source, not its closure.
+type G = PageGlobals;
+
 const byHeader: Authorizer = {
   async authorizeSubscribe(req) {
     return { principal: { user: req.header('x-user') } };
@@ -55,7 +71,7 @@ describe.skipIf(!haveChromium)('the /admin page in Chromium', () => {
         '--no-first-run',
       ],
     });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -87,6 +103,18 @@ describe.skipIf(!haveChromium)('the /admin page in Chromium', () => {
 
   async function text(page: Page, sel: string): Promise<string> {
     return (await page.locator(sel).textContent())?.trim() ?? '';
+  }
+
+  /** Waits until the element's text is (or matches) `want`. */
+  async function shows(page: Page, sel: string, want: string | RegExp): Promise<void> {
+    const re = want instanceof RegExp ? want : new RegExp(`^${want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    await page.waitForFunction(
+      ([q, src, flags]) =>
+        new RegExp(src, flags).test(
+          (globalThis as unknown as G).document.querySelector(q)?.textContent ?? '',
+        ),
+      [sel, re.source, re.flags] as const,
+    );
   }
 
   it('shows live numbers, disconnects a connection, and looks like a product', async () => {
@@ -146,15 +174,10 @@ describe.skipIf(!haveChromium)('the /admin page in Chromium', () => {
     expect(page.url()).toBe(`${h.url}/admin`);
 
     // The EventSource on $sys/stats is up, and the numbers are the hub's.
-    await page.waitForFunction(() => document.getElementById('status-text')?.textContent === 'live');
-    await page.waitForFunction(
-      (n) => document.querySelector('[data-testid=connections]')?.textContent === String(n),
-      users.length,
-    );
+    await shows(page, '#status-text', 'live');
+    await shows(page, '[data-testid=connections]', String(users.length));
     // Its own $sys stream is counted apart.
-    await page.waitForFunction(() =>
-      /^\+1 admin · /.test(document.getElementById('kpi-connections-sub')?.textContent ?? ''),
-    );
+    await shows(page, '#kpi-connections-sub', /^\+1 admin · /);
     // About ten seconds of traffic, so the per-second chart has a shape.
     for (; wave < 70; wave++) {
       await burst(wave);
@@ -162,7 +185,10 @@ describe.skipIf(!haveChromium)('the /admin page in Chromium', () => {
     }
     // Live: the page catches up with every event published, through $sys/stats pushes only.
     await page.waitForFunction(
-      (n) => document.querySelector('[data-testid=published-rate]')?.getAttribute('data-total') === String(n),
+      (n) =>
+        (globalThis as unknown as G).document
+          .querySelector('[data-testid=published-rate]')
+          ?.getAttribute('data-total') === String(n),
       published,
     );
     expect(Number(await text(page, '[data-testid=published-rate]'))).toBeGreaterThan(0);
@@ -181,13 +207,8 @@ describe.skipIf(!haveChromium)('the /admin page in Chromium', () => {
     expect(bob).toBeDefined();
     await page.locator(`tr[data-conn="${bob?.id}"] button[data-action=conn]`).click();
     await until(() => !h.hub.connections().some((c) => c.id === bob?.id));
-    await page.waitForFunction(
-      (n) => document.querySelector('[data-testid=connections]')?.textContent === String(n),
-      users.length - 1,
-    );
-    await page.waitForFunction(
-      () => document.getElementById('toast')?.textContent === 'Disconnected 1 connection',
-    );
+    await shows(page, '[data-testid=connections]', String(users.length - 1));
+    await shows(page, '#toast', 'Disconnected 1 connection');
     expect(await page.locator(`tr[data-conn="${bob?.id}"]`).count()).toBe(0);
 
     // Payloads are collapsed until asked for; an opened one stays open across live updates.
@@ -195,18 +216,21 @@ describe.skipIf(!haveChromium)('the /admin page in Chromium', () => {
     const renders = Number(await page.locator('body').getAttribute('data-renders'));
     await page.waitForFunction(
       (n) =>
-        Number(document.body.getAttribute('data-renders')) > n &&
-        document.querySelectorAll('#recent details[open]').length === 1,
+        Number((globalThis as unknown as G).document.querySelector('body')?.getAttribute('data-renders')) >
+          n && (globalThis as unknown as G).document.querySelectorAll('#recent details[open]').length === 1,
       renders,
     );
     expect(await text(page, '#recent details[open] pre')).toMatch(/"customer": "c-\d+"/);
 
     await page.waitForFunction(
-      () => getComputedStyle(document.getElementById('toast') as Element).opacity === '0',
+      () =>
+        (globalThis as unknown as G).getComputedStyle(
+          (globalThis as unknown as G).document.querySelector('#toast'),
+        ).opacity === '0',
     );
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
-  });
+  }, 90_000);
 });
