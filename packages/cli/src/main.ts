@@ -1,6 +1,7 @@
 import { PUBLISH_USAGE, publish } from './commands/publish.js';
 import { SERVE_USAGE, serve } from './commands/serve.js';
 import { SUBSCRIBE_USAGE, subscribe } from './commands/subscribe.js';
+import { TOP_USAGE, top } from './commands/top.js';
 import { HubRequestError } from './hub-http.js';
 import { EXIT, UsageError } from './usage-error.js';
 
@@ -10,6 +11,7 @@ Commands:
   serve        Run a hub (SQLite history in ./.tidings by default)
   publish      Publish one event
   subscribe    Tail events from topics or patterns
+  top          A hub's live figures in the terminal (needs its admin token)
 
 Run "tidings <command> --help" for a command's options.
 `;
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   serve: { run: serve, usage: SERVE_USAGE },
   publish: { run: publish, usage: PUBLISH_USAGE },
   subscribe: { run: subscribe, usage: SUBSCRIBE_USAGE },
+  top: { run: top, usage: TOP_USAGE },
 };
 
 /** Runs the `tidings` command line; resolves to the process exit code. */

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
 import { EXIT, UsageError } from '../usage-error.js';
+import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
 
 export const SERVE_USAGE = `Usage: tidings serve [options]
 
@@ -26,7 +27,7 @@ Options:
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
   --log-level <level>      fatal, error, warn, info, debug or silent      [info]
-  -h, --help               Show this help
+${OBSERVABILITY_USAGE}  -h, --help               Show this help
 `;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -49,6 +50,9 @@ export async function serve(argv: string[]): Promise<number> {
     'base-path': { type: 'string' },
     'node-id': { type: 'string' },
     'log-level': { type: 'string' },
+    'metrics-token': { type: 'string' },
+    'admin-token': { type: 'string' },
+    'topic-labels': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -115,6 +119,8 @@ export async function serve(argv: string[]): Promise<number> {
     nodeId: values['node-id'],
   });
 
+  const stopObservability = observability(hub, logger, level, values);
+
   const server = createServer(hub.handleNode);
   // Streams are long-lived by design; only the request head has to arrive promptly.
   server.requestTimeout = 30_000;
@@ -148,6 +154,7 @@ export async function serve(argv: string[]): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'shutting down: closing streams so clients reconnect');
       server.close();
+      stopObservability();
       hub
         .close()
         .then(() => {
