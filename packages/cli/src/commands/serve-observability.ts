@@ -53,13 +53,15 @@ export function observability(
   }
   hub.observe(new ConnectionLogObserver(logger, { debugPayloads: level === 'debug' || level === 'trace' }));
   if (adminToken === undefined) {
-    hub.route('GET', '/admin', async () => {
+    const off = async (): Promise<never> => {
       throw new HubError(
         404,
         'not-found',
         'The admin page is off; start the hub with --admin-token (or TIDINGS_ADMIN_TOKEN) to turn it on.',
       );
-    });
+    };
+    hub.route('GET', '/admin', off);
+    hub.route('GET', '/admin/stats', off);
     return () => {};
   }
   return installAdmin(hub, { token: adminToken }).stop;

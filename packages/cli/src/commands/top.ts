@@ -173,7 +173,9 @@ async function fetchStats(url: URL, token: string): Promise<HubStats> {
   if (!res.ok) {
     const msg = await hubErrorMessage(res);
     throw new HubRequestError(
-      res.status === 404 ? `${msg} Start the hub with --admin-token to turn the admin API on.` : msg,
+      res.status === 404 && !msg.includes('--admin-token')
+        ? `${msg} Start the hub with --admin-token to turn the admin API on.`
+        : msg,
       EXIT.failed,
     );
   }
