@@ -131,7 +131,8 @@ export class ActivityTracker implements HubObserver {
   private readonly topicCounts: TopCounts;
   private readonly rejectCounts = new TopCounts(50);
   private readonly reasons: Record<string, number> = {};
-  private readonly recent: RecentEvent[] = [];
+  /** Kept as given and formatted in `snapshot()`: the hot path only stores references. */
+  private readonly recent: StoredEvent[] = [];
   private readonly slow: SlowConsumerEntry[] = [];
   private readonly totals = {
     published: 0,
@@ -201,7 +202,21 @@ export class ActivityTracker implements HubObserver {
       topics: this.topicCounts.top(12),
       closeReasons: { ...this.reasons },
       rejectedByCode: this.rejectCounts.top(12),
-      recent: [...this.recent].reverse(),
+      recent: this.recent
+        .slice(-this.recentMax)
+        .reverse()
+        .map((ev): RecentEvent => {
+          const truncated = ev.dataJson.length > this.previewChars;
+          return {
+            id: ev.id,
+            topic: ev.topic,
+            type: ev.type,
+            time: new Date(ev.ts).toISOString(),
+            bytes: ev.dataJson.length,
+            preview: truncated ? ev.dataJson.slice(0, this.previewChars) : ev.dataJson,
+            truncated,
+          };
+        }),
       slowConsumers: [...this.slow].reverse(),
     };
   }
@@ -225,20 +240,9 @@ export class ActivityTracker implements HubObserver {
       this.typeCounts.add(ev.type);
       this.topicCounts.add(ev.topic);
     }
-    // Only the newest few are kept, so only those are copied.
-    for (const ev of events.slice(-this.recentMax)) {
-      const truncated = ev.dataJson.length > this.previewChars;
-      this.recent.push({
-        id: ev.id,
-        topic: ev.topic,
-        type: ev.type,
-        time: new Date(ev.ts).toISOString(),
-        bytes: ev.dataJson.length,
-        preview: truncated ? ev.dataJson.slice(0, this.previewChars) : ev.dataJson,
-        truncated,
-      });
-    }
-    if (this.recent.length > this.recentMax) this.recent.splice(0, this.recent.length - this.recentMax);
+    const from = Math.max(0, events.length - this.recentMax);
+    for (let i = from; i < events.length; i++) this.recent.push(events[i] as StoredEvent);
+    if (this.recent.length > 2 * this.recentMax) this.recent.splice(0, this.recent.length - this.recentMax);
   }
 
   delivered(_event: StoredEvent, subscribers: number): void {
