@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type ServeProcess, serve } from './spawn-cli.js';
+import { BIN, run, type ServeProcess, serve } from './spawn-cli.js';
 
 const ADMIN = 'cli-admin-token-3f9a';
 const METRICS = 'cli-metrics-token-77c1';
@@ -105,13 +106,46 @@ describe('tidings top', () => {
     expect(top.stdout).not.toMatch(/\x1b\[/);
   });
 
+  it('follows $sys/stats live until interrupted', async () => {
+    const proc = spawn(process.execPath, [BIN, 'top', '--url', hub.url, '--interval', '100ms'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', TIDINGS_ADMIN_TOKEN: ADMIN },
+    });
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+    });
+    proc.stderr.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    try {
+      await waitFor(async () => out.includes('● live'));
+      // Its own $sys stream shows up as an admin connection.
+      await waitFor(async () => /Connections \d+ \(\+1 admin\)/.test(out));
+      const r = await fetch(`${hub.url}/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ topic: 'probe', type: 'live-probe', data: {} }),
+      });
+      expect(r.status).toBe(201);
+      await waitFor(async () => out.includes('live-probe'));
+    } finally {
+      proc.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(out.split('Tidings top · node').length).toBeGreaterThan(2);
+  });
+
   it('refuses to run without the token, and reports a wrong one', async () => {
     const none = await run(['top', '--once', '--url', hub.url], { env: { TIDINGS_ADMIN_TOKEN: '' } });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--admin-token/);
-    const wrong = await run(['top', '--once', '--url', hub.url, '--admin-token', 'not-the-token']);
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/401 \(unauthorized\)/);
+    for (const once of [['--once'], []]) {
+      const wrong = await run(['top', ...once, '--url', hub.url, '--admin-token', 'not-the-token']);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/401 \(unauthorized\)/);
+    }
     const help = await run(['top', '--help']);
     expect(help.stdout).toMatch(/--interval <dur>/);
   });

@@ -1,4 +1,5 @@
 import type { HubStats } from '@tidings/server';
+import { createParser } from 'eventsource-parser';
 import { parseFlags } from '../args.js';
 import { endpoint, HubRequestError, hubErrorMessage, unreachable } from '../hub-http.js';
 import { parseDuration, parseHubUrl } from '../parse-values.js';
@@ -7,14 +8,14 @@ import { EXIT, UsageError } from '../usage-error.js';
 
 export const TOP_USAGE = `Usage: tidings top [options]
 
-Shows a hub's live figures in the terminal, refreshing: connections, events per second, event
-types, top topics, slow consumers and the connections with the fullest queues. Reads the admin
-API, so the hub must run with --admin-token.
+Shows a hub's live figures in the terminal: connections, events per second, event types, top
+topics, slow consumers and the connections with the fullest queues. Follows the hub's $sys/stats
+topic (pushed every second), so the hub must run with --admin-token.
 
 Options:
   --url <url>              The hub's address (or $TIDINGS_URL)          [http://127.0.0.1:8080]
   --admin-token <t>        The hub's admin token (or $TIDINGS_ADMIN_TOKEN)
-  --interval <dur>         Time between refreshes                        [1s]
+  --interval <dur>         Shortest time between redraws                 [1s]
   --once                   Print the figures once and exit (for scripts)
   -h, --help               Show this help
 `;
@@ -80,8 +81,15 @@ function ranking(
 /**
  * Renders one screen of `tidings top` for a terminal `width` columns wide.
  * @param now - the current time in epoch ms, for connection ages.
+ * @param status - a footer line: "live", or what went wrong with the live stream.
  */
-export function renderTop(s: HubStats, width: number, paint: Paint, now = Date.now()): string {
+export function renderTop(
+  s: HubStats,
+  width: number,
+  paint: Paint,
+  now = Date.now(),
+  status?: string,
+): string {
   const w = Math.max(60, width);
   const a = s.activity;
   const c = s.connections;
@@ -155,6 +163,12 @@ export function renderTop(s: HubStats, width: number, paint: Paint, now = Date.n
       );
     }
   }
+  if (status) {
+    lines.push('');
+    lines.push(
+      paint(status === 'live' ? 'green' : 'yellow', `● ${status}`) + paint('dim', ' · Ctrl-C to quit'),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -212,30 +226,95 @@ export async function top(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
 
+  // Live: the figures are pushed on the hub's $sys/stats topic; this command is a Tidings client
+  // like the admin page. The first screen comes from /admin/stats, which also checks the token.
   const tty = out.isTTY === true;
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
+  let latest = await fetchStats(url, token);
+  let status = 'connecting to $sys/stats';
+  let lastDraw = 0;
+  let redraw: ReturnType<typeof setTimeout> | undefined;
+  const draw = () => {
+    redraw = undefined;
+    lastDraw = Date.now();
+    const frame = renderTop(latest, out.columns ?? 100, paint, Date.now(), status);
+    out.write(tty ? `\x1b[H\x1b[2J${frame}` : `${frame}\n`);
+  };
+  // Pushes may come faster than --interval: draw at most once per interval, always the newest.
+  const show = () => {
+    if (redraw) return;
+    redraw = setTimeout(draw, Math.max(0, lastDraw + interval - Date.now()));
+  };
   // The alternate screen keeps the user's scrollback intact; the cursor is hidden while drawing.
   if (tty) out.write('\x1b[?1049h\x1b[?25l');
+  const sysUrl = endpoint(base, '/events');
+  sysUrl.searchParams.set('topic', '$sys/stats');
+  let attempt = 0;
   try {
+    draw();
     while (!stop.signal.aborted) {
-      const frame = renderTop(await fetchStats(url, token), out.columns ?? 100, paint);
-      out.write(tty ? `\x1b[H\x1b[2J${frame}` : `${frame}\n`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, interval);
-        stop.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
+      let res: Response;
+      try {
+        res = await fetch(sysUrl, {
+          headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+          signal: stop.signal,
+        });
+      } catch (e) {
+        if (stop.signal.aborted) break;
+        status = `cannot reach ${base.origin} (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}); retrying`;
+        show();
+        await sleep(Math.min(30_000, 1000 * 2 ** Math.min(attempt++, 5)), stop.signal);
+        continue;
+      }
+      if (res.status >= 400 && res.status < 500)
+        throw new HubRequestError(await hubErrorMessage(res), EXIT.failed);
+      if (!res.ok || !res.body) {
+        status = `${await hubErrorMessage(res)}; retrying`;
+        show();
+        await sleep(Math.min(30_000, 1000 * 2 ** Math.min(attempt++, 5)), stop.signal);
+        continue;
+      }
+      attempt = 0;
+      status = 'live';
+      show();
+      const parser = createParser({
+        onEvent: (msg) => {
+          if (msg.event !== 'stats') return;
+          latest = (JSON.parse(msg.data) as { data: HubStats }).data;
+          show();
+        },
       });
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body)
+          parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+      } catch {
+        // the connection dropped; reconnect below
+      }
+      if (stop.signal.aborted) break;
+      status = 'the hub closed the stream; reconnecting';
+      show();
+      await sleep(1000, stop.signal);
     }
   } finally {
+    if (redraw) clearTimeout(redraw);
     if (tty) out.write('\x1b[?25h\x1b[?1049l');
   }
   return EXIT.ok;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
