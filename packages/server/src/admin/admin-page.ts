@@ -50,7 +50,7 @@ header .spacer { flex: 1; }
 .card h2 .right { margin-left: auto; text-transform: none; letter-spacing: 0; font-weight: 500; color: var(--faint); }
 .kpi .label { color: var(--muted); font-size: 12.5px; }
 .kpi .value { font-size: 28px; font-weight: 650; margin-top: 4px; font-variant-numeric: tabular-nums; letter-spacing: -.5px; }
-.kpi .sub { color: var(--faint); font-size: 12px; margin-top: 2px; font-variant-numeric: tabular-nums; }
+.kpi .sub { color: var(--faint); font-size: 12px; margin-top: 2px; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .kpi.alert .value { color: var(--bad); }
 .legend { display: inline-flex; gap: 14px; text-transform: none; letter-spacing: 0; font-weight: 500; }
 .legend i { display: inline-block; width: 10px; height: 3px; border-radius: 2px; margin-right: 6px; vertical-align: middle; }
@@ -192,12 +192,13 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
     applyWidths(el);
   }
 
+  // The top of the y axis: four gridline steps, each a round number (1, 2, 2.5 or 5 × 10^n).
   function niceMax(v) {
-    if (v <= 4) return 4;
-    var p = Math.pow(10, Math.floor(Math.log10(v)));
+    var step = Math.max(1, v / 4);
+    var p = Math.pow(10, Math.floor(Math.log10(step)));
     var steps = [1, 2, 2.5, 5, 10];
-    for (var i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
-    return 10 * p;
+    for (var i = 0; i < steps.length; i++) if (steps[i] * p >= step) return 4 * steps[i] * p;
+    return 40 * p;
   }
 
   function chart(series) {
