@@ -27,7 +27,7 @@ import { type EventMeta, eventFrame, type NewEvent, type StoredEvent, toEnvelope
 import type { AppendResult } from './stores/history-store.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import { SubscriberIndex } from './subscriber-index.js';
-import { isReservedTopic, SysChannel } from './sys/sys-channel.js';
+import { isReservedTopic, SysChannel, type SysTopics } from './sys/sys-channel.js';
 
 /** Headers of every event stream. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -93,7 +93,7 @@ export interface Hub {
    * The hub's own live-only `$sys/…` topics, for admin views: who may read them, and sending to
    * them. Publishing to a `$` topic through the ordinary API is refused.
    */
-  readonly sys: SysChannel;
+  readonly sys: SysTopics;
   /**
    * Graceful shutdown: refuses new streams, ends open ones so clients reconnect elsewhere,
    * waits for in-flight publishes, then closes the engine.

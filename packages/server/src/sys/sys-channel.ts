@@ -25,6 +25,19 @@ export interface SysListener {
   write(frame: Uint8Array): void;
 }
 
+/** What `hub.sys` offers: who may read `$sys/…` topics, and sending to them. */
+export interface SysTopics {
+  /** Sets who may subscribe to `$sys/…` (by default nobody). `installAdmin` installs one. */
+  authorize(fn: SysAuthorizer): void;
+  /**
+   * Sends a live-only event (no id, not stored, never replayed) to this node's admitted `$sys`
+   * subscribers whose patterns match `topic`; returns how many it was written to.
+   */
+  emit(topic: string, type: string, data: unknown): number;
+  /** Connections on this node reading `$sys` topics: build payloads only when it is not 0. */
+  readonly listenerCount: number;
+}
+
 /**
  * The hub's own `$sys/…` topics: live-only telemetry for admin views.
  *
@@ -34,7 +47,7 @@ export interface SysListener {
  * authorizer never sees a `$sys` subscription, and a wildcard such as `**` on an ordinary
  * stream does not match them because they bypass the dispatcher altogether.
  */
-export class SysChannel {
+export class SysChannel implements SysTopics {
   private authorizer: SysAuthorizer | undefined;
   private readonly listeners = new Set<SysListener>();
   private readonly encoder = new TextEncoder();
