@@ -490,7 +490,10 @@ class HubImpl implements Hub {
     // Appends start in call order (stores apply them in that order); the broker is fed through
     // a chain so fan-out follows the same order even when a store resolves out of order.
     const appending = this.engine.store.append(events);
-    appending.catch((err) => this.obs.error('store', err));
+    appending.catch((err) => {
+      // A refusal of the publisher's input (e.g. a reserved id) is not a store failure.
+      if (!isHubError(err) || err.status >= 500) this.obs.error('store', err);
+    });
     const delivered = this.dispatchTail.then(async () => {
       const results = await appending.catch(() => undefined);
       if (!results) return; // the publisher gets the store's error below
