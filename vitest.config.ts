@@ -8,6 +8,7 @@ export const sourceAliases = [
   { find: /^@tidings\/protocol$/, replacement: here('packages/protocol/src/index.ts') },
   { find: /^@tidings\/server\/testing$/, replacement: here('packages/server/src/testing/index.ts') },
   { find: /^@tidings\/server$/, replacement: here('packages/server/src/index.ts') },
+  { find: /^@tidings\/client$/, replacement: here('packages/client/src/index.ts') },
   { find: /^@tidings\/cli$/, replacement: here('packages/cli/src/index.ts') },
 ];
 
@@ -22,7 +23,7 @@ const pkg = (name: string) => ({
 export default defineConfig({
   resolve: { alias: sourceAliases },
   test: {
-    projects: [pkg('protocol'), pkg('server'), pkg('cli')],
+    projects: [pkg('protocol'), pkg('server'), pkg('client'), pkg('cli')],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     reporters: process.env.CI ? ['default'] : ['default'],

@@ -1,0 +1,380 @@
+import type { EventDefinitions, ForceLogoutPayload, ResetPayload } from '@tidings/protocol';
+import { browserEnvironment } from './browser-environment.js';
+import type { ClientEvent, ClientStats, EventMeta, InvalidEvent } from './client-event.js';
+import { type ClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
+import { Connection } from './connection.js';
+import { type ConnectionState, IDLE_STATE, type NetworkState } from './connection-state.js';
+import { createDebugLog, type DebugLog, debugEnabled } from './debug-log.js';
+import type { ClientEnvironment, TimerHandle } from './environment.js';
+import { EventBuffer } from './event-buffer.js';
+import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
+import { eventSourceTransport } from './event-source-transport.js';
+import { fetchTransport } from './fetch-transport.js';
+import { ListenerSet } from './listener-set.js';
+import { TabCoordinator, type TabMessage } from './tab-coordinator.js';
+import type { EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
+import type { Transport } from './transport.js';
+
+type AnyListener = (data: unknown, meta: EventMeta) => void;
+
+class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
+  private readonly o: ResolvedOptions;
+  private readonly env: ClientEnvironment;
+  private readonly log: DebugLog;
+  private readonly transport: Transport;
+  private readonly pipeline: EventPipeline;
+  private readonly buffer: EventBuffer<TidingsEventWithFlag>;
+  private readonly report = (message: string, e: unknown) => this.log.error(message, e);
+  private readonly typed = new Map<string, ListenerSet<[unknown, EventMeta]>>();
+  private readonly wildcard = new ListenerSet<[ClientEvent<undefined>]>('"*"', this.report);
+  private readonly stateListeners = new ListenerSet<[ConnectionState]>('onState', this.report);
+  private readonly resetListeners = new ListenerSet<[ResetPayload]>('onReset', this.report);
+  private readonly invalidListeners = new ListenerSet<[InvalidEvent]>('onInvalid', this.report);
+  private readonly logoutListeners = new ListenerSet<[ForceLogoutPayload]>('onForceLogout', this.report);
+  private net: NetworkState = IDLE_STATE;
+  private snapshot: ConnectionState | undefined;
+  private snapshotEventId: string | null = null;
+  /** The connection this tab holds: its own, or as leader the shared one. */
+  private connection: Connection | undefined;
+  private readonly tabs: TabCoordinator | undefined;
+  /** Between connect() and disconnect(). */
+  private active = false;
+  private unwatch: (() => void)[] = [];
+  private pauseTimer: TimerHandle | undefined;
+  /** As leader: the visibility other tabs reported. */
+  private readonly tabVisibility = new Map<string, boolean>();
+
+  constructor(options: ClientOptions<EventDefinitions | undefined>) {
+    this.env = { ...browserEnvironment(), ...options?.environment };
+    this.o = resolveOptions(options, this.env.baseUrl);
+    this.log = createDebugLog(debugEnabled(this.o.debug, this.env), this.env.logger);
+    if (this.o.useNativeEventSource) {
+      if (!this.env.EventSource) {
+        throw new TypeError(
+          'useNativeEventSource needs EventSource, which this environment lacks: drop the option to stream with fetch, or pass environment.EventSource (for example from the "eventsource" package).',
+        );
+      }
+      this.transport = eventSourceTransport(this.env.EventSource);
+    } else {
+      if (!this.env.fetch) {
+        throw new TypeError(
+          'This environment has no fetch: pass environment.fetch, or set useNativeEventSource to use EventSource.',
+        );
+      }
+      this.transport = fetchTransport(this.env.fetch, this.env.timers);
+    }
+    this.buffer = new EventBuffer(this.o.bufferSize);
+    this.pipeline = new EventPipeline(
+      this.o.definitions,
+      this.o.lastEventId,
+      this.o.bufferSize,
+      () => this.env.timers.now(),
+      {
+        event: (e) => this.deliver(e),
+        reset: (p) => this.resetListeners.emit(p),
+        forceLogout: (p) => this.logoutListeners.emit(p),
+        invalid: (e) => this.invalidListeners.emit(e),
+      },
+      this.log,
+    );
+    if (this.o.shareKey !== undefined) {
+      const { openChannel, locks } = this.env;
+      if (openChannel && locks) {
+        const tabId = Math.floor(this.env.random() * 2 ** 52).toString(36);
+        this.tabs = new TabCoordinator(
+          this.o.shareKey,
+          tabId,
+          openChannel,
+          locks,
+          { lead: () => this.lead(), message: (m) => this.onTabMessage(m) },
+          this.log,
+        );
+      } else {
+        this.log.warn(
+          'shareAcrossTabs needs Web Locks and BroadcastChannel, which this environment lacks; this tab uses a connection of its own.',
+        );
+      }
+    }
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  get state(): ConnectionState {
+    const p = this.pipeline;
+    if (
+      !this.snapshot ||
+      this.snapshotEventId !== p.lastEventId ||
+      this.snapshot.lastEventAt !== p.lastEventAt
+    ) {
+      this.snapshot = { ...this.net, lastEventId: p.lastEventId, lastEventAt: p.lastEventAt };
+      this.snapshotEventId = p.lastEventId;
+    }
+    return this.snapshot;
+  }
+
+  get events(): EventLog<EventDefinitions | undefined> {
+    return this.buffer as unknown as EventLog<EventDefinitions | undefined>;
+  }
+
+  get stats(): ClientStats {
+    const p = this.pipeline;
+    return { received: p.received, duplicates: p.duplicates, invalid: p.invalid };
+  }
+
+  get role(): 'solo' | 'leader' | 'follower' {
+    if (!this.tabs) return 'solo';
+    return this.tabs.leader ? 'leader' : 'follower';
+  }
+
+  // ---- listeners ------------------------------------------------------------------------------
+
+  on(type: string, listener: AnyListener | ((event: ClientEvent<undefined>) => void)): Unsubscribe {
+    if (typeof type !== 'string' || type === '') {
+      throw new TypeError('client.on needs an event type such as "lease-added", or "*" for every event.');
+    }
+    if (type === '*') return this.wildcard.add(listener as (event: ClientEvent<undefined>) => void);
+    let set = this.typed.get(type);
+    if (!set) {
+      set = new ListenerSet(`"${type}"`, this.report);
+      this.typed.set(type, set);
+      this.connection?.listen(type);
+    }
+    return set.add(listener as AnyListener);
+  }
+
+  onState(listener: (state: ConnectionState) => void): Unsubscribe {
+    return this.stateListeners.add(listener);
+  }
+
+  onReset(listener: (reset: ResetPayload) => void): Unsubscribe {
+    return this.resetListeners.add(listener);
+  }
+
+  onInvalid(listener: (event: InvalidEvent) => void): Unsubscribe {
+    return this.invalidListeners.add(listener);
+  }
+
+  onForceLogout(listener: (payload: ForceLogoutPayload) => void): Unsubscribe {
+    return this.logoutListeners.add(listener);
+  }
+
+  // ---- control --------------------------------------------------------------------------------
+
+  connect(): void {
+    this.activate();
+    const tabs = this.tabs;
+    if (!tabs) {
+      this.ensureConnection().connect();
+    } else if (!tabs.joined) {
+      this.setNet({ ...this.net, status: 'connecting', reason: null, logoutReason: null });
+      tabs.join();
+      tabs.post({ t: 'hello', visible: this.env.visibility.isVisible() });
+    } else if (tabs.leader) {
+      this.ensureConnection().connect();
+    } else {
+      tabs.post({ t: 'command', command: 'connect' });
+    }
+    this.visibilityChanged();
+  }
+
+  disconnect(): void {
+    this.active = false;
+    for (const u of this.unwatch) u();
+    this.unwatch = [];
+    this.clearPauseTimer();
+    // Leave first, so the group never hears this tab's "disconnected": the next leader takes over.
+    this.tabs?.leave();
+    this.tabVisibility.clear();
+    const c = this.connection;
+    if (this.tabs) this.connection = undefined;
+    if (c) c.disconnect('client');
+    else if (this.net.status !== 'idle')
+      this.setNet({ ...this.net, status: 'disconnected', reason: 'client' });
+  }
+
+  reconnect(): void {
+    if (!this.active || (this.tabs && !this.tabs.joined)) {
+      this.connect();
+      return;
+    }
+    if (this.tabs && !this.tabs.leader) this.tabs.post({ t: 'command', command: 'reconnect' });
+    else this.ensureConnection().reconnect();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private ensureConnection(): Connection {
+    this.connection ??= new Connection(
+      this.o,
+      this.env,
+      this.transport,
+      {
+        lastEventId: () => this.pipeline.lastEventId,
+        eventTypes: () => new Set([...(this.o.definitions?.types ?? []), ...this.typed.keys()]),
+        frame: (f) => {
+          if (this.tabs?.leader) this.tabs.post({ t: 'frame', frame: f });
+          this.pipeline.handle(f);
+        },
+        state: (s) => {
+          if (this.tabs?.leader)
+            this.tabs.post({ t: 'state', state: s, lastEventId: this.pipeline.lastEventId });
+          this.setNet(s);
+        },
+      },
+      this.log,
+    );
+    return this.connection;
+  }
+
+  private deliver(e: TidingsEventWithFlag): void {
+    this.buffer.push(e);
+    const set = this.typed.get(e.type);
+    if (set && set.size > 0) set.emit(e.data, { id: e.id, topic: e.topic, type: e.type, time: e.time });
+    this.wildcard.emit(e as ClientEvent<undefined>);
+  }
+
+  private setNet(s: NetworkState): void {
+    this.net = s;
+    this.snapshot = undefined;
+    this.stateListeners.emit(this.state);
+  }
+
+  /** Starts watching the host: online, visibility. */
+  private activate(): void {
+    if (this.active) return;
+    this.active = true;
+    this.unwatch.push(
+      this.env.online.subscribe((online) => {
+        if (online && this.connection && this.role !== 'follower') this.connection.nudge('back online');
+      }),
+      this.env.visibility.subscribe((visible) => {
+        if (this.tabs?.joined && !this.tabs.leader) this.tabs.post({ t: 'visibility', visible });
+        else this.visibilityChanged();
+      }),
+    );
+  }
+
+  /** This tab took the lock: open the shared connection, resuming from what this tab saw last. */
+  private lead(): void {
+    this.tabVisibility.clear();
+    this.tabs?.post({ t: 'leader' });
+    this.ensureConnection().connect();
+    this.visibilityChanged();
+  }
+
+  private onTabMessage(m: TabMessage): void {
+    const tabs = this.tabs;
+    if (!tabs) return;
+    if (tabs.leader) {
+      switch (m.t) {
+        case 'hello':
+          this.tabVisibility.set(m.from, m.visible);
+          tabs.post({ t: 'state', state: this.net, lastEventId: this.pipeline.lastEventId });
+          this.visibilityChanged();
+          return;
+        case 'visibility':
+          this.tabVisibility.set(m.from, m.visible);
+          this.visibilityChanged();
+          return;
+        case 'bye':
+          this.tabVisibility.delete(m.from);
+          this.visibilityChanged();
+          return;
+        case 'command':
+          if (m.command === 'reconnect') this.ensureConnection().reconnect();
+          else this.ensureConnection().connect();
+          return;
+        default:
+          // A state or frame from the previous leader, still in flight: superseded.
+          return;
+      }
+    }
+    switch (m.t) {
+      case 'state':
+        // A tab that joined after the last event still needs a resume point should it take over.
+        if (this.pipeline.lastEventId === null && m.lastEventId !== null)
+          this.pipeline.lastEventId = m.lastEventId;
+        this.setNet(m.state);
+        return;
+      case 'frame':
+        this.pipeline.handle(m.frame);
+        return;
+      case 'leader':
+        tabs.post({ t: 'visibility', visible: this.env.visibility.isVisible() });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private anyTabVisible(): boolean {
+    if (this.env.visibility.isVisible()) return true;
+    for (const v of this.tabVisibility.values()) if (v) return true;
+    return false;
+  }
+
+  /** Visibility of this tab, or as leader of any tab, changed: resume, nudge or start the pause timer. */
+  private visibilityChanged(): void {
+    const c = this.connection;
+    if (!c || !this.active || this.role === 'follower') return;
+    if (this.anyTabVisible()) {
+      this.clearPauseTimer();
+      if (c.state.status === 'disconnected' && c.state.reason === 'paused') {
+        this.log.debug('visible again: resuming');
+        c.connect();
+      } else {
+        c.nudge('page became visible');
+      }
+      return;
+    }
+    const after = this.o.pauseAfterMs;
+    if (after === undefined || this.pauseTimer !== undefined) return;
+    const st = c.state.status;
+    if (st !== 'connecting' && st !== 'connected' && st !== 'reconnecting') return;
+    this.pauseTimer = this.env.timers.setTimeout(() => {
+      this.pauseTimer = undefined;
+      if (!this.anyTabVisible() && this.connection === c) {
+        this.log.debug(`hidden for ${after} ms: pausing`);
+        c.disconnect('paused');
+      }
+    }, after);
+  }
+
+  private clearPauseTimer(): void {
+    if (this.pauseTimer !== undefined) {
+      this.env.timers.clearTimeout(this.pauseTimer);
+      this.pauseTimer = undefined;
+    }
+  }
+}
+
+/**
+ * Creates a client for one subscription. It does not connect until `connect()`: register
+ * listeners first.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from '@tidings/client';
+ * import { events } from './events'; // defineEvents({...}), shared with the server
+ *
+ * const client = createClient({
+ *   url: 'https://app.example/events',
+ *   topics: ['leases', 'tenant/acme/**'],
+ *   events,
+ *   token: () => auth.getToken(),
+ * });
+ * client.on('lease-added', (data, meta) => console.log(data.lease.ip, meta.id));
+ * client.onState((s) => console.log(s.status));
+ * client.connect();
+ * ```
+ * @throws {TypeError} naming the option, when an option is invalid or the environment lacks
+ *   `fetch` (or `EventSource` with `useNativeEventSource`).
+ * @see ClientOptions for every option and its default.
+ */
+export function createClient<const D extends EventDefinitions | undefined = undefined>(
+  options: ClientOptions<D>,
+): TidingsClient<D> {
+  return new ClientImpl(
+    options as ClientOptions<EventDefinitions | undefined>,
+  ) as unknown as TidingsClient<D>;
+}

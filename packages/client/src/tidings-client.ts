@@ -1,0 +1,101 @@
+import type {
+  EventDataOf,
+  EventDefinitions,
+  EventTypeOf,
+  ForceLogoutPayload,
+  ResetPayload,
+} from '@tidings/protocol';
+import type { ClientEvent, ClientStats, EventMeta, InvalidEvent } from './client-event.js';
+import type { ConnectionState } from './connection-state.js';
+import type { EventQuery } from './event-buffer.js';
+
+/** Removes the listener it was returned for. */
+export type Unsubscribe = () => void;
+
+/**
+ * The recent events a client keeps (`bufferSize` of them), oldest first.
+ * @typeParam D - the event definitions the client was created with.
+ */
+export interface EventLog<D> {
+  /** How many events are held. */
+  readonly size: number;
+  /** The most it holds (`bufferSize`). */
+  readonly capacity: number;
+  /** Every held event. */
+  all(): ClientEvent<D>[];
+  /** The held events of one declared type, payloads typed. */
+  ofType<K extends EventTypeOf<D>>(type: K): Extract<ClientEvent<D>, { type: K }>[];
+  /** The held events of any type. */
+  ofType(type: string): ClientEvent<D>[];
+  /**
+   * The held events matching a query, e.g. `{ type: 'lease-added', where: { ip: '10.0.0.7' } }`
+   * or `{ topic: 'tenant/acme/**', where: (data) => … }`.
+   */
+  find(query: EventQuery<ClientEvent<D>>): ClientEvent<D>[];
+  /** The newest held event, or the newest matching `query`. */
+  last(query?: EventQuery<ClientEvent<D>>): ClientEvent<D> | undefined;
+  /** Forgets every held event. */
+  clear(): void;
+}
+
+/**
+ * A client for one subscription. Create it with `createClient`, register listeners, then
+ * `connect()`. Every listener method returns its unsubscribe function; a listener that throws is
+ * logged and never disturbs the others or the connection.
+ * @typeParam D - the event definitions from `defineEvents`, which type the listeners.
+ */
+export interface TidingsClient<D extends EventDefinitions | undefined = undefined> {
+  /**
+   * The current connection state. The same object is returned until something changes, so it
+   * can feed `useSyncExternalStore` directly.
+   */
+  readonly state: ConnectionState;
+  /** The recent events, queryable by type and by field. */
+  readonly events: EventLog<D>;
+  /** Delivered, duplicate and invalid event counts. */
+  readonly stats: ClientStats;
+  /**
+   * `solo` with a connection of its own; with `shareAcrossTabs`, `leader` in the tab that holds
+   * the shared connection and `follower` in the others.
+   */
+  readonly role: 'solo' | 'leader' | 'follower';
+
+  /** Calls `listener` with every event, of any type, in order. */
+  on(type: '*', listener: (event: ClientEvent<D>) => void): Unsubscribe;
+  /** Calls `listener` with the checked payload of every event of type `type`. */
+  on<K extends EventTypeOf<D>>(
+    type: K,
+    listener: (data: EventDataOf<D, K>, meta: EventMeta<K>) => void,
+  ): Unsubscribe;
+  /** Calls `listener` with the payload, unchecked, of every event of an undeclared type. */
+  on(type: string, listener: (data: unknown, meta: EventMeta) => void): Unsubscribe;
+
+  /**
+   * Calls `listener` with the new state whenever the status or its details change. Not called
+   * for every event: read `state.lastEventId` and `state.lastEventAt` when you need them.
+   */
+  onState(listener: (state: ConnectionState) => void): Unsubscribe;
+  /**
+   * Calls `listener` when the hub could not replay everything missed (`event: reset`: the id was
+   * unknown, or history no longer reaches back). Refetch your state, then carry on live.
+   */
+  onReset(listener: (reset: ResetPayload) => void): Unsubscribe;
+  /** Calls `listener` with each event whose payload failed its schema (counted in `stats.invalid`). */
+  onInvalid(listener: (event: InvalidEvent) => void): Unsubscribe;
+  /**
+   * Calls `listener` when the hub ends the session (`event: force-logout`). The client then stays
+   * `disconnected` (reason `force-logout`) until `connect()`: route the user to the sign-in page.
+   */
+  onForceLogout(listener: (payload: ForceLogoutPayload) => void): Unsubscribe;
+
+  /**
+   * Opens the stream (or, with `shareAcrossTabs`, joins the tabs' shared one). Does nothing while
+   * already connected or connecting. After `disconnect()`, an error or a forced logout it connects
+   * again, resuming after the last event received.
+   */
+  connect(): void;
+  /** Closes the stream and stops reconnecting; with `shareAcrossTabs`, this tab leaves the group. */
+  disconnect(): void;
+  /** Replaces the connection now, resuming after the last event received. */
+  reconnect(): void;
+}
