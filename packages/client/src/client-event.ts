@@ -57,3 +57,10 @@ export interface ClientStats {
   /** Events that failed validation (see `onInvalid`). */
   readonly invalid: number;
 }
+
+/**
+ * Event definitions with any schemas: the constraint of the client's type parameter.
+ * `EventDefinitions<EventSchemas>` would not do, since `keyof S` in its members makes `S` invariant.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any schemas at all; the client infers the precise ones
+export type AnyEventDefinitions = EventDefinitions<any>;

@@ -1,5 +1,6 @@
 import { type EventDefinitions, validatePattern } from '@tidings/protocol';
 import { type BackoffOptions, DEFAULT_BACKOFF, type ResolvedBackoff } from './backoff.js';
+import type { AnyEventDefinitions } from './client-event.js';
 import type { ClientEnvironment } from './environment.js';
 
 /** Why the token function is being called. */
@@ -22,7 +23,7 @@ export type HeadersOption =
   | (() => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>);
 
 /** Options of `createClient`. Only `url` and `topics` are required. */
-export interface ClientOptions<D extends EventDefinitions | undefined = undefined> {
+export interface ClientOptions<D extends AnyEventDefinitions | undefined = undefined> {
   /**
    * The hub's event stream endpoint, e.g. `https://app.example/events`. Relative URLs resolve
    * against the page. Topics are added to its query.

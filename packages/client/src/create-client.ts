@@ -1,6 +1,12 @@
 import type { EventDefinitions, ForceLogoutPayload, ResetPayload } from '@tidings/protocol';
 import { browserEnvironment } from './browser-environment.js';
-import type { ClientEvent, ClientStats, EventMeta, InvalidEvent } from './client-event.js';
+import type {
+  AnyEventDefinitions,
+  ClientEvent,
+  ClientStats,
+  EventMeta,
+  InvalidEvent,
+} from './client-event.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
 import { Connection } from './connection.js';
 import { type ConnectionState, IDLE_STATE, type NetworkState } from './connection-state.js';
@@ -371,7 +377,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
  *   `fetch` (or `EventSource` with `useNativeEventSource`).
  * @see ClientOptions for every option and its default.
  */
-export function createClient<const D extends EventDefinitions | undefined = undefined>(
+export function createClient<const D extends AnyEventDefinitions | undefined = undefined>(
   options: ClientOptions<D>,
 ): TidingsClient<D> {
   return new ClientImpl(

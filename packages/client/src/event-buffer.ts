@@ -23,6 +23,18 @@ export interface EventQuery<E extends BufferedEvent = BufferedEvent> {
   where?: Readonly<Record<string, unknown>> | ((data: E['data'], event: E) => boolean) | undefined;
 }
 
+function checkQuery<E extends BufferedEvent>(query: EventQuery<E>): void {
+  if (typeof query !== 'object' || query === null) {
+    throw new TypeError(
+      'An event query is an object such as { type: "lease-added", where: { ip: "10.0.0.7" } }.',
+    );
+  }
+  if (query.topic !== undefined) {
+    const err = validatePattern(query.topic);
+    if (err) throw new TypeError(err.message);
+  }
+}
+
 function matches<E extends BufferedEvent>(e: E, q: EventQuery<E>): boolean {
   if (q.type !== undefined && e.type !== q.type) return false;
   if (
@@ -89,15 +101,16 @@ export class EventBuffer<E extends BufferedEvent = BufferedEvent> {
    * @throws {TypeError} when `query.topic` is not a valid topic or pattern.
    */
   find(query: EventQuery<E>): E[] {
-    if (query.topic !== undefined) {
-      const err = validatePattern(query.topic);
-      if (err) throw new TypeError(err.message);
-    }
+    checkQuery(query);
     return this.all().filter((e) => matches(e, query));
   }
 
-  /** The newest event, or the newest matching `query`. */
+  /**
+   * The newest event, or the newest matching `query`.
+   * @throws {TypeError} when `query.topic` is not a valid topic or pattern.
+   */
   last(query?: EventQuery<E>): E | undefined {
+    if (query) checkQuery(query);
     for (let i = this.count - 1; i >= 0; i--) {
       const e = this.ring[(this.start + i) % this.capacity] as E;
       if (!query || matches(e, query)) return e;

@@ -9,6 +9,7 @@ export type { BackoffOptions, ResolvedBackoff } from './backoff.js';
 export { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export { browserEnvironment } from './browser-environment.js';
 export type {
+  AnyEventDefinitions,
   ClientEvent,
   ClientStats,
   EventMeta,

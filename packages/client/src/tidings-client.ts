@@ -1,11 +1,11 @@
+import type { EventDataOf, EventTypeOf, ForceLogoutPayload, ResetPayload } from '@tidings/protocol';
 import type {
-  EventDataOf,
-  EventDefinitions,
-  EventTypeOf,
-  ForceLogoutPayload,
-  ResetPayload,
-} from '@tidings/protocol';
-import type { ClientEvent, ClientStats, EventMeta, InvalidEvent } from './client-event.js';
+  AnyEventDefinitions,
+  ClientEvent,
+  ClientStats,
+  EventMeta,
+  InvalidEvent,
+} from './client-event.js';
 import type { ConnectionState } from './connection-state.js';
 import type { EventQuery } from './event-buffer.js';
 
@@ -44,7 +44,7 @@ export interface EventLog<D> {
  * logged and never disturbs the others or the connection.
  * @typeParam D - the event definitions from `defineEvents`, which type the listeners.
  */
-export interface TidingsClient<D extends EventDefinitions | undefined = undefined> {
+export interface TidingsClient<D extends AnyEventDefinitions | undefined = undefined> {
   /**
    * The current connection state. The same object is returned until something changes, so it
    * can feed `useSyncExternalStore` directly.
