@@ -4,6 +4,8 @@ import type { StreamSink } from './stream-sink.js';
 /** A {@link StreamSink} over a node:http response whose headers were already written. */
 export class NodeSink implements StreamSink {
   closed = false;
+  /** Set by end(): the response may not be written again, though 'close' has not fired yet. */
+  private ended = false;
   private closeCb: (() => void) | undefined;
   private drainWaiters: Array<() => void> = [];
 
@@ -13,7 +15,7 @@ export class NodeSink implements StreamSink {
   }
 
   write(chunk: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closed || this.ended) return;
     this.res.write(chunk);
   }
 
@@ -27,7 +29,8 @@ export class NodeSink implements StreamSink {
   }
 
   end(): void {
-    if (this.closed) return;
+    if (this.closed || this.ended) return;
+    this.ended = true;
     this.res.end();
   }
 
