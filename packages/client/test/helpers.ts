@@ -179,3 +179,62 @@ export function quietEnv(extra: Partial<ClientEnvironment> = {}): Partial<Client
     logger: ReturnType<typeof memoryLogger>;
   };
 }
+
+/** One request to a {@link RawSseServer}. */
+export interface RawRequest {
+  /** 1 for the first request, 2 for the second… */
+  n: number;
+  url: URL;
+  headers: import('node:http').IncomingHttpHeaders;
+  res: import('node:http').ServerResponse;
+  /** Writes SSE text as is. */
+  send(text: string): void;
+}
+
+/**
+ * A hand-written SSE server over real sockets, for behaviour the hub never shows (duplicates,
+ * garbage frames, odd statuses). Each request goes to `handler`.
+ */
+export async function rawSseServer(handler: (r: RawRequest) => void): Promise<{
+  url: string;
+  requests: RawRequest[];
+  close(): Promise<void>;
+}> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const requests: RawRequest[] = [];
+  const server = createHttpServer((req, res) => {
+    const r: RawRequest = {
+      n: requests.length + 1,
+      url: new URL(req.url ?? '/', 'http://x'),
+      headers: req.headers,
+      res,
+      send: (text) => res.write(text),
+    };
+    requests.push(r);
+    handler(r);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((res) => server.close(res));
+    },
+  };
+}
+
+/** Starts a 200 event stream on a raw request. */
+export function openStream(r: RawRequest, retryMs?: number): void {
+  r.res.writeHead(200, { 'content-type': 'text/event-stream' });
+  r.res.flushHeaders();
+  r.send(
+    `${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: connected\ndata: {"connectionId":"raw-${r.n}","topics":["t"],"heartbeatMs":15000,"serverTime":"2024-01-01T00:00:00Z"}\n\n`,
+  );
+}
+
+/** An SSE frame carrying a Tidings envelope. */
+export function envelopeFrame(id: string, type: string, data: unknown, topic = 't'): string {
+  return `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ id, topic, type, time: '2024-01-01T00:00:00.000Z', data })}\n\n`;
+}
