@@ -216,6 +216,11 @@ export function resolveOptions(
     jitter: b.jitter ?? DEFAULT_BACKOFF.jitter,
     resetAfterMs: positive('backoff.resetAfterMs', b.resetAfterMs, true) ?? DEFAULT_BACKOFF.resetAfterMs,
   };
+  if (backoff.initialMs > backoff.maxMs) {
+    fail(
+      `The client option backoff.initialMs (${backoff.initialMs}) is larger than backoff.maxMs (${backoff.maxMs}); raise maxMs or lower initialMs.`,
+    );
+  }
   if (b.multiplier !== undefined && b.multiplier < 1) {
     fail(`The client option backoff.multiplier must be at least 1, not ${b.multiplier}.`);
   }

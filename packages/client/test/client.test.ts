@@ -142,6 +142,9 @@ describe('createClient against a real hub', () => {
     expect(make({ backoff: { initialMs: -1 } })).toThrow(/backoff.initialMs must be a positive number/);
     expect(make({ backoff: { maxAttempts: 1.5 } })).toThrow(/maxAttempts must be a whole number or Infinity/);
     expect(make({ backoff: { multiplier: 0.5 } })).toThrow(/multiplier must be at least 1/);
+    expect(make({ backoff: { initialMs: 60_000 } })).toThrow(
+      /initialMs \(60000\) is larger than backoff.maxMs \(30000\)/,
+    );
     expect(make({ bufferSize: 2.5 })).toThrow(/bufferSize must be a whole number/);
     expect(make({ heartbeatTimeoutMs: 0 })).toThrow(/heartbeatTimeoutMs must be a positive number/);
     expect(make({ token: 42 })).toThrow(/token must be a string or a function/);

@@ -238,3 +238,32 @@ export function openStream(r: RawRequest, retryMs?: number): void {
 export function envelopeFrame(id: string, type: string, data: unknown, topic = 't'): string {
   return `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ id, topic, type, time: '2024-01-01T00:00:00.000Z', data })}\n\n`;
 }
+
+/** A visibility or online flag the test flips, as the page would. */
+export class Flag {
+  private readonly listeners = new Set<(v: boolean) => void>();
+  constructor(public value = true) {}
+  isVisible = (): boolean => this.value;
+  isOnline = (): boolean => this.value;
+  subscribe = (l: (v: boolean) => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  set(v: boolean): void {
+    this.value = v;
+    for (const l of this.listeners) l(v);
+  }
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+}
+
+/** A port nothing listens on: connections to it are refused. */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
