@@ -1,4 +1,4 @@
-import type { EventDataOf, EventDefinitions, TidingsEvent } from '@tidings/protocol';
+import type { EventDataOf, EventDefinitions, ResetReason, TidingsEvent } from '@tidings/protocol';
 
 /**
  * An event as the client delivers it to `'*'` listeners and keeps in `client.events`. `declared`
@@ -64,3 +64,16 @@ export interface ClientStats {
  */
 // biome-ignore lint/suspicious/noExplicitAny: any schemas at all; the client infers the precise ones
 export type AnyEventDefinitions = EventDefinitions<any>;
+
+/**
+ * Events may have been missed: refetch your state, then carry on live. Delivered to `onReset`.
+ * - `unknown-id`, `history-truncated`: the hub could not replay from the id the client resumed
+ *   from (it sends `event: reset`).
+ * - `no-resume-point`: the client reconnected without any event id to resume from (none had
+ *   arrived yet), so whatever was published while it was away cannot be replayed.
+ */
+export interface ResetInfo {
+  readonly reason: ResetReason | 'no-resume-point';
+  /** The id the client tried to resume from; `null` for `no-resume-point`. */
+  readonly lastEventId: string | null;
+}

@@ -44,7 +44,7 @@ function errorText(e: unknown): string {
  * frames and state.
  */
 export class Connection {
-  private s: NetworkState = IDLE_STATE;
+  private s: NetworkState;
   /** Bumped whenever the current stream is abandoned; callbacks of older streams are ignored. */
   private gen = 0;
   private handle: TransportHandle | undefined;
@@ -63,9 +63,12 @@ export class Connection {
     private readonly o: ResolvedOptions,
     private readonly env: ClientEnvironment,
     private readonly transport: Transport,
+    lastConnectedAt: number | null,
     private readonly hooks: ConnectionHooks,
     private readonly log: DebugLog,
-  ) {}
+  ) {
+    this.s = { ...IDLE_STATE, lastConnectedAt };
+  }
 
   get state(): NetworkState {
     return this.s;
@@ -169,7 +172,7 @@ export class Connection {
     this.handle = this.transport(
       { url: url.href, headers, credentials: this.o.credentials, eventTypes: this.hooks.eventTypes() },
       {
-        open: () => gen === this.gen && this.opened(gen),
+        open: () => gen === this.gen && this.opened(gen, lastEventId !== null),
         frame: (f) => gen === this.gen && this.onFrame(gen, f),
         retry: (ms) => {
           if (gen === this.gen) this.serverRetryMs = ms;
@@ -186,10 +189,21 @@ export class Connection {
     );
   }
 
-  private opened(gen: number): void {
+  private opened(gen: number, resumed: boolean): void {
     this.refreshedAfter401 = false;
+    // Without an id to resume from, whatever was published since the last connection is lost to
+    // this client: say so, as the hub does when it cannot replay.
+    const gap = !resumed && this.s.lastConnectedAt !== null;
     this.update({ status: 'connected', lastConnectedAt: this.env.timers.now(), nextRetryAt: null });
     this.log.debug('connected');
+    if (gap) {
+      this.log.debug('reconnected without a resume point: reset');
+      this.hooks.frame({
+        id: undefined,
+        event: 'reset',
+        data: JSON.stringify({ reason: 'no-resume-point', lastEventId: null }),
+      });
+    }
     this.stableTimer = this.env.timers.setTimeout(() => {
       this.stableTimer = undefined;
       if (gen !== this.gen) return;

@@ -6,6 +6,7 @@ import type {
   ClientStats,
   EventMeta,
   InvalidEvent,
+  ResetInfo,
 } from './client-event.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
 import { Connection } from './connection.js';
@@ -34,7 +35,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   private readonly typed = new Map<string, ListenerSet<[unknown, EventMeta]>>();
   private readonly wildcard = new ListenerSet<[ClientEvent<undefined>]>('"*"', this.report);
   private readonly stateListeners = new ListenerSet<[ConnectionState]>('onState', this.report);
-  private readonly resetListeners = new ListenerSet<[ResetPayload]>('onReset', this.report);
+  private readonly resetListeners = new ListenerSet<[ResetInfo]>('onReset', this.report);
   private readonly invalidListeners = new ListenerSet<[InvalidEvent]>('onInvalid', this.report);
   private readonly logoutListeners = new ListenerSet<[ForceLogoutPayload]>('onForceLogout', this.report);
   private net: NetworkState = IDLE_STATE;
@@ -152,7 +153,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     return this.stateListeners.add(listener);
   }
 
-  onReset(listener: (reset: ResetPayload) => void): Unsubscribe {
+  onReset(listener: (reset: ResetInfo) => void): Unsubscribe {
     return this.resetListeners.add(listener);
   }
 
@@ -214,6 +215,8 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       this.o,
       this.env,
       this.transport,
+      // A tab taking over inherits the group's history: its reconnection is not a first connection.
+      this.net.lastConnectedAt,
       {
         lastEventId: () => this.pipeline.lastEventId,
         eventTypes: () => new Set([...(this.o.definitions?.types ?? []), ...this.typed.keys()]),

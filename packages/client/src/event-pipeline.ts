@@ -3,9 +3,8 @@ import {
   type EventValidation,
   type ForceLogoutPayload,
   formatIssues,
-  type ResetPayload,
 } from '@tidings/protocol';
-import type { InvalidEvent, UndeclaredEvent, ValidationIssue } from './client-event.js';
+import type { InvalidEvent, ResetInfo, UndeclaredEvent, ValidationIssue } from './client-event.js';
 import type { DebugLog } from './debug-log.js';
 import { RecentIds } from './recent-ids.js';
 import type { SseFrame } from './transport.js';
@@ -13,7 +12,7 @@ import type { SseFrame } from './transport.js';
 /** Where the pipeline delivers, in wire order. */
 export interface PipelineSink {
   event(event: TidingsEventWithFlag): void;
-  reset(payload: ResetPayload): void;
+  reset(info: ResetInfo): void;
   forceLogout(payload: ForceLogoutPayload): void;
   invalid(event: InvalidEvent): void;
 }
@@ -68,8 +67,14 @@ export class EventPipeline {
 
   handle(frame: SseFrame): void {
     if (frame.event === 'reset') {
-      const p = parse(frame.data) as ResetPayload | undefined;
-      if (p) this.enqueue(() => this.sink.reset(p));
+      const p = parse(frame.data) as Partial<ResetInfo> | undefined;
+      if (typeof p?.reason === 'string') {
+        const info: ResetInfo = {
+          reason: p.reason,
+          lastEventId: typeof p.lastEventId === 'string' ? p.lastEventId : null,
+        };
+        this.enqueue(() => this.sink.reset(info));
+      }
       return;
     }
     if (frame.event === 'force-logout') {

@@ -5,6 +5,17 @@
  * @packageDocumentation
  */
 
+export type {
+  ConnectedPayload,
+  EventDataOf,
+  EventDefinitions,
+  EventTypeOf,
+  ForceLogoutPayload,
+  ResetReason,
+  TidingsEvent,
+} from '@tidings/protocol';
+// Re-exported so a browser app needs one import for the contract and the client.
+export { defineEvents, formatIssues } from '@tidings/protocol';
 export type { BackoffOptions, ResolvedBackoff } from './backoff.js';
 export { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export { browserEnvironment } from './browser-environment.js';
@@ -14,6 +25,7 @@ export type {
   ClientStats,
   EventMeta,
   InvalidEvent,
+  ResetInfo,
   UndeclaredEvent,
   ValidationIssue,
 } from './client-event.js';

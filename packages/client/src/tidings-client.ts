@@ -1,10 +1,11 @@
-import type { EventDataOf, EventTypeOf, ForceLogoutPayload, ResetPayload } from '@tidings/protocol';
+import type { EventDataOf, EventTypeOf, ForceLogoutPayload } from '@tidings/protocol';
 import type {
   AnyEventDefinitions,
   ClientEvent,
   ClientStats,
   EventMeta,
   InvalidEvent,
+  ResetInfo,
 } from './client-event.js';
 import type { ConnectionState } from './connection-state.js';
 import type { EventQuery } from './event-buffer.js';
@@ -76,10 +77,13 @@ export interface TidingsClient<D extends AnyEventDefinitions | undefined = undef
    */
   onState(listener: (state: ConnectionState) => void): Unsubscribe;
   /**
-   * Calls `listener` when the hub could not replay everything missed (`event: reset`: the id was
-   * unknown, or history no longer reaches back). Refetch your state, then carry on live.
+   * Calls `listener` when events may have been missed: the hub could not replay from the last id
+   * (`event: reset`: the id was unknown, or history no longer reaches back), or the client
+   * reconnected before any event had given it an id to resume from. Refetch your state, then
+   * carry on live.
+   * @see ResetInfo
    */
-  onReset(listener: (reset: ResetPayload) => void): Unsubscribe;
+  onReset(listener: (reset: ResetInfo) => void): Unsubscribe;
   /** Calls `listener` with each event whose payload failed its schema (counted in `stats.invalid`). */
   onInvalid(listener: (event: InvalidEvent) => void): Unsubscribe;
   /**

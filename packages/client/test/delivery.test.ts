@@ -200,3 +200,47 @@ describe('HTTP answers', () => {
     await waitForState(client, (x) => x.status === 'connected');
   });
 });
+
+describe('resets', () => {
+  it("passes the hub's reset to onReset when it cannot replay from the id", async () => {
+    hub = await startHub();
+    const client = createClient({
+      url: `${hub.url}/events`,
+      topics: ['leases'],
+      lastEventId: 'no-such-id',
+      environment: quietEnv(),
+    });
+    cleanups.push(() => client.disconnect());
+    const resets: unknown[] = [];
+    client.onReset((r) => resets.push(r));
+    client.connect();
+    await until(() => resets.length === 1);
+    expect(resets).toEqual([{ reason: 'unknown-id', lastEventId: 'no-such-id' }]);
+  });
+
+  it('says so when it reconnects with no id to resume from, and not when it has one', async () => {
+    hub = await startHub({ retryMs: 20 });
+    const client = createClient({
+      url: `${hub.url}/events`,
+      topics: ['leases'],
+      backoff: { initialMs: 20, maxMs: 50 },
+      environment: quietEnv(),
+    });
+    cleanups.push(() => client.disconnect());
+    const resets: unknown[] = [];
+    client.onReset((r) => resets.push(r));
+    client.connect();
+    await waitForState(client, (s) => s.status === 'connected' && s.connectionId !== null);
+    expect(resets).toEqual([]);
+    hub.hub.disconnect(client.state.connectionId as string);
+    await until(() => resets.length === 1);
+    expect(resets).toEqual([{ reason: 'no-resume-point', lastEventId: null }]);
+    await waitForState(client, (s) => s.status === 'connected' && s.connectionId !== null);
+    await hub.hub.publish({ topic: 'leases', type: 't', data: 1 });
+    await waitForState(client, (s) => s.lastEventId !== null);
+    hub.hub.disconnect(client.state.connectionId as string);
+    await waitForState(client, (s) => s.status === 'reconnecting');
+    await waitForState(client, (s) => s.status === 'connected');
+    expect(resets).toHaveLength(1);
+  });
+});
