@@ -1,4 +1,4 @@
-import type { EventDefinitions, ForceLogoutPayload, ResetPayload } from '@tidings/protocol';
+import type { EventDefinitions, ForceLogoutPayload } from '@tidings/protocol';
 import { browserEnvironment } from './browser-environment.js';
 import type {
   AnyEventDefinitions,
