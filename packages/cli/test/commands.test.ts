@@ -97,6 +97,14 @@ describe('tidings publish / subscribe', () => {
     expect(r.stderr).toMatch(/413 \(payload-too-large\).*limit is 1024/);
   });
 
+  it('subscribe exits 1 with advice when the hub refuses the stream', async () => {
+    const r = await run(['subscribe', '--url', `${hub.url}/nope`, 'leases']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /The hub refused the request \(404\): There is nothing at \/nope\/events; .* then run the command again\./,
+    );
+  });
+
   it('refuses a port that is taken', async () => {
     const port = new URL(hub.url).port;
     const r = await run(['serve', '--memory', '--port', port]);

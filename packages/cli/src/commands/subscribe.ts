@@ -1,7 +1,7 @@
+import { type ConnectionState, createClient } from '@tidings/client';
 import { validatePattern } from '@tidings/protocol';
-import { createParser } from 'eventsource-parser';
 import { parseFlags } from '../args.js';
-import { endpoint, HubRequestError, hubErrorMessage } from '../hub-http.js';
+import { endpoint, HubRequestError } from '../hub-http.js';
 import { parseHubUrl, parsePositiveInt } from '../parse-values.js';
 import { clock, colorFor, painter, preview } from '../pretty.js';
 import { EXIT, UsageError } from '../usage-error.js';
@@ -20,15 +20,11 @@ Options:
   -h, --help               Show this help
 `;
 
-interface Envelope {
-  id: string;
-  topic: string;
-  type: string;
-  time: string;
-  data: unknown;
-}
-
-/** `tidings subscribe`: runs until interrupted or `--count` events arrived. */
+/**
+ * `tidings subscribe`: runs until interrupted or `--count` events arrived. It is a
+ * `@tidings/client` in Node: the same reconnection, resume, watchdog and duplicate handling as in
+ * a browser.
+ */
 export async function subscribe(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     url: { type: 'string' },
@@ -54,105 +50,85 @@ export async function subscribe(argv: string[]): Promise<number> {
     values.count === undefined ? Number.POSITIVE_INFINITY : parsePositiveInt('count', values.count);
   const base = parseHubUrl(values.url ?? process.env.TIDINGS_URL ?? 'http://127.0.0.1:8080');
   const url = endpoint(base, '/events');
-  for (const t of positionals) url.searchParams.append('topic', t);
   const token = values.token ?? process.env.TIDINGS_TOKEN;
   const out = painter(process.stdout);
   const err = painter(process.stderr);
   const note = (msg: string) => process.stderr.write(`${err('dim', msg)}\n`);
 
-  let lastEventId = values['last-event-id'];
-  let received = 0;
-  let attempt = 0;
-  let retryMs = 1000;
-  const stop = new AbortController();
-  process.once('SIGINT', () => stop.abort());
-  process.once('SIGTERM', () => stop.abort());
-
-  while (!stop.signal.aborted && received < limit) {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-    if (token) headers.authorization = `Bearer ${token}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { headers, signal: stop.signal });
-    } catch (e) {
-      if (stop.signal.aborted) break;
-      attempt++;
-      const wait = Math.min(30_000, retryMs * 2 ** Math.min(attempt - 1, 5));
-      note(
-        `cannot reach ${url.origin} (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}); retrying in ${Math.round(wait / 1000)}s`,
-      );
-      await sleep(wait, stop.signal);
-      continue;
-    }
-    if (res.status >= 400 && res.status < 500) {
-      throw new HubRequestError(await hubErrorMessage(res), EXIT.failed);
-    }
-    if (!res.ok || !res.body) {
-      attempt++;
-      note(`${await hubErrorMessage(res)}; retrying`);
-      await sleep(Math.min(30_000, retryMs * 2 ** Math.min(attempt - 1, 5)), stop.signal);
-      continue;
-    }
-    attempt = 0;
-    const parser = createParser({
-      onRetry: (ms) => {
-        retryMs = ms;
+  const client = createClient({
+    url,
+    topics: positionals,
+    token: token || undefined,
+    lastEventId: values['last-event-id'],
+    bufferSize: 0,
+    environment: {
+      logger: {
+        debug: () => {},
+        warn: () => {},
+        error: (m, ...d) => note(`${m} ${d.map(String).join(' ')}`),
       },
-      onEvent: (msg) => {
-        if (msg.id !== undefined) lastEventId = msg.id;
-        if (msg.event === 'connected') {
-          const c = JSON.parse(msg.data) as { connectionId: string; topics: string[] };
-          note(`connected to ${url.origin} as ${c.connectionId}, topics ${c.topics.join(' ')}`);
-          return;
-        }
-        if (msg.event === 'heartbeat') return;
-        if (msg.event === 'reset') {
-          note(`history reset: ${msg.data} (events may have been missed)`);
-          return;
-        }
-        if (msg.id === undefined) {
-          note(`${msg.event ?? 'message'}: ${msg.data}`);
-          return;
-        }
-        received++;
-        if (values.json) {
-          process.stdout.write(`${msg.data}\n`);
-        } else {
-          const e = JSON.parse(msg.data) as Envelope;
-          const width = process.stdout.columns ?? 120;
-          const head = `${clock(e.time)}  ${e.topic}  ${e.type}  `;
-          process.stdout.write(
-            `${out('dim', clock(e.time))}  ${out('bold', e.topic)}  ${out(colorFor(e.type), e.type)}  ${preview(e.data, Math.max(20, width - head.length))}\n`,
-          );
-        }
-        if (received >= limit) stop.abort();
-      },
-    });
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body) {
-        parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-      }
-      if (!stop.signal.aborted) note('the hub closed the stream; reconnecting');
-    } catch {
-      if (!stop.signal.aborted) note('connection lost; reconnecting');
-    }
-    if (!stop.signal.aborted) await sleep(retryMs, stop.signal);
-  }
-  return EXIT.ok;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    },
   });
+
+  let received = 0;
+  let done: (code: number | Error) => void = () => {};
+  const finished = new Promise<number | Error>((r) => {
+    done = r;
+  });
+  client.on('*', (e) => {
+    if (received >= limit) return;
+    received++;
+    const { id, topic, type, time, data } = e;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ id, topic, type, time, data })}\n`);
+    } else {
+      const width = process.stdout.columns ?? 120;
+      const head = `${clock(time)}  ${topic}  ${type}  `;
+      process.stdout.write(
+        `${out('dim', clock(time))}  ${out('bold', topic)}  ${out(colorFor(type), type)}  ${preview(data, Math.max(20, width - head.length))}\n`,
+      );
+    }
+    if (received >= limit) done(EXIT.ok);
+  });
+  client.onReset((r) =>
+    note(
+      r.reason === 'no-resume-point'
+        ? 'reconnected before any event arrived: events published meanwhile may have been missed'
+        : `history reset: ${r.reason} after ${r.lastEventId} (events may have been missed)`,
+    ),
+  );
+  client.onForceLogout((p) => note(`the hub ended this session: ${p.reason}`));
+  let previous: ConnectionState['status'] | undefined;
+  let announced: string | null = null;
+  client.onState((s) => {
+    const changed = s.status !== previous;
+    previous = s.status;
+    if (s.status === 'connected' && s.connectionId !== null && s.connectionId !== announced) {
+      announced = s.connectionId;
+      note(`connected to ${url.origin} as ${s.connectionId}, topics ${positionals.join(' ')}`);
+    } else if (s.status === 'reconnecting' && s.nextRetryAt !== null && s.lastError) {
+      const wait = Math.max(0, s.nextRetryAt - Date.now());
+      note(
+        `${s.lastError.message} Retrying in ${wait < 1000 ? `${wait}ms` : `${Math.round(wait / 1000)}s`}.`,
+      );
+    } else if (changed && s.status === 'error') {
+      // The library's advice is addressed to code; here a person re-runs the command.
+      const message = (s.lastError?.message ?? 'The subscription failed.')
+        .replace('then call connect()', 'then run the command again')
+        .replace('Call connect() to try again.', 'Run the command again to retry.');
+      done(new HubRequestError(message, EXIT.failed));
+    } else if (changed && s.status === 'disconnected' && s.reason !== 'client') {
+      done(EXIT.ok);
+    }
+  });
+  const stop = () => done(EXIT.ok);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  client.connect();
+  const result = await finished;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  client.disconnect();
+  if (result instanceof Error) throw result;
+  return result;
 }
