@@ -132,6 +132,25 @@ describe('createClient against a real hub', () => {
     expect(c.state.status).toBe('connected');
   });
 
+  it('logs its decisions with debug: true, and falls back to its own connection without Web Locks', async () => {
+    hub = await startHub();
+    const env = quietEnv({ locks: undefined });
+    const c = client({ debug: true, shareAcrossTabs: true, environment: env });
+    expect(env.logger.lines).toContain(
+      'warn shareAcrossTabs needs Web Locks and BroadcastChannel, which this environment lacks; this tab uses a connection of its own.',
+    );
+    expect(c.role).toBe('solo');
+    c.connect();
+    await waitForState(c, (s) => s.status === 'connected');
+    expect(env.logger.lines).toContain(`debug connecting to ${hub.url}`);
+    expect(env.logger.lines).toContain('debug connected');
+    const quiet = quietEnv();
+    const d = client({ environment: quiet });
+    d.connect();
+    await waitForState(d, (s) => s.status === 'connected');
+    expect(quiet.logger.lines).toEqual([]);
+  });
+
   it('refuses bad options with sentences that say what to pass', () => {
     const make = (o: object) => () => createClient({ url: 'http://h/events', topics: ['a'], ...o } as never);
     expect(make({ url: undefined })).toThrow(/url is required/);

@@ -65,7 +65,8 @@ async function publish(n: number, from = 0): Promise<PublishResult[]> {
 
 const shared = { shareAcrossTabs: true, backoff: { initialMs: 50, maxMs: 200 } };
 
-describe.skipIf(!hasChromium)('in Chromium', () => {
+// Generous: Chromium shares two cores with every other test run on the machine.
+describe.skipIf(!hasChromium)('in Chromium', { timeout: 60_000 }, () => {
   it('three tabs share one connection; when the leader closes another takes over, losing and repeating nothing', async () => {
     const resumedFrom: (string | undefined)[] = [];
     rig = await startRig({
