@@ -55,4 +55,4 @@ export type {
   VisibilitySource,
 } from './environment.js';
 export type { EventQuery } from './event-buffer.js';
-export type { EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
+export type { DeclaredType, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';

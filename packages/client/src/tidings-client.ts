@@ -10,6 +10,9 @@ import type {
 import type { ConnectionState } from './connection-state.js';
 import type { EventQuery } from './event-buffer.js';
 
+/** The event types declared in `D`; `never` without definitions. */
+export type DeclaredType<D> = D extends AnyEventDefinitions ? EventTypeOf<D> : never;
+
 /** Removes the listener it was returned for. */
 export type Unsubscribe = () => void;
 
@@ -25,7 +28,7 @@ export interface EventLog<D> {
   /** Every held event. */
   all(): ClientEvent<D>[];
   /** The held events of one declared type, payloads typed. */
-  ofType<K extends EventTypeOf<D>>(type: K): Extract<ClientEvent<D>, { type: K }>[];
+  ofType<K extends DeclaredType<D>>(type: K): Extract<ClientEvent<D>, { type: K }>[];
   /** The held events of any type. */
   ofType(type: string): ClientEvent<D>[];
   /**

@@ -1,4 +1,4 @@
-import { createClient } from '@tidings/client';
+import { createClient, type UndeclaredEvent } from '@tidings/client';
 import { defineEvents } from '@tidings/protocol';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
@@ -177,6 +177,10 @@ describe('createClient against a real hub', () => {
     expect(make({ environment: { fetch: undefined } })).toThrow(/no fetch/);
     expect(make({ shareAcrossTabs: { key: '' } })).toThrow(/shareAcrossTabs takes true or \{ key/);
     const c = createClient({ url: 'http://h/events', topics: ['a'], environment: quietEnv() });
+    // Without definitions every payload is unknown, and the buffer still answers by type.
+    expectTypeOf(c.events.ofType('x')).toEqualTypeOf<UndeclaredEvent[]>();
+    expectTypeOf(c.events.all()).toEqualTypeOf<UndeclaredEvent[]>();
+    expectTypeOf(c.on).parameter(0).toBeString();
     expect(() => c.on('', () => {})).toThrow(/needs an event type/);
     expect(() => c.on('x', null as never)).toThrow(/listener must be a function, not null/);
   });
