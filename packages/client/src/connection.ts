@@ -15,6 +15,8 @@ import type { SseFrame, Transport, TransportFailure, TransportHandle } from './t
 export interface ConnectionHooks {
   /** The id to resume from on the next attempt. */
   lastEventId(): string | null;
+  /** The hub named the position this stream continues after (`connected.lastEventId`). */
+  resumePoint(id: string): void;
   /** Event types an EventSource must listen for by name. */
   eventTypes(): Iterable<string>;
   /** Frames for the event pipeline: stored events, `reset`, `force-logout`. */
@@ -223,6 +225,7 @@ export class Connection {
           this.scheduleWatchdog(gen, this.watchdogMs());
         }
         if (typeof c?.connectionId === 'string') this.update({ connectionId: c.connectionId });
+        if (typeof c?.lastEventId === 'string' && c.lastEventId !== '') this.hooks.resumePoint(c.lastEventId);
         return;
       }
       case 'heartbeat':

@@ -219,6 +219,11 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       this.net.lastConnectedAt,
       {
         lastEventId: () => this.pipeline.lastEventId,
+        // Only a client that has seen no event adopts the hub's position: its own last id is
+        // at least as recent.
+        resumePoint: (id) => {
+          if (this.pipeline.lastEventId === null) this.pipeline.lastEventId = id;
+        },
         eventTypes: () => new Set([...(this.o.definitions?.types ?? []), ...this.typed.keys()]),
         frame: (f) => {
           if (this.tabs?.leader) this.tabs.post({ t: 'frame', frame: f });

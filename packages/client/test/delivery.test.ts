@@ -218,29 +218,29 @@ describe('resets', () => {
     expect(resets).toEqual([{ reason: 'unknown-id', lastEventId: 'no-such-id' }]);
   });
 
-  it('says so when it reconnects with no id to resume from, and not when it has one', async () => {
-    hub = await startHub({ retryMs: 20 });
+  it('loses nothing across a reconnect even before it received its first event', async () => {
+    hub = await startHub({ retryMs: 200 });
+    await hub.hub.publish({ topic: 'leases', type: 't', data: 'before' });
     const client = createClient({
       url: `${hub.url}/events`,
       topics: ['leases'],
-      backoff: { initialMs: 20, maxMs: 50 },
+      backoff: { initialMs: 200, maxMs: 400 },
       environment: quietEnv(),
     });
     cleanups.push(() => client.disconnect());
     const resets: unknown[] = [];
+    const got: unknown[] = [];
     client.onReset((r) => resets.push(r));
+    client.on('*', (e) => got.push(e.data));
     client.connect();
     await waitForState(client, (s) => s.status === 'connected' && s.connectionId !== null);
-    expect(resets).toEqual([]);
-    hub.hub.disconnect(client.state.connectionId as string);
-    await until(() => resets.length === 1);
-    expect(resets).toEqual([{ reason: 'no-resume-point', lastEventId: null }]);
-    await waitForState(client, (s) => s.status === 'connected' && s.connectionId !== null);
-    await hub.hub.publish({ topic: 'leases', type: 't', data: 1 });
-    await waitForState(client, (s) => s.lastEventId !== null);
+    // The hub's connected frame carries its current position as the resume point.
+    expect(client.state.lastEventId).not.toBeNull();
     hub.hub.disconnect(client.state.connectionId as string);
     await waitForState(client, (s) => s.status === 'reconnecting');
-    await waitForState(client, (s) => s.status === 'connected');
-    expect(resets).toHaveLength(1);
+    await hub.hub.publish({ topic: 'leases', type: 't', data: 'while away' });
+    await until(() => got.length === 1, 10_000);
+    expect(got).toEqual(['while away']);
+    expect(resets).toEqual([]);
   });
 });

@@ -91,7 +91,8 @@ describe('heartbeat watchdog', () => {
       url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/events`,
       topics: ['leases'],
       heartbeatTimeoutMs: 300,
-      backoff: { initialMs: 10_000 },
+      // No jitter: the next attempt is 10 s away, so every socket seen here is the abandoned one.
+      backoff: { initialMs: 10_000, jitter: false },
       environment: quietEnv(),
     });
     cleanups.push(() => client.disconnect());

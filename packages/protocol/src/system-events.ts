@@ -25,6 +25,13 @@ export interface ConnectedPayload {
   heartbeatMs: number;
   /** The hub's clock, ISO-8601 UTC. */
   serverTime: string;
+  /**
+   * The id this stream continues after: the `Last-Event-ID` the client sent, or, for a fresh
+   * stream, the hub's current history position. A client that has not received any event yet
+   * resumes from it, so nothing published while it was away is lost. Absent only on the hub's
+   * own `$sys` streams, which have no history.
+   */
+  lastEventId?: string;
 }
 
 /** Payload of `event: heartbeat`. */

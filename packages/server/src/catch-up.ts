@@ -33,16 +33,25 @@ export async function catchUp(
   store: HistoryStore,
   conn: SseConnection,
   filter: TopicFilter,
-  lastEventId: string,
+  from: { readonly lastEventId: string } | { readonly pos: string },
   pageSize: number,
 ): Promise<CatchUpResult> {
-  const point = await store.resolve(lastEventId);
-  if (point.kind === 'unknown') {
-    conn.write(resetFrame('unknown-id', lastEventId));
-    goLive(conn, undefined);
-    return { replayed: 0, reset: 'unknown-id' };
+  let cursor: string;
+  let lastEventId: string;
+  if ('pos' in from) {
+    // A fresh stream: only what was appended between reading the head and registering.
+    cursor = from.pos;
+    lastEventId = store.idAt(from.pos);
+  } else {
+    lastEventId = from.lastEventId;
+    const point = await store.resolve(lastEventId);
+    if (point.kind === 'unknown') {
+      conn.write(resetFrame('unknown-id', lastEventId));
+      goLive(conn, undefined);
+      return { replayed: 0, reset: 'unknown-id' };
+    }
+    cursor = point.pos;
   }
-  let cursor = point.pos;
   let replayed = 0;
   for (;;) {
     if (conn.isClosed()) return { replayed, reset: undefined };

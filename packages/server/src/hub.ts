@@ -344,6 +344,9 @@ class HubImpl implements Hub {
     }
     const sub = parseSubscription(req, this.options.maxTopicsPerSubscription);
     const sys = this.sys.isSysSubscription(sub.patterns);
+    // A fresh stream starts at the current head: the connected frame tells the client that
+    // position, and the catch-up below covers anything appended before registration.
+    const head = sub.lastEventId === undefined && !sys ? await this.engine.store.head() : undefined;
     const grant = sys
       ? await this.sys.admit(req)
       : await this.authorizer.authorizeSubscribe(
@@ -355,15 +358,7 @@ class HubImpl implements Hub {
       headers: { ...SSE_HEADERS },
       open: (sink) => {
         const id = `${this.nodeId}-${(++this.connSeq).toString(36)}`;
-        const conn = new SseConnection(
-          id,
-          this,
-          sink,
-          sub.patterns,
-          grant,
-          req.remoteAddress,
-          sub.lastEventId !== undefined,
-        );
+        const conn = new SseConnection(id, this, sink, sub.patterns, grant, req.remoteAddress, !sys);
         if (this.closing) {
           conn.close('shutdown');
           return;
@@ -378,6 +373,9 @@ class HubImpl implements Hub {
                 topics: conn.topics,
                 heartbeatMs: this.options.heartbeatMs,
                 serverTime: new Date().toISOString(),
+                ...(!sys && {
+                  lastEventId: sub.lastEventId ?? this.engine.store.idAt(head ?? '0'),
+                }),
               }),
             }),
           ),
@@ -391,17 +389,22 @@ class HubImpl implements Hub {
           { conn: id, topics: conn.topics, resume: sub.lastEventId !== undefined },
           'stream opened',
         );
-        if (sub.lastEventId !== undefined && !sys) this.resume(conn, sub.lastEventId);
+        if (!sys) {
+          this.resume(
+            conn,
+            sub.lastEventId === undefined ? { pos: head ?? '0' } : { lastEventId: sub.lastEventId },
+          );
+        }
       },
     };
   }
 
-  private resume(conn: SseConnection, lastEventId: string): void {
+  private resume(conn: SseConnection, from: { lastEventId: string } | { pos: string }): void {
     const filter = {
       topics: conn.patterns.filter((p) => !p.wildcard).map((p) => p.source),
       patterns: conn.patterns.filter((p) => p.wildcard),
     };
-    catchUp(this.engine.store, conn, filter, lastEventId, this.options.replayPageSize).then(
+    catchUp(this.engine.store, conn, filter, from, this.options.replayPageSize).then(
       (r) => {
         if (r.reset) this.obs.resetSent(conn, r.reset);
         if (r.replayed) this.obs.replayed(conn, r.replayed);

@@ -43,6 +43,7 @@ function withReadLatency(store: HistoryStore): HistoryStore {
       return page;
     },
     head: () => store.head(),
+    idAt: (pos) => store.idAt(pos),
     prune: () => store.prune(),
     close: () => store.close(),
   };
@@ -65,6 +66,21 @@ describe('resume with Last-Event-ID', () => {
     await r.waitForEvents(8);
     expect(r.events.map((e) => e.id)).toEqual([...ids.slice(4), ...live]);
     expect(r.of('reset')).toEqual([]);
+  });
+
+  it('gives a fresh stream a resume point, so a client that saw no event yet loses nothing', async () => {
+    const h = await hub();
+    await publishMany(h, 'a', 3);
+    const first = await open(h.url, ['a']);
+    await first.waitFor((x) => x.frames.length >= 1);
+    const resumeFrom = JSON.parse(first.frames[0]?.data ?? '{}').lastEventId as string;
+    await first.close();
+    const missed = await publishMany(h, 'a', 2);
+    const again = await open(h.url, ['a'], { lastEventId: resumeFrom });
+    await again.waitForEvents(2);
+    expect(again.events.map((e) => e.id)).toEqual(missed);
+    expect(again.of('reset')).toEqual([]);
+    expect(JSON.parse(again.frames[0]?.data ?? '{}').lastEventId).toBe(resumeFrom);
   });
 
   it('accepts ?lastEventId= for clients that cannot set headers, and prefers the header', async () => {

@@ -38,6 +38,7 @@ describe('GET /events', () => {
       topics: ['leases', 'tenant/acme/**'],
       heartbeatMs: 15_000,
       serverTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      lastEventId: expect.any(String),
     });
     expect(h.hub.connections().map((x) => x.id)).toEqual([c.connectionId]);
   });

@@ -91,6 +91,13 @@ export interface HistoryStore {
   readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult>;
   /** The position of the newest event ever appended, or `"0"` when none. */
   head(): Promise<string>;
+  /**
+   * An id that `resolve` maps back to `pos` (a position this store issued, or `"0"`), even when
+   * no event has that exact position any more. The hub hands it to fresh subscribers in
+   * `event: connected`, so a client that has not received any event yet can still resume
+   * without loss.
+   */
+  idAt(pos: string): string;
   /** Applies age-based retention now. Stores also do it on their own timer. */
   prune(): Promise<void>;
   /** Flushes and releases resources; later calls reject. */

@@ -158,6 +158,10 @@ export class MemoryStore implements HistoryStore {
     return String(this.lastPos);
   }
 
+  idAt(pos: string): string {
+    return generatedId(this.epoch, Number(pos));
+  }
+
   async prune(): Promise<void> {
     this.assertOpen();
     this.pruneSync();

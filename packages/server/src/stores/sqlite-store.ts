@@ -311,6 +311,10 @@ export class SqliteStore implements HistoryStore {
     return String(this.headNum());
   }
 
+  idAt(pos: string): string {
+    return generatedId(this.epoch, Number(pos));
+  }
+
   async prune(): Promise<void> {
     this.assertOpen();
     this.pruneSync();

@@ -66,6 +66,25 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
       expect(await s.head()).toBe('0');
     });
 
+    it('gives an id for any position it issued that resolves back to that position', async () => {
+      const s = await make();
+      const empty = await s.head();
+      expect(await s.resolve(s.idAt(empty))).toEqual({ kind: 'found', pos: empty });
+      const [a] = await s.append([ev('t', {}, { id: 'custom-id' })]);
+      const head = await s.head();
+      expect(await s.resolve(s.idAt(head))).toEqual({ kind: 'found', pos: head });
+      const [b] = await s.append([ev('t')]);
+      // From the empty store's resume point, everything; from the head, only what came later.
+      const all = await s.readAfter(
+        (await s.resolve(s.idAt(empty))).kind === 'found' ? empty : '',
+        filter(['t']),
+        10,
+      );
+      expect(all.events.map((e) => e.id)).toEqual([a?.event.id, b?.event.id]);
+      const later = await s.readAfter(head, filter(['t']), 10);
+      expect(later.events.map((e) => e.id)).toEqual([b?.event.id]);
+    });
+
     it('keeps topic, type, time, payload and meta exactly', async () => {
       const s = await make();
       const data = {
