@@ -95,7 +95,8 @@ describe('patternsIntersect', () => {
         const both = topics.some((t) => pa.matches(t) && pb.matches(t));
         // A witness proves intersection; no witness among random topics proves nothing, so build one.
         if (both) expect(patternsIntersect(pa, pb)).toBe(true);
-        if (patternsIntersect(pa, pb)) expect(witness(pa, pb)).toSatisfy((t: string) => pa.matches(t) && pb.matches(t));
+        if (patternsIntersect(pa, pb))
+          expect(witness(pa, pb)).toSatisfy((t: string) => pa.matches(t) && pb.matches(t));
       }),
       { numRuns: 3000 },
     );
@@ -156,18 +157,24 @@ describe('checkSubscription', () => {
 
   it('never lets an allowed subscription read a topic outside the grant (property)', () => {
     fc.assert(
-      fc.property(grantArb, fc.array(patternArb, { minLength: 1, maxLength: 3 }), topicArb, (g, subs, topic) => {
-        const grant = grantOf(g.subscribe, g.tenant);
-        const patterns = subs.map((p) => compilePattern(p));
-        const { denied, canRead } = checkSubscription(grant, patterns);
-        if (denied.length > 0) return;
-        // What the hub delivers: a topic one of the patterns matches, that passes the filter.
-        const delivered = patterns.some((p) => p.matches(topic)) && (canRead ? canRead(topic) : true);
-        if (!delivered) return;
-        expect(g.subscribe.some((p) => matchTopic(p, topic))).toBe(true);
-        const segs = topic.split('/');
-        if (g.tenant !== undefined && segs[0] === 'tenant' && segs.length > 1) expect(segs[1]).toBe(g.tenant);
-      }),
+      fc.property(
+        grantArb,
+        fc.array(patternArb, { minLength: 1, maxLength: 3 }),
+        topicArb,
+        (g, subs, topic) => {
+          const grant = grantOf(g.subscribe, g.tenant);
+          const patterns = subs.map((p) => compilePattern(p));
+          const { denied, canRead } = checkSubscription(grant, patterns);
+          if (denied.length > 0) return;
+          // What the hub delivers: a topic one of the patterns matches, that passes the filter.
+          const delivered = patterns.some((p) => p.matches(topic)) && (canRead ? canRead(topic) : true);
+          if (!delivered) return;
+          expect(g.subscribe.some((p) => matchTopic(p, topic))).toBe(true);
+          const segs = topic.split('/');
+          if (g.tenant !== undefined && segs[0] === 'tenant' && segs.length > 1)
+            expect(segs[1]).toBe(g.tenant);
+        },
+      ),
       { numRuns: 5000 },
     );
   });
