@@ -4,7 +4,7 @@ import { type AuthOptions, jwtAuthorizer } from './auth/jwt-authorizer.js';
 import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM } from './auth/token-source.js';
 import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './authorizer.js';
 import type { Engine } from './engine.js';
-import { HubError, isHubError } from './errors.js';
+import { HubError } from './errors.js';
 import { type CorsOptions, CorsPolicy } from './http/cors.js';
 import type { HubRequest } from './http/hub-request.js';
 import type { Middleware, RouteHandler } from './hub.js';
@@ -67,7 +67,6 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
   const perIp = limits.connectionsPerIp ? new ConnectionCounter(limits.connectionsPerIp) : undefined;
   const publishBuckets = limits.publishRate ? new TokenBuckets(limits.publishRate) : undefined;
   const keyBuckets = limits.publisherKeyRate ? new TokenBuckets(limits.publisherKeyRate) : undefined;
-  const failures = limits.authFailureRate ? new TokenBuckets(limits.authFailureRate) : undefined;
   const leases = new WeakMap<Principal, Release>();
 
   const logout = new ForcedLogout(
@@ -99,6 +98,9 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     ) {
       throw cors.refusal(origin ?? '(none)');
     }
+    // Refuse bad credentials before reading a publish body: an anonymous flood of large bodies
+    // then costs no parsing.
+    if (jwt && req.method === 'POST' && req.path === '/publish') await jwt.authenticate(req);
     const result = await next();
     const extra = cors.headersFor(origin);
     if (Object.keys(extra).length === 0) return result;
@@ -106,31 +108,6 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
   });
 
   // ---- authorizer with limits ----------------------------------------------------------------
-
-  function checkFailures(req: HubRequest): void {
-    if (!failures || !req.remoteAddress) return;
-    const wait = failures.wait(req.remoteAddress);
-    if (wait > 0) {
-      throw new HubError(
-        429,
-        'rate-limited',
-        `Too many failed authentications from your address; wait ${retryAfterS(wait)} s and send a valid token.`,
-        { option: 'authFailureRate', retryAfterS: Number(retryAfterS(wait)) },
-        { 'retry-after': retryAfterS(wait) },
-      );
-    }
-  }
-
-  async function authenticated<T>(req: HubRequest, run: () => Promise<T>): Promise<T> {
-    checkFailures(req);
-    try {
-      return await run();
-    } catch (e) {
-      if (failures && req.remoteAddress && isHubError(e) && e.status === 401)
-        failures.take(req.remoteAddress);
-      throw e;
-    }
-  }
 
   function takeConnectionSlots(principal: Principal, req: HubRequest): Release | undefined {
     const user = principal.user;
@@ -191,7 +168,7 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     async authorizeSubscribe(req, patterns): Promise<SubscribeGrant> {
       if (limits.maxPatternWildcards !== undefined)
         checkPatternComplexity(patterns, limits.maxPatternWildcards);
-      const grant = await authenticated(req, () => inner.authorizeSubscribe(req, patterns));
+      const grant = await inner.authorizeSubscribe(req, patterns);
       // A fresh principal per stream: it keys this stream's connection slots.
       const principal: Principal = { ...grant.principal };
       const release = takeConnectionSlots(principal, req);
@@ -204,21 +181,15 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       return { principal, canRead: grant.canRead };
     },
     async authorizePublish(req, topics): Promise<Principal> {
-      const principal = await authenticated(req, () => inner.authorizePublish(req, topics));
+      const principal = await inner.authorizePublish(req, topics);
       checkPublishRate(principal, req, topics.length);
       return principal;
     },
     async authorizeAdmin(req): Promise<Principal> {
-      return authenticated(req, () => {
-        if (!inner.authorizeAdmin) {
-          throw new HubError(
-            403,
-            'forbidden',
-            "This hub's authorizer does not allow administrative requests.",
-          );
-        }
-        return inner.authorizeAdmin(req);
-      });
+      if (!inner.authorizeAdmin) {
+        throw new HubError(403, 'forbidden', "This hub's authorizer does not allow administrative requests.");
+      }
+      return inner.authorizeAdmin(req);
     },
   };
 

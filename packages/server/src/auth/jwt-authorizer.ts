@@ -91,6 +91,11 @@ export interface AuthOptions {
 /** {@link AuthOptions} with defaults filled in, as the rest of the hub sees them. */
 export interface ResolvedAuth {
   readonly authorizer: Authorizer;
+  /**
+   * Verifies the request's credentials (once per request; later calls share the result).
+   * @throws HubError 401 when they are missing, invalid, expired or revoked.
+   */
+  authenticate(req: HubRequest): Promise<Principal>;
   readonly sessionRevocationMs: number;
   readonly cookieName: string;
 }
@@ -340,7 +345,17 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
     return found;
   }
 
-  async function authenticate(req: HubRequest): Promise<Principal> {
+  const perRequest = new WeakMap<HubRequest, Promise<Principal>>();
+  function authenticate(req: HubRequest): Promise<Principal> {
+    let p = perRequest.get(req);
+    if (!p) {
+      p = verifyRequest(req);
+      perRequest.set(req, p);
+    }
+    return p;
+  }
+
+  async function verifyRequest(req: HubRequest): Promise<Principal> {
     const found = require(req);
     if (isPublisherKey(found)) return { trusted: true };
     if (!verify) {
@@ -456,5 +471,5 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       );
     },
   };
-  return { authorizer, sessionRevocationMs, cookieName };
+  return { authorizer, authenticate, sessionRevocationMs, cookieName };
 }

@@ -49,11 +49,18 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="tidings"' };
+const INVALID = { 'www-authenticate': 'Bearer realm="tidings", error="invalid_token"' };
+
 function checked(token: string, source: TokenSource, what: string): FoundToken {
   if (token.length === 0) {
-    throw new HubError(401, 'unauthorized', `The ${what} is empty; send a token or leave it out.`, {
-      source,
-    });
+    throw new HubError(
+      401,
+      'unauthorized',
+      `The ${what} is empty; send a token or leave it out.`,
+      { source },
+      CHALLENGE,
+    );
   }
   if (token.length > MAX_TOKEN_LENGTH) {
     throw new HubError(
@@ -61,6 +68,7 @@ function checked(token: string, source: TokenSource, what: string): FoundToken {
       'invalid-token',
       `The ${what} is ${token.length} characters long; tokens are at most ${MAX_TOKEN_LENGTH}. Put fewer claims in it.`,
       { source, limit: MAX_TOKEN_LENGTH },
+      INVALID,
     );
   }
   return { token, source };
@@ -85,7 +93,7 @@ export function findToken(req: HubRequest, cookieName: string): FoundToken | und
         'unauthorized',
         'The Authorization header must be "Bearer <token>"; other schemes are not accepted.',
         { source: 'header' },
-        { 'www-authenticate': 'Bearer' },
+        CHALLENGE,
       );
     }
     return checked(m[1] ?? '', 'header', 'Bearer token');

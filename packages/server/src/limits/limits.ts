@@ -29,12 +29,6 @@ export interface LimitOptions {
   publishRate?: Rate | false | undefined;
   /** The same for the publisher key (your backend). @defaultValue false (unlimited) */
   publisherKeyRate?: Rate | false | undefined;
-  /**
-   * Failed authentications (401) allowed per client address before it gets `429` without the
-   * token even being checked: slows down token guessing and floods of bad tokens.
-   * @defaultValue `{ perSecond: 1, burst: 30 }`
-   */
-  authFailureRate?: Rate | false | undefined;
 }
 
 /** {@link LimitOptions} with defaults filled in; `undefined` means off. */
@@ -44,7 +38,6 @@ export interface ResolvedLimits {
   maxPatternWildcards: number | undefined;
   publishRate: Rate | undefined;
   publisherKeyRate: Rate | undefined;
-  authFailureRate: Rate | undefined;
 }
 
 /** Every limit off: what a hub without auth and without a `limits` option runs with. */
@@ -54,7 +47,6 @@ export const NO_LIMITS: ResolvedLimits = {
   maxPatternWildcards: undefined,
   publishRate: undefined,
   publisherKeyRate: undefined,
-  authFailureRate: undefined,
 };
 
 function count(name: string, v: number | false | undefined, dflt: number): number | undefined {
@@ -87,7 +79,6 @@ export function resolveLimits(o: LimitOptions = {}): ResolvedLimits {
     maxPatternWildcards: count('maxPatternWildcards', o.maxPatternWildcards, 4),
     publishRate: rate('publishRate', o.publishRate, { perSecond: 50, burst: 200 }),
     publisherKeyRate: rate('publisherKeyRate', o.publisherKeyRate, undefined),
-    authFailureRate: rate('authFailureRate', o.authFailureRate, { perSecond: 1, burst: 30 }),
   };
 }
 
