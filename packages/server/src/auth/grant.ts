@@ -47,11 +47,13 @@ function segmentProblem(value: string): string | undefined {
  *
  * A value is inserted only if it is a safe part of one topic segment (printable ASCII, no `/`,
  * `*` or braces, not `.` or `..`), so a crafted `sub` such as `x/../**` can never widen a grant.
- * @returns the compiled pattern, or a sentence saying why the pattern is unusable.
+ * @returns the compiled pattern; `null` when the token lacks the claim a placeholder needs (the
+ *   pattern then grants nothing); or a sentence saying why the pattern is unusable.
  */
-export function expandGrantPattern(raw: unknown, values: PlaceholderValues): TopicPattern | string {
+export function expandGrantPattern(raw: unknown, values: PlaceholderValues): TopicPattern | string | null {
   if (typeof raw !== 'string') return 'Every grant pattern must be a string.';
   let problem: string | undefined;
+  let missing = false;
   const expanded = raw.replace(PLACEHOLDER, (whole, name: string) => {
     if (name !== 'sub' && name !== 'tenant') {
       problem ??= `The grant pattern "${raw}" uses the unknown placeholder ${whole}; only {sub} and {tenant} exist.`;
@@ -59,7 +61,7 @@ export function expandGrantPattern(raw: unknown, values: PlaceholderValues): Top
     }
     const value = values[name];
     if (value === undefined) {
-      problem ??= `The grant pattern "${raw}" uses {${name}} but the token has no ${name} claim.`;
+      missing = true;
       return whole;
     }
     const why = segmentProblem(value);
@@ -70,6 +72,7 @@ export function expandGrantPattern(raw: unknown, values: PlaceholderValues): Top
     return value;
   });
   if (problem) return problem;
+  if (missing) return null;
   if (expanded.includes('{') || expanded.includes('}')) {
     return `The grant pattern "${raw}" has an unbalanced brace; placeholders are written {sub} and {tenant}.`;
   }
@@ -92,7 +95,7 @@ export function expandGrantList(raw: unknown, values: PlaceholderValues): TopicP
   for (const r of raw) {
     const p = expandGrantPattern(r, values);
     if (typeof p === 'string') return p;
-    out.push(p);
+    if (p) out.push(p);
   }
   return out;
 }
