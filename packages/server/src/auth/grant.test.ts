@@ -54,9 +54,8 @@ describe('expandGrantPattern', () => {
   it('refuses unknown placeholders and missing claims', () => {
     expect(expandGrantPattern('user/{id}', { sub: 'u' })).toMatch(/unknown placeholder \{id\}/);
     expect(expandGrantPattern('tenant/{tenant}/**', { sub: 'u' })).toBeNull();
-    expect(expandGrantList(['tenant/{tenant}/**', 'user/{sub}'], { sub: 'u' })).toEqual([
-      compilePattern('user/u'),
-    ]);
+    const list = expandGrantList(['tenant/{tenant}/**', 'user/{sub}'], { sub: 'u' });
+    expect(typeof list !== 'string' && list.map((p) => p.source)).toEqual(['user/u']);
     expect(expandGrantPattern('a/{sub', { sub: 'u' })).toMatch(/unbalanced brace/);
     expect(expandGrantList('user/{sub}', { sub: 'u' })).toMatch(/list of patterns/);
     expect(expandGrantList(Array(65).fill('a'), {})).toMatch(/limit is 64/);
