@@ -170,6 +170,9 @@ class HubImpl implements Hub {
     this.log = o.logger ?? silentLogger;
     this.observers = [...(o.observers ?? [])];
     this.obs = combineObservers(this.observers);
+    // First, so an unusable auth configuration throws before timers and subscriptions exist.
+    this.security = installSecurity(this, o, this.log);
+    this.authorizer = this.security.authorizer;
     this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
@@ -177,8 +180,6 @@ class HubImpl implements Hub {
     this.route('GET', '/events', (req) => this.subscribeRoute(req));
     this.route('POST', '/publish', (req) => this.publishRoute(req));
     this.route('GET', '/healthz', () => this.healthRoute());
-    this.security = installSecurity(this, o, this.log);
-    this.authorizer = this.security.authorizer;
   }
 
   // ---- public API -------------------------------------------------------------------------
