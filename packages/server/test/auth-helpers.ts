@@ -17,7 +17,7 @@ export interface MintOptions {
   jti?: string;
   alg?: string;
   /** Key to sign with. @defaultValue the HS256 {@link SECRET} */
-  key?: CryptoKey | Uint8Array;
+  key?: Parameters<SignJWT['sign']>[0];
   kid?: string;
   /** Leave `sub` out even if the claims have none. */
   noSub?: boolean;

@@ -47,7 +47,7 @@ describe('CORS', () => {
     expect(ok.headers.get('vary')).toMatch(/Origin/);
     const no = await preflight(h.url, EVIL);
     expect(no.status).toBe(403);
-    expect((await no.json()).error).toMatchObject({
+    expect(((await no.json()) as { error: unknown }).error).toMatchObject({
       code: 'origin-not-allowed',
       origin: EVIL,
       message: expect.stringMatching(/--cors-origin/),

@@ -35,7 +35,7 @@ function grantOf(subscribe: string[], tenant?: string, publish: string[] = []): 
 describe('expandGrantPattern', () => {
   it('fills {sub} and {tenant}', () => {
     const p = expandGrantPattern('tenant/{tenant}/user/{sub}/**', { sub: 'u1', tenant: 'acme' });
-    expect(typeof p !== 'string' && p.source).toBe('tenant/acme/user/u1/**');
+    expect(typeof p !== 'string' && p?.source).toBe('tenant/acme/user/u1/**');
   });
 
   it.each([
