@@ -21,7 +21,7 @@ export { checkSubscription, grantCanPublish, grantCanRead, patternsIntersect } f
 export type { AuthOptions, GrantPatterns, JwtOptions, ResolvedAuth } from './auth/jwt-authorizer.js';
 export { jwtAuthorizer } from './auth/jwt-authorizer.js';
 export type { FoundToken, TokenSource } from './auth/token-source.js';
-export { findToken, MAX_TOKEN_LENGTH } from './auth/token-source.js';
+export { findToken, MAX_TOKEN_LENGTH, queryToken } from './auth/token-source.js';
 export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
 export { allowAll } from './authorizer.js';
 export type { Broker, BrokerListener, ControlListener, ControlMessage } from './brokers/broker.js';

@@ -31,6 +31,16 @@ export function stripQueryToken(req: HubRequest): void {
   params.delete(TOKEN_QUERY_PARAM);
 }
 
+/**
+ * The request's `?token=` value, also after {@link stripQueryToken} took it off the URL (which the
+ * hub does for every request before routing): routes that accept a token in the query read it
+ * here, never from `req.url`.
+ * @returns `null` when the request has no `token` parameter.
+ */
+export function queryToken(req: HubRequest): string | null {
+  return stripped.get(req) ?? req.url.searchParams.get(TOKEN_QUERY_PARAM);
+}
+
 /** Reads one cookie from a `Cookie` header; `undefined` when absent. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
