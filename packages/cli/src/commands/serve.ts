@@ -41,6 +41,16 @@ ${SECURITY_USAGE}`;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** Runs `make`, turning an option's RangeError (e.g. a JWT secret that is too short) into a usage error. */
+function configured<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 /** `tidings serve`: resolves when the hub has shut down (exit code). */
 export async function serve(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
@@ -123,23 +133,25 @@ export async function serve(argv: string[]): Promise<number> {
     engine = localEngine(store, undefined, sqliteRevocations({ path: join(dir, 'revocations.db') }));
   }
 
-  const hub = createHub({
-    engine,
-    auth: security.auth,
-    limits: security.limits,
-    cors: security.cors,
-    maxTopicsPerSubscription: security.maxTopicsPerSubscription,
-    logger,
-    heartbeatMs: values.heartbeat === undefined ? undefined : parseDuration('heartbeat', values.heartbeat),
-    retryMs: values.retry === undefined ? undefined : parseDuration('retry', values.retry),
-    maxPayloadBytes:
-      values['max-payload'] === undefined ? undefined : parseBytes('max-payload', values['max-payload']),
-    maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
-    maxBufferBytes:
-      values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
-    basePath: values['base-path'],
-    nodeId: values['node-id'],
-  });
+  const hub = configured(() =>
+    createHub({
+      engine,
+      auth: security.auth,
+      limits: security.limits,
+      cors: security.cors,
+      maxTopicsPerSubscription: security.maxTopicsPerSubscription,
+      logger,
+      heartbeatMs: values.heartbeat === undefined ? undefined : parseDuration('heartbeat', values.heartbeat),
+      retryMs: values.retry === undefined ? undefined : parseDuration('retry', values.retry),
+      maxPayloadBytes:
+        values['max-payload'] === undefined ? undefined : parseBytes('max-payload', values['max-payload']),
+      maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
+      maxBufferBytes:
+        values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
+      basePath: values['base-path'],
+      nodeId: values['node-id'],
+    }),
+  );
 
   const stopObservability = observability(hub, logger, level, values);
 
