@@ -48,7 +48,8 @@ beforeAll(async () => {
   watchB = await StreamReader.open(h.url, ['tenant/b/**'], { query: { token: tb } });
   expect(watchA.response.status).toBe(200);
   expect(watchB.response.status).toBe(200);
-  await until(() => h.hub.connections().length === 2);
+  await watchA.waitFor((x) => x.frames.length >= 1);
+  await watchB.waitFor((x) => x.frames.length >= 1);
 });
 afterAll(async () => {
   await watchA.close();
@@ -464,7 +465,8 @@ describe('hostile input against an authenticated hub', () => {
     const wide = await StreamReader.open(h.url, ['**', 'tenant/*/feed'], { query: { token: t } });
     try {
       expect(wide.response.status).toBe(200);
-      await until(() => h.hub.connections().length === 3);
+      // Registered in the same step that writes the connected frame.
+      await wide.waitFor((x) => x.frames.length >= 1);
       const before = sentA.length;
       await good();
       await h.hub.publish({ topic: 'user/ub/x', type: 't', data: 'private to ub' });
@@ -484,7 +486,7 @@ describe('hostile input against an authenticated hub', () => {
     const watcher = await StreamReader.open(h.url, ['user/flooder/**'], { query: { token: t } });
     queryTokens.push(t);
     try {
-      await until(() => h.hub.connections().length === 3);
+      await watcher.waitFor((x) => x.frames.length >= 1);
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, i) => pub({ topic: 'user/flooder/x', type: 't', data: i }, t)),
       );
@@ -524,7 +526,7 @@ describe('hostile input against an authenticated hub', () => {
     });
     expect(fourth.body.error.message).toMatch(/User "many" already has 3 open streams/);
     await open.pop()?.close();
-    await until(() => h.hub.connections().length === 4);
+    await until(() => h.hub.connections().filter((c) => c.user === 'many').length === 2);
     const again = await StreamReader.open(h.url, ['tenant/a/feed'], { query: { token: t } });
     expect(again.response.status).toBe(200);
     open.push(again);
