@@ -93,6 +93,27 @@ describe('public keys', () => {
   });
 });
 
+describe('shared secrets', () => {
+  it('accepts only the listed HMAC algorithms', async () => {
+    const h = await hub({ auth: { jwt: { secret: SECRET, algorithms: ['HS384', 'HS512'] } } });
+    const key = enc(SECRET);
+    for (const alg of ['HS384', 'HS512']) {
+      expect(
+        (
+          await subscribeStatus(h.url, ['news'], {
+            token: await mint({ sub: 'u', tidings: grant }, { alg, key }),
+          })
+        ).status,
+      ).toBe(200);
+    }
+    const r = await subscribeStatus(h.url, ['news'], {
+      token: await mint({ sub: 'u', tidings: grant }, { alg: 'HS256', key }),
+    });
+    expect(r.status).toBe(401);
+    expect(r.body.error.message).toMatch(/accepts only HS384, HS512/);
+  });
+});
+
 describe('token sources', () => {
   it('takes ?token= first, then Authorization: Bearer, then the cookie', async () => {
     const h = await hub({ auth: { jwt: { secret: SECRET }, cookieName: 'sess' } });

@@ -131,6 +131,7 @@ const ASYMMETRIC = new Set([
 ]);
 
 type Verifier = (token: string) => Promise<JWTPayload>;
+type CryptoKeyLike = Awaited<ReturnType<typeof importSPKI>>;
 
 function buildVerifier(o: JwtOptions): Verifier {
   const given = [o.secret !== undefined, o.publicKey !== undefined, o.jwks !== undefined].filter(
@@ -139,7 +140,7 @@ function buildVerifier(o: JwtOptions): Verifier {
   if (given !== 1) {
     throw new RangeError('Auth option jwt needs exactly one of secret, publicKey or jwks.');
   }
-  let key: Uint8Array | JWTVerifyGetKey;
+  let key: JWTVerifyGetKey;
   let algorithms: string[];
   if (o.secret !== undefined) {
     const bytes = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
@@ -148,7 +149,23 @@ function buildVerifier(o: JwtOptions): Verifier {
         `Auth option jwt.secret is ${bytes.byteLength} bytes; HS256 needs at least 32. Generate one with "openssl rand -base64 48".`,
       );
     }
-    key = bytes;
+    // Imported once per algorithm: jose would otherwise import the raw secret on every verify.
+    const hmacKeys = new Map<string, Promise<CryptoKeyLike>>();
+    key = (header) => {
+      const alg = header.alg as string;
+      let k = hmacKeys.get(alg);
+      if (!k) {
+        k = globalThis.crypto.subtle.importKey(
+          'raw',
+          bytes,
+          { name: 'HMAC', hash: `SHA-${alg.slice(2)}` },
+          false,
+          ['verify'],
+        );
+        hmacKeys.set(alg, k);
+      }
+      return k;
+    };
     algorithms = [...(o.algorithms ?? ['HS256'])];
     for (const a of algorithms) {
       if (!HMAC.has(a)) {
@@ -215,7 +232,7 @@ function buildVerifier(o: JwtOptions): Verifier {
 
   return async (token) => {
     try {
-      const r = await jwtVerify(token, key as Uint8Array, verifyOptions);
+      const r = await jwtVerify(token, key, verifyOptions);
       return r.payload;
     } catch (e) {
       if (e instanceof HubError) throw e;
