@@ -425,7 +425,7 @@ const cases: Case[] = [
         { path: '/disconnect', headers: { authorization: `Bearer ${PUBLISHER_KEY}` } },
       ),
     400,
-    'invalid-event',
+    'bad-request',
     /exactly one of "user" or "session"/,
   ],
   [
@@ -437,7 +437,7 @@ const cases: Case[] = [
         { path: '/disconnect', headers: { authorization: `Bearer ${PUBLISHER_KEY}` } },
       ),
     400,
-    'invalid-event',
+    'bad-request',
     /Unknown field "why"/,
   ],
 ];

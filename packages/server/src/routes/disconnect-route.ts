@@ -9,7 +9,7 @@ const MAX_ID = 256;
 const MAX_REASON = 256;
 
 function bad(message: string): HubError {
-  return new HubError(400, 'invalid-event', message);
+  return new HubError(400, 'bad-request', message);
 }
 
 /**
