@@ -35,6 +35,10 @@ export interface SubscribeGrant {
 
 /**
  * Decides who may subscribe and publish. Methods throw a `HubError` (401, 403, 429…) to refuse.
+ *
+ * An authorizer sees the request URL with its `?token=` parameter; the hub removes that
+ * parameter before routing, so routes, observers and logs never see it (routes that need it call
+ * `queryToken(req)`).
  * @see allowAll, the default: anonymous and unrestricted, for development and trusted networks.
  */
 export interface Authorizer {

@@ -1,7 +1,7 @@
 import { ExpiryScheduler } from './auth/expiry-scheduler.js';
 import { ForcedLogout, type LogoutHost } from './auth/forced-logout.js';
 import { type AuthOptions, jwtAuthorizer } from './auth/jwt-authorizer.js';
-import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM } from './auth/token-source.js';
+import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from './auth/token-source.js';
 import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './authorizer.js';
 import type { Engine } from './engine.js';
 import { HubError } from './errors.js';
@@ -59,6 +59,8 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
   const jwt = o.auth ? jwtAuthorizer(o.auth, revocations) : undefined;
   const inner = jwt?.authorizer ?? o.authorizer ?? allowAll;
   const cookieName = jwt?.cookieName;
+  // Custom authorizers may read ?token= from req.url as before; the JWT one finds it itself.
+  const view = jwt ? (req: HubRequest) => req : withQueryToken;
   const limits =
     o.limits === false ? NO_LIMITS : o.limits || o.auth ? resolveLimits(o.limits || {}) : NO_LIMITS;
   const cors = new CorsPolicy(o.cors);
@@ -168,7 +170,7 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     async authorizeSubscribe(req, patterns): Promise<SubscribeGrant> {
       if (limits.maxPatternWildcards !== undefined)
         checkPatternComplexity(patterns, limits.maxPatternWildcards);
-      const grant = await inner.authorizeSubscribe(req, patterns);
+      const grant = await inner.authorizeSubscribe(view(req), patterns);
       // A fresh principal per stream: it keys this stream's connection slots.
       const principal: Principal = { ...grant.principal };
       const release = takeConnectionSlots(principal, req);
@@ -181,7 +183,7 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       return { principal, canRead: grant.canRead };
     },
     async authorizePublish(req, topics): Promise<Principal> {
-      const principal = await inner.authorizePublish(req, topics);
+      const principal = await inner.authorizePublish(view(req), topics);
       checkPublishRate(principal, req, topics.length);
       return principal;
     },
@@ -189,7 +191,7 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       if (!inner.authorizeAdmin) {
         throw new HubError(403, 'forbidden', "This hub's authorizer does not allow administrative requests.");
       }
-      return inner.authorizeAdmin(req);
+      return inner.authorizeAdmin(view(req));
     },
   };
 

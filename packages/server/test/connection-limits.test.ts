@@ -70,3 +70,28 @@ describe('connections per address', () => {
     expect(r).toMatchObject({ status: 200, body: { disconnected: 0 } });
   });
 });
+
+describe('custom authorizers and the query token', () => {
+  it('see ?token= in the URL, while observers of the same request never do', async () => {
+    const seenByAuthorizer: string[] = [];
+    const seenByObserver: string[] = [];
+    const h = await startHub({
+      authorizer: {
+        async authorizeSubscribe(req) {
+          seenByAuthorizer.push(req.url.searchParams.get('token') ?? '(none)');
+          const { HubError } = await import('../src/index.js');
+          throw new HubError(401, 'unauthorized', 'Nope.');
+        },
+        async authorizePublish() {
+          return {};
+        },
+      },
+      observers: [{ requestRejected: (req) => seenByObserver.push(req.url.href) }],
+    });
+    running.push(h);
+    expect((await subscribeStatus(h.url, ['a'], { token: 'SECRET-123' })).status).toBe(401);
+    expect(seenByAuthorizer).toEqual(['SECRET-123']);
+    expect(seenByObserver).toHaveLength(1);
+    expect(seenByObserver[0]).not.toContain('SECRET-123');
+  });
+});

@@ -151,13 +151,14 @@ function buildVerifier(o: JwtOptions): Verifier {
     }
     // Imported once per algorithm: jose would otherwise import the raw secret on every verify.
     const hmacKeys = new Map<string, Promise<CryptoKeyLike>>();
+    const raw = new Uint8Array(bytes); // a copy on a plain ArrayBuffer, as WebCrypto's types want
     key = (header) => {
       const alg = header.alg as string;
       let k = hmacKeys.get(alg);
       if (!k) {
         k = globalThis.crypto.subtle.importKey(
           'raw',
-          bytes,
+          raw,
           { name: 'HMAC', hash: `SHA-${alg.slice(2)}` },
           false,
           ['verify'],

@@ -41,6 +41,18 @@ export function queryToken(req: HubRequest): string | null {
   return stripped.get(req) ?? req.url.searchParams.get(TOKEN_QUERY_PARAM);
 }
 
+/**
+ * The request as an authorizer expects it: with `?token=` back in its URL if the hub took it off.
+ * Only authorizers get this view; routes, observers and logs keep the stripped URL.
+ */
+export function withQueryToken(req: HubRequest): HubRequest {
+  const token = stripped.get(req);
+  if (token === undefined) return req;
+  const url = new URL(req.url.href);
+  url.searchParams.set(TOKEN_QUERY_PARAM, token);
+  return { ...req, url };
+}
+
 /** Reads one cookie from a `Cookie` header; `undefined` when absent. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
