@@ -107,7 +107,7 @@ describe('tidings publish / subscribe', () => {
 
   it('refuses a port that is taken', async () => {
     const port = new URL(hub.url).port;
-    const r = await run(['serve', '--memory', '--port', port]);
+    const r = await run(['serve', '--dev', '--memory', '--port', port]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`Port ${port} .* already in use`));
   });

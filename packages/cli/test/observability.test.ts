@@ -70,7 +70,7 @@ describe('tidings serve observability flags', () => {
     expect(help.stdout).toMatch(/--metrics-token <t>/);
     expect(help.stdout).toMatch(/--admin-token <t>/);
     expect(help.stdout).toMatch(/--topic-labels <list>/);
-    const short = await run(['serve', '--memory', '--port', '0', '--admin-token', 'short']);
+    const short = await run(['serve', '--dev', '--memory', '--port', '0', '--admin-token', 'short']);
     expect(short.code).toBe(2);
     expect(short.stderr).toMatch(/at least 8 characters/);
   });

@@ -13,11 +13,26 @@ export interface ServeProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `tidings serve --port 0 …args` and waits for its "listening" line. */
-export function serve(args: string[]): Promise<ServeProcess> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Flags that configure authentication; without one, tests run the hub with `--dev`. */
+const AUTH_FLAG = /^--(jwt-secret-file|jwt-public-key|jwks-file|publisher-key-file|dev)$/;
+
+/**
+ * Starts `tidings serve --port 0 …args` and waits for its "listening" line. Adds `--dev` unless
+ * `args` configure authentication (or `env` carries a secret).
+ */
+export function serve(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  const dev =
+    args.some((a) => AUTH_FLAG.test(a)) || 'TIDINGS_JWT_SECRET' in env || 'TIDINGS_PUBLISHER_KEY' in env
+      ? []
+      : ['--dev'];
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...dev, ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const exited = new Promise<number | string>((r) => proc.on('exit', (code, sig) => r(code ?? sig ?? -1)));
   return new Promise((resolve, reject) => {

@@ -17,6 +17,20 @@ export const ERROR_CODES = {
   tooManyConnections: 'too-many-connections',
   unavailable: 'unavailable',
   internal: 'internal',
+  /** The token's signature, algorithm, issuer, audience or claims are not acceptable. */
+  invalidToken: 'invalid-token',
+  /** The token's `exp` has passed: fetch a fresh one and reconnect. */
+  tokenExpired: 'token-expired',
+  /** The token or its session was revoked by a forced logout. */
+  tokenRevoked: 'token-revoked',
+  /** A browser request from an origin the hub's CORS allow-list does not name. */
+  originNotAllowed: 'origin-not-allowed',
+  /** A subscription pattern has more wildcards than the hub allows. */
+  patternTooComplex: 'pattern-too-complex',
+  /** The request head is larger than the server's header limit. */
+  headersTooLarge: 'headers-too-large',
+  /** The request head did not arrive in time (idle or slow client). */
+  requestTimeout: 'request-timeout',
 } as const;
 
 /** One of {@link ERROR_CODES}, or an application-specific code. */

@@ -12,6 +12,15 @@ export interface Principal {
   readonly expiresAt?: number | undefined;
   /** The verified claims, for application hooks. */
   readonly claims?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Identifies the credential itself (a JWT's `jti`, else a hash of the token), so a forced
+   * logout can revoke exactly the token in use.
+   */
+  readonly tokenId?: string | undefined;
+  /** Epoch ms when the credential was issued (a JWT's `iat`), if known. */
+  readonly issuedAt?: number | undefined;
+  /** True for the hub's publisher key: the backend, trusted with every topic. */
+  readonly trusted?: boolean | undefined;
 }
 
 /** What a subscriber was granted. */
@@ -26,6 +35,10 @@ export interface SubscribeGrant {
 
 /**
  * Decides who may subscribe and publish. Methods throw a `HubError` (401, 403, 429…) to refuse.
+ *
+ * An authorizer sees the request URL with its `?token=` parameter; the hub removes that
+ * parameter before routing, so routes, observers and logs never see it (routes that need it call
+ * `queryToken(req)`).
  * @see allowAll, the default: anonymous and unrestricted, for development and trusted networks.
  */
 export interface Authorizer {
@@ -33,6 +46,11 @@ export interface Authorizer {
   authorizeSubscribe(req: HubRequest, patterns: readonly string[]): Promise<SubscribeGrant>;
   /** Authorizes publishing to `topics` (already validated). */
   authorizePublish(req: HubRequest, topics: readonly string[]): Promise<Principal>;
+  /**
+   * Authorizes an administrative request such as `POST /disconnect`. Absent means such requests
+   * are refused with 403.
+   */
+  authorizeAdmin?(req: HubRequest): Promise<Principal>;
 }
 
 /** The authorizer that lets everyone subscribe and publish anonymously. */
@@ -41,6 +59,9 @@ export const allowAll: Authorizer = {
     return { principal: {} };
   },
   async authorizePublish() {
+    return {};
+  },
+  async authorizeAdmin() {
     return {};
   },
 };

@@ -34,15 +34,22 @@ export interface Engine {
 }
 
 /**
- * An engine from a store and, optionally, a broker (default: the in-process {@link MemoryBroker}).
+ * An engine from a store and, optionally, a broker (default: the in-process {@link MemoryBroker})
+ * and a revocation store (default: the hub keeps revocations in memory), all closed with it.
  */
-export function localEngine(store: HistoryStore, broker: Broker = new MemoryBroker()): Engine {
+export function localEngine(
+  store: HistoryStore,
+  broker: Broker = new MemoryBroker(),
+  revocations?: RevocationStore,
+): Engine {
   return {
     store,
     broker,
+    revocations,
     async close() {
       await broker.close();
       await store.close();
+      await revocations?.close?.();
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { encodeSseFrame, type PublishInput, type TidingsEvent } from '@tidings/protocol';
-import { type Authorizer, allowAll } from './authorizer.js';
+import type { Authorizer } from './authorizer.js';
 import { catchUp } from './catch-up.js';
 import { type Engine, localEngine } from './engine.js';
 import { HubError, isHubError } from './errors.js';
@@ -22,6 +22,7 @@ import {
   parsePublishInputs,
 } from './routes/parse-publish.js';
 import { parseSubscription } from './routes/parse-subscription.js';
+import { installSecurity, type Security } from './security.js';
 import { SseConnection } from './sse-connection.js';
 import { type EventMeta, eventFrame, type NewEvent, type StoredEvent, toEnvelope } from './stored-event.js';
 import type { AppendResult } from './stores/history-store.js';
@@ -48,6 +49,12 @@ export type RouteResult =
 
 /** Handles one method on one path. */
 export type RouteHandler = (req: HubRequest) => Promise<RouteResult>;
+
+/**
+ * Runs around every request, before routing: answer it directly, or call `next()` and adjust
+ * the result (e.g. add headers). A thrown `HubError` becomes its JSON error response.
+ */
+export type Middleware = (req: HubRequest, next: () => Promise<RouteResult>) => Promise<RouteResult>;
 
 /** The outcome of publishing one event. */
 export interface PublishResult {
@@ -80,13 +87,18 @@ export interface Hub {
   publish(input: readonly PublishInput[]): Promise<PublishResult[]>;
   /** The open subscriber connections. */
   connections(): ConnectionInfo[];
-  /** Closes one connection by id; returns whether it was open. */
-  disconnect(connectionId: string, reason?: CloseReason): boolean;
+  /**
+   * Closes one connection by id; returns whether it was open. With `notice`, the stream first
+   * gets `event: <reason>` with `notice` as JSON data (`token-expired`, `force-logout`).
+   */
+  disconnect(connectionId: string, reason?: CloseReason, notice?: Record<string, unknown>): boolean;
   /**
    * Adds a route (features such as auth, metrics and presence use this). Paths are relative to
    * `basePath`.
    */
   route(method: string, path: string, handler: RouteHandler): void;
+  /** Adds a middleware; middlewares run in the order added, the first outermost. */
+  use(middleware: Middleware): void;
   /** Adds an observer after creation. */
   observe(observer: HubObserver): void;
   /**
@@ -132,6 +144,8 @@ class HubImpl implements Hub {
   readonly options: ResolvedHubOptions;
   readonly engine: Engine;
   private readonly authorizer: Authorizer;
+  private readonly security: Security;
+  private readonly middlewares: Middleware[] = [];
   private readonly log: Logger;
   private readonly observers: HubObserver[];
   private obs: Required<HubObserver>;
@@ -153,10 +167,12 @@ class HubImpl implements Hub {
     this.nodeId = this.options.nodeId;
     this.engine =
       o.engine ?? localEngine(o.store ?? new SqliteStore({ path: join('.tidings', 'history.db') }), o.broker);
-    this.authorizer = o.authorizer ?? allowAll;
     this.log = o.logger ?? silentLogger;
     this.observers = [...(o.observers ?? [])];
     this.obs = combineObservers(this.observers);
+    // First, so an unusable auth configuration throws before timers and subscriptions exist.
+    this.security = installSecurity(this, o, this.log);
+    this.authorizer = this.security.authorizer;
     this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
@@ -236,9 +252,14 @@ class HubImpl implements Hub {
     return [...this.conns.values()];
   }
 
-  disconnect(connectionId: string, reason: CloseReason = 'disconnected'): boolean {
+  disconnect(
+    connectionId: string,
+    reason: CloseReason = 'disconnected',
+    notice?: Record<string, unknown>,
+  ): boolean {
     const c = this.conns.get(connectionId);
     if (!c) return false;
+    if (notice) c.write(encoder.encode(encodeSseFrame({ event: reason, data: JSON.stringify(notice) })));
     c.close(reason);
     return true;
   }
@@ -250,6 +271,10 @@ class HubImpl implements Hub {
       this.routes.set(path, m);
     }
     m.set(method.toUpperCase(), handler);
+  }
+
+  use(middleware: Middleware): void {
+    this.middlewares.push(middleware);
   }
 
   observe(observer: HubObserver): void {
@@ -264,6 +289,7 @@ class HubImpl implements Hub {
       for (const c of [...this.conns.values()]) c.close('shutdown');
       await this.dispatchTail;
       this.unsubscribeBroker();
+      await this.security.close();
       await this.engine.close();
       this.log.info({ node: this.nodeId }, 'hub closed');
     })();
@@ -273,6 +299,19 @@ class HubImpl implements Hub {
   // ---- routing ----------------------------------------------------------------------------
 
   private async handle(req: HubRequest): Promise<RouteResult> {
+    const run = (i: number): Promise<RouteResult> => {
+      const mw = this.middlewares[i];
+      return mw ? mw(req, () => run(i + 1)) : this.dispatchRoute(req);
+    };
+    try {
+      return await run(0);
+    } catch (err) {
+      if (isHubError(err)) return this.reject(req, err);
+      return this.internalError(`${req.method} ${req.path}`, err);
+    }
+  }
+
+  private async dispatchRoute(req: HubRequest): Promise<RouteResult> {
     const methods = this.routes.get(req.path);
     if (!methods) {
       return this.reject(

@@ -1,3 +1,4 @@
+import type { Principal } from './authorizer.js';
 import type { HubError } from './errors.js';
 import type { HubRequest } from './http/hub-request.js';
 import type { StoredEvent } from './stored-event.js';
@@ -18,6 +19,8 @@ export interface ConnectionInfo {
   readonly transport: 'sse' | 'websocket';
   /** The authenticated user (`sub`), if any. */
   readonly user: string | undefined;
+  /** Who the stream was authorized for (user, session, tenant, token expiry). */
+  readonly principal?: Principal | undefined;
   /** The subscribed topics and patterns. */
   readonly topics: readonly string[];
   readonly remoteAddress: string;

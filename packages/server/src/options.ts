@@ -1,6 +1,9 @@
+import type { AuthOptions } from './auth/jwt-authorizer.js';
 import type { Authorizer } from './authorizer.js';
 import type { Broker } from './brokers/broker.js';
 import type { Engine } from './engine.js';
+import type { CorsOptions } from './http/cors.js';
+import type { LimitOptions } from './limits/limits.js';
 import type { Logger } from './logger.js';
 import type { HubObserver } from './observer.js';
 import type { HistoryStore } from './stores/history-store.js';
@@ -26,8 +29,29 @@ export interface HubOptions {
    * @defaultValue the in-process `MemoryBroker`
    */
   broker?: Broker | undefined;
-  /** Who may subscribe and publish. @defaultValue `allowAll` (anonymous, unrestricted) */
+  /**
+   * Who may subscribe and publish, when you bring your own logic. Excludes `auth`.
+   * @defaultValue `allowAll` (anonymous, unrestricted) unless `auth` is given
+   */
   authorizer?: Authorizer | undefined;
+  /**
+   * JWT authentication and topic grants, the publisher key, forced logout.
+   * @defaultValue none: anonymous and unrestricted (development, trusted networks)
+   * @see AuthOptions, and docs/security.md for the threat model
+   */
+  auth?: AuthOptions | undefined;
+  /**
+   * Abuse limits: connections per user and per address, pattern complexity, publish rate, failed
+   * authentications. `false` turns them all off.
+   * @defaultValue the defaults of {@link LimitOptions} when `auth` is given, else off
+   */
+  limits?: LimitOptions | false | undefined;
+  /**
+   * Browser origins allowed to call the hub across origins (CORS), and whether they may send
+   * cookies. Cookie-authenticated requests from other sites are refused.
+   * @defaultValue none: same-origin only
+   */
+  cors?: CorsOptions | undefined;
   /**
    * Interval of `event: heartbeat` on every stream; also announced to clients, whose watchdog
    * derives from it. One shared timer serves all connections.

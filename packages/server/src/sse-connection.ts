@@ -1,5 +1,5 @@
 import type { TopicPattern } from '@tidings/protocol';
-import type { SubscribeGrant } from './authorizer.js';
+import type { Principal, SubscribeGrant } from './authorizer.js';
 import type { StreamSink } from './http/stream-sink.js';
 import type { CloseReason, ConnectionInfo } from './observer.js';
 import type { StoredEvent } from './stored-event.js';
@@ -59,6 +59,10 @@ export class SseConnection implements Indexed, ConnectionInfo {
     return this.grant.principal.user;
   }
 
+  get principal(): Principal {
+    return this.grant.principal;
+  }
+
   get bufferedBytes(): number {
     return this.sink.bufferedBytes;
   }
@@ -107,7 +111,8 @@ export class SseConnection implements Indexed, ConnectionInfo {
 
   /** Writes a frame that is not an event (heartbeat, connected, reset). */
   write(frame: Uint8Array): void {
-    if (this.state === 'closed') return;
+    // After close() began the sink may be ending: writing then would fail the response.
+    if (this.state === 'closed' || this.closeReason !== undefined) return;
     this.sink.write(frame);
     this.bytesSent += frame.byteLength;
     if (this.sink.bufferedBytes > this.host.maxBufferBytes) this.close('slow-consumer');

@@ -1,11 +1,20 @@
-import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
-import { createHub, type HistoryStore, memoryStore, sqliteStore } from '@tidings/server';
+import {
+  createHub,
+  createHubServer,
+  type Engine,
+  type HistoryStore,
+  localEngine,
+  memoryStore,
+  sqliteRevocations,
+  sqliteStore,
+} from '@tidings/server';
 import { pino } from 'pino';
 import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
 import { EXIT, UsageError } from '../usage-error.js';
 import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
+import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-security.js';
 
 export const SERVE_USAGE = `Usage: tidings serve [options]
 
@@ -28,9 +37,19 @@ Options:
   --node-id <id>           This node's name in ids and logs               [random]
   --log-level <level>      fatal, error, warn, info, debug or silent      [info]
 ${OBSERVABILITY_USAGE}  -h, --help               Show this help
-`;
+${SECURITY_USAGE}`;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Runs `make`, turning an option's RangeError (e.g. a JWT secret that is too short) into a usage error. */
+function configured<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 /** `tidings serve`: resolves when the hub has shut down (exit code). */
 export async function serve(argv: string[]): Promise<number> {
@@ -54,6 +73,7 @@ export async function serve(argv: string[]): Promise<number> {
     'admin-token': { type: 'string' },
     'topic-labels': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    ...SECURITY_FLAGS,
   });
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
@@ -83,6 +103,9 @@ export async function serve(argv: string[]): Promise<number> {
         : parseDuration('retention-age', values['retention-age']),
   };
 
+  // After the other flags, so a typo is reported before the missing-authentication advice.
+  const security = securityFromFlags(values);
+
   const logger = pino(
     { level, base: { node: values['node-id'] } },
     process.stdout.isTTY
@@ -92,40 +115,48 @@ export async function serve(argv: string[]): Promise<number> {
 
   let store: HistoryStore;
   let where: string;
+  let engine: Engine;
   if (values.memory) {
     store = memoryStore({ retention });
     where = 'memory (lost on restart)';
+    engine = localEngine(store);
   } else {
-    const path = join(resolve(values.data ?? '.tidings'), 'history.db');
+    const dir = resolve(values.data ?? '.tidings');
+    const path = join(dir, 'history.db');
     store = sqliteStore({
       path,
       retention,
       durability: values.durability as 'process' | 'power' | undefined,
     });
     where = `sqlite ${path}`;
+    // Forced logouts survive a restart along with the history.
+    engine = localEngine(store, undefined, sqliteRevocations({ path: join(dir, 'revocations.db') }));
   }
 
-  const hub = createHub({
-    store,
-    logger,
-    heartbeatMs: values.heartbeat === undefined ? undefined : parseDuration('heartbeat', values.heartbeat),
-    retryMs: values.retry === undefined ? undefined : parseDuration('retry', values.retry),
-    maxPayloadBytes:
-      values['max-payload'] === undefined ? undefined : parseBytes('max-payload', values['max-payload']),
-    maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
-    maxBufferBytes:
-      values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
-    basePath: values['base-path'],
-    nodeId: values['node-id'],
-  });
+  const hub = configured(() =>
+    createHub({
+      engine,
+      auth: security.auth,
+      limits: security.limits,
+      cors: security.cors,
+      maxTopicsPerSubscription: security.maxTopicsPerSubscription,
+      logger,
+      heartbeatMs: values.heartbeat === undefined ? undefined : parseDuration('heartbeat', values.heartbeat),
+      retryMs: values.retry === undefined ? undefined : parseDuration('retry', values.retry),
+      maxPayloadBytes:
+        values['max-payload'] === undefined ? undefined : parseBytes('max-payload', values['max-payload']),
+      maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
+      maxBufferBytes:
+        values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
+      basePath: values['base-path'],
+      nodeId: values['node-id'],
+    }),
+  );
 
   const stopObservability = observability(hub, logger, level, values);
 
-  const server = createServer(hub.handleNode);
-  // Streams are long-lived by design; only the request head has to arrive promptly.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
-  server.keepAliveTimeout = 65_000;
+  // Streams are long-lived by design; only the request head has to arrive promptly (slowloris).
+  const server = createHubServer(hub.handleNode, security.server);
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -144,6 +175,8 @@ export async function serve(argv: string[]): Promise<number> {
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${hub.options.basePath}`;
   logger.info({ url: base, history: where, node: hub.nodeId }, `Tidings hub listening on ${base}`);
+  if (security.auth) logger.info({}, security.summary);
+  else logger.warn({}, security.summary);
   // A machine-readable line for scripts and tests that start the hub on port 0.
   if (!process.stdout.isTTY) process.stdout.write(`${JSON.stringify({ tidings: 'listening', url: base })}\n`);
 

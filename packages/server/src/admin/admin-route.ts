@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { queryToken } from '../auth/token-source.js';
 import { HubError } from '../errors.js';
 import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
 import type { Hub } from '../hub.js';
@@ -77,7 +78,8 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
   hub.sys.authorize(authorized);
 
   hub.route('GET', '/admin', async (req) => {
-    const given = req.url.searchParams.get('token');
+    // The hub takes ?token= off the URL before routing (so no log sees it); read it from there.
+    const given = queryToken(req);
     if (given !== null) {
       if (!secretEquals(given, token)) {
         throw new HubError(

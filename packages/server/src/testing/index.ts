@@ -5,5 +5,7 @@
  */
 export type { BrokerSuiteOptions } from './broker-suite.js';
 export { runBrokerSuite } from './broker-suite.js';
+export type { RevocationSuiteOptions } from './revocation-suite.js';
+export { runRevocationSuite } from './revocation-suite.js';
 export type { StoreSuiteOptions } from './store-suite.js';
 export { runStoreSuite } from './store-suite.js';

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run, type ServeProcess, serve } from './spawn-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tidings-serve-auth-'));
+const SECRET = 'cli-test-secret-0123456789-abcdefghijklmnop';
+const KEY = 'cli-publisher-key-0123456789abcdef0123';
+writeFileSync(join(dir, 'secret'), `${SECRET}\n`);
+writeFileSync(join(dir, 'key'), KEY);
+const started: ServeProcess[] = [];
+afterAll(async () => {
+  for (const s of started) {
+    s.proc.kill('SIGTERM');
+    await s.exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const token = (claims: Record<string, unknown>) =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
+
+describe('tidings serve authentication', () => {
+  it('refuses to start without authentication, saying which flags to pass', async () => {
+    const r = await run(['serve', '--port', '0', '--memory']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /needs authentication: pass --jwt-secret-file .* --publisher-key-file .* pass --dev\./,
+    );
+  });
+
+  it('refuses --dev together with authentication', async () => {
+    const r = await run([
+      'serve',
+      '--port',
+      '0',
+      '--memory',
+      '--dev',
+      '--publisher-key-file',
+      join(dir, 'key'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--dev turns authentication off; remove it, or remove --publisher-key-file/);
+  });
+
+  it('names an unreadable key file and a short secret', async () => {
+    const a = await run(['serve', '--port', '0', '--memory', '--jwt-secret-file', join(dir, 'missing')]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--jwt-secret-file cannot read ".*missing" \(ENOENT\)/);
+    const b = await run(['serve', '--port', '0', '--memory'], { env: { TIDINGS_JWT_SECRET: 'short' } });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/^tidings serve: Auth option jwt.secret is 5 bytes; HS256 needs at least 32/);
+    expect(b.stderr).not.toMatch(/\n\s+at /); // a sentence, not a stack trace
+  });
+
+  it('lists the security flags in --help', async () => {
+    const r = await run(['serve', '--help']);
+    for (const f of [
+      '--dev',
+      '--jwt-secret-file',
+      '--jwt-public-key',
+      '--jwks-file',
+      '--publisher-key-file',
+      '--cors-origin',
+      '--max-connections-per-user',
+      '--publish-rate',
+      '--max-header-size',
+      '--first-byte-timeout',
+    ]) {
+      expect(r.stdout).toContain(f);
+    }
+  });
+
+  it('serves token holders and the backend, refuses anonymous clients, and keeps query tokens out of its logs', async () => {
+    const hub = await serve([
+      '--memory',
+      '--log-level',
+      'debug',
+      '--jwt-secret-file',
+      join(dir, 'secret'),
+      '--publisher-key-file',
+      join(dir, 'key'),
+      '--first-byte-timeout',
+      '300ms',
+    ]);
+    started.push(hub);
+    const anon = await run(['publish', '--url', hub.url, 'news', 't', '1']);
+    expect(anon.code).toBe(1);
+    expect(anon.stderr).toMatch(/401 \(unauthorized\): This hub requires authentication/);
+
+    const reader = await token({ sub: 'u1', tidings: { subscribe: ['news'] } });
+    const sub = run(['subscribe', '--url', hub.url, '--json', '--count', '1', '--token', reader, 'news']);
+    // The same token in the query string (as EventSource sends it), and a bad one: neither may be logged.
+    const viaQuery = await fetch(`${hub.url}/events?topic=news&token=${reader}`);
+    expect(viaQuery.status).toBe(200);
+    await viaQuery.body?.cancel();
+    const badToken = `${reader.slice(0, -4)}AAAA`;
+    expect((await fetch(`${hub.url}/events?topic=news&token=${badToken}`)).status).toBe(401);
+    expect((await fetch(`${hub.url}/events?topic=secret&token=${reader}`)).status).toBe(403);
+    for (let i = 0; i < 100; i++) {
+      const h = (await (await fetch(`${hub.url}/healthz`)).json()) as { connections: number };
+      if (h.connections >= 1) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pub = await run(['publish', '--url', hub.url, '--token', KEY, 'news', 'headline', '{"a":1}']);
+    expect(pub.code).toBe(0);
+    const got = await sub;
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({ id: pub.stdout.trim(), topic: 'news', data: { a: 1 } });
+
+    // The hub applies its slowloris settings: an idle socket gets a JSON 408.
+    const port = Number(new URL(hub.url).port);
+    const idle = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      let buf = '';
+      s.on('data', (d) => {
+        buf += d;
+      });
+      s.on('close', () => resolve(buf));
+      s.on('error', () => resolve(buf));
+    });
+    expect(idle).toMatch(/^HTTP\/1.1 408 /);
+    expect(idle).toContain('"code":"request-timeout"');
+
+    expect(hub.output()).toMatch(/stream opened/); // debug logs are on, so the check below can fail
+    expect(hub.output()).not.toContain(reader);
+    expect(hub.output()).not.toContain(badToken);
+    expect(hub.output()).not.toContain(KEY);
+    expect(hub.output()).not.toContain(SECRET);
+  });
+});

@@ -1,0 +1,141 @@
+import type { Principal } from '../authorizer.js';
+import type { Broker, ControlMessage } from '../brokers/broker.js';
+import type { RevocationStore } from '../engine.js';
+import type { Logger } from '../logger.js';
+import type { CloseReason, ConnectionInfo } from '../observer.js';
+
+/** Whom a forced logout targets. */
+export interface LogoutTarget {
+  readonly user?: string | undefined;
+  readonly session?: string | undefined;
+  /** Shown to the user: sent as `event: force-logout` `{"reason"}`. */
+  readonly reason: string;
+}
+
+/** What forced logout needs from the hub. */
+export interface LogoutHost {
+  readonly nodeId: string;
+  connections(): ConnectionInfo[];
+  disconnect(connectionId: string, reason: CloseReason, notice?: Record<string, unknown>): boolean;
+}
+
+/** The control message kind carrying a forced logout between nodes. */
+export const LOGOUT_CONTROL_KIND = 'tidings.force-logout';
+
+/** How long a node remembers a logout to catch streams whose authorization was in flight. */
+const REMEMBER_MS = 60_000;
+
+interface Remembered extends LogoutTarget {
+  readonly at: number;
+  readonly tokenIds: Set<string>;
+}
+
+/**
+ * Forced logout on every node: closes the target's streams with `event: force-logout`, and
+ * revokes their tokens (and a named session) so the same credentials cannot reconnect.
+ *
+ * The node that receives `POST /disconnect` handles its own streams and broadcasts the logout on
+ * the broker's control channel; every other node handles its streams on receipt. Each node also
+ * remembers recent logouts for a minute and closes a stream that opens afterwards with a token
+ * that was logged out: its authorization may have been in flight while the logout ran.
+ */
+export class ForcedLogout {
+  private recent: Remembered[] = [];
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly host: LogoutHost,
+    private readonly broker: Broker,
+    private readonly revocations: RevocationStore,
+    private readonly sessionRevocationMs: number,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.unsubscribe = broker.onControl((m) => {
+      if (m.kind !== LOGOUT_CONTROL_KIND || m.origin === host.nodeId) return;
+      const target: LogoutTarget = {
+        user: typeof m.user === 'string' ? m.user : undefined,
+        session: typeof m.session === 'string' ? m.session : undefined,
+        reason: typeof m.reason === 'string' ? m.reason : 'logged-out',
+      };
+      this.local(target, typeof m.at === 'number' ? m.at : this.now()).catch((err: unknown) =>
+        log.error({ err }, 'forced logout from another node failed'),
+      );
+    });
+  }
+
+  /**
+   * Logs the target out everywhere.
+   * @returns how many streams this node closed (other nodes close theirs on receipt).
+   */
+  async run(target: LogoutTarget): Promise<number> {
+    const at = this.now();
+    if (target.session !== undefined) {
+      await this.revocations.revoke(`session:${target.session}`, at + this.sessionRevocationMs);
+    }
+    const closed = await this.local(target, at);
+    const message: ControlMessage = {
+      kind: LOGOUT_CONTROL_KIND,
+      origin: this.host.nodeId,
+      at,
+      reason: target.reason,
+      ...(target.user !== undefined && { user: target.user }),
+      ...(target.session !== undefined && { session: target.session }),
+    };
+    await this.broker.sendControl(message);
+    this.log.info({ user: target.user, session: target.session, closed }, 'forced logout');
+    return closed;
+  }
+
+  /**
+   * Whether a stream that just opened belongs to a recent logout: same token, same session, or
+   * the same user with a token issued before the logout.
+   */
+  matchesRecent(p: Principal): LogoutTarget | undefined {
+    const now = this.now();
+    if (this.recent.length > 0 && (this.recent[0] as Remembered).at < now - REMEMBER_MS) {
+      this.recent = this.recent.filter((r) => r.at >= now - REMEMBER_MS);
+    }
+    for (const r of this.recent) {
+      if (p.tokenId !== undefined && r.tokenIds.has(p.tokenId)) return r;
+      if (r.session !== undefined && p.session === r.session) return r;
+      if (r.user !== undefined && p.user === r.user && p.issuedAt !== undefined && p.issuedAt <= r.at)
+        return r;
+    }
+    return undefined;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private async local(target: LogoutTarget, at: number): Promise<number> {
+    const victims = this.host.connections().filter((c) => {
+      const p = c.principal;
+      if (!p) return false;
+      return (
+        (target.user !== undefined && p.user === target.user) ||
+        (target.session !== undefined && p.session === target.session)
+      );
+    });
+    const remembered: Remembered = { ...target, at, tokenIds: new Set() };
+    for (const c of victims) {
+      const id = c.principal?.tokenId;
+      if (id !== undefined) remembered.tokenIds.add(id);
+    }
+    this.recent.push(remembered);
+    // Revoke before closing, so a client that reconnects at once is already refused.
+    await Promise.all(
+      victims.map((c) => {
+        const p = c.principal as Principal;
+        if (p.tokenId === undefined) return undefined;
+        const until = p.expiresAt ?? at + this.sessionRevocationMs;
+        return this.revocations.revoke(`jti:${p.tokenId}`, until);
+      }),
+    );
+    let closed = 0;
+    for (const c of victims)
+      if (this.host.disconnect(c.id, 'force-logout', { reason: target.reason })) closed++;
+    return closed;
+  }
+}

@@ -1,0 +1,493 @@
+import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
+import { compilePattern } from '@tidings/protocol';
+import {
+  createLocalJWKSet,
+  errors,
+  importSPKI,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import type { Authorizer, Principal, SubscribeGrant } from '../authorizer.js';
+import type { RevocationStore } from '../engine.js';
+import { HubError } from '../errors.js';
+import type { HubRequest } from '../http/hub-request.js';
+import { checkSubscription, expandGrantList, grantCanPublish, type TopicGrant } from './grant.js';
+import { type FoundToken, findToken } from './token-source.js';
+
+/** How tokens are verified. Give exactly one of `secret`, `publicKey` or `jwks`. */
+export interface JwtOptions {
+  /** Shared secret for HS256 (at least 32 bytes). */
+  secret?: string | Uint8Array | undefined;
+  /** A public key in PEM (SPKI, `-----BEGIN PUBLIC KEY-----`), RSA or EC P-256. */
+  publicKey?: string | undefined;
+  /** A JSON Web Key Set (the parsed contents of a local JWKS file); keys are chosen by `kid`. */
+  jwks?: JSONWebKeySet | undefined;
+  /**
+   * Signature algorithms accepted; anything else (including `none`) is refused.
+   * @defaultValue `["HS256"]` with a secret; `["RS256"]` or `["ES256"]` after the public key's
+   *   type; `["RS256", "ES256"]` with a JWKS
+   */
+  algorithms?: readonly string[] | undefined;
+  /** Required `iss`, or one of several. @defaultValue not checked */
+  issuer?: string | readonly string[] | undefined;
+  /** Required `aud` (one of several). @defaultValue not checked */
+  audience?: string | readonly string[] | undefined;
+  /** Clock skew tolerated on `exp` and `nbf`, in seconds. @defaultValue 5 */
+  clockToleranceS?: number | undefined;
+}
+
+/** The patterns a token may use, as found in its `tidings` claim. */
+export interface GrantPatterns {
+  /** Patterns the holder may subscribe to; `{sub}` and `{tenant}` are filled in. */
+  subscribe?: readonly string[] | undefined;
+  /** Patterns the holder may publish to over HTTP. */
+  publish?: readonly string[] | undefined;
+}
+
+/**
+ * Authentication and authorization of the hub: who may subscribe, publish and force logouts.
+ *
+ * Tokens are JWTs whose claims are `sub` (the user), optionally `tenant` and a session id, and
+ * `tidings: {subscribe: [...], publish: [...]}` with `{sub}` / `{tenant}` placeholders. The
+ * backend may instead publish with the hub's publisher key.
+ */
+export interface AuthOptions {
+  /** JWT verification; without it only the publisher key is accepted. */
+  jwt?: JwtOptions | undefined;
+  /**
+   * The hub's publisher key(s), sent by your backend as `Authorization: Bearer <key>`: it may
+   * publish to any topic, subscribe to any topic and call `POST /disconnect`. Give several to
+   * rotate. Each at least 32 characters.
+   * @defaultValue none
+   */
+  publisherKey?: string | readonly string[] | undefined;
+  /** Name of the cookie that may carry the token (for `EventSource` `withCredentials`). @defaultValue "access_token" */
+  cookieName?: string | undefined;
+  /** Claim holding the tenant. @defaultValue "tenant" */
+  tenantClaim?: string | undefined;
+  /** Claim holding the session id (targeted delivery, forced logout). @defaultValue "sid" */
+  sessionClaim?: string | undefined;
+  /**
+   * Patterns for tokens without a `tidings` claim (tokens your login system already issues).
+   * @defaultValue none: such tokens may neither subscribe nor publish
+   * @example `{ subscribe: ['user/{sub}', 'tenant/{tenant}/**'] }`
+   */
+  defaultGrant?: GrantPatterns | undefined;
+  /**
+   * First segment of per-tenant topics. A token with a tenant claim can never read or publish
+   * `<root>/<other tenant>/…`, whatever its patterns say. `false` turns this guard off.
+   * @defaultValue "tenant"
+   */
+  tenantTopicRoot?: string | false | undefined;
+  /**
+   * How long a session named in `POST /disconnect` stays refused.
+   * @defaultValue 86400000 (24 h)
+   */
+  sessionRevocationMs?: number | undefined;
+}
+
+/** {@link AuthOptions} with defaults filled in, as the rest of the hub sees them. */
+export interface ResolvedAuth {
+  readonly authorizer: Authorizer;
+  /**
+   * Verifies the request's credentials (once per request; later calls share the result).
+   * @throws HubError 401 when they are missing, invalid, expired or revoked.
+   */
+  authenticate(req: HubRequest): Promise<Principal>;
+  readonly sessionRevocationMs: number;
+  readonly cookieName: string;
+}
+
+const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer realm="tidings"' };
+const INVALID_TOKEN_HEADERS = { 'www-authenticate': 'Bearer realm="tidings", error="invalid_token"' };
+
+function invalid(message: string, detail?: Record<string, unknown>, code = 'invalid-token'): HubError {
+  return new HubError(401, code, message, detail, INVALID_TOKEN_HEADERS);
+}
+
+function sha256(s: string | Uint8Array): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function asList<T>(v: T | readonly T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? [...(v as readonly T[])] : [v as T];
+}
+
+const HMAC = new Set(['HS256', 'HS384', 'HS512']);
+const ASYMMETRIC = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+type Verifier = (token: string) => Promise<JWTPayload>;
+type CryptoKeyLike = Awaited<ReturnType<typeof importSPKI>>;
+
+function buildVerifier(o: JwtOptions): Verifier {
+  const given = [o.secret !== undefined, o.publicKey !== undefined, o.jwks !== undefined].filter(
+    Boolean,
+  ).length;
+  if (given !== 1) {
+    throw new RangeError('Auth option jwt needs exactly one of secret, publicKey or jwks.');
+  }
+  let key: JWTVerifyGetKey;
+  let algorithms: string[];
+  if (o.secret !== undefined) {
+    const bytes = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
+    if (bytes.byteLength < 32) {
+      throw new RangeError(
+        `Auth option jwt.secret is ${bytes.byteLength} bytes; HS256 needs at least 32. Generate one with "openssl rand -base64 48".`,
+      );
+    }
+    // Imported once per algorithm: jose would otherwise import the raw secret on every verify.
+    const hmacKeys = new Map<string, Promise<CryptoKeyLike>>();
+    const raw = new Uint8Array(bytes); // a copy on a plain ArrayBuffer, as WebCrypto's types want
+    key = (header) => {
+      const alg = header.alg as string;
+      let k = hmacKeys.get(alg);
+      if (!k) {
+        k = globalThis.crypto.subtle.importKey(
+          'raw',
+          raw,
+          { name: 'HMAC', hash: `SHA-${alg.slice(2)}` },
+          false,
+          ['verify'],
+        );
+        hmacKeys.set(alg, k);
+      }
+      return k;
+    };
+    algorithms = [...(o.algorithms ?? ['HS256'])];
+    for (const a of algorithms) {
+      if (!HMAC.has(a)) {
+        throw new RangeError(
+          `Auth option jwt.algorithms has "${a}", which cannot be used with a shared secret; use HS256.`,
+        );
+      }
+    }
+  } else {
+    if (o.publicKey !== undefined) {
+      let type: string | undefined;
+      try {
+        type = createPublicKey(o.publicKey).asymmetricKeyType;
+      } catch (e) {
+        throw new RangeError(`Auth option jwt.publicKey is not a PEM public key (${(e as Error).message}).`);
+      }
+      algorithms = [
+        ...(o.algorithms ?? (type === 'rsa' ? ['RS256'] : type === 'ec' ? ['ES256'] : ['EdDSA'])),
+      ];
+      const pem = o.publicKey;
+      const cache = new Map<string, ReturnType<typeof importSPKI>>();
+      key = async (header) => {
+        const alg = header.alg as string;
+        let k = cache.get(alg);
+        if (!k) {
+          k = importSPKI(pem, alg);
+          cache.set(alg, k);
+        }
+        try {
+          return await k;
+        } catch {
+          throw invalid(`The token is signed with ${alg}, which does not fit the hub's public key.`, { alg });
+        }
+      };
+    } else {
+      algorithms = [...(o.algorithms ?? ['RS256', 'ES256'])];
+      const set = createLocalJWKSet(o.jwks as JSONWebKeySet);
+      key = set;
+    }
+    for (const a of algorithms) {
+      if (!ASYMMETRIC.has(a)) {
+        throw new RangeError(
+          `Auth option jwt.algorithms has "${a}", which is not a public-key algorithm; use RS256 or ES256.`,
+        );
+      }
+    }
+  }
+  if (algorithms.length === 0)
+    throw new RangeError('Auth option jwt.algorithms must name at least one algorithm.');
+  const clockTolerance = o.clockToleranceS ?? 5;
+  if (!(clockTolerance >= 0 && clockTolerance <= 300)) {
+    throw new RangeError(
+      `Auth option jwt.clockToleranceS must be between 0 and 300 seconds, not ${clockTolerance}.`,
+    );
+  }
+  const verifyOptions = {
+    algorithms,
+    clockTolerance,
+    requiredClaims: ['exp', 'sub'],
+    ...(o.issuer !== undefined && { issuer: asList(o.issuer) }),
+    ...(o.audience !== undefined && { audience: asList(o.audience) }),
+  };
+  const accepted = algorithms.join(', ');
+
+  return async (token) => {
+    try {
+      const r = await jwtVerify(token, key, verifyOptions);
+      return r.payload;
+    } catch (e) {
+      if (e instanceof HubError) throw e;
+      if (e instanceof errors.JWTExpired) {
+        const exp =
+          typeof e.payload.exp === 'number'
+            ? new Date(e.payload.exp * 1000).toISOString()
+            : 'an earlier time';
+        throw invalid(
+          `The token expired at ${exp}; fetch a fresh token and reconnect.`,
+          { expiredAt: exp },
+          'token-expired',
+        );
+      }
+      if (e instanceof errors.JWTClaimValidationFailed) {
+        if (e.claim === 'nbf') {
+          const nbf =
+            typeof e.payload.nbf === 'number' ? new Date(e.payload.nbf * 1000).toISOString() : 'later';
+          throw invalid(
+            `The token is not valid before ${nbf}; check the clocks of the hub and the token issuer.`,
+            { claim: 'nbf' },
+          );
+        }
+        if (e.reason === 'missing') {
+          throw invalid(`The token has no "${e.claim}" claim; the hub requires "exp" and "sub".`, {
+            claim: e.claim,
+          });
+        }
+        if (e.claim === 'iss' || e.claim === 'aud') {
+          const want = asList(e.claim === 'iss' ? o.issuer : o.audience).join(', ');
+          throw invalid(`The token's "${e.claim}" claim is not accepted; this hub expects ${want}.`, {
+            claim: e.claim,
+          });
+        }
+        throw invalid(`The token's "${e.claim}" claim is invalid (${e.message}).`, { claim: e.claim });
+      }
+      if (e instanceof errors.JOSEAlgNotAllowed) {
+        throw invalid(`The token's algorithm is not accepted; this hub accepts only ${accepted}.`, {
+          accepted: algorithms,
+        });
+      }
+      if (e instanceof errors.JWSSignatureVerificationFailed) {
+        throw invalid('The token signature does not verify; it was not issued for this hub or was altered.');
+      }
+      if (e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWKSMultipleMatchingKeys) {
+        throw invalid("No key of the hub's JWKS matches the token's kid and algorithm; check the key set.");
+      }
+      if (e instanceof errors.JOSEError || e instanceof TypeError) {
+        throw invalid(
+          'The token is not a well-formed JWT; send the compact "header.payload.signature" form.',
+        );
+      }
+      throw e;
+    }
+  };
+}
+
+/**
+ * Builds the JWT authorizer: verifies tokens, fills `{sub}`/`{tenant}` into the `tidings`
+ * grant, intersects subscriptions with it, checks publish topics, honours the publisher key and
+ * refuses revoked tokens and sessions.
+ * @throws {RangeError} naming the option when the configuration is unusable (no key, short
+ *   secret, algorithm that does not fit the key, short publisher key).
+ */
+export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): ResolvedAuth {
+  const verify = o.jwt ? buildVerifier(o.jwt) : undefined;
+  const keys = asList(o.publisherKey).map((k) => {
+    if (typeof k !== 'string' || k.length < 32) {
+      throw new RangeError(
+        'Auth option publisherKey must be at least 32 characters; generate one with "openssl rand -base64 32".',
+      );
+    }
+    return sha256(k);
+  });
+  if (!verify && keys.length === 0) {
+    throw new RangeError(
+      'Auth options need jwt (to verify user tokens), publisherKey (for your backend), or both.',
+    );
+  }
+  const cookieName = o.cookieName ?? 'access_token';
+  const tenantClaim = o.tenantClaim ?? 'tenant';
+  const sessionClaim = o.sessionClaim ?? 'sid';
+  const tenantRoot = o.tenantTopicRoot ?? 'tenant';
+  const sessionRevocationMs = o.sessionRevocationMs ?? 24 * 3600_000;
+  if (!Number.isInteger(sessionRevocationMs) || sessionRevocationMs <= 0) {
+    throw new RangeError(
+      `Auth option sessionRevocationMs must be a positive integer, not ${sessionRevocationMs}.`,
+    );
+  }
+  if (o.defaultGrant) {
+    // Catch typos at startup rather than on the first request.
+    for (const p of [...(o.defaultGrant.subscribe ?? []), ...(o.defaultGrant.publish ?? [])]) {
+      const sample = String(p).replaceAll('{sub}', 'u').replaceAll('{tenant}', 't');
+      try {
+        compilePattern(sample);
+      } catch (e) {
+        throw new RangeError(
+          `Auth option defaultGrant has the unusable pattern "${p}": ${(e as Error).message}`,
+        );
+      }
+    }
+  }
+  const grants = new WeakMap<Principal, TopicGrant>();
+
+  function isPublisherKey(found: FoundToken): boolean {
+    if (found.source !== 'header' || keys.length === 0) return false;
+    const h = sha256(found.token);
+    let match = false;
+    for (const k of keys) if (timingSafeEqual(h, k)) match = true;
+    return match;
+  }
+
+  function require(req: HubRequest): FoundToken {
+    const found = findToken(req, cookieName);
+    if (!found) {
+      const how = verify
+        ? `pass a token as ?token=<JWT>, an "Authorization: Bearer <JWT>" header or the ${cookieName} cookie`
+        : 'send the publisher key as "Authorization: Bearer <key>"';
+      throw new HubError(
+        401,
+        'unauthorized',
+        `This hub requires authentication; ${how}.`,
+        undefined,
+        UNAUTHORIZED_HEADERS,
+      );
+    }
+    return found;
+  }
+
+  const perRequest = new WeakMap<HubRequest, Promise<Principal>>();
+  function authenticate(req: HubRequest): Promise<Principal> {
+    let p = perRequest.get(req);
+    if (!p) {
+      p = verifyRequest(req);
+      perRequest.set(req, p);
+    }
+    return p;
+  }
+
+  async function verifyRequest(req: HubRequest): Promise<Principal> {
+    const found = require(req);
+    if (isPublisherKey(found)) return { trusted: true };
+    if (!verify) {
+      throw invalid('This hub accepts only its publisher key; user tokens are not configured.');
+    }
+    const payload = await verify(found.token);
+    const sub = payload.sub;
+    if (typeof sub !== 'string' || sub.length === 0)
+      throw invalid('The token\'s "sub" claim must be a non-empty string.', { claim: 'sub' });
+    const tenant = payload[tenantClaim];
+    if (tenant !== undefined && (typeof tenant !== 'string' || tenant.length === 0)) {
+      throw invalid(`The token's "${tenantClaim}" claim must be a non-empty string.`, { claim: tenantClaim });
+    }
+    const session = payload[sessionClaim];
+    if (session !== undefined && (typeof session !== 'string' || session.length === 0)) {
+      throw invalid(`The token's "${sessionClaim}" claim must be a non-empty string.`, {
+        claim: sessionClaim,
+      });
+    }
+    const tokenId =
+      typeof payload.jti === 'string' && payload.jti.length > 0
+        ? payload.jti
+        : `sha256:${sha256(found.token).toString('base64url')}`;
+    const [tokenRevoked, sessionRevoked] = await Promise.all([
+      revocations.isRevoked(`jti:${tokenId}`),
+      session === undefined ? false : revocations.isRevoked(`session:${session}`),
+    ]);
+    if (tokenRevoked || sessionRevoked) {
+      throw invalid(
+        `This ${tokenRevoked ? 'token' : 'session'} was logged out by the server; sign in again to get a new token.`,
+        undefined,
+        'token-revoked',
+      );
+    }
+    const claim = payload.tidings;
+    let patterns: GrantPatterns | undefined;
+    if (claim === undefined) patterns = o.defaultGrant;
+    else if (typeof claim === 'object' && claim !== null && !Array.isArray(claim))
+      patterns = claim as GrantPatterns;
+    else
+      throw invalid('The token\'s "tidings" claim must be an object such as {"subscribe":["user/{sub}"]}.', {
+        claim: 'tidings',
+      });
+    const values = { sub, tenant: tenant as string | undefined };
+    const subscribe = expandGrantList(patterns?.subscribe, values);
+    if (typeof subscribe === 'string') throw invalid(subscribe, { claim: 'tidings.subscribe' });
+    const publish = expandGrantList(patterns?.publish, values);
+    if (typeof publish === 'string') throw invalid(publish, { claim: 'tidings.publish' });
+    const principal: Principal = {
+      user: sub,
+      session: session as string | undefined,
+      tenant: tenant as string | undefined,
+      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+      issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
+      claims: payload,
+      tokenId,
+    };
+    grants.set(principal, { subscribe, publish, tenant: tenant as string | undefined, tenantRoot });
+    return principal;
+  }
+
+  function describe(list: readonly { source: string }[]): string {
+    return list.length === 0 ? 'no topics at all' : list.map((p) => `"${p.source}"`).join(', ');
+  }
+
+  const authorizer: Authorizer = {
+    async authorizeSubscribe(req, patterns): Promise<SubscribeGrant> {
+      const principal = await authenticate(req);
+      const grant = grants.get(principal);
+      if (!grant) return { principal }; // the publisher key reads everything
+      const check = checkSubscription(
+        grant,
+        patterns.map((p) => compilePattern(p)),
+      );
+      const first = check.denied[0];
+      if (first !== undefined) {
+        throw new HubError(
+          403,
+          'forbidden',
+          `Your token does not allow reading "${first}"; it may read ${describe(grant.subscribe)}. Subscribe only to topics it grants, or get a token that grants this one.`,
+          { topic: first, topics: check.denied },
+        );
+      }
+      return { principal, canRead: check.canRead };
+    },
+
+    async authorizePublish(req, topics): Promise<Principal> {
+      const principal = await authenticate(req);
+      const grant = grants.get(principal);
+      if (!grant) return principal;
+      const denied = topics.filter((t) => !grantCanPublish(grant, t));
+      const first = denied[0];
+      if (first !== undefined) {
+        throw new HubError(
+          403,
+          'forbidden',
+          `Your token does not allow publishing to "${first}"; it may publish to ${describe(grant.publish)}. Publish from your backend with the publisher key instead.`,
+          { topic: first, topics: [...new Set(denied)] },
+        );
+      }
+      return principal;
+    },
+
+    async authorizeAdmin(req): Promise<Principal> {
+      const found = require(req);
+      if (isPublisherKey(found)) return { trusted: true };
+      throw new HubError(
+        403,
+        'forbidden',
+        keys.length === 0
+          ? "This request needs the hub's publisher key, and none is configured; start the hub with a publisher key."
+          : 'This request needs the hub\'s publisher key as "Authorization: Bearer <key>"; user tokens may not make it.',
+      );
+    },
+  };
+  return { authorizer, authenticate, sessionRevocationMs, cookieName };
+}

@@ -1,0 +1,169 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * Limits on the HTTP layer itself, applied by `node:http` before the hub sees a request. They
+ * protect against slowloris-style clients that open many sockets and send nothing, or send the
+ * request head a byte at a time, and against oversized heads.
+ */
+export interface ServerLimits {
+  /** Largest request head (request line and headers), in bytes; larger gets `431`. @defaultValue 16384 */
+  maxHeaderBytes?: number | undefined;
+  /** Time from connection to a complete request head; slower gets `408`. @defaultValue 10000 */
+  headersTimeoutMs?: number | undefined;
+  /**
+   * Idle time allowed on a new connection before its first request arrives; then `408` and the
+   * socket is closed, so idle sockets cannot pile up.
+   * @defaultValue 5000
+   */
+  firstByteTimeoutMs?: number | undefined;
+  /** Time to receive a whole request (head and body); event streams are not affected. @defaultValue 30000 */
+  requestTimeoutMs?: number | undefined;
+  /** Idle time of a keep-alive connection between requests. @defaultValue 65000 */
+  keepAliveTimeoutMs?: number | undefined;
+}
+
+interface Resolved {
+  maxHeaderBytes: number;
+  headersTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v <= 0)
+    throw new RangeError(`Server limit ${name} must be a positive integer, not ${v}.`);
+  return v;
+}
+
+/** Fills in defaults. @throws {RangeError} naming the limit when a value is out of range. */
+export function resolveServerLimits(o: ServerLimits = {}): Resolved {
+  const r = {
+    maxHeaderBytes: positive('maxHeaderBytes', o.maxHeaderBytes, 16 * 1024),
+    headersTimeoutMs: positive('headersTimeoutMs', o.headersTimeoutMs, 10_000),
+    firstByteTimeoutMs: positive('firstByteTimeoutMs', o.firstByteTimeoutMs, 5_000),
+    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 30_000),
+    keepAliveTimeoutMs: positive('keepAliveTimeoutMs', o.keepAliveTimeoutMs, 65_000),
+  };
+  // node:http requires requestTimeout >= headersTimeout.
+  if (r.requestTimeoutMs < r.headersTimeoutMs) r.requestTimeoutMs = r.headersTimeoutMs;
+  return r;
+}
+
+function rawJson(status: number, reason: string, code: string, message: string, detail: object = {}): string {
+  const body = JSON.stringify({ error: { ...detail, code, message } });
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+const answered = new WeakSet<Socket>();
+const served = new WeakSet<Socket>();
+
+/**
+ * Applies {@link ServerLimits} to an existing `node:http` server: timeouts, a first-byte deadline
+ * for new connections, and JSON error answers (`408`, `431`, `400`) for requests `node:http`
+ * refuses before the hub sees them. `maxHeaderBytes` can only be set when the server is created:
+ * pass {@link hubServerOptions} to `http.createServer`, or use {@link createHubServer}.
+ */
+export function hardenServer(server: Server, limits: ServerLimits = {}): void {
+  const l = resolveServerLimits(limits);
+  server.headersTimeout = l.headersTimeoutMs;
+  server.requestTimeout = l.requestTimeoutMs;
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  server.on('connection', (socket: Socket) => socket.setTimeout(l.firstByteTimeoutMs));
+  server.on('request', (req: IncomingMessage) => {
+    served.add(req.socket);
+    req.socket.setTimeout(0);
+  });
+  // node:http destroys a timed-out socket unless someone listens; only our first-byte deadline
+  // sets socket timeouts, so this answers exactly those.
+  server.on('timeout', (socket: Socket) => {
+    if (!served.has(socket) && socket.writable && !answered.has(socket)) {
+      answered.add(socket);
+      socket.end(
+        rawJson(
+          408,
+          'Request Timeout',
+          'request-timeout',
+          `The connection sent no request within ${l.firstByteTimeoutMs} ms; send the request as soon as you connect.`,
+          { limit: l.firstByteTimeoutMs, option: 'firstByteTimeoutMs' },
+        ),
+      );
+    }
+    socket.destroy();
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable || answered.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    answered.add(socket);
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      socket.end(
+        rawJson(
+          431,
+          'Request Header Fields Too Large',
+          'headers-too-large',
+          `The request head is larger than ${l.maxHeaderBytes} bytes; send fewer or shorter headers and cookies.`,
+          { limit: l.maxHeaderBytes, option: 'maxHeaderBytes' },
+        ),
+      );
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.end(
+        rawJson(
+          408,
+          'Request Timeout',
+          'request-timeout',
+          `The request head did not arrive within ${l.headersTimeoutMs} ms; send it at once.`,
+          { limit: l.headersTimeoutMs, option: 'headersTimeoutMs' },
+        ),
+      );
+    } else {
+      socket.end(
+        rawJson(
+          400,
+          'Bad Request',
+          'bad-request',
+          'The request is not valid HTTP/1.1; check what your client sends.',
+        ),
+      );
+    }
+  });
+}
+
+/** Options for `http.createServer` that enforce the limits only settable at creation. */
+export function hubServerOptions(limits: ServerLimits = {}): {
+  maxHeaderSize: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  const l = resolveServerLimits(limits);
+  return {
+    maxHeaderSize: l.maxHeaderBytes,
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    // How often node:http checks the two timeouts above; a quarter keeps the overshoot small.
+    connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(l.headersTimeoutMs / 4))),
+  };
+}
+
+/**
+ * A `node:http` server for a hub with every {@link ServerLimits} applied: use it instead of
+ * `http.createServer(hub.handleNode)` when the hub faces the internet directly.
+ * @example
+ * ```ts
+ * createHubServer(hub.handleNode, { maxHeaderBytes: 8192 }).listen(8080);
+ * ```
+ */
+export function createHubServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  limits: ServerLimits = {},
+): Server {
+  const server = createServer(hubServerOptions(limits), handler);
+  hardenServer(server, limits);
+  return server;
+}

@@ -1,0 +1,78 @@
+/** A refill rate and a burst size. */
+export interface Rate {
+  /** Tokens added per second (sustained rate). */
+  readonly perSecond: number;
+  /** Bucket size: how many may be taken at once after a quiet spell. */
+  readonly burst: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * One token bucket per key (a publisher, an address). Taking `n` tokens succeeds while the bucket
+ * holds at least `min(n, burst)`; it may then go negative, so a batch larger than the burst is
+ * accepted from a full bucket and paid back before the next one: the long-run rate is exact and
+ * no request size is refused forever. Idle (full) buckets are dropped as the map grows.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+  private nextSweepAt = 4096;
+
+  constructor(
+    readonly rate: Rate,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!(rate.perSecond > 0) || !Number.isFinite(rate.perSecond)) {
+      throw new RangeError(`A rate limit needs a positive perSecond, not ${rate.perSecond}.`);
+    }
+    if (!Number.isInteger(rate.burst) || rate.burst <= 0) {
+      throw new RangeError(`A rate limit needs a positive integer burst, not ${rate.burst}.`);
+    }
+  }
+
+  /**
+   * Takes `n` tokens for `key`.
+   * @returns 0 when allowed, else the milliseconds to wait before trying again.
+   */
+  take(key: string, n = 1): number {
+    const now = this.now();
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: this.rate.burst, at: now };
+      this.buckets.set(key, b);
+      if (this.buckets.size >= this.nextSweepAt) this.sweep(now);
+    } else {
+      b.tokens = Math.min(this.rate.burst, b.tokens + ((now - b.at) / 1000) * this.rate.perSecond);
+      b.at = now;
+    }
+    const need = Math.min(n, this.rate.burst);
+    if (b.tokens >= need) {
+      b.tokens -= n;
+      return 0;
+    }
+    return Math.ceil(((need - b.tokens) / this.rate.perSecond) * 1000);
+  }
+
+  /** Milliseconds until `key` holds one token again (0 when it does), without taking any. */
+  wait(key: string): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.rate.burst, b.tokens + ((this.now() - b.at) / 1000) * this.rate.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.rate.perSecond) * 1000);
+  }
+
+  /** Number of buckets held. */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private sweep(now: number): void {
+    for (const [k, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.rate.perSecond >= this.rate.burst) this.buckets.delete(k);
+    }
+    this.nextSweepAt = Math.max(4096, this.buckets.size * 2);
+  }
+}

@@ -1,0 +1,232 @@
+import { ExpiryScheduler } from './auth/expiry-scheduler.js';
+import { ForcedLogout, type LogoutHost } from './auth/forced-logout.js';
+import { type AuthOptions, jwtAuthorizer } from './auth/jwt-authorizer.js';
+import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from './auth/token-source.js';
+import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './authorizer.js';
+import type { Engine } from './engine.js';
+import { HubError } from './errors.js';
+import { type CorsOptions, CorsPolicy } from './http/cors.js';
+import type { HubRequest } from './http/hub-request.js';
+import type { Middleware, RouteHandler } from './hub.js';
+import { ConnectionCounter, type Release } from './limits/connection-limits.js';
+import { checkPatternComplexity, type LimitOptions, NO_LIMITS, resolveLimits } from './limits/limits.js';
+import { TokenBuckets } from './limits/token-bucket.js';
+import type { Logger } from './logger.js';
+import type { HubObserver } from './observer.js';
+import { disconnectAnswer, parseDisconnect } from './routes/disconnect-route.js';
+import { MemoryRevocations } from './stores/memory-revocations.js';
+
+/** The security-related hub options, see `HubOptions`. */
+export interface SecurityOptions {
+  auth?: AuthOptions | undefined;
+  authorizer?: Authorizer | undefined;
+  limits?: LimitOptions | false | undefined;
+  cors?: CorsOptions | undefined;
+}
+
+/** What the security layer needs from the hub. */
+export interface SecurityHost extends LogoutHost {
+  readonly engine: Engine;
+  use(middleware: Middleware): void;
+  route(method: string, path: string, handler: RouteHandler): void;
+  observe(observer: HubObserver): void;
+}
+
+/** The installed security layer. */
+export interface Security {
+  /** The authorizer the hub must use (limits and revocation wrapped around the configured one). */
+  readonly authorizer: Authorizer;
+  /** Stops timers and listeners; closes revocations the hub created itself. */
+  close(): Promise<void>;
+}
+
+function retryAfterS(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
+/**
+ * Wires authentication, authorization, abuse limits, CORS, token expiry and forced logout into a
+ * hub. Called once by `createHub`.
+ */
+export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Logger): Security {
+  if (o.auth && o.authorizer) {
+    throw new RangeError(
+      'Hub options auth and authorizer exclude each other: auth builds the JWT authorizer.',
+    );
+  }
+  const ownRevocations = host.engine.revocations ? undefined : new MemoryRevocations();
+  const revocations = host.engine.revocations ?? (ownRevocations as MemoryRevocations);
+  const jwt = o.auth ? jwtAuthorizer(o.auth, revocations) : undefined;
+  const inner = jwt?.authorizer ?? o.authorizer ?? allowAll;
+  const cookieName = jwt?.cookieName;
+  // Custom authorizers may read ?token= from req.url as before; the JWT one finds it itself.
+  const view = jwt ? (req: HubRequest) => req : withQueryToken;
+  const limits =
+    o.limits === false ? NO_LIMITS : o.limits || o.auth ? resolveLimits(o.limits || {}) : NO_LIMITS;
+  const cors = new CorsPolicy(o.cors);
+
+  const perUser = limits.connectionsPerUser ? new ConnectionCounter(limits.connectionsPerUser) : undefined;
+  const perIp = limits.connectionsPerIp ? new ConnectionCounter(limits.connectionsPerIp) : undefined;
+  const publishBuckets = limits.publishRate ? new TokenBuckets(limits.publishRate) : undefined;
+  const keyBuckets = limits.publisherKeyRate ? new TokenBuckets(limits.publisherKeyRate) : undefined;
+  const leases = new WeakMap<Principal, Release>();
+
+  const logout = new ForcedLogout(
+    host,
+    host.engine.broker,
+    revocations,
+    jwt?.sessionRevocationMs ?? 86_400_000,
+    log,
+  );
+  const expiry = new ExpiryScheduler((id) => {
+    host.disconnect(id, 'token-expired', { expiredAt: new Date().toISOString() });
+  });
+
+  // ---- request pre-processing: token out of the URL, CORS, cross-site cookie use ------------
+
+  host.use(async (req, next) => {
+    stripQueryToken(req);
+    const origin = req.header('origin');
+    if (req.method === 'OPTIONS' && req.header('access-control-request-method') !== undefined) {
+      const p = cors.preflight(req);
+      return { status: p.status, headers: p.headers, body: '' };
+    }
+    if (
+      cookieName !== undefined &&
+      req.header('authorization') === undefined &&
+      !req.url.searchParams.has(TOKEN_QUERY_PARAM) &&
+      readCookie(req.header('cookie'), cookieName) !== undefined &&
+      cors.refusesCredentialed(req, origin)
+    ) {
+      throw cors.refusal(origin ?? '(none)');
+    }
+    // Refuse bad credentials before reading a publish body: an anonymous flood of large bodies
+    // then costs no parsing.
+    if (jwt && req.method === 'POST' && req.path === '/publish') await jwt.authenticate(req);
+    const result = await next();
+    const extra = cors.headersFor(origin);
+    if (Object.keys(extra).length === 0) return result;
+    return { ...result, headers: { ...result.headers, ...extra } };
+  });
+
+  // ---- authorizer with limits ----------------------------------------------------------------
+
+  function takeConnectionSlots(principal: Principal, req: HubRequest): Release | undefined {
+    const user = principal.user;
+    if (perUser && user !== undefined && !principal.trusted && perUser.full(user)) {
+      throw new HubError(
+        429,
+        'too-many-connections',
+        `User "${user}" already has ${perUser.limit} open streams, the limit per user; close some (other tabs, devices) before opening another.`,
+        { limit: perUser.limit, option: 'connectionsPerUser' },
+      );
+    }
+    const ip = req.remoteAddress;
+    if (perIp && ip && !principal.trusted && perIp.full(ip)) {
+      throw new HubError(
+        429,
+        'too-many-connections',
+        `Your address already has ${perIp.limit} open streams, the limit per address; close some before opening another.`,
+        { limit: perIp.limit, option: 'connectionsPerIp' },
+      );
+    }
+    const releases: Release[] = [];
+    if (perUser && user !== undefined && !principal.trusted) releases.push(perUser.acquire(user));
+    if (perIp && ip && !principal.trusted) releases.push(perIp.acquire(ip));
+    if (releases.length === 0) return undefined;
+    return () => {
+      for (const r of releases) r();
+    };
+  }
+
+  function checkPublishRate(principal: Principal, req: HubRequest, n: number): void {
+    const buckets = principal.trusted ? keyBuckets : publishBuckets;
+    if (!buckets) return;
+    const key = principal.trusted
+      ? 'publisher-key'
+      : principal.user !== undefined
+        ? `user:${principal.user}`
+        : `ip:${req.remoteAddress}`;
+    if (key === 'ip:') return;
+    const wait = buckets.take(key, n);
+    if (wait > 0) {
+      const r = buckets.rate;
+      throw new HubError(
+        429,
+        'rate-limited',
+        `You are publishing faster than this hub allows (${r.perSecond} events per second, bursts of ${r.burst}); retry after ${retryAfterS(wait)} s.`,
+        {
+          option: principal.trusted ? 'publisherKeyRate' : 'publishRate',
+          limit: r.perSecond,
+          burst: r.burst,
+          retryAfterS: Number(retryAfterS(wait)),
+        },
+        { 'retry-after': retryAfterS(wait) },
+      );
+    }
+  }
+
+  const authorizer: Authorizer = {
+    async authorizeSubscribe(req, patterns): Promise<SubscribeGrant> {
+      if (limits.maxPatternWildcards !== undefined)
+        checkPatternComplexity(patterns, limits.maxPatternWildcards);
+      const grant = await inner.authorizeSubscribe(view(req), patterns);
+      // A fresh principal per stream: it keys this stream's connection slots.
+      const principal: Principal = { ...grant.principal };
+      const release = takeConnectionSlots(principal, req);
+      if (release) {
+        leases.set(principal, release);
+        // Frees the slots if the stream never opens (the client left first).
+        if (req.signal.aborted) release();
+        else req.signal.addEventListener('abort', release, { once: true });
+      }
+      return { principal, canRead: grant.canRead };
+    },
+    async authorizePublish(req, topics): Promise<Principal> {
+      const principal = await inner.authorizePublish(view(req), topics);
+      checkPublishRate(principal, req, topics.length);
+      return principal;
+    },
+    async authorizeAdmin(req): Promise<Principal> {
+      if (!inner.authorizeAdmin) {
+        throw new HubError(403, 'forbidden', "This hub's authorizer does not allow administrative requests.");
+      }
+      return inner.authorizeAdmin(view(req));
+    },
+  };
+
+  // ---- stream lifecycle: expiry, late logouts, slot release ----------------------------------
+
+  host.observe({
+    connectionOpened(conn) {
+      const p = conn.principal;
+      if (!p) return;
+      const hit = logout.matchesRecent(p);
+      if (hit) {
+        host.disconnect(conn.id, 'force-logout', { reason: hit.reason });
+        return;
+      }
+      if (p.expiresAt !== undefined) expiry.add(conn.id, p.expiresAt);
+    },
+    connectionClosed(conn) {
+      expiry.remove(conn.id);
+      const p = conn.principal;
+      if (p) leases.get(p)?.();
+    },
+  });
+
+  host.route('POST', '/disconnect', async (req) => {
+    await authorizer.authorizeAdmin?.(req);
+    const target = await parseDisconnect(req);
+    return disconnectAnswer(await logout.run(target));
+  });
+
+  return {
+    authorizer,
+    async close() {
+      expiry.close();
+      logout.close();
+      await ownRevocations?.close();
+    },
+  };
+}
