@@ -200,6 +200,9 @@ class HubImpl implements Hub {
     this.handle(hreq).then(
       (result) => {
         if ('kind' in result) {
+          // The client left while the route was deciding (e.g. during authorization): its
+          // 'close' already fired, so a stream opened now would never be cleaned up.
+          if (abort.signal.aborted || res.destroyed) return;
           res.writeHead(200, result.headers);
           res.flushHeaders();
           req.socket.setNoDelay(true);
@@ -232,6 +235,7 @@ class HubImpl implements Hub {
       result = this.internalError('fetch handler', err);
     }
     if ('kind' in result) {
+      if (request.signal?.aborted) return new Response(null, { status: 499 });
       const sink = new WebSink();
       request.signal?.addEventListener('abort', () => sink.destroy(), { once: true });
       result.open(sink);
