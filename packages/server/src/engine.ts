@@ -1,5 +1,6 @@
 import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory-broker.js';
+import type { PresenceStore } from './presence/presence-store.js';
 import type { HistoryStore } from './stores/history-store.js';
 
 /**
@@ -27,6 +28,10 @@ export interface Engine {
    * Where revocations live. Absent means the hub keeps them itself (in memory, on this node only).
    */
   readonly revocations?: RevocationStore | undefined;
+  /**
+   * Where presence (`GET /presence`) is kept. Absent means each node counts its own connections.
+   */
+  readonly presence?: PresenceStore | undefined;
   /** Reports whether the backend is reachable, for `/healthz`. @defaultValue always healthy */
   health?(): Promise<{ status: 'ok' | 'degraded'; detail?: string }>;
   /** Closes store and broker. */

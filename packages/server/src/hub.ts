@@ -5,6 +5,7 @@ import type { Authorizer } from './authorizer.js';
 import { catchUp } from './catch-up.js';
 import { type Engine, localEngine } from './engine.js';
 import { HubError, isHubError } from './errors.js';
+import { resyncAfterGap } from './gap-resync.js';
 import type { HubRequest, HubResponse } from './http/hub-request.js';
 import { json } from './http/hub-request.js';
 import { nodeRequest } from './http/node-request.js';
@@ -15,6 +16,7 @@ import { WebSink } from './http/web-sink.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type CloseReason, type ConnectionInfo, combineObservers, type HubObserver } from './observer.js';
 import { type HubOptions, type ResolvedHubOptions, resolveOptions } from './options.js';
+import { installPresence, type PresenceHandle } from './presence/install-presence.js';
 import {
   type ExtraFieldParser,
   type ParsedPublish,
@@ -155,6 +157,8 @@ class HubImpl implements Hub {
   private readonly extraFields = new Map<string, ExtraFieldParser>([['to', parseTargets]]);
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly unsubscribeBroker: () => void;
+  private readonly unsubscribeGap: (() => void) | undefined;
+  private readonly presence: PresenceHandle;
   private dispatchTail: Promise<void> = Promise.resolve();
   private connSeq = 0;
   private closing = false;
@@ -180,6 +184,13 @@ class HubImpl implements Hub {
     this.route('GET', '/events', (req) => this.subscribeRoute(req));
     this.route('POST', '/publish', (req) => this.publishRoute(req));
     this.route('GET', '/healthz', () => this.healthRoute());
+    this.presence = installPresence(
+      this,
+      this.engine,
+      (req, patterns) => this.authorizer.authorizeSubscribe(req, patterns),
+      this.log,
+    );
+    this.unsubscribeGap = this.engine.broker.onGap?.(() => resyncAfterGap(this.conns.values(), this.log));
   }
 
   // ---- public API -------------------------------------------------------------------------
@@ -293,6 +304,8 @@ class HubImpl implements Hub {
       for (const c of [...this.conns.values()]) c.close('shutdown');
       await this.dispatchTail;
       this.unsubscribeBroker();
+      this.unsubscribeGap?.();
+      await this.presence.stop();
       await this.security.close();
       await this.engine.close();
       this.log.info({ node: this.nodeId }, 'hub closed');

@@ -50,6 +50,8 @@ export { installMetrics, PrometheusObserver } from './metrics/prometheus-observe
 export type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
 export type { HubOptions, ResolvedHubOptions } from './options.js';
 export { resolveOptions } from './options.js';
+export { LocalPresence } from './presence/local-presence.js';
+export type { PresenceCount, PresenceEntry, PresenceStore } from './presence/presence-store.js';
 export type { EventMeta, NewEvent, StoredEvent } from './stored-event.js';
 export { envelopeJson, eventFrame, toEnvelope } from './stored-event.js';
 export type {

@@ -11,6 +11,8 @@ export type CloseReason =
   | 'token-expired'
   | 'force-logout'
   | 'disconnected'
+  /** The node may have missed events (see `Broker.onGap`): the client resumes from history. */
+  | 'resync'
   | 'error';
 
 /** A read-only view of one subscriber connection, for observers, logs and admin pages. */

@@ -33,6 +33,7 @@ export class SseConnection implements Indexed, ConnectionInfo {
   readonly openedAt = Date.now();
   readonly topics: readonly string[];
   private closeReason: CloseReason | undefined;
+  private readonly startedWithId: boolean;
   private readonly canRead: ((topic: string) => boolean) | undefined;
 
   constructor(
@@ -47,12 +48,18 @@ export class SseConnection implements Indexed, ConnectionInfo {
     this.topics = patterns.map((p) => p.source);
     this.canRead = grant.canRead;
     this.state = replaying ? 'replaying' : 'live';
+    this.startedWithId = replaying;
     sink.onClose(() => this.closed(this.closeReason ?? 'client'));
   }
 
   /** True once closed (a method, so callers re-read it after an await). */
   isClosed(): boolean {
     return this.state === 'closed';
+  }
+
+  /** Whether the client holds an event id to resume from (it sent one, or received an event). */
+  get resumable(): boolean {
+    return this.startedWithId || this.eventsSent > 0;
   }
 
   get user(): string | undefined {
@@ -126,7 +133,8 @@ export class SseConnection implements Indexed, ConnectionInfo {
       reason === 'shutdown' ||
       reason === 'token-expired' ||
       reason === 'force-logout' ||
-      reason === 'disconnected'
+      reason === 'disconnected' ||
+      reason === 'resync'
     ) {
       this.sink.end();
     } else {

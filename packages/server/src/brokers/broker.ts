@@ -38,6 +38,13 @@ export interface Broker {
   sendControl(message: ControlMessage): Promise<void>;
   /** Adds a listener for control messages; returns the function that removes it. */
   onControl(listener: ControlListener): () => void;
+  /**
+   * Adds a listener called when this node may have missed events: its link to the other nodes
+   * was cut for longer than the broker can buffer, or the backend lost its data. The hub then
+   * makes every stream on this node resume from history, so no gap goes unnoticed. Brokers that
+   * cannot miss events (the in-process one) do not implement it.
+   */
+  onGap?(listener: () => void): () => void;
   /** Stops delivery and releases resources. */
   close(): Promise<void>;
 }

@@ -1,0 +1,39 @@
+import { compilePattern, type TopicPattern } from '@tidings/protocol';
+import type { ConnectionInfo } from '../observer.js';
+import type { PresenceCount, PresenceStore } from './presence-store.js';
+
+/**
+ * Presence of one node: counts the hub's own open connections, nothing to announce. The default
+ * when the engine has no shared presence store.
+ */
+export class LocalPresence implements PresenceStore {
+  readonly kind = 'local';
+  private readonly compiled = new Map<string, TopicPattern>();
+
+  constructor(private readonly connections: () => Iterable<ConnectionInfo>) {}
+
+  async announce(): Promise<void> {}
+
+  async withdraw(): Promise<void> {}
+
+  async query(topic: string): Promise<PresenceCount> {
+    let connections = 0;
+    const users = new Set<string>();
+    for (const c of this.connections()) {
+      if (!c.topics.some((t) => this.pattern(t).matches(topic))) continue;
+      connections++;
+      if (c.user !== undefined) users.add(c.user);
+    }
+    return { connections, users: [...users].sort() };
+  }
+
+  private pattern(source: string): TopicPattern {
+    let p = this.compiled.get(source);
+    if (!p) {
+      p = compilePattern(source);
+      if (this.compiled.size > 10_000) this.compiled.clear();
+      this.compiled.set(source, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * `@tidings/server/redis`: run several hub nodes as one, on Redis. Requires the `ioredis` peer
+ * dependency; only this entry point loads it.
+ *
+ * @example
+ * ```ts
+ * import { createHub } from '@tidings/server';
+ * import { redisEngine } from '@tidings/server/redis';
+ * const hub = createHub({ engine: redisEngine('redis://127.0.0.1:6379') });
+ * ```
+ * @packageDocumentation
+ */
+export type { RedisKeys } from './keys.js';
+export { redisKeys } from './keys.js';
+export type { RedisBrokerOptions } from './redis-broker.js';
+export { RedisBroker, redisBroker } from './redis-broker.js';
+export type { RedisEngine, RedisEngineOptions } from './redis-engine.js';
+export { redisEngine } from './redis-engine.js';
+export type { RedisLinkOptions, RedisTarget } from './redis-link.js';
+export { checkRedisUrl, redactUrl } from './redis-link.js';
+export type { RedisPresenceOptions } from './redis-presence.js';
+export { RedisPresence } from './redis-presence.js';
+export type { RedisRevocationOptions } from './redis-revocations.js';
+export { RedisRevocationStore } from './redis-revocations.js';
+export type { RedisStoreOptions } from './redis-store.js';
+export { RedisStore, redisStore } from './redis-store.js';

@@ -1,0 +1,64 @@
+/**
+ * Every Redis key a Tidings cluster uses, under one prefix. The prefix is wrapped in a hash tag
+ * (`{tidings}:…`) so all keys hash to one slot: the Lua scripts touch several keys atomically,
+ * which Redis Cluster only allows within a slot.
+ */
+export interface RedisKeys {
+  /** `{prefix}:` — what every key starts with (also passed to the Lua scripts). */
+  readonly base: string;
+  /** String: this history's epoch, the first part of every generated id. Regenerated if Redis loses it. */
+  readonly epoch: string;
+  /** String: the newest position handed out (`ms-seq`). */
+  readonly last: string;
+  /** Hash: supplied id → `"<pos> <topic>"`, for idempotency and resume. */
+  readonly ids: string;
+  /** Sorted set, all scores 0: every topic with history, ordered by name for pattern lookups. */
+  readonly topics: string;
+  /** Sorted set: topic → `ts` of its oldest retained event, for age-based retention. */
+  readonly ages: string;
+  /** Hash: topic → the highest position retention removed from it. */
+  readonly evicted: string;
+  /** Stream: every new event in position order, read by every node for live fan-out. */
+  readonly fanout: string;
+  /** Stream: control messages between nodes. */
+  readonly control: string;
+  /** String with a TTL: held by the node that runs the age sweep. */
+  readonly pruneLock: string;
+  /** Sorted set: wildcard patterns with present subscribers → expiry (ms). */
+  readonly presencePatterns: string;
+  /** Stream of one topic's history; entry ids are positions. */
+  stream(topic: string): string;
+  /** Sorted set of the connections subscribed to a topic or pattern → expiry (ms). */
+  presence(topicOrPattern: string): string;
+  /** Marker of a revoked token or session. */
+  revoked(key: string): string;
+}
+
+/**
+ * The keys under `prefix`.
+ * @throws {RangeError} when the prefix is empty or contains a brace (it is used as a hash tag).
+ */
+export function redisKeys(prefix: string): RedisKeys {
+  if (!prefix || /[{}\s]/.test(prefix)) {
+    throw new RangeError(
+      `The Redis key prefix must be a non-empty word without braces or spaces, such as "tidings"; got "${prefix}".`,
+    );
+  }
+  const base = `{${prefix}}:`;
+  return {
+    base,
+    epoch: `${base}epoch`,
+    last: `${base}last`,
+    ids: `${base}ids`,
+    topics: `${base}topics`,
+    ages: `${base}ages`,
+    evicted: `${base}evicted`,
+    fanout: `${base}fanout`,
+    control: `${base}control`,
+    pruneLock: `${base}prune-lock`,
+    presencePatterns: `${base}pres-patterns`,
+    stream: (topic) => `${base}t:${topic}`,
+    presence: (t) => `${base}pres:${t}`,
+    revoked: (key) => `${base}rev:${key}`,
+  };
+}

@@ -1,0 +1,330 @@
+import { comparePositions, isPosition } from '@tidings/protocol';
+import { HubError } from '../errors.js';
+import type { EventMeta, NewEvent, StoredEvent } from '../stored-event.js';
+import type {
+  AppendResult,
+  HistoryStore,
+  ReadResult,
+  ResumePoint,
+  RetentionOptions,
+  TopicFilter,
+} from '../stores/history-store.js';
+import { newEpoch, RetentionPolicy } from '../stores/retention.js';
+import { type RedisKeys, redisKeys } from './keys.js';
+import { APPEND, LuaScript, PRUNE, READ } from './lua.js';
+import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions extends RedisLinkOptions {
+  /** Redis URL or an ioredis client (which the store then never closes). */
+  redis: RedisTarget;
+  /**
+   * Namespace of every key, so several hubs (or test runs) can share one Redis.
+   * @defaultValue "tidings"
+   */
+  keyPrefix?: string | undefined;
+  /** Per-topic retention. @defaultValue 10,000 events or 24 h per topic */
+  retention?: RetentionOptions | undefined;
+  /**
+   * Length of the fan-out stream every node reads live events from. A node cut off from Redis
+   * for longer than this many events makes its subscribers resume from history.
+   * @defaultValue 10000
+   */
+  fanoutBacklog?: number | undefined;
+  /** Clock in epoch ms for age retention, injectable for tests. @defaultValue `Date.now` */
+  now?: (() => number) | undefined;
+}
+
+/** Generated ids: `<epoch>.<ms>-<seq>`. The single-segment form is refused too, as the other stores generate it. */
+const GENERATED = /^([0-9a-z]{6})\.(\d+-\d+)$/;
+const ANY_GENERATED = /^[0-9a-z]{6}\.\d+(?:-\d+)?$/;
+
+type Fields = readonly string[];
+
+function fieldsToMap(flat: Fields): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i] as string, flat[i + 1] as string);
+  return m;
+}
+
+/** Turns a stream entry of a topic into a StoredEvent. */
+export function entryToEvent(
+  epoch: string | undefined,
+  topic: string,
+  pos: string,
+  flat: Fields,
+): StoredEvent {
+  const f = fieldsToMap(flat);
+  const meta = f.get('m');
+  return {
+    id: f.get('i') ?? `${epoch}.${pos}`,
+    pos,
+    topic,
+    type: f.get('y') ?? '',
+    ts: Number(f.get('ts')),
+    dataJson: f.get('d') ?? 'null',
+    meta: meta === undefined ? undefined : (JSON.parse(meta) as EventMeta),
+  };
+}
+
+/**
+ * History in Redis, shared by every hub node: one stream per topic whose entry ids are the
+ * positions (`<ms>-<seq>` from Redis' clock, strictly increasing across all topics), a hash of
+ * supplied ids, a sorted set of topic names for pattern reads, and per-topic eviction
+ * watermarks. Appends run as one Lua script, so a batch is atomic, positions follow call order
+ * across every node, and the event enters the fan-out stream in the same step (see
+ * {@link RedisBroker}).
+ *
+ * Generated ids are `<epoch>.<position>`; the epoch lives in Redis, so if Redis loses its data a
+ * new epoch starts and clients resuming with an older id get `reset` instead of a silent gap.
+ *
+ * Acknowledged means "Redis has it": as durable as Redis is configured to be (use
+ * `appendonly yes` to survive a Redis restart).
+ *
+ * @see redisEngine to run a hub on it.
+ */
+export class RedisStore implements HistoryStore {
+  readonly kind = 'redis';
+  readonly keys: RedisKeys;
+  readonly link: RedisLink;
+  private readonly policy: RetentionPolicy;
+  private readonly now: () => number;
+  private readonly fanoutBacklog: number;
+  private readonly sweep: ReturnType<typeof setInterval>;
+  private readonly appendScript = new LuaScript(APPEND);
+  private readonly readScript = new LuaScript(READ);
+  private readonly pruneScript = new LuaScript(PRUNE);
+  private readonly lockToken = newEpoch() + newEpoch();
+  private readonly ownsLink: boolean;
+  private closed = false;
+
+  /**
+   * @param link a connection shared with the engine's other parts (the store then does not close it).
+   * @param fannedOut filled with every event the append script also put on the fan-out stream,
+   *   so the engine's broker does not publish them again.
+   */
+  constructor(
+    options: RedisStoreOptions,
+    link?: RedisLink,
+    private readonly fannedOut?: WeakSet<StoredEvent>,
+  ) {
+    this.keys = redisKeys(options.keyPrefix ?? 'tidings');
+    this.ownsLink = !link;
+    this.link = link ?? new RedisLink(options.redis, options, 'tidings-store');
+    this.policy = new RetentionPolicy(options.retention);
+    this.now = options.now ?? Date.now;
+    this.fanoutBacklog = options.fanoutBacklog ?? 10_000;
+    if (!Number.isInteger(this.fanoutBacklog) || this.fanoutBacklog < 1) {
+      throw new RangeError(`fanoutBacklog must be a positive integer, not ${options.fanoutBacklog}.`);
+    }
+    this.sweep = setInterval(() => {
+      this.sweepOnce().catch(() => {
+        // Redis is down or busy; the next sweep tries again.
+      });
+    }, this.policy.sweepIntervalMs());
+    this.sweep.unref();
+  }
+
+  async append(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    this.assertOpen();
+    if (events.length === 0) return [];
+    const args: (string | number)[] = [this.keys.base, newEpoch(), this.fanoutBacklog];
+    for (const e of events) {
+      if (e.id !== undefined && ANY_GENERATED.test(e.id)) {
+        throw new HubError(
+          400,
+          'invalid-event',
+          `The id "${e.id}" has the shape of an id the hub generates ("xxxxxx.123-0"); choose an id of another form.`,
+        );
+      }
+      args.push(
+        e.id ?? '',
+        e.topic,
+        e.type,
+        e.ts,
+        e.dataJson,
+        e.meta === undefined ? '' : JSON.stringify(e.meta),
+        this.policy.for(e.topic).maxEvents,
+      );
+    }
+    const consequence =
+      events.length === 1 ? 'the event was not stored' : `the ${events.length} events were not stored`;
+    this.link.assertUp(consequence);
+    let reply: unknown;
+    try {
+      reply = await this.appendScript.run(this.link.client, [this.keys.epoch], args);
+    } catch (err) {
+      throw this.link.failure(
+        err,
+        this.link.knownDown
+          ? `the publish may or may not have been stored (supply an "id" to retry it safely)`
+          : consequence,
+      );
+    }
+    const rows = reply as Array<[number, string, string, string?, Fields?]>;
+    return rows.map((row, i): AppendResult => {
+      const [dup, pos, id] = row;
+      if (dup === 1) {
+        return { event: entryToEvent(undefined, row[3] as string, pos, row[4] as Fields), duplicate: true };
+      }
+      const e = events[i] as NewEvent;
+      const event: StoredEvent = {
+        id,
+        pos,
+        topic: e.topic,
+        type: e.type,
+        ts: e.ts,
+        dataJson: e.dataJson,
+        meta: e.meta,
+      };
+      this.fannedOut?.add(event);
+      return { event, duplicate: false };
+    });
+  }
+
+  async resolve(lastEventId: string): Promise<ResumePoint> {
+    this.assertOpen();
+    this.link.assertUp('the stream cannot resume from history yet');
+    try {
+      const gen = GENERATED.exec(lastEventId);
+      if (gen) {
+        // A generated id keeps its meaning after its event is evicted (readAfter then reports
+        // the truncation); from another epoch it belongs to history Redis no longer has.
+        const [epoch, last] = await this.link.client.mget(this.keys.epoch, this.keys.last);
+        const pos = gen[2] as string;
+        if (epoch === gen[1] && last && comparePositions(pos, last) <= 0) return { kind: 'found', pos };
+        return { kind: 'unknown' };
+      }
+      if (lastEventId === '') return { kind: 'unknown' };
+      const ref = await this.link.client.hget(this.keys.ids, lastEventId);
+      if (!ref) return { kind: 'unknown' };
+      return { kind: 'found', pos: ref.slice(0, ref.indexOf(' ')) };
+    } catch (err) {
+      throw this.link.failure(err, 'the stream cannot resume from history yet');
+    }
+  }
+
+  async readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
+    this.assertOpen();
+    const from = after === '0' ? '0-0' : after;
+    if (!isPosition(from) || from.split('-').length !== 2) {
+      throw new RangeError(`Position "${after}" is not a position of this Redis store ("<ms>-<seq>").`);
+    }
+    this.link.assertUp('history cannot be read');
+    try {
+      const topics = await this.coveredTopics(filter);
+      if (topics.length === 0) return { events: [], truncated: false };
+      const [truncated, rows, epoch] = (await this.readScript.run(
+        this.link.client,
+        [this.keys.topics],
+        [this.keys.base, from, limit, ...topics],
+      )) as [number, Array<[string, string, Fields]>, string];
+      return {
+        events: rows.map(([topic, pos, fields]) => entryToEvent(epoch, topic, pos, fields)),
+        truncated: truncated === 1,
+      };
+    } catch (err) {
+      throw this.link.failure(err, 'history cannot be read');
+    }
+  }
+
+  async head(): Promise<string> {
+    this.assertOpen();
+    this.link.assertUp('the newest position is unknown');
+    try {
+      return (await this.link.client.get(this.keys.last)) ?? '0';
+    } catch (err) {
+      throw this.link.failure(err, 'the newest position is unknown');
+    }
+  }
+
+  async prune(): Promise<void> {
+    this.assertOpen();
+    this.link.assertUp('old events cannot be pruned');
+    try {
+      await this.pruneByAge();
+    } catch (err) {
+      throw this.link.failure(err, 'old events cannot be pruned');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweep);
+    if (this.ownsLink) await this.link.close();
+  }
+
+  /** The timer's sweep: one node per interval does it, whichever takes the lock. */
+  private async sweepOnce(): Promise<void> {
+    if (this.closed || !this.link.ready) return;
+    const got = await this.link.client.set(
+      this.keys.pruneLock,
+      this.lockToken,
+      'PX',
+      this.policy.sweepIntervalMs(),
+      'NX',
+    );
+    if (got === 'OK') await this.pruneByAge();
+  }
+
+  private async pruneByAge(): Promise<void> {
+    const now = this.now();
+    const shortest = Math.min(...this.policy.ageLimits());
+    // Topics whose oldest event is older than the shortest age limit; each then gets its own.
+    const candidates: string[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = await this.link.client.zrangebyscore(
+        this.keys.ages,
+        '-inf',
+        `(${now - shortest}`,
+        'LIMIT',
+        offset,
+        1000,
+      );
+      candidates.push(...page);
+      if (page.length < 1000) break;
+    }
+    for (let i = 0; i < candidates.length; i += 200) {
+      const args: (string | number)[] = [this.keys.base];
+      for (const topic of candidates.slice(i, i + 200)) {
+        args.push(topic, now - this.policy.for(topic).maxAgeMs);
+      }
+      await this.pruneScript.run(this.link.client, [this.keys.ages], args);
+    }
+  }
+
+  /** Exact topics plus every stored topic a pattern matches, found by name range. */
+  private async coveredTopics(filter: TopicFilter): Promise<string[]> {
+    const covered = new Set(filter.topics);
+    for (const p of filter.patterns) {
+      const lit: string[] = [];
+      for (const s of p.segments) {
+        if (s === '*' || s === '**') break;
+        lit.push(s);
+      }
+      const prefix = lit.join('/');
+      // Topics are printable ASCII, so "\x7f" sorts after every topic under the prefix.
+      const min = prefix ? `[${prefix}` : '-';
+      const max = prefix ? `[${prefix}/\x7f` : '+';
+      for (let offset = 0; ; offset += 5000) {
+        const page = await this.link.client.zrangebylex(this.keys.topics, min, max, 'LIMIT', offset, 5000);
+        for (const t of page) if (p.matches(t)) covered.add(t);
+        if (page.length < 5000) break;
+      }
+    }
+    return [...covered];
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new HubError(503, 'unavailable', 'The history store is closed.');
+  }
+}
+
+/**
+ * Creates a Redis history store on its own connection.
+ * @see RedisStore
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
