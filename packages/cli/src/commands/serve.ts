@@ -18,7 +18,9 @@ import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-secur
 
 export const SERVE_USAGE = `Usage: tidings serve [options]
 
-Runs a hub. History is kept in SQLite under --data unless --memory is given.
+Runs a hub. History is kept in SQLite under --data unless --memory is given,
+or in Redis with --redis, where several hubs run as one (publish, subscribe and
+resume on any of them).
 
 Options:
   --port <n>               Port to listen on (0 picks a free one)         [8080]
@@ -26,6 +28,10 @@ Options:
   --data <dir>             Directory of the SQLite history                [./.tidings]
   --memory                 Keep history in memory only (lost on restart)
   --durability <mode>      process: survive kill -9; power: survive power loss [process]
+  --redis <url>            Share history, live events, presence and revocations
+                           with every hub on this Redis, e.g. redis://127.0.0.1:6379
+  --redis-prefix <p>       Key namespace in Redis; hubs with the same one act as one [tidings]
+  --presence-ttl <dur>     How long a dead node's connections still count in presence [30s]
   --retention-events <n>   Events kept per topic                          [10000]
   --retention-age <dur>    Oldest event kept per topic (e.g. 30m, 24h)    [24h]
   --heartbeat <dur>        Heartbeat interval on every stream             [15s]
@@ -59,6 +65,9 @@ export async function serve(argv: string[]): Promise<number> {
     data: { type: 'string' },
     memory: { type: 'boolean' },
     durability: { type: 'string' },
+    redis: { type: 'string' },
+    'redis-prefix': { type: 'string' },
+    'presence-ttl': { type: 'string' },
     'retention-events': { type: 'string' },
     'retention-age': { type: 'string' },
     heartbeat: { type: 'string' },
@@ -83,6 +92,21 @@ export async function serve(argv: string[]): Promise<number> {
     throw new UsageError(`tidings serve takes no arguments, got "${positionals[0]}".`);
   if (values.memory && values.data !== undefined) {
     throw new UsageError('--memory and --data exclude each other: choose one place for history.');
+  }
+  if (values.redis !== undefined) {
+    const other = values.memory
+      ? '--memory'
+      : values.data !== undefined
+        ? '--data'
+        : values.durability
+          ? '--durability'
+          : '';
+    if (other)
+      throw new UsageError(`--redis and ${other} exclude each other: with --redis, history lives in Redis.`);
+  } else {
+    for (const f of ['redis-prefix', 'presence-ttl'] as const) {
+      if (values[f] !== undefined) throw new UsageError(`--${f} only applies with --redis.`);
+    }
   }
   if (values.durability !== undefined && values.durability !== 'process' && values.durability !== 'power') {
     throw new UsageError(`--durability is "process" or "power", not "${values.durability}".`);
@@ -114,9 +138,37 @@ export async function serve(argv: string[]): Promise<number> {
   );
 
   let store: HistoryStore;
-  let where: string;
   let engine: Engine;
-  if (values.memory) {
+  let where: string;
+  if (values.redis !== undefined) {
+    // Loaded only here, so ioredis is not loaded by hubs that do not use it.
+    const { redisEngine, redactUrl } = await import('@tidings/server/redis');
+    const presenceTtlMs =
+      values['presence-ttl'] === undefined
+        ? undefined
+        : parseDuration('presence-ttl', values['presence-ttl']);
+    let redis: ReturnType<typeof redisEngine>;
+    try {
+      redis = redisEngine(values.redis, {
+        keyPrefix: values['redis-prefix'],
+        retention,
+        presenceTtlMs,
+        logger,
+      });
+    } catch (e) {
+      // A malformed URL, prefix or TTL: say what is wrong instead of printing a stack.
+      if (e instanceof RangeError) throw new UsageError(e.message);
+      throw e;
+    }
+    engine = redis;
+    where = `redis ${redactUrl(values.redis)} (prefix ${redis.keys.base.slice(1, -2)})`;
+    await redis.ready().catch((e: Error) => {
+      logger.warn(
+        { err: e.message },
+        'Redis is not reachable yet: serving degraded (publishes get 503) until it is; retrying',
+      );
+    });
+  } else if (values.memory) {
     store = memoryStore({ retention });
     where = 'memory (lost on restart)';
     engine = localEngine(store);

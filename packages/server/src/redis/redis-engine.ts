@@ -85,6 +85,17 @@ export function redisEngine(redis: RedisTarget, options: RedisEngineOptions = {}
   const log: Logger = options.logger ?? silentLogger;
   const keyPrefix = options.keyPrefix ?? 'tidings';
   const keys = redisKeys(keyPrefix);
+  // Check the numbers before opening any connection, so a bad option leaks nothing.
+  for (const [name, v, min] of [
+    ['fanoutBacklog', options.fanoutBacklog, 1],
+    ['presenceTtlMs', options.presenceTtlMs, 300],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) {
+      throw new RangeError(
+        `Redis engine option ${name} must be a whole number of at least ${min}, not ${v}.`,
+      );
+    }
+  }
   const link = new RedisLink(redis, options, 'tidings');
   const fannedOut = new WeakSet<StoredEvent>();
   const shared = { ...options, redis, keyPrefix };
