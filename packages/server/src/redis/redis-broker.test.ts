@@ -1,5 +1,5 @@
-import { afterAll, describe } from 'vitest';
-import { deleteRedisKeys, needRedis, uniquePrefix } from '../../test/services.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { deleteRedisKeys, freePort, needRedis, uniquePrefix } from '../../test/services.js';
 import { runBrokerSuite } from '../testing/broker-suite.js';
 import { RedisBroker } from './redis-broker.js';
 
@@ -20,5 +20,35 @@ describe.skipIf(!url)('RedisBroker', () => {
       await Promise.all(nodes.map((b) => b.ready()));
       return nodes;
     },
+  });
+});
+
+describe.skipIf(!url)('RedisBroker on its own', () => {
+  it('receives events published right after it was created, before its first read', async () => {
+    const keyPrefix = uniquePrefix('broker');
+    prefixes.push(keyPrefix);
+    const sender = new RedisBroker({ redis: url as string, keyPrefix });
+    await sender.ready();
+    const fresh = new RedisBroker({ redis: url as string, keyPrefix });
+    const got: string[] = [];
+    fresh.subscribe((evs) => got.push(...evs.map((e) => e.id)));
+    // Published before `fresh` has even connected: it must still see it.
+    await sender.publish([{ id: 'early', pos: '1', topic: 't', type: 't', ts: Date.now(), dataJson: '1' }]);
+    await fresh.ready();
+    await sender.publish([{ id: 'later', pos: '2', topic: 't', type: 't', ts: Date.now(), dataJson: '2' }]);
+    const end = Date.now() + 5000;
+    while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual(['early', 'later']);
+    await sender.close();
+    await fresh.close();
+  });
+
+  it('rejects control messages with 503 when Redis is unreachable', async () => {
+    const port = await freePort();
+    const b = new RedisBroker({ redis: `redis://127.0.0.1:${port}`, keyPrefix: uniquePrefix('broker') });
+    const err = await b.sendControl({ kind: 'disconnect' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: 'unavailable' });
+    expect((err as Error).message).toMatch(/is unreachable .*so the message cannot reach the other nodes\./);
+    await b.close();
   });
 });

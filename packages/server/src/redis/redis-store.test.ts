@@ -1,12 +1,34 @@
-import { afterAll, describe } from 'vitest';
-import { deleteRedisKeys, needRedis, uniquePrefix } from '../../test/services.js';
+import { comparePositions, compilePattern } from '@tidings/protocol';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { deleteRedisKeys, freePort, needRedis, uniquePrefix } from '../../test/services.js';
+import { isHubError } from '../errors.js';
+import type { NewEvent } from '../stored-event.js';
 import { runStoreSuite } from '../testing/store-suite.js';
 import { RedisStore } from './redis-store.js';
 
 const url = await needRedis(import.meta.url);
 const prefixes: string[] = [];
+const open: RedisStore[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
 afterAll(async () => {
   if (url) for (const p of prefixes) await deleteRedisKeys(url, p);
+});
+
+function store(keyPrefix = uniquePrefix('store'), redis = url as string): RedisStore {
+  prefixes.push(keyPrefix);
+  const s = new RedisStore({ redis, keyPrefix });
+  open.push(s);
+  return s;
+}
+
+const ev = (topic: string, data: unknown = null, id?: string): NewEvent => ({
+  topic,
+  type: 't',
+  ts: Date.now(),
+  dataJson: JSON.stringify(data),
+  id,
 });
 
 describe.skipIf(!url)('RedisStore', () => {
@@ -22,5 +44,80 @@ describe.skipIf(!url)('RedisStore', () => {
       await s.close();
       return new RedisStore({ redis: url as string, keyPrefix: s.keys.base.slice(1, -2) });
     },
+  });
+
+  it("hands out increasing positions across two nodes sharing a prefix, which see each other's events and ids", async () => {
+    const prefix = uniquePrefix('store');
+    const [a, b] = [store(prefix), store(prefix)];
+    const got = [];
+    for (let i = 0; i < 20; i++) got.push(...(await (i % 2 ? a : b).append([ev('x', i), ev('y', i)])));
+    const positions = got.map((r) => r.event.pos);
+    expect([...positions].sort(comparePositions)).toEqual(positions);
+    expect(new Set(positions).size).toBe(positions.length);
+    const [sup] = await a.append([ev('x', 'first', 'order-1')]);
+    const [dup] = await b.append([ev('y', 'second', 'order-1')]);
+    expect(dup?.duplicate).toBe(true);
+    expect(dup?.event).toMatchObject({ topic: 'x', dataJson: '"first"', pos: sup?.event.pos });
+    expect(await b.resolve('order-1')).toEqual({ kind: 'found', pos: sup?.event.pos });
+    const page = await b.readAfter('0', { topics: ['x', 'y'], patterns: [] }, 100);
+    expect(page.events.map((e) => e.id)).toEqual([...got.map((r) => r.event.id), 'order-1']);
+  });
+
+  it('merges a read over hundreds of topics in position order, page by page', async () => {
+    const s = store();
+    const all = [];
+    for (let round = 0; round < 3; round++) {
+      const batch = Array.from({ length: 300 }, (_, i) => ev(`m/${(i * 7 + round) % 300}`, { round, i }));
+      all.push(...(await s.append(batch)));
+    }
+    await s.append([ev('n/other')]);
+    const seen: string[] = [];
+    let cursor = '0';
+    for (;;) {
+      const page = await s.readAfter(cursor, { topics: [], patterns: [compilePattern('m/*')] }, 37);
+      seen.push(...page.events.map((e) => e.id));
+      if (page.events.length < 37) break;
+      cursor = page.events.at(-1)?.pos as string;
+    }
+    expect(seen).toEqual(all.map((r) => r.event.id));
+  });
+
+  it('treats ids from a history Redis lost as unknown, so resuming clients get reset', async () => {
+    const prefix = uniquePrefix('store');
+    const s = store(prefix);
+    const [old] = await s.append([ev('t', 1), ev('t', 2, 'sup-1')]);
+    await deleteRedisKeys(url as string, prefix); // what a Redis restart without persistence does
+    const [fresh] = await s.append([ev('t', 3)]);
+    expect(await s.resolve(old?.event.id as string)).toEqual({ kind: 'unknown' });
+    expect(await s.resolve('sup-1')).toEqual({ kind: 'unknown' });
+    expect(fresh?.event.id.split('.')[0]).not.toBe(old?.event.id.split('.')[0]);
+    expect(await s.resolve(fresh?.event.id as string)).toEqual({ kind: 'found', pos: fresh?.event.pos });
+  });
+
+  it('refuses supplied ids that look generated, and positions that are not its own', async () => {
+    const s = store();
+    for (const id of ['abcdef.12', 'abcdef.1700000000000-0']) {
+      const err = await s.append([ev('t', 1, id)]).catch((e: unknown) => e);
+      expect(isHubError(err) && err.status).toBe(400);
+    }
+    await expect(s.readAfter('42', { topics: ['t'], patterns: [] }, 1)).rejects.toThrow(
+      /not a position of this Redis store/,
+    );
+  });
+
+  it('fails fast with 503 and a sentence naming Redis when it is unreachable', async () => {
+    const port = await freePort();
+    const s = store(uniquePrefix('store'), `redis://127.0.0.1:${port}`);
+    for (let i = 0; i < 2; i++) {
+      const err = await s.append([ev('t')]).catch((e: unknown) => e);
+      expect(isHubError(err)).toBe(true);
+      expect(err).toMatchObject({ status: 503, code: 'unavailable', headers: { 'retry-after': '1' } });
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^Redis at redis://127\\.0\\.0\\.1:${port} is unreachable \\(.*ECONNREFUSED.*\\), so the event was not stored\\. Retry in a moment\\.$`,
+        ),
+      );
+    }
+    await expect(s.resolve('x')).rejects.toThrow(/cannot resume from history yet/);
   });
 });

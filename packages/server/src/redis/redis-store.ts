@@ -150,14 +150,17 @@ export class RedisStore implements HistoryStore {
     const consequence =
       events.length === 1 ? 'the event was not stored' : `the ${events.length} events were not stored`;
     this.link.assertUp(consequence);
+    const sent = this.link.ready;
     let reply: unknown;
     try {
       reply = await this.appendScript.run(this.link.client, [this.keys.epoch], args);
     } catch (err) {
+      // A script sent on a live connection that then dropped may have run: say so, and how to
+      // retry safely. One that waited for the first connection never ran.
       throw this.link.failure(
         err,
-        this.link.knownDown
-          ? `the publish may or may not have been stored (supply an "id" to retry it safely)`
+        sent && this.link.knownDown
+          ? 'the publish may or may not have been stored (publish again with the same "id" to be sure)'
           : consequence,
       );
     }
