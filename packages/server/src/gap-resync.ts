@@ -9,7 +9,11 @@ import type { SseConnection } from './sse-connection.js';
  * history lost it). A stream that has no id to resume from gets `reset` (refetch your state) and
  * stays open. Either way the gap is never silent.
  */
-export function resyncAfterGap(conns: Iterable<SseConnection>, log: Logger): void {
+export function resyncAfterGap(
+  conns: Iterable<SseConnection>,
+  log: Logger,
+  resetSent: (conn: SseConnection) => void,
+): void {
   let resumed = 0;
   let reset = 0;
   for (const c of [...conns]) {
@@ -19,6 +23,7 @@ export function resyncAfterGap(conns: Iterable<SseConnection>, log: Logger): voi
       resumed++;
     } else {
       c.write(resetFrame('history-truncated', ''));
+      resetSent(c);
       reset++;
     }
   }

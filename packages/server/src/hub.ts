@@ -190,7 +190,9 @@ class HubImpl implements Hub {
       (req, patterns) => this.authorizer.authorizeSubscribe(req, patterns),
       this.log,
     );
-    this.unsubscribeGap = this.engine.broker.onGap?.(() => resyncAfterGap(this.conns.values(), this.log));
+    this.unsubscribeGap = this.engine.broker.onGap?.(() =>
+      resyncAfterGap(this.conns.values(), this.log, (c) => this.obs.resetSent(c, 'history-truncated')),
+    );
   }
 
   // ---- public API -------------------------------------------------------------------------
