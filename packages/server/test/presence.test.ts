@@ -56,6 +56,10 @@ describe('GET /presence on one node', () => {
       status: 400,
       body: { error: { message: 'Name the topic to count, as in /presence?topic=leases.' } },
     });
+    expect(await presence(h, 'topic=$sys/stats')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid-topic' } },
+    });
     expect(await presence(h, 'topic=secret/x')).toMatchObject({
       status: 403,
       body: { error: { code: 'forbidden' } },

@@ -143,8 +143,7 @@ export function redisEngine(redis: RedisTarget, options: RedisEngineOptions = {}
     },
     async health() {
       if (!link.ready) {
-        const e = link.unavailable('publishing fails with 503 until it is back');
-        return { status: 'degraded', detail: e.message };
+        return { status: 'degraded', detail: link.describeDown() };
       }
       if (!broker.reading) {
         return {

@@ -135,6 +135,11 @@ export class RedisLink {
     return '';
   }
 
+  /** A sentence for `/healthz`: Redis is unreachable, why, and what that means. */
+  describeDown(): string {
+    return `Redis at ${this.where} is unreachable${this.reason()}; publishes fail with 503 until it is back.`;
+  }
+
   /** A 503 saying Redis is unreachable and what that means for `consequence`. */
   unavailable(consequence: string): HubError {
     return new HubError(

@@ -3,6 +3,7 @@ import type { SubscribeGrant } from '../authorizer.js';
 import { HubError } from '../errors.js';
 import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
 import type { PresenceStore } from '../presence/presence-store.js';
+import { isReservedTopic } from '../sys/sys-channel.js';
 
 /** Decides whether the caller may subscribe to these patterns (the hub's authorizer). */
 export type AuthorizeSubscribe = (req: HubRequest, patterns: readonly string[]) => Promise<SubscribeGrant>;
@@ -39,6 +40,14 @@ export function presenceRoute(
     }
     const err = validateTopic(topic);
     if (err) throw new HubError(400, 'invalid-topic', err.message, { topic });
+    if (isReservedTopic(topic)) {
+      throw new HubError(
+        400,
+        'invalid-topic',
+        `"${topic}" is one of the hub's own topics, whose readers are not counted; ask about an application topic.`,
+        { topic },
+      );
+    }
     const grant = await authorize(req, [topic]);
     if (grant.canRead && !grant.canRead(topic)) {
       throw new HubError(
