@@ -9,7 +9,7 @@ import {
   OwnRedis,
   uniquePrefix,
 } from '../../server/test/services.js';
-import { type ServeProcess, serve } from './spawn-cli.js';
+import { run, type ServeProcess, serve } from './spawn-cli.js';
 
 /**
  * Several `tidings serve --redis` processes on real sockets and a real Redis: the shared one
@@ -122,6 +122,26 @@ function byTopic(events: readonly TidingsEvent[]): Map<string, string[]> {
   }
   return m;
 }
+
+describe('tidings serve --redis command line', () => {
+  it('refuses conflicting or malformed Redis flags with a sentence and exit code 2', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--redis', 'redis://127.0.0.1:6379', '--memory'], /--redis and --memory exclude each other/],
+      [['--redis', 'redis://127.0.0.1:6379', '--data', '/tmp/x'], /--redis and --data exclude each other/],
+      [['--redis', 'http://127.0.0.1:6379'], /must start with redis:\/\/ or rediss:\/\//],
+      [['--redis-prefix', 'app'], /--redis-prefix only applies with --redis/],
+      [['--redis', 'redis://127.0.0.1:6379', '--redis-prefix', 'a{b}'], /without braces/],
+      [['--redis', 'redis://127.0.0.1:6379', '--presence-ttl', 'soon'], /--presence-ttl takes a duration/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(['serve', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    const help = await run(['serve', '--help']);
+    expect(help.stdout).toMatch(/--redis <url>/);
+  });
+});
 
 describe.skipIf(!redisUrl)('three tidings serve nodes on one Redis', () => {
   const prefix = uniquePrefix('cluster');

@@ -11,7 +11,7 @@ import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends RedisLinkOptions {
-  /** Redis URL or an ioredis client (which the broker then never closes). */
+  /** Redis URL, or an ioredis client to copy the connection settings of (see {@link RedisTarget}). */
   redis: RedisTarget;
   /** Namespace of every key; all nodes of one hub use the same. @defaultValue "tidings" */
   keyPrefix?: string | undefined;

@@ -77,8 +77,9 @@ export interface RedisEngine extends Engine {
  * import { redisEngine } from '@tidings/server/redis';
  * const hub = createHub({ engine: redisEngine('redis://127.0.0.1:6379') });
  * ```
- * @param redis a `redis://` or `rediss://` URL, or an ioredis client you own (the engine never
- *   closes it; it opens one more connection for blocking reads with `duplicate()`).
+ * @param redis a `redis://` or `rediss://` URL, or an ioredis client whose connection settings
+ *   (host, TLS, Sentinel…) the engine copies with `duplicate()`: it opens its own connections
+ *   (commands, blocking reads) with the settings it needs, and never uses or closes yours.
  * @throws {RangeError} for a malformed URL or option.
  */
 export function redisEngine(redis: RedisTarget, options: RedisEngineOptions = {}): RedisEngine {

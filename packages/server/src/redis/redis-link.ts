@@ -2,7 +2,11 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { HubError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 
-/** How to reach Redis: a `redis://` / `rediss://` URL, or an ioredis client you manage. */
+/**
+ * How to reach Redis: a `redis://` / `rediss://` URL, or an ioredis client whose connection
+ * settings (host, TLS, Sentinel…) the engine copies with `duplicate()`; the engine never uses or
+ * closes that client itself.
+ */
 export type RedisTarget = string | Redis;
 
 /** Options shared by the Redis engine's parts. */
@@ -79,7 +83,6 @@ export class RedisLink {
   private everReady = false;
   private lastError: string | undefined;
   private downSince: number | undefined;
-  private readonly owned: boolean;
   private readonly log: Logger;
 
   constructor(target: RedisTarget, options: RedisLinkOptions, name: string) {
@@ -88,13 +91,12 @@ export class RedisLink {
       checkRedisUrl(target);
       this.where = redactUrl(target);
       this.client = new Redis(target, engineRedisOptions(options, name));
-      this.owned = true;
     } else {
+      // The caller's client is a template (host, TLS, Sentinel…): the engine needs its own
+      // connection settings (never resend, fail fast), so it works on a duplicate it owns.
       const o = target.options;
       this.where = `redis://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
-      this.client = target;
-      this.owned = false;
-      if (target.status === 'ready') this.everReady = true;
+      this.client = target.duplicate(engineRedisOptions(options, name));
     }
     this.client.on('ready', () => {
       if (this.downSince !== undefined) {
@@ -196,9 +198,8 @@ export class RedisLink {
     });
   }
 
-  /** Closes the connection if this link opened it. */
+  /** Closes the connection. */
   async close(): Promise<void> {
-    if (!this.owned) return;
     if (this.client.status === 'end') return;
     try {
       await this.client.quit();

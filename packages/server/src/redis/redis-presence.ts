@@ -6,7 +6,7 @@ import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link
 
 /** Options of {@link RedisPresence}. */
 export interface RedisPresenceOptions extends RedisLinkOptions {
-  /** Redis URL or an ioredis client (which the store then never closes). */
+  /** Redis URL, or an ioredis client to copy the connection settings of (see {@link RedisTarget}). */
   redis: RedisTarget;
   /** Namespace of every key; all nodes of one hub use the same. @defaultValue "tidings" */
   keyPrefix?: string | undefined;

@@ -4,7 +4,7 @@ import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link
 
 /** Options of {@link RedisRevocationStore}. */
 export interface RedisRevocationOptions extends RedisLinkOptions {
-  /** Redis URL or an ioredis client (which the store then never closes). */
+  /** Redis URL, or an ioredis client to copy the connection settings of (see {@link RedisTarget}). */
   redis: RedisTarget;
   /** Namespace of every key; all nodes of one hub use the same. @defaultValue "tidings" */
   keyPrefix?: string | undefined;

@@ -16,7 +16,7 @@ import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions extends RedisLinkOptions {
-  /** Redis URL or an ioredis client (which the store then never closes). */
+  /** Redis URL, or an ioredis client to copy the connection settings of (see {@link RedisTarget}). */
   redis: RedisTarget;
   /**
    * Namespace of every key, so several hubs (or test runs) can share one Redis.
