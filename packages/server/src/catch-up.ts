@@ -84,6 +84,8 @@ function goLive(conn: SseConnection, cursor: string | undefined): void {
   const pending = conn.pending;
   conn.pending = [];
   conn.state = 'live';
+  // Live delivery may still be behind what the replay read (history is shared by several nodes).
+  conn.replayedThrough = cursor;
   for (const ev of pending) {
     if (cursor !== undefined && comparePositions(ev.pos, cursor) <= 0) continue;
     if (conn.accepts(ev)) conn.sendEvent(encoder.encode(eventFrame(ev)));

@@ -1,4 +1,4 @@
-import type { TopicPattern } from '@tidings/protocol';
+import { comparePositions, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from './authorizer.js';
 import type { StreamSink } from './http/stream-sink.js';
 import type { CloseReason, ConnectionInfo } from './observer.js';
@@ -28,6 +28,12 @@ export class SseConnection implements Indexed, ConnectionInfo {
   pending: StoredEvent[] = [];
   /** Set when `pending` overflowed and was dropped: the replay must read further. */
   pendingOverflowed = false;
+  /**
+   * After a replay: the last position it covered. A broker on several nodes can deliver an
+   * event here after history already had it (and the replay sent it); live events up to this
+   * position are skipped until delivery passes it (brokers deliver in position order).
+   */
+  replayedThrough: string | undefined;
   eventsSent = 0;
   bytesSent = 0;
   readonly openedAt = Date.now();
@@ -93,6 +99,10 @@ export class SseConnection implements Indexed, ConnectionInfo {
    */
   deliver(ev: StoredEvent, frame: Uint8Array): boolean {
     if (this.state === 'live') {
+      if (this.replayedThrough !== undefined) {
+        if (comparePositions(ev.pos, this.replayedThrough) <= 0) return false;
+        this.replayedThrough = undefined;
+      }
       if (!this.accepts(ev)) return false;
       this.write(frame);
       this.eventsSent++;

@@ -196,6 +196,12 @@ describe.skipIf(!url)('hub nodes on Redis', () => {
     await onA.waitForEvents(1);
 
     await proxy.cut();
+    // Once the node has noticed (its health says so), publishes fail before reaching Redis.
+    const end0 = Date.now() + 10_000;
+    while ((await get(a, '/healthz')).body.status !== 'degraded') {
+      if (Date.now() > end0) throw new Error('node a did not notice that Redis is unreachable');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const refused = await post(a.url, { topic: 'p', type: 't', data: 'x' });
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('unavailable');

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HistoryStore, memoryStore, SqliteStore } from '../src/index.js';
+import {
+  type Broker,
+  type HistoryStore,
+  localEngine,
+  MemoryBroker,
+  memoryStore,
+  SqliteStore,
+} from '../src/index.js';
 import { post, type RunningHub, StreamReader, startHub, until } from './helpers.js';
 
 const running: RunningHub[] = [];
@@ -180,6 +187,31 @@ describe('resume with Last-Event-ID', () => {
       await new Promise((r) => setTimeout(r, 20));
       expect(reader.events.map((e) => e.id)).toEqual(want);
     }
+  });
+
+  it('sends no event twice when live delivery lags behind history (a networked broker)', async () => {
+    // On several nodes an event can be in shared history before this node's broker delivers it:
+    // a resume then replays it, and the late live copy must not be sent again.
+    const broker = new MemoryBroker();
+    const lagging: Broker = {
+      kind: 'lagging',
+      publish: async (events) => {
+        setTimeout(() => broker.publishSync(events), 30);
+      },
+      subscribe: (l) => broker.subscribe(l),
+      sendControl: (m) => broker.sendControl(m),
+      onControl: (l) => broker.onControl(l),
+      close: () => broker.close(),
+    };
+    const h = await hub({ engine: localEngine(memoryStore(), lagging) });
+    const [first, ...rest] = await publishMany(h, 'lag', 5);
+    // The four later events are in history but not yet delivered live on this node.
+    const r = await open(h.url, ['lag'], { lastEventId: first });
+    await r.waitForEvents(4);
+    const live = await publishMany(h, 'lag', 2);
+    await r.waitForEvents(6);
+    await new Promise((res) => setTimeout(res, 60));
+    expect(r.events.map((e) => e.id)).toEqual([...rest, ...live]);
   });
 
   it('replays large backlogs from SQLite across many pages in order', async () => {
