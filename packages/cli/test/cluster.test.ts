@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ResetPayload, TidingsEvent } from '@tidings/protocol';
 import { EventSource } from 'eventsource';
+import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StreamReader, until } from '../../server/test/helpers.js';
 import {
@@ -137,7 +141,7 @@ describe('tidings serve --redis command line', () => {
       [['--redis', 'redis://127.0.0.1:6379', '--presence-ttl', 'soon'], /--presence-ttl takes a duration/],
     ];
     for (const [args, message] of cases) {
-      const r = await run(['serve', ...args]);
+      const r = await run(['serve', '--dev', ...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(message);
     }
@@ -314,6 +318,75 @@ describe.skipIf(!redisUrl)('three tidings serve nodes on one Redis', () => {
     // The dead node's connections leave presence (TTL); the reconnected ones count once.
     await poll(presence, (v) => v.connections === 3, 'presence after the kill');
   }, 90_000);
+});
+
+describe.skipIf(!redisUrl)('forced logout across tidings serve nodes with JWT auth', () => {
+  const SECRET = 'cluster-test-secret-0123456789-abcdefghijkl';
+  const KEY = 'cluster-publisher-key-0123456789abcdef';
+  const token = (claims: Record<string, unknown>) =>
+    new SignJWT({ tidings: { subscribe: ['news'] }, ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(SECRET));
+  const status = async (node: ServeProcess, t: string) => {
+    const abort = new AbortController();
+    const res = await fetch(`${node.url}/events?topic=news&token=${t}`, { signal: abort.signal });
+    const body = res.status === 200 ? undefined : ((await res.json()) as { error: { code: string } });
+    abort.abort();
+    return { status: res.status, code: body?.error.code };
+  };
+
+  it("refuses on node C a session revoked on node A, and closes a user's streams on every node", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidings-cluster-auth-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'secret'), SECRET);
+    writeFileSync(join(dir, 'key'), KEY);
+    const prefix = uniquePrefix('auth');
+    closers.push(() => deleteRedisKeys(redisUrl as string, prefix));
+    const [a, c] = await startNodes(2, redisUrl as string, prefix, [
+      '--jwt-secret-file',
+      join(dir, 'secret'),
+      '--publisher-key-file',
+      join(dir, 'key'),
+    ]);
+    closers.push(() => {
+      for (const n of [a, c]) n?.proc.kill('SIGKILL');
+    });
+    const [nodeA, nodeC] = [a as ServeProcess, c as ServeProcess];
+    const disconnect = async (body: unknown) => {
+      const res = await fetch(`${nodeA.url}/disconnect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    };
+
+    // A session revoked through node A: its token, never seen by node C, is refused there.
+    const inSession = await token({ sub: 'ann', sid: 's-1', jti: 'j-1' });
+    expect(await status(nodeC, inSession)).toEqual({ status: 200, code: undefined });
+    await disconnect({ session: 's-1' });
+    expect(await status(nodeC, inSession)).toEqual({ status: 401, code: 'token-revoked' });
+
+    // A user logged out through node A: the stream on node C gets force-logout and ends, and
+    // that token is refused everywhere.
+    const eve = await token({ sub: 'eve', jti: 'j-2' });
+    const bob = await token({ sub: 'bob', jti: 'j-3' });
+    const onC = await StreamReader.open(nodeC.url, ['news'], { query: { token: eve } });
+    const bystander = await StreamReader.open(nodeC.url, ['news'], { query: { token: bob } });
+    closers.push(async () => {
+      await onC.close();
+      await bystander.close();
+    });
+    await onC.waitFor((r) => r.of('connected').length === 1);
+    await disconnect({ user: 'eve', reason: 'account-locked' });
+    await onC.waitFor((r) => r.ended, 10_000);
+    expect(onC.of('force-logout').map((f) => JSON.parse(f.data))).toEqual([{ reason: 'account-locked' }]);
+    expect(await status(nodeA, eve)).toEqual({ status: 401, code: 'token-revoked' });
+    expect(await status(nodeC, eve)).toEqual({ status: 401, code: 'token-revoked' });
+    expect(bystander.ended).toBe(false);
+  }, 60_000);
 });
 
 describe.skipIf(!ownRedis)('tidings serve nodes while Redis restarts', () => {

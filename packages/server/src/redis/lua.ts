@@ -378,6 +378,18 @@ end
 return out
 `;
 
+/**
+ * Revokes a key until a time (epoch ms), keeping the later time if it is already revoked.
+ * KEYS[1]: the revocation key. ARGV[1]: until.
+ */
+export const REVOKE = `${PRELUDE}
+local untilMs = tonumber(ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl >= 0 and now_ms() + ttl >= untilMs then return 0 end
+redis.call('SET', KEYS[1], '1', 'PXAT', fmt(untilMs))
+return 1
+`;
+
 /** A Lua script run by SHA, loading it on the first NOSCRIPT (after a Redis restart too). */
 export class LuaScript {
   private readonly sha: string;

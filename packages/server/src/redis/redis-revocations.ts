@@ -1,5 +1,6 @@
 import type { RevocationStore } from '../engine.js';
 import { type RedisKeys, redisKeys } from './keys.js';
+import { LuaScript, REVOKE } from './lua.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 
 /** Options of {@link RedisRevocationStore}. */
@@ -12,7 +13,8 @@ export interface RedisRevocationOptions extends RedisLinkOptions {
 
 /**
  * Revoked tokens and sessions, shared by every node: one key per revocation that Redis expires
- * when the token would have expired anyway (`SET … PXAT`), so the set never grows without bound.
+ * when the token would have expired anyway (`SET … PXAT`, keeping the later time when a key is
+ * revoked twice), so the set never grows without bound. Expiry runs on Redis' clock.
  *
  * While Redis is unreachable both methods reject with a 503 `HubError`; the caller decides
  * whether to refuse the request (the safe choice for auth).
@@ -21,6 +23,7 @@ export class RedisRevocationStore implements RevocationStore {
   readonly keys: RedisKeys;
   readonly link: RedisLink;
   private readonly ownsLink: boolean;
+  private readonly revokeScript = new LuaScript(REVOKE);
 
   constructor(options: RedisRevocationOptions, link?: RedisLink) {
     this.keys = redisKeys(options.keyPrefix ?? 'tidings');
@@ -34,7 +37,7 @@ export class RedisRevocationStore implements RevocationStore {
     if (untilMs <= Date.now()) return; // already expired: nothing left to refuse
     this.link.assertUp('the revocation was not recorded');
     try {
-      await this.link.client.set(this.keys.revoked(key), '1', 'PXAT', Math.ceil(untilMs));
+      await this.revokeScript.run(this.link.client, [this.keys.revoked(key)], [Math.ceil(untilMs)]);
     } catch (err) {
       throw this.link.failure(err, 'the revocation was not recorded');
     }

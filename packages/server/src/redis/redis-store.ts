@@ -11,7 +11,7 @@ import type {
 } from '../stores/history-store.js';
 import { newEpoch, RetentionPolicy } from '../stores/retention.js';
 import { type RedisKeys, redisKeys } from './keys.js';
-import { APPEND, LuaScript, PRUNE, READ } from './lua.js';
+import { APPEND, EPOCH, LuaScript, PRUNE, READ } from './lua.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 
 /** Options of {@link RedisStore}. */
@@ -35,8 +35,12 @@ export interface RedisStoreOptions extends RedisLinkOptions {
   now?: (() => number) | undefined;
 }
 
-/** Generated ids: `<epoch>.<ms>-<seq>`. The single-segment form is refused too, as the other stores generate it. */
-const GENERATED = /^([0-9a-z]{6})\.(\d+-\d+)$/;
+/**
+ * Generated ids: `<epoch>.<ms>-<seq>`, and `<epoch>.0` for the start of history (the resume point
+ * of a stream opened on an empty history). Supplied ids of the single-segment form are refused
+ * too, as the other stores generate it.
+ */
+const GENERATED = /^([0-9a-z]{6})\.(0|\d+-\d+)$/;
 const ANY_GENERATED = /^[0-9a-z]{6}\.\d+(?:-\d+)?$/;
 
 type Fields = readonly string[];
@@ -92,6 +96,9 @@ export class RedisStore implements HistoryStore {
   private readonly fanoutBacklog: number;
   private readonly sweep: ReturnType<typeof setInterval>;
   private readonly appendScript = new LuaScript(APPEND);
+  private readonly epochScript = new LuaScript(EPOCH);
+  /** The epoch last seen in Redis, for idAt. */
+  private epoch: string | undefined;
   private readonly readScript = new LuaScript(READ);
   private readonly pruneScript = new LuaScript(PRUNE);
   private readonly lockToken = newEpoch() + newEpoch();
@@ -195,7 +202,9 @@ export class RedisStore implements HistoryStore {
         // the truncation); from another epoch it belongs to history Redis no longer has.
         const [epoch, last] = await this.link.client.mget(this.keys.epoch, this.keys.last);
         const pos = gen[2] as string;
-        if (epoch === gen[1] && last && comparePositions(pos, last) <= 0) return { kind: 'found', pos };
+        if (epoch !== gen[1]) return { kind: 'unknown' };
+        this.epoch = epoch;
+        if (pos === '0' || (last && comparePositions(pos, last) <= 0)) return { kind: 'found', pos };
         return { kind: 'unknown' };
       }
       if (lastEventId === '') return { kind: 'unknown' };
@@ -233,12 +242,28 @@ export class RedisStore implements HistoryStore {
 
   async head(): Promise<string> {
     this.assertOpen();
-    this.link.assertUp('the newest position is unknown');
+    this.link.assertUp('the stream has no position to start from');
     try {
-      return (await this.link.client.get(this.keys.last)) ?? '0';
+      // Also learns (creating it if need be) the epoch, which idAt needs right after.
+      const [epoch, last] = (await this.epochScript.run(
+        this.link.client,
+        [this.keys.epoch],
+        [this.keys.base, newEpoch()],
+      )) as [string, string];
+      this.epoch = epoch;
+      return last === '0-0' ? '0' : last;
     } catch (err) {
-      throw this.link.failure(err, 'the newest position is unknown');
+      throw this.link.failure(err, 'the stream has no position to start from');
     }
+  }
+
+  /**
+   * The generated id of a position, with the epoch this store last saw (the hub calls `head()`
+   * just before). Should Redis have lost its data in between, the id resolves as unknown and the
+   * client gets `reset`, never a silent gap.
+   */
+  idAt(pos: string): string {
+    return `${this.epoch ?? '000000'}.${pos === '0-0' ? '0' : pos}`;
   }
 
   async prune(): Promise<void> {
