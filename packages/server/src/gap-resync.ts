@@ -1,31 +1,19 @@
-import { resetFrame } from './catch-up.js';
 import type { Logger } from './logger.js';
 import type { SseConnection } from './sse-connection.js';
 
 /**
  * What the hub does when its broker reports that this node may have missed events (see
- * `Broker.onGap`). A stream whose client holds an event id is closed: the client reconnects with
- * `Last-Event-ID` and replays exactly what it missed from shared history (or gets `reset` if
- * history lost it). A stream that has no id to resume from gets `reset` (refetch your state) and
- * stays open. Either way the gap is never silent.
+ * `Broker.onGap`). Every event stream has a resume point (the client's `Last-Event-ID`, the last
+ * event it received, or the position its `connected` frame announced), so each is closed: the
+ * client reconnects with that id and replays exactly what it missed from shared history, or gets
+ * `reset` if history lost it. Never a silent gap. `$sys` streams carry no stored events and stay.
  */
-export function resyncAfterGap(
-  conns: Iterable<SseConnection>,
-  log: Logger,
-  resetSent: (conn: SseConnection) => void,
-): void {
-  let resumed = 0;
-  let reset = 0;
+export function resyncAfterGap(conns: Iterable<SseConnection>, log: Logger): void {
+  let closed = 0;
   for (const c of [...conns]) {
-    if (c.isClosed()) continue;
-    if (c.resumable) {
-      c.close('resync');
-      resumed++;
-    } else {
-      c.write(resetFrame('history-truncated', ''));
-      resetSent(c);
-      reset++;
-    }
+    if (c.isClosed() || !c.resumable) continue;
+    c.close('resync');
+    closed++;
   }
-  log.warn({ resumed, reset }, 'this node may have missed events; streams resume from history');
+  log.warn({ closed }, 'this node may have missed events; its streams resume from history');
 }

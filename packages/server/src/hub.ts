@@ -190,9 +190,7 @@ class HubImpl implements Hub {
       (req, patterns) => this.authorizer.authorizeSubscribe(req, patterns),
       this.log,
     );
-    this.unsubscribeGap = this.engine.broker.onGap?.(() =>
-      resyncAfterGap(this.conns.values(), this.log, (c) => this.obs.resetSent(c, 'history-truncated')),
-    );
+    this.unsubscribeGap = this.engine.broker.onGap?.(() => resyncAfterGap(this.conns.values(), this.log));
   }
 
   // ---- public API -------------------------------------------------------------------------

@@ -39,7 +39,7 @@ export class SseConnection implements Indexed, ConnectionInfo {
   readonly openedAt = Date.now();
   readonly topics: readonly string[];
   private closeReason: CloseReason | undefined;
-  private readonly startedWithId: boolean;
+  private readonly hasResumePoint: boolean;
   private readonly canRead: ((topic: string) => boolean) | undefined;
 
   constructor(
@@ -54,7 +54,7 @@ export class SseConnection implements Indexed, ConnectionInfo {
     this.topics = patterns.map((p) => p.source);
     this.canRead = grant.canRead;
     this.state = replaying ? 'replaying' : 'live';
-    this.startedWithId = replaying;
+    this.hasResumePoint = replaying;
     sink.onClose(() => this.closed(this.closeReason ?? 'client'));
   }
 
@@ -63,9 +63,12 @@ export class SseConnection implements Indexed, ConnectionInfo {
     return this.state === 'closed';
   }
 
-  /** Whether the client holds an event id to resume from (it sent one, or received an event). */
+  /**
+   * Whether the client holds an id to resume from: it sent one, was given one in `connected`
+   * (every event stream is), or received an event.
+   */
   get resumable(): boolean {
-    return this.startedWithId || this.eventsSent > 0;
+    return this.hasResumePoint || this.eventsSent > 0;
   }
 
   get user(): string | undefined {
