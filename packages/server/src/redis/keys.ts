@@ -22,6 +22,8 @@ export interface RedisKeys {
   readonly fanout: string;
   /** Stream: control messages between nodes. */
   readonly control: string;
+  /** String: id of the newest control message. */
+  readonly controlLast: string;
   /** String with a TTL: held by the node that runs the age sweep. */
   readonly pruneLock: string;
   /** Sorted set: wildcard patterns with present subscribers → expiry (ms). */
@@ -55,6 +57,7 @@ export function redisKeys(prefix: string): RedisKeys {
     evicted: `${base}evicted`,
     fanout: `${base}fanout`,
     control: `${base}control`,
+    controlLast: `${base}clast`,
     pruneLock: `${base}prune-lock`,
     presencePatterns: `${base}pres-patterns`,
     stream: (topic) => `${base}t:${topic}`,

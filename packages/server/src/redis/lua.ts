@@ -192,6 +192,18 @@ redis.call('SET', pre .. 'last', last_id)
 return 1
 `;
 
+/**
+ * Adds a control message, naming the previous one (`p`) so a node that missed trimmed messages
+ * notices. ARGV: key base, stream length (approximate), message JSON.
+ */
+export const CONTROL = `
+local pre = ARGV[1]
+local prev = redis.call('GET', pre .. 'clast') or '0-0'
+local id = redis.call('XADD', pre .. 'control', 'MAXLEN', '~', ARGV[2], '*', 'p', prev, 'c', ARGV[3])
+redis.call('SET', pre .. 'clast', id)
+return id
+`;
+
 /** Returns the epoch, creating it if Redis has none (first use, or Redis lost its data). */
 export const EPOCH = `${PRELUDE}
 return { ensure_epoch(ARGV[1], ARGV[2]), redis.call('GET', ARGV[1] .. 'last') or '0-0', fmt(now_ms()) }

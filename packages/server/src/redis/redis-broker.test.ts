@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { deleteRedisKeys, freePort, needRedis, uniquePrefix } from '../../test/services.js';
+import { deleteRedisKeys, freePort, needRedis, TcpProxy, uniquePrefix } from '../../test/services.js';
 import { runBrokerSuite } from '../testing/broker-suite.js';
 import { RedisBroker } from './redis-broker.js';
 
@@ -50,5 +50,36 @@ describe.skipIf(!url)('RedisBroker on its own', () => {
     expect(err).toMatchObject({ status: 503, code: 'unavailable' });
     expect((err as Error).message).toMatch(/is unreachable .*so the message cannot reach the other nodes\./);
     await b.close();
+  });
+});
+
+describe.skipIf(!url)('RedisBroker cut off from Redis', () => {
+  it('reports a gap when control messages it never read were trimmed', async () => {
+    const keyPrefix = uniquePrefix('broker');
+    prefixes.push(keyPrefix);
+    const proxy = await TcpProxy.start(url as string);
+    const a = new RedisBroker({ redis: proxy.url, keyPrefix, controlBacklog: 10 });
+    const b = new RedisBroker({ redis: url as string, keyPrefix, controlBacklog: 10 });
+    await Promise.all([a.ready(), b.ready()]);
+    let gaps = 0;
+    const got: unknown[] = [];
+    a.onGap(() => gaps++);
+    a.onControl((m) => got.push(m.n));
+    await b.sendControl({ kind: 'x', n: -1 });
+    while (got.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(gaps).toBe(0);
+
+    await proxy.cut();
+    // More than the (approximately trimmed) stream keeps.
+    for (let n = 0; n < 400; n++) await b.sendControl({ kind: 'x', n });
+    await proxy.heal();
+    const end = Date.now() + 10_000;
+    while (!got.includes(399) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    expect(gaps).toBe(1);
+    expect(got.at(-1)).toBe(399);
+    expect(got.length).toBeLessThan(401); // some were trimmed: that is the gap it reported
+    await a.close();
+    await b.close();
+    await proxy.cut();
   });
 });

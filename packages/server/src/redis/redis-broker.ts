@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import type { EventMeta, StoredEvent } from '../stored-event.js';
 import { newEpoch } from '../stores/retention.js';
 import { type RedisKeys, redisKeys } from './keys.js';
-import { EPOCH, FANOUT, LuaScript } from './lua.js';
+import { CONTROL, EPOCH, FANOUT, LuaScript } from './lua.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 
 /** Options of {@link RedisBroker}. */
@@ -72,6 +72,7 @@ export class RedisBroker implements Broker {
   private readonly controlBacklog: number;
   private readonly fanoutScript = new LuaScript(FANOUT);
   private readonly epochScript = new LuaScript(EPOCH);
+  private readonly controlScript = new LuaScript(CONTROL);
   private readonly createdAt = performance.now();
   private readonly ownsLink: boolean;
   private listeners: BrokerListener[] = [];
@@ -165,14 +166,10 @@ export class RedisBroker implements Broker {
     if (this.closed) throw new HubError(503, 'unavailable', 'The broker is closed.');
     this.link.assertUp('the message cannot reach the other nodes');
     try {
-      await this.link.client.xadd(
-        this.keys.control,
-        'MAXLEN',
-        '~',
-        this.controlBacklog,
-        '*',
-        'c',
-        JSON.stringify(message),
+      await this.controlScript.run(
+        this.link.client,
+        [this.keys.control],
+        [this.keys.base, this.controlBacklog, JSON.stringify(message)],
       );
     } catch (err) {
       throw this.link.failure(err, 'the message cannot reach the other nodes');
@@ -300,8 +297,18 @@ export class RedisBroker implements Broker {
     for (const [key, entries] of reply) {
       if (key === this.keys.control) {
         for (const [id, fields] of entries) {
+          const f = toMap(fields);
+          if (comparePositions(f.get('p') ?? '0-0', this.controlCursor as string) > 0) {
+            // Trimmed before this node read them (a forced logout, say): make every stream
+            // reconnect, so each is authorized again against the shared revocations.
+            this.log.warn(
+              { redis: this.link.where, readThrough: this.controlCursor, next: id },
+              'this node missed control messages; its streams reconnect',
+            );
+            this.gap();
+          }
           this.controlCursor = id;
-          const c = toMap(fields).get('c');
+          const c = f.get('c');
           if (c === undefined) continue;
           let msg: ControlMessage;
           try {
