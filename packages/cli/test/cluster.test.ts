@@ -97,6 +97,8 @@ class Subscriber {
   readonly nodes: string[] = [];
   /** The Last-Event-ID each stream was opened with. */
   readonly sentIds: string[] = [];
+  /** Resolves when the first stream is open: events published from then on are its to receive. */
+  readonly opened: Promise<void>;
   private readonly es: EventSource;
 
   constructor(topics: string[], route: () => string) {
@@ -110,6 +112,7 @@ class Subscriber {
         return fetch(`${node}${u.pathname}${u.search}`, init);
       },
     });
+    this.opened = new Promise((resolve) => this.es.addEventListener('open', () => resolve(), { once: true }));
     this.es.addEventListener('t', (e) => this.events.push(JSON.parse(e.data) as TidingsEvent));
     this.es.addEventListener('reset', (e) => this.resets.push(JSON.parse(e.data) as ResetPayload));
     closers.push(() => this.es.close());
@@ -253,6 +256,7 @@ describe.skipIf(!redisUrl)('three tidings serve nodes on one Redis', () => {
       new Subscriber(['k/a', 'k/b'], route),
     ];
     const wants = (s: Subscriber, topic: string) => (s === subs[0] ? topic === 'k/a' : true);
+    await Promise.all(subs.map((s) => s.opened));
 
     // One publisher, round-robin over all three nodes until the kill, then the survivors.
     const acked: Array<{ id: string; topic: string }> = [];
@@ -301,7 +305,19 @@ describe.skipIf(!redisUrl)('three tidings serve nodes on one Redis', () => {
       await until(
         () => expected.every((id) => s.ids.includes(id)),
         15_000,
-        () => `missing ${expected.filter((id) => !s.ids.includes(id)).length} of ${expected.length}`,
+        () => {
+          const missing = expected.filter((id) => !s.ids.includes(id));
+          return `missing ${missing.length} of ${expected.length}: ${JSON.stringify({
+            missing,
+            at: missing.map((id) => expected.indexOf(id)),
+            streams: s.nodes,
+            lastEventIds: s.sentIds,
+            got: s.ids.slice(
+              Math.max(0, expected.indexOf(missing[0] as string) - 3),
+              expected.indexOf(missing[0] as string) + 3,
+            ),
+          })}`;
+        },
       );
       // Exactly once, in order; at most the one publish in flight at the kill arrives unacknowledged.
       const twice = s.ids.filter((id, i) => s.ids.indexOf(id) !== i);
@@ -437,6 +453,7 @@ describe.skipIf(!ownRedis)('tidings serve nodes while Redis restarts', () => {
     const { redis, nodes } = await setUp(false);
     let i = 0;
     const subs = [0, 1].map(() => new Subscriber(['r'], () => nodes[i++ % 2]?.url as string));
+    await Promise.all(subs.map((s) => s.opened));
     const raw = await StreamReader.open(nodes[1].url, ['r']);
     closers.push(() => raw.close());
     const before = [await publish(nodes[0].url, 'r', 1), await publish(nodes[1].url, 'r', 2)];
@@ -455,6 +472,7 @@ describe.skipIf(!ownRedis)('tidings serve nodes while Redis restarts', () => {
   it('keeps streams and history when Redis restarts with its data; a client that was away replays what it missed', async () => {
     const { redis, nodes } = await setUp(true);
     const live = new Subscriber(['r'], () => nodes[0].url);
+    await live.opened;
     const raw = await StreamReader.open(nodes[1].url, ['r']);
     closers.push(() => raw.close());
     const first = await publish(nodes[0].url, 'r', 1);
