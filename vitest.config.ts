@@ -36,6 +36,11 @@ const reactProject = (name: string, react18: boolean) => ({
           { find: /^react\/(.*)$/, replacement: here('tools/react-18/node_modules/react/$1.js') },
           { find: /^react-dom$/, replacement: here('tools/react-18/node_modules/react-dom/index.js') },
           { find: /^react-dom\/(.*)$/, replacement: here('tools/react-18/node_modules/react-dom/$1.js') },
+          // Its ESM build, so the aliases above reach its imports (the CommonJS one would require React 19).
+          {
+            find: /^@testing-library\/react$/,
+            replacement: here('node_modules/@testing-library/react/dist/@testing-library/react.esm.js'),
+          },
         ],
       }
     : {},
