@@ -36,6 +36,10 @@ const reactProject = (name: string, react18: boolean) => ({
           { find: /^react\/(.*)$/, replacement: here('tools/react-18/node_modules/react/$1.js') },
           { find: /^react-dom$/, replacement: here('tools/react-18/node_modules/react-dom/index.js') },
           { find: /^react-dom\/(.*)$/, replacement: here('tools/react-18/node_modules/react-dom/$1.js') },
+          {
+            find: /^use-sync-external-store\/shim(\/index\.js)?$/,
+            replacement: here('tools/react-18/use-sync-external-store-shim.js'),
+          },
           // Its ESM build, so the aliases above reach its imports (the CommonJS one would require React 19).
           {
             find: /^@testing-library\/react$/,
@@ -47,6 +51,7 @@ const reactProject = (name: string, react18: boolean) => ({
   test: {
     name,
     environment: 'jsdom',
+    env: { TIDINGS_REACT_MAJOR: react18 ? '18' : '19' },
     include: ['packages/react/src/**/*.test.{ts,tsx}', 'packages/react/test/*.test.{ts,tsx}'],
     setupFiles: [here('packages/react/test/setup.ts')],
     server: {

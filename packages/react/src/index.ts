@@ -38,9 +38,12 @@ export type {
   AppDataOf,
   AppEvent,
   AppEventOf,
+  EventCallback,
   Register,
   RegisteredEvents,
   RegisteredType,
+  TypeKey,
+  TypesMatching,
 } from './register.js';
 export { TidingsContext, type TidingsContextValue } from './tidings-context.js';
 export {

@@ -1,5 +1,5 @@
 import { typeMatcher } from './match-type.js';
-import type { AppEvent } from './register.js';
+import type { AppEvent, AppEventOf, EventCallback, TypeKey } from './register.js';
 
 /** Keys to invalidate, or nothing (`null`, `undefined`, `false`, an empty list). */
 export type KeysResult<K> = readonly K[] | null | undefined | false;
@@ -8,7 +8,7 @@ export type KeysResult<K> = readonly K[] | null | undefined | false;
  * What one event type (or glob) invalidates: a fixed list of keys, or a function of the event
  * returning them (`(e) => [['actions', e.data.session_id]]`).
  */
-export type InvalidationRule<K> = readonly K[] | ((event: AppEvent) => KeysResult<K>);
+export type InvalidationRule<K, E = AppEvent> = readonly K[] | EventCallback<E, KeysResult<K>>;
 
 /**
  * Which cache keys each event invalidates: a map from event types or globs (`'lease-*'`, `'*'`)
@@ -21,7 +21,7 @@ export type InvalidationRule<K> = readonly K[] | ((event: AppEvent) => KeysResul
  * ```
  */
 export type InvalidationRules<K> =
-  | Readonly<Record<string, InvalidationRule<K>>>
+  | { readonly [P in TypeKey]?: InvalidationRule<K, AppEventOf<P>> }
   | ((event: AppEvent) => KeysResult<K>);
 
 /**
@@ -30,7 +30,7 @@ export type InvalidationRules<K> =
  * are left alone.
  * @typeParam K - the cache's key type.
  */
-export type UpdateRule<K> = (
+export type UpdateRule<K, E = AppEvent> = (
   | {
       /** The key to patch (TanStack Query: a key prefix; SWR: a target). */
       readonly key: K;
@@ -39,16 +39,18 @@ export type UpdateRule<K> = (
   | {
       readonly key?: undefined;
       /** The key to patch, from the event; `null` patches nothing. */
-      readonly keyOf: (event: AppEvent) => K | null | undefined;
+      readonly keyOf: EventCallback<E, K | null | undefined>;
     }
 ) & {
   /** Returns the patched value. Do not mutate `current`. */
   // biome-ignore lint/suspicious/noExplicitAny: the cached value's type is the application's
-  readonly update: (current: any, event: AppEvent) => unknown;
+  readonly update: { bivarianceHack(current: any, event: E): unknown }['bivarianceHack'];
 };
 
 /** Update rules keyed by event type or glob. */
-export type UpdateRules<K> = Readonly<Record<string, UpdateRule<K> | readonly UpdateRule<K>[]>>;
+export type UpdateRules<K> = {
+  readonly [P in TypeKey]?: UpdateRule<K, AppEventOf<P>> | readonly UpdateRule<K, AppEventOf<P>>[];
+};
 
 /**
  * The keys `event` invalidates under `rules`, in order, duplicates included. `dynamic` is told
@@ -69,8 +71,8 @@ export function keysForEvent<K>(
   };
   if (typeof rules === 'function') add(rules(event), true);
   else {
-    for (const [pattern, rule] of Object.entries(rules)) {
-      if (!typeMatcher(pattern)(event.type)) continue;
+    for (const [pattern, rule] of Object.entries(rules) as [string, InvalidationRule<K> | undefined][]) {
+      if (!rule || !typeMatcher(pattern)(event.type)) continue;
       if (typeof rule === 'function') add(rule(event), true);
       else add(rule, false);
     }
@@ -82,7 +84,9 @@ export function keysForEvent<K>(
 export function staticKeys<K>(rules: InvalidationRules<K>): K[] {
   if (typeof rules === 'function') return [];
   const out: K[] = [];
-  for (const rule of Object.values(rules)) if (typeof rule !== 'function') out.push(...rule);
+  for (const rule of Object.values(rules) as (InvalidationRule<K> | undefined)[]) {
+    if (rule && typeof rule !== 'function') out.push(...rule);
+  }
   return out;
 }
 
@@ -90,8 +94,8 @@ export function staticKeys<K>(rules: InvalidationRules<K>): K[] {
 export function updatesForEvent<K>(rules: UpdateRules<K> | undefined, event: AppEvent): UpdateRule<K>[] {
   if (!rules) return [];
   const out: UpdateRule<K>[] = [];
-  for (const [pattern, rule] of Object.entries(rules)) {
-    if (!typeMatcher(pattern)(event.type)) continue;
+  for (const [pattern, rule] of Object.entries(rules) as [string, UpdateRule<K> | undefined][]) {
+    if (!rule || !typeMatcher(pattern)(event.type)) continue;
     if (Array.isArray(rule)) out.push(...(rule as readonly UpdateRule<K>[]));
     else out.push(rule as UpdateRule<K>);
   }

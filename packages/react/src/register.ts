@@ -1,5 +1,5 @@
-import type { AnyEventDefinitions, ClientEvent, EventMeta } from '@tidings/client';
-import type { EventDataOf } from '@tidings/protocol';
+import type { AnyEventDefinitions, ClientEvent, EventMeta, UndeclaredEvent } from '@tidings/client';
+import type { EventDataOf, EventDefinitions } from '@tidings/protocol';
 
 /**
  * Declares your application's event contract once, so every hook is typed without type
@@ -24,17 +24,39 @@ export type RegisteredEvents = Register extends { events: infer D extends AnyEve
   : undefined;
 
 /** The declared event types of the registered contract (`never` without one). */
-export type RegisteredType = RegisteredEvents extends AnyEventDefinitions
-  ? Extract<keyof RegisteredEvents['schemas'], string>
-  : never;
+export type RegisteredType = RegisteredEvents extends EventDefinitions<infer S> ? keyof S & string : never;
 
 /** An event as the hooks hand it out: declared types carry typed payloads. */
 export type AppEvent = ClientEvent<RegisteredEvents>;
 
-/** The event of type `K`: typed when `K` is declared, otherwise the undeclared shape. */
-export type AppEventOf<K extends string> = K extends RegisteredType
-  ? Extract<AppEvent, { type: K }>
-  : AppEvent;
+/** The declared types a glob can match (`'lease-*'` → `'lease-added' | 'lease-removed'`). */
+export type TypesMatching<P extends string> = P extends `${infer A}*${infer B}`
+  ? B extends `${string}*${string}`
+    ? Extract<RegisteredType, `${A}${string}`>
+    : Extract<RegisteredType, `${A}${string}${B}`>
+  : Extract<RegisteredType, P>;
+
+/**
+ * The events a type or glob selects: for a declared type, that event with its typed payload; for
+ * a glob, the declared events it matches or an undeclared one (narrow on `declared` or `type`);
+ * otherwise an undeclared event.
+ */
+export type AppEventOf<P extends string> = string extends P
+  ? AppEvent
+  : P extends RegisteredType
+    ? Extract<AppEvent, { type: P }>
+    : P extends `${string}*${string}`
+      ? Extract<AppEvent, { type: TypesMatching<P> }> | UndeclaredEvent
+      : UndeclaredEvent;
+
+/** A key of a map from event types or globs: declared types autocomplete, any string is accepted. */
+export type TypeKey = RegisteredType | (string & {});
+
+/**
+ * A callback type checked bivariantly, so a map can hold callbacks for specific events under an
+ * index signature for any type.
+ */
+export type EventCallback<E, R> = { bivarianceHack(event: E): R }['bivarianceHack'];
 
 /** The payload of event type `K` (`unknown` for undeclared types). */
 export type AppDataOf<K extends string> = K extends RegisteredType

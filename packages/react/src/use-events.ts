@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
 import { anyTypeMatcher } from './match-type.js';
-import type { AppEvent, AppEventOf, RegisteredType } from './register.js';
+import type { AppEvent, AppEventOf, TypeKey } from './register.js';
 import { useTidingsContext } from './tidings-context.js';
 import { useLatest } from './use-latest.js';
 
@@ -29,9 +29,9 @@ export interface UseEventsOptions<E> {
  * ```
  * @see useLastEvent
  */
-export function useEvents<K extends RegisteredType>(
-  options: UseEventsOptions<AppEventOf<K>> & { types: readonly K[] },
-): AppEventOf<K>[];
+export function useEvents<const P extends TypeKey>(
+  options: UseEventsOptions<AppEventOf<P>> & { types: readonly P[] },
+): AppEventOf<P>[];
 export function useEvents(options?: UseEventsOptions<AppEvent>): AppEvent[];
 export function useEvents(options: UseEventsOptions<AppEvent> = {}): AppEvent[] {
   const context = useTidingsContext('useEvents');
@@ -92,8 +92,7 @@ export function useEvents(options: UseEventsOptions<AppEvent> = {}): AppEvent[] 
  * return <progress value={last?.data.percent ?? 0} max={100} />;
  * ```
  */
-export function useLastEvent<K extends RegisteredType>(type: K): AppEventOf<K> | undefined;
-export function useLastEvent(type: string): AppEvent | undefined;
+export function useLastEvent<const P extends TypeKey>(type: P): AppEventOf<P> | undefined;
 export function useLastEvent(type: string): AppEvent | undefined {
   const types = useMemo(() => [type], [type]);
   return useEvents({ types, limit: 1 })[0];

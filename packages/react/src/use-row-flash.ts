@@ -57,6 +57,20 @@ function sameElements<T>(a: readonly T[] | null | undefined, b: readonly T[] | n
   return true;
 }
 
+function showsDifferently<T>(a: Tracked<T>, b: Tracked<T>): boolean {
+  if (a.shown.length !== b.shown.length) return true;
+  for (let i = 0; i < a.shown.length; i++) {
+    const x = a.shown[i] as FlashedRow<T>;
+    const y = b.shown[i] as FlashedRow<T>;
+    if (x.key !== y.key || x.flash !== y.flash) return true;
+  }
+  for (const [k, m] of b.marks) {
+    const old = a.marks.get(k);
+    if (!old || old.kind !== m.kind || old.until !== m.until) return true;
+  }
+  return false;
+}
+
 function display<T>(
   rows: readonly T[],
   getKey: (row: T) => RowKey,
@@ -155,15 +169,28 @@ export function useRowFlash<T>(
   let current = tracked;
   // Derived from the previous rows during render (React's pattern for state from props), so
   // the flash shows in the same commit as the change.
+  // Arrays rebuilt on every render (`data?.map(...)`) compare unequal by identity: store the new
+  // state only when something shows differently, or this would render forever.
   if (!sameElements(rows, tracked.rows)) {
-    current = track(tracked, rows, getKey, isEqual, Date.now(), durationMs);
-    setTracked(current);
+    const next = track(tracked, rows, getKey, isEqual, Date.now(), durationMs);
+    if (showsDifferently(tracked, next)) {
+      current = next;
+      setTracked(next);
+    } else {
+      // Still hand out the newest row objects (a custom isEqual may ignore some fields).
+      const latest = new Map<RowKey, T>();
+      for (const row of rows ?? []) latest.set(getKey(row), row);
+      current = {
+        ...tracked,
+        shown: tracked.shown.map((r) => (latest.has(r.key) ? { ...r, row: latest.get(r.key) as T } : r)),
+      };
+    }
   }
 
   useEffect(() => {
-    if (current.marks.size === 0) return;
+    if (tracked.marks.size === 0) return;
     let first = Number.POSITIVE_INFINITY;
-    for (const m of current.marks.values()) first = Math.min(first, m.until);
+    for (const m of tracked.marks.values()) first = Math.min(first, m.until);
     const handle = setTimeout(
       () => {
         setTracked((t) => {
@@ -176,7 +203,7 @@ export function useRowFlash<T>(
       Math.max(0, first - Date.now()),
     );
     return () => clearTimeout(handle);
-  }, [current, keyRef]);
+  }, [tracked, keyRef]);
 
   return current.shown;
 }

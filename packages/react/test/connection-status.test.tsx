@@ -1,5 +1,5 @@
-import { ConnectionStatus, connectionLabel, TidingsProvider } from '@tidings/react';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { ConnectionStatus, connectionLabel, TidingsProvider } from '@tidings/react';
 import { Profiler } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort } from '../../client/test/helpers.js';
@@ -33,7 +33,10 @@ describe('<ConnectionStatus variant="compact">', () => {
   it('shows Reconnecting (attempt n)… while the hub is unreachable, and the error in the tooltip', async () => {
     const port = await closedPort();
     const hub = await liveHub();
-    const client = hub.client({ url: `http://127.0.0.1:${port}/events`, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    const client = hub.client({
+      url: `http://127.0.0.1:${port}/events`,
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+    });
     render(<ConnectionStatus />, { wrapper: withProvider(client) });
     await waitFor(() => expect(status().textContent).toBe('Reconnecting (attempt 1)…'));
     expect(screen.queryByRole('tooltip')).toBeNull();
@@ -72,9 +75,9 @@ describe('<ConnectionStatus variant="compact">', () => {
   });
 
   it('labels are replaceable and hideWhenLive hides it while connected', async () => {
-    expect(connectionLabel({ status: 'reconnecting', attempt: 3 }, { reconnecting: (n) => `Reconexión (${n})…` })).toBe(
-      'Reconexión (3)…',
-    );
+    expect(
+      connectionLabel({ status: 'reconnecting', attempt: 3 }, { reconnecting: (n) => `Reconexión (${n})…` }),
+    ).toBe('Reconexión (3)…');
     const hub = await liveHub();
     const client = hub.client();
     const { container } = render(<ConnectionStatus hideWhenLive labels={{ connecting: 'Verbinden…' }} />, {
@@ -96,11 +99,9 @@ describe('<ConnectionStatus variant="full">', () => {
     );
     await waitFor(() => expect(status().textContent).toBe('Live'));
     const button = (name: string) => screen.getByRole('button', { name }) as HTMLButtonElement;
-    expect([button('Connect').disabled, button('Disconnect').disabled, button('Reconnect').disabled]).toEqual([
-      true,
-      false,
-      false,
-    ]);
+    expect([button('Connect').disabled, button('Disconnect').disabled, button('Reconnect').disabled]).toEqual(
+      [true, false, false],
+    );
     expect(screen.getByText('No events yet.')).toBeTruthy();
     for (const ip of ['1', '2', '3']) await hub.publish('lease-added', { ip: `10.0.0.${ip}`, mac: 'a' });
     await waitFor(() => expect(screen.getAllByRole('listitem')).toHaveLength(2));

@@ -1,3 +1,4 @@
+import { act, render, renderHook, screen, waitFor } from '@testing-library/react';
 import {
   TidingsProvider,
   useClient,
@@ -7,7 +8,6 @@ import {
   useForceLogout,
   useLastEvent,
 } from '@tidings/react';
-import { act, render, renderHook, screen, waitFor } from '@testing-library/react';
 import { StrictMode, useState } from 'react';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import './app-events.js';
@@ -55,7 +55,7 @@ describe('useEvent', () => {
     const seen: string[] = [];
     function Probe() {
       useEvent('lease-added', (l) => seen.push(`only:${l.ip}`), { filter: (l) => l.ip.endsWith('.2') });
-      useEvent('lease-*', (data, meta) => seen.push(`glob:${meta.type}`));
+      useEvent('lease-*', (_data, meta) => seen.push(`glob:${meta.type}`));
       return null;
     }
     render(<Probe />, { wrapper: withProvider(client) });
@@ -69,7 +69,9 @@ describe('useEvent', () => {
   });
 
   it('throws a sentence naming the provider outside one', () => {
-    expect(() => renderHook(() => useClient())).toThrow(/useClient must be called inside a <TidingsProvider>/);
+    expect(() => renderHook(() => useClient())).toThrow(
+      /useClient must be called inside a <TidingsProvider>/,
+    );
   });
 });
 
@@ -86,7 +88,7 @@ describe('useEvents and useLastEvent', () => {
     function Alerts() {
       renders.alerts++;
       const list = useEvents({ types: ['alert.*'], limit: 2 });
-      return <p data-testid="alerts">{list.map((e) => e.data.message).join(',')}</p>;
+      return <p data-testid="alerts">{list.map((e) => (e.declared ? e.data.message : '?')).join(',')}</p>;
     }
     function Last() {
       renders.last++;
@@ -105,7 +107,8 @@ describe('useEvents and useLastEvent', () => {
     const base = { ...renders };
     expect(base).toEqual({ leases: 1, alerts: 1, last: 1 });
 
-    for (let i = 1; i <= 5; i++) await hub.publish('alert.raised', { severity: 'info', message: `a${i}` }, 'alerts');
+    for (let i = 1; i <= 5; i++)
+      await hub.publish('alert.raised', { severity: 'info', message: `a${i}` }, 'alerts');
     await waitFor(() => expect(screen.getByTestId('alerts').textContent).toBe('a4,a5'));
     await hub.publish('lease-added', { ip: '10.0.0.1', mac: 'a' });
     await waitFor(() => expect(screen.getByTestId('leases').textContent).toBe('10.0.0.1'));
@@ -126,7 +129,9 @@ describe('useEvents and useLastEvent', () => {
     await hub.publish('lease-added', { ip: '10.0.0.1', mac: 'a' });
     await hub.publish('lease-added', { ip: '10.0.0.2', mac: 'b' });
     await until(() => client.events.size === 2);
-    const { result } = renderHook(() => useEvents({ types: ['lease-added'] }), { wrapper: withProvider(client) });
+    const { result } = renderHook(() => useEvents({ types: ['lease-added'] }), {
+      wrapper: withProvider(client),
+    });
     expectTypeOf(result.current[0]?.data).toEqualTypeOf<{ ip: string; mac: string } | undefined>();
     expect(result.current.map((e) => e.data.ip)).toEqual(['10.0.0.1', '10.0.0.2']);
   });

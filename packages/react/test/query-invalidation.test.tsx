@@ -1,8 +1,8 @@
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { memoryStore } from '@tidings/server';
+import { render, waitFor } from '@testing-library/react';
 import { TidingsProvider } from '@tidings/react';
 import { useQueryInvalidation } from '@tidings/react/query';
-import { render, waitFor } from '@testing-library/react';
+import { memoryStore } from '@tidings/server';
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import './app-events.js';
@@ -106,7 +106,8 @@ describe('useQueryInvalidation', () => {
 
     // Away while retention drops the event it would resume after: the hub answers with a reset.
     client.disconnect();
-    for (let i = 0; i < 5; i++) await hub.publish('alert.raised', { severity: 'info', message: `m${i}` }, 'alerts');
+    for (let i = 0; i < 5; i++)
+      await hub.publish('alert.raised', { severity: 'info', message: `m${i}` }, 'alerts');
     client.connect();
     await until(() => resets.length === 1);
     expect(resets).toEqual(['history-truncated']);
@@ -121,7 +122,13 @@ describe('useQueryInvalidation', () => {
     const { calls, fn } = counters();
     let queryClient: QueryClient | undefined;
     function Screen() {
-      useQuery({ queryKey: ['leases'], queryFn: async () => (await fn('leases')(), [{ ip: '10.0.0.1', mac: 'a' }]) });
+      useQuery({
+        queryKey: ['leases'],
+        queryFn: async () => {
+          await fn('leases')();
+          return [{ ip: '10.0.0.1', mac: 'a' }];
+        },
+      });
       useQueryInvalidation(
         {},
         {

@@ -1,6 +1,6 @@
+import { render, waitFor } from '@testing-library/react';
 import { TidingsProvider } from '@tidings/react';
 import { swrKeyMatcher, useSWRInvalidation } from '@tidings/react/swr';
-import { render, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import useSWR, { SWRConfig } from 'swr';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,7 +53,10 @@ describe('useSWRInvalidation', () => {
     );
 
     await hub.publishMany(
-      Array.from({ length: 50 }, (_, i) => ({ type: 'lease-updated', data: { ip: `10.0.0.${i}`, mac: 'b' } })),
+      Array.from({ length: 50 }, (_, i) => ({
+        type: 'lease-updated',
+        data: { ip: `10.0.0.${i}`, mac: 'b' },
+      })),
     );
     await until(() => client.stats.received === 50);
     expect(timers.pending.size).toBe(2);
@@ -81,7 +84,14 @@ describe('useSWRInvalidation', () => {
       seen = data;
       useSWRInvalidation(
         {},
-        { updates: { 'lease-added': { key: '/api/leases', update: (ips: string[], e) => [...ips, (e.data as { ip: string }).ip] } } },
+        {
+          updates: {
+            'lease-added': {
+              key: '/api/leases',
+              update: (ips: string[], e) => [...ips, (e.data as { ip: string }).ip],
+            },
+          },
+        },
       );
       return null;
     }
@@ -97,8 +107,18 @@ describe('useSWRInvalidation', () => {
 describe('swrKeyMatcher', () => {
   it('matches a URL and what is under it, array prefixes, and predicates', () => {
     const url = swrKeyMatcher('/actions');
-    expect(['/actions', '/actions?s=1', '/actions/7', ['/actions', 1]].map(url)).toEqual([true, true, true, true]);
-    expect(['/actions-archive', '/action', ['x', '/actions'], 3].map(url)).toEqual([false, false, false, false]);
+    expect(['/actions', '/actions?s=1', '/actions/7', ['/actions', 1]].map(url)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['/actions-archive', '/action', ['x', '/actions'], 3].map(url)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     const arr = swrKeyMatcher(['actions', { s: 1 }]);
     expect(arr(['actions', { s: 1 }, 'page'])).toBe(true);
     expect(arr(['actions', { s: 2 }])).toBe(false);

@@ -1,7 +1,7 @@
 import { type ReactNode, useRef } from 'react';
 import { type ExternalToast, Toaster, type ToasterProps, toast } from 'sonner';
 import { typeMatcher } from '../match-type.js';
-import type { AppEvent } from '../register.js';
+import type { AppEvent, AppEventOf, EventCallback, TypeKey } from '../register.js';
 import { useEvent } from '../use-event.js';
 
 /** The look of a toast; sonner shows a matching icon for each. */
@@ -28,7 +28,10 @@ export interface EventToast {
 }
 
 /** A fixed toast for an event type, or a function of the event returning one (or nothing to skip). */
-export type ToastRule = EventToast | ((event: AppEvent) => EventToast | null | undefined | false);
+export type ToastRule<E = AppEvent> = EventToast | EventCallback<E, EventToast | null | undefined | false>;
+
+/** Event types or globs to toasts; payloads are typed for declared types. */
+export type ToastMap = { readonly [P in TypeKey]?: ToastRule<AppEventOf<P>> };
 
 /** How long each variant stays: errors longer, so they are read. */
 export const DEFAULT_TOAST_DURATIONS: Readonly<Record<ToastVariant, number>> = {
@@ -44,7 +47,7 @@ export interface EventToasterProps {
    * Event types or globs (`'build_*'`, `'alert.*'`) to toasts. The first matching entry wins,
    * exact names before globs. Events matching nothing make no toast.
    */
-  map: Readonly<Record<string, ToastRule>>;
+  map: ToastMap;
   /**
    * The window in which toasts with the same `dedupeKey` merge (a burst of identical alerts shows
    * one toast with "×12"), measured from the latest one.
@@ -69,10 +72,12 @@ interface Merged {
   until: number;
 }
 
-function findRule(map: Readonly<Record<string, ToastRule>>, type: string): ToastRule | undefined {
-  if (Object.hasOwn(map, type)) return map[type];
-  for (const [pattern, rule] of Object.entries(map))
-    if (pattern.includes('*') && typeMatcher(pattern)(type)) return rule;
+function findRule(map: ToastMap, type: string): ToastRule | undefined {
+  const rules = map as Readonly<Record<string, ToastRule | undefined>>;
+  if (Object.hasOwn(rules, type)) return rules[type];
+  for (const [pattern, rule] of Object.entries(rules)) {
+    if (rule && pattern.includes('*') && typeMatcher(pattern)(type)) return rule;
+  }
   return undefined;
 }
 

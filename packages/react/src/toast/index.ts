@@ -7,6 +7,7 @@ export {
   type EventToast,
   EventToaster,
   type EventToasterProps,
+  type ToastMap,
   type ToastRule,
   type ToastVariant,
 } from './event-toaster.js';
