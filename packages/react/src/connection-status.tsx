@@ -106,7 +106,7 @@ function StatusTooltip({ id }: { id: string }): ReactNode {
         <span>{state.attempt}</span>
       </span>
       {state.lastError && (
-        <span className="tidings-status__row tidings-status__row--error">
+        <span className="tidings-status__error">
           <span>Last error</span>
           <span>{state.lastError.message}</span>
         </span>
