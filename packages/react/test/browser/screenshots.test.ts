@@ -194,7 +194,7 @@ describe.skipIf(!hasChromium)('@tidings/react in Chromium', () => {
       await page.waitForTimeout(400); // let sonner's own entrance settle before the picture
       await page.screenshot({
         path: join(SHOTS, `react-dashboard${scheme === 'dark' ? '-dark' : ''}.png`),
-        clip: { x: 0, y: 0, width: 1280, height: 540 },
+        clip: { x: 0, y: 0, width: 1280, height: 500 },
       });
       await page.close();
     }
