@@ -135,6 +135,19 @@ describe('useEvents and useLastEvent', () => {
     expectTypeOf(result.current[0]?.data).toEqualTypeOf<{ ip: string; mac: string } | undefined>();
     expect(result.current.map((e) => e.data.ip)).toEqual(['10.0.0.1', '10.0.0.2']);
   });
+
+  it('types glob selections as the declared events they match, or undeclared ones', async () => {
+    const hub = await liveHub();
+    const client = hub.client();
+    const { result } = renderHook(() => useEvents({ types: ['lease-*'] }), { wrapper: withProvider(client) });
+    const e = result.current[0];
+    if (e?.declared) expectTypeOf(e.type).toEqualTypeOf<'lease-added' | 'lease-updated' | 'lease-removed'>();
+    else expectTypeOf(e?.data).toEqualTypeOf<unknown>();
+    await until(() => client.state.status === 'connected');
+    await hub.publish('lease-removed', { ip: '10.0.0.3' });
+    await hub.publish('lease-other', { anything: true });
+    await waitFor(() => expect(result.current.map((x) => x.declared)).toEqual([true, false]));
+  });
 });
 
 describe('TidingsProvider', () => {

@@ -67,13 +67,11 @@ describe.skipIf(!hasChromium)('@tidings/react in Chromium', () => {
       else if (path === '/silent/events')
         return; // never answers: the client stays "connecting"
       else if (path === '/down/events')
-        res
-          .writeHead(503, { 'content-type': 'application/json', 'retry-after': '600' })
-          .end(
-            JSON.stringify({
-              error: { code: 'unavailable', message: 'The hub is restarting; reconnect in a moment.' },
-            }),
-          );
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '600' }).end(
+          JSON.stringify({
+            error: { code: 'unavailable', message: 'The hub is restarting; reconnect in a moment.' },
+          }),
+        );
       else hub.handleNode(req, res);
     });
     server.listen(0, '127.0.0.1');
