@@ -72,7 +72,7 @@ export default defineConfig({
       reactProject('react-18', true),
       {
         extends: true as const,
-        test: { name: 'react-browser', include: ['packages/react/test/browser/*.test.ts'] },
+        test: { name: 'react-node', include: ['packages/react/test/{browser,node}/*.test.ts'] },
       },
     ],
     testTimeout: 20_000,
