@@ -202,6 +202,32 @@ describe('TidingsProvider', () => {
     client?.disconnect();
   });
 
+  it('replaces its client when url or topics change by value, and disconnects the old one', async () => {
+    const hub = await liveHub();
+    const seen: ReturnType<typeof useClient>[] = [];
+    function Probe() {
+      seen.push(useClient());
+      return null;
+    }
+    const quiet = { logger: { debug() {}, warn() {}, error() {} } };
+    const app = (topics: string[]) => (
+      <TidingsProvider url={`${hub.url}/events`} topics={topics} environment={quiet}>
+        <Probe />
+      </TidingsProvider>
+    );
+    const { rerender } = render(app(['leases']));
+    const first = seen.at(-1);
+    await until(() => first?.state.status === 'connected');
+    rerender(app(['leases']));
+    expect(seen.at(-1)).toBe(first);
+    rerender(app(['leases', 'alerts']));
+    const second = seen.at(-1);
+    expect(second).not.toBe(first);
+    await until(() => second?.state.status === 'connected');
+    expect(first?.state.status).toBe('disconnected');
+    second?.disconnect();
+  });
+
   it('useForceLogout hears the hub end the session', async () => {
     const hub = await liveHub();
     const client = hub.client();
