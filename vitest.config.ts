@@ -11,6 +11,8 @@ export const sourceAliases = [
   { find: /^@tidings\/server$/, replacement: here('packages/server/src/index.ts') },
   { find: /^@tidings\/client$/, replacement: here('packages/client/src/index.ts') },
   { find: /^@tidings\/cli$/, replacement: here('packages/cli/src/index.ts') },
+  { find: /^@tidings\/react\/(query|swr|toast)$/, replacement: here('packages/react/src/$1/index.ts') },
+  { find: /^@tidings\/react$/, replacement: here('packages/react/src/index.ts') },
 ];
 
 const pkg = (name: string) => ({
@@ -21,10 +23,59 @@ const pkg = (name: string) => ({
   },
 });
 
+/**
+ * The React suite runs twice: against React 19 (the root install) and React 18 (installed nested
+ * in tools/react-18, so its react-dom requires its own react). Libraries that import React are
+ * inlined so these aliases reach their imports too.
+ */
+const reactProject = (name: string, react18: boolean) => ({
+  extends: true as const,
+  resolve: react18
+    ? {
+        alias: [
+          { find: /^react$/, replacement: here('tools/react-18/node_modules/react/index.js') },
+          { find: /^react\/(.*)$/, replacement: here('tools/react-18/node_modules/react/$1.js') },
+          { find: /^react-dom$/, replacement: here('tools/react-18/node_modules/react-dom/index.js') },
+          { find: /^react-dom\/(.*)$/, replacement: here('tools/react-18/node_modules/react-dom/$1.js') },
+          {
+            find: /^use-sync-external-store\/shim(\/index\.js)?$/,
+            replacement: here('tools/react-18/use-sync-external-store-shim.js'),
+          },
+          // Its ESM build, so the aliases above reach its imports (the CommonJS one would require React 19).
+          {
+            find: /^@testing-library\/react$/,
+            replacement: here('node_modules/@testing-library/react/dist/@testing-library/react.esm.js'),
+          },
+        ],
+      }
+    : {},
+  test: {
+    name,
+    environment: 'jsdom',
+    env: { TIDINGS_REACT_MAJOR: react18 ? '18' : '19' },
+    include: ['packages/react/src/**/*.test.{ts,tsx}', 'packages/react/test/*.test.{ts,tsx}'],
+    setupFiles: [here('packages/react/test/setup.ts')],
+    server: {
+      deps: { inline: [/@testing-library\/react/, /sonner/, /swr/, /@tanstack\/react-query/, /zustand/] },
+    },
+  },
+});
+
 export default defineConfig({
   resolve: { alias: sourceAliases },
   test: {
-    projects: [pkg('protocol'), pkg('server'), pkg('client'), pkg('cli')],
+    projects: [
+      pkg('protocol'),
+      pkg('server'),
+      pkg('client'),
+      pkg('cli'),
+      reactProject('react', false),
+      reactProject('react-18', true),
+      {
+        extends: true as const,
+        test: { name: 'react-node', include: ['packages/react/test/{browser,node}/*.test.ts'] },
+      },
+    ],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     reporters: process.env.CI ? ['default'] : ['default'],

@@ -1,0 +1,248 @@
+import { type CSSProperties, type ReactNode, useId, useState } from 'react';
+import {
+  type ConnectionLabels,
+  connectionLabel,
+  connectionTone,
+  disconnectedReason,
+} from './connection-labels.js';
+import type { ConnectionSnapshot } from './connection-store.js';
+import { formatTime } from './format-time.js';
+import { useClient } from './use-client.js';
+import { useConnection } from './use-connection.js';
+import { useEvents } from './use-events.js';
+
+/** Props of {@link ConnectionStatus}. */
+export interface ConnectionStatusProps {
+  /**
+   * `compact`: a dot and a label, with a tooltip (last event time, last error, attempts) on hover
+   * or focus; for headers and toolbars. `full`: a panel with connect / disconnect / reconnect
+   * buttons, the error's details and the recent events.
+   * @defaultValue 'compact'
+   */
+  variant?: 'compact' | 'full' | undefined;
+  /** Texts to replace (translations). */
+  labels?: Partial<ConnectionLabels> | undefined;
+  /** `full`: how many recent events to list; 0 hides the list. @defaultValue 8 */
+  recentEvents?: number | undefined;
+  /** `compact`: render nothing while connected, like an indicator that only speaks up on trouble. @defaultValue false */
+  hideWhenLive?: boolean | undefined;
+  /** `full`: the panel's heading. @defaultValue 'Live updates' */
+  title?: ReactNode;
+  className?: string | undefined;
+  style?: CSSProperties | undefined;
+}
+
+const statusOf = (s: ConnectionSnapshot) => s.status;
+const attemptOf = (s: ConnectionSnapshot) => s.attempt;
+
+/**
+ * The connection's status for people: "Live" (green), "Connecting…" and "Reconnecting (attempt
+ * n)…" (yellow), "Disconnected" (red). The label sits in a `role="status"` live region, so
+ * screen readers announce changes. Style it with `@tidings/react/styles.css` and the
+ * `--tidings-*` CSS variables (light and dark).
+ *
+ * The compact variant re-renders only when the status or the attempt changes; its tooltip
+ * subscribes to the details while open.
+ * @example
+ * ```tsx
+ * <ConnectionStatus />                 // header
+ * <ConnectionStatus variant="full" />  // settings or debug page
+ * ```
+ */
+export function ConnectionStatus(props: ConnectionStatusProps): ReactNode {
+  return props.variant === 'full' ? <StatusPanel {...props} /> : <StatusBadge {...props} />;
+}
+
+function classes(...names: (string | false | undefined)[]): string {
+  return names.filter(Boolean).join(' ');
+}
+
+function StatusBadge({ labels, hideWhenLive, className, style }: ConnectionStatusProps): ReactNode {
+  const status = useConnection(statusOf);
+  const attempt = useConnection(attemptOf);
+  const [open, setOpen] = useState(false);
+  const tipId = useId();
+  if (hideWhenLive && status === 'connected') return null;
+  const tone = connectionTone(status);
+  return (
+    <span
+      className={classes('tidings-status', className)}
+      data-status={status}
+      data-tone={tone}
+      style={style}
+    >
+      <button
+        type="button"
+        className="tidings-status__main"
+        aria-describedby={open ? tipId : undefined}
+        aria-expanded={open}
+        onMouseEnter={() => setOpen(true)}
+        onMouseLeave={() => setOpen(false)}
+        onFocus={() => setOpen(true)}
+        onBlur={() => setOpen(false)}
+        onClick={() => setOpen((o) => !o)}
+      >
+        <span className="tidings-status__dot" aria-hidden="true" />
+        <span className="tidings-status__label" role="status" aria-live="polite">
+          {connectionLabel({ status, attempt }, labels)}
+        </span>
+      </button>
+      {open && <StatusTooltip id={tipId} />}
+    </span>
+  );
+}
+
+function StatusTooltip({ id }: { id: string }): ReactNode {
+  const state = useConnection();
+  const reason = disconnectedReason(state);
+  return (
+    <span className="tidings-status__tooltip" role="tooltip" id={id}>
+      <span className="tidings-status__row">
+        <span>Last event</span>
+        <span>{formatTime(state.lastEventAt)}</span>
+      </span>
+      <span className="tidings-status__row">
+        <span>Attempts</span>
+        <span>{state.attempt}</span>
+      </span>
+      {state.lastError && (
+        <span className="tidings-status__error">
+          <span>Last error</span>
+          <span>{state.lastError.message}</span>
+        </span>
+      )}
+      {reason && <span className="tidings-status__note">{reason}</span>}
+    </span>
+  );
+}
+
+function StatusPanel({
+  labels,
+  recentEvents = 8,
+  title = 'Live updates',
+  className,
+  style,
+}: ConnectionStatusProps) {
+  const state = useConnection();
+  const client = useClient();
+  const tone = connectionTone(state.status);
+  const active =
+    state.status === 'connected' || state.status === 'connecting' || state.status === 'reconnecting';
+  const reason = disconnectedReason(state);
+  const headingId = useId();
+  return (
+    <section
+      className={classes('tidings-panel', className)}
+      data-status={state.status}
+      data-tone={tone}
+      style={style}
+      aria-labelledby={headingId}
+    >
+      <header className="tidings-panel__header">
+        <h3 className="tidings-panel__title" id={headingId}>
+          {title}
+        </h3>
+        <span className="tidings-status" data-status={state.status} data-tone={tone}>
+          <span className="tidings-status__main">
+            <span className="tidings-status__dot" aria-hidden="true" />
+            <span className="tidings-status__label" role="status" aria-live="polite">
+              {connectionLabel(state, labels)}
+            </span>
+          </span>
+        </span>
+      </header>
+      <dl className="tidings-panel__details">
+        <div>
+          <dt>Last event</dt>
+          <dd>{formatTime(state.lastEventAt)}</dd>
+        </div>
+        <div>
+          <dt>Connected since</dt>
+          <dd>{state.status === 'connected' ? formatTime(state.lastConnectedAt) : '—'}</dd>
+        </div>
+        <div>
+          <dt>Attempts</dt>
+          <dd>{state.attempt}</dd>
+        </div>
+        <div>
+          <dt>Next retry</dt>
+          <dd>
+            {state.nextRetryAt !== null
+              ? formatTime(state.nextRetryAt)
+                  .replace(/\(.*\)/, '')
+                  .trim()
+              : '—'}
+          </dd>
+        </div>
+        <div>
+          <dt>Connection</dt>
+          <dd className="tidings-panel__mono">{state.connectionId ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Resume from</dt>
+          <dd className="tidings-panel__mono">{state.lastEventId ?? '—'}</dd>
+        </div>
+      </dl>
+      {reason && <p className="tidings-panel__note">{reason}</p>}
+      {state.lastError && (
+        <div className="tidings-panel__error" role="alert">
+          <strong>
+            Last error{state.lastError.status !== undefined ? ` · HTTP ${state.lastError.status}` : ''}
+            {state.lastError.code ? ` · ${state.lastError.code}` : ''}
+          </strong>
+          <p>{state.lastError.message}</p>
+          <small>
+            {formatTime(state.lastError.at)} · attempt {state.lastError.attempt}
+          </small>
+        </div>
+      )}
+      <div className="tidings-panel__actions">
+        <button type="button" className="tidings-button" onClick={() => client.connect()} disabled={active}>
+          Connect
+        </button>
+        <button
+          type="button"
+          className="tidings-button"
+          onClick={() => client.disconnect()}
+          disabled={!active}
+        >
+          Disconnect
+        </button>
+        <button
+          type="button"
+          className="tidings-button"
+          onClick={() => client.reconnect()}
+          disabled={!active}
+        >
+          Reconnect
+        </button>
+      </div>
+      {recentEvents > 0 && <RecentEvents limit={recentEvents} />}
+    </section>
+  );
+}
+
+function RecentEvents({ limit }: { limit: number }): ReactNode {
+  const events = useEvents({ limit });
+  return (
+    <div className="tidings-panel__events">
+      <h4>Recent events</h4>
+      {events.length === 0 ? (
+        <p className="tidings-panel__empty">No events yet.</p>
+      ) : (
+        <ol>
+          {events
+            .slice()
+            .reverse()
+            .map((e) => (
+              <li key={e.id}>
+                <time dateTime={e.time}>{new Date(e.time).toLocaleTimeString()}</time>
+                <span className="tidings-panel__type">{e.type}</span>
+                <span className="tidings-panel__topic">{e.topic}</span>
+              </li>
+            ))}
+        </ol>
+      )}
+    </div>
+  );
+}
