@@ -31,6 +31,24 @@ export const ERROR_CODES = {
   headersTooLarge: 'headers-too-large',
   /** The request head did not arrive in time (idle or slow client). */
   requestTimeout: 'request-timeout',
+  /** `GET /ws` was requested without a WebSocket upgrade, or the server does not wire upgrades. */
+  upgradeRequired: 'upgrade-required',
+  /** No handler is registered for the command name. */
+  unknownCommand: 'unknown-command',
+  /** The command handler failed; the message is safe to show (details are in the hub's log). */
+  commandFailed: 'command-failed',
+  /** The command handler did not finish in time; its outcome is unknown. */
+  timeout: 'timeout',
+  /** Too many commands of one connection are running at once. */
+  tooManyCommands: 'too-many-commands',
+  /** A WebSocket message is not one the hub understands. */
+  invalidMessage: 'invalid-message',
+  /** A WebSocket message has an unknown `op`. */
+  unknownMessage: 'unknown-message',
+  /** A WebSocket message names a format version the hub does not speak. */
+  unsupportedVersion: 'unsupported-version',
+  /** A WebSocket message is larger than the hub accepts. */
+  messageTooLarge: 'message-too-large',
 } as const;
 
 /** One of {@link ERROR_CODES}, or an application-specific code. */

@@ -40,3 +40,30 @@ export {
   validatePattern,
   validateTopic,
 } from './topic.js';
+export type {
+  ParsedClientMessage,
+  WsAckMessage,
+  WsClientMessage,
+  WsCommandMessage,
+  WsConnectedMessage,
+  WsErrorBody,
+  WsErrorMessage,
+  WsEventMessage,
+  WsForceLogoutMessage,
+  WsHubMessage,
+  WsNackMessage,
+  WsPingMessage,
+  WsPongMessage,
+  WsResetMessage,
+  WsSubscribeMessage,
+  WsTokenExpiredMessage,
+  WsUnsubscribeMessage,
+} from './ws-messages.js';
+export {
+  parseClientMessage,
+  validateCommandName,
+  WS_CLOSE,
+  WS_LIMITS,
+  WS_PROTOCOL_VERSION,
+  WS_SUBPROTOCOL,
+} from './ws-messages.js';

@@ -51,6 +51,12 @@ export interface Authorizer {
    * are refused with 403.
    */
   authorizeAdmin?(req: HubRequest): Promise<Principal>;
+  /**
+   * Authorizes calling the command `name` (registered with `hub.onCommand`). Over WebSocket `req`
+   * is the upgrade request of the connection; over HTTP, the `POST /commands/{name}` request.
+   * Absent means commands are refused with 403.
+   */
+  authorizeCommand?(req: HubRequest, name: string): Promise<Principal>;
 }
 
 /** The authorizer that lets everyone subscribe and publish anonymously. */
@@ -62,6 +68,9 @@ export const allowAll: Authorizer = {
     return {};
   },
   async authorizeAdmin() {
+    return {};
+  },
+  async authorizeCommand() {
     return {};
   },
 };

@@ -1,12 +1,44 @@
 import { comparePositions, encodeSseFrame, type ResetReason } from '@tidings/protocol';
-import type { SseConnection } from './sse-connection.js';
-import { eventFrame } from './stored-event.js';
+import type { StoredEvent } from './stored-event.js';
 import type { HistoryStore, TopicFilter } from './stores/history-store.js';
 
 /** What the catch-up reports back to the hub. */
 export interface CatchUpResult {
   replayed: number;
   reset: ResetReason | undefined;
+  /**
+   * The history position the subscriber went live after: every later event it may read reached
+   * it live. Undefined after a reset or a close.
+   */
+  liveAfter: string | undefined;
+}
+
+/**
+ * What a catch-up drives: an SSE stream, or one subscription of a WebSocket connection. Each
+ * transport encodes replayed events and the reset notice in its own format.
+ */
+export interface ReplayTarget {
+  state: 'replaying' | 'live' | 'closed';
+  /** Live events that arrived during replay, in dispatch order. */
+  pending: StoredEvent[];
+  /** Set when `pending` overflowed and was dropped: the replay must read further. */
+  pendingOverflowed: boolean;
+  /**
+   * Set when the replay hands over: the last position it covered. Live events up to it may still
+   * arrive from a broker behind shared history; the target skips them.
+   */
+  replayedThrough: string | undefined;
+  isClosed(): boolean;
+  /** Whether this subscriber may receive `ev`. */
+  accepts(ev: StoredEvent): boolean;
+  /** Writes an event from history (or held back during replay). */
+  replay(ev: StoredEvent): void;
+  /** Writes the reset notice. */
+  sendReset(reason: ResetReason, lastEventId: string): void;
+  /** Bytes queued for the peer. */
+  readonly bufferedBytes: number;
+  /** Resolves when the peer has read enough of the queue (or went away). */
+  waitDrain(): Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -31,7 +63,7 @@ export function resetFrame(reason: ResetReason, lastEventId: string): Uint8Array
  */
 export async function catchUp(
   store: HistoryStore,
-  conn: SseConnection,
+  conn: ReplayTarget,
   filter: TopicFilter,
   from: { readonly lastEventId: string } | { readonly pos: string },
   pageSize: number,
@@ -46,40 +78,40 @@ export async function catchUp(
     lastEventId = from.lastEventId;
     const point = await store.resolve(lastEventId);
     if (point.kind === 'unknown') {
-      conn.write(resetFrame('unknown-id', lastEventId));
+      conn.sendReset('unknown-id', lastEventId);
       goLive(conn, undefined);
-      return { replayed: 0, reset: 'unknown-id' };
+      return { replayed: 0, reset: 'unknown-id', liveAfter: undefined };
     }
     cursor = point.pos;
   }
   let replayed = 0;
   for (;;) {
-    if (conn.isClosed()) return { replayed, reset: undefined };
+    if (conn.isClosed()) return { replayed, reset: undefined, liveAfter: undefined };
     conn.pendingOverflowed = false;
     const page = await store.readAfter(cursor, filter, pageSize);
-    if (conn.isClosed()) return { replayed, reset: undefined };
+    if (conn.isClosed()) return { replayed, reset: undefined, liveAfter: undefined };
     if (page.truncated) {
-      conn.write(resetFrame('history-truncated', lastEventId));
+      conn.sendReset('history-truncated', lastEventId);
       goLive(conn, undefined);
-      return { replayed, reset: 'history-truncated' };
+      return { replayed, reset: 'history-truncated', liveAfter: undefined };
     }
     for (const ev of page.events) {
       if (conn.accepts(ev)) {
-        conn.sendEvent(encoder.encode(eventFrame(ev)));
+        conn.replay(ev);
         replayed++;
       }
       cursor = ev.pos;
     }
     if (page.events.length < pageSize && !conn.pendingOverflowed) break;
     // A long replay must not trip the slow-consumer limit: wait for the client to read.
-    if (conn.sink.bufferedBytes > 0) await conn.sink.waitDrain();
+    if (conn.bufferedBytes > 0) await conn.waitDrain();
   }
   goLive(conn, cursor);
-  return { replayed, reset: undefined };
+  return { replayed, reset: undefined, liveAfter: cursor };
 }
 
 /** Flushes pending events newer than `cursor` (all of them when undefined) and goes live. */
-function goLive(conn: SseConnection, cursor: string | undefined): void {
+function goLive(conn: ReplayTarget, cursor: string | undefined): void {
   if (conn.state !== 'replaying') return;
   const pending = conn.pending;
   conn.pending = [];
@@ -88,6 +120,6 @@ function goLive(conn: SseConnection, cursor: string | undefined): void {
   conn.replayedThrough = cursor;
   for (const ev of pending) {
     if (cursor !== undefined && comparePositions(ev.pos, cursor) <= 0) continue;
-    if (conn.accepts(ev)) conn.sendEvent(encoder.encode(eventFrame(ev)));
+    if (conn.accepts(ev)) conn.replay(ev);
   }
 }

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { encodeSseFrame, type PublishInput, type TidingsEvent } from '@tidings/protocol';
 import type { Authorizer } from './authorizer.js';
 import { catchUp } from './catch-up.js';
+import { type CommandHandler, type CommandOptions, CommandRegistry } from './commands/command-registry.js';
+import { commandRoute } from './commands/command-route.js';
 import { type Engine, localEngine } from './engine.js';
 import { HubError, isHubError } from './errors.js';
 import { resyncAfterGap } from './gap-resync.js';
@@ -31,6 +34,10 @@ import type { AppendResult } from './stores/history-store.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import { SubscriberIndex } from './subscriber-index.js';
 import { isReservedTopic, SysChannel, type SysTopics } from './sys/sys-channel.js';
+import { WsChannel } from './ws/ws-channel.js';
+
+/** A node:http `upgrade` listener: `server.on('upgrade', hub.handleUpgrade)`. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** Headers of every event stream. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -81,7 +88,17 @@ export interface Hub {
    * hub's routes get a JSON 404.
    */
   readonly handleNode: (req: IncomingMessage, res: ServerResponse) => void;
-  /** The Web-standard handler: `Request` in, `Response` out (Hono, Next.js, Deno, Bun). */
+  /**
+   * A node:http `upgrade` listener serving the WebSocket channel on `GET /ws`:
+   * `server.on('upgrade', hub.handleUpgrade)`. `createHubServer(hub.handleNode)` and
+   * `tidings serve` wire it for you. Upgrades to other paths are answered with a JSON error.
+   * @see attachWebSocket
+   */
+  readonly handleUpgrade: UpgradeHandler;
+  /**
+   * The Web-standard handler: `Request` in, `Response` out (Hono, Next.js, Deno, Bun). It serves
+   * SSE and `POST /commands/{name}`; WebSocket upgrades need `handleUpgrade` on node:http.
+   */
   readonly fetch: (request: Request) => Promise<Response>;
   /** Publishes one event in-process; resolves once it is durable. */
   publish(input: PublishInput): Promise<PublishResult>;
@@ -101,6 +118,26 @@ export interface Hub {
   route(method: string, path: string, handler: RouteHandler): void;
   /** Adds a middleware; middlewares run in the order added, the first outermost. */
   use(middleware: Middleware): void;
+  /**
+   * Registers the handler of a command, callable over WebSocket (`{"op":"command","id","name",
+   * "args"}`, answered with `ack`/`nack`) and over HTTP (`POST /commands/{name}` with the args as
+   * JSON body). Callers must be authorized for the name (JWT: the `tidings.commands` claim). A
+   * handler that throws gets the caller `command-failed` (a `CommandError` sends its own code and
+   * message); one slower than `timeoutMs` gets `timeout`.
+   * @example
+   * ```ts
+   * hub.onCommand('job.pause', async ({ jobId }: { jobId: string }, ctx) => {
+   *   await jobs.pause(jobId, { by: ctx.user });
+   *   return { status: 'paused' };
+   * });
+   * ```
+   * @see CommandContext, CommandError, and docs/security.md for how grants name commands.
+   */
+  onCommand<A = unknown, R = unknown>(
+    name: string,
+    handler: CommandHandler<A, R>,
+    options?: CommandOptions,
+  ): void;
   /** Adds an observer after creation. */
   observe(observer: HubObserver): void;
   /**
@@ -165,6 +202,8 @@ class HubImpl implements Hub {
   private closed: Promise<void> | undefined;
   private readonly startedAt = Date.now();
   readonly sys = new SysChannel();
+  private readonly commands: CommandRegistry;
+  private readonly ws: WsChannel;
 
   constructor(o: HubOptions) {
     this.options = resolveOptions(o);
@@ -177,6 +216,18 @@ class HubImpl implements Hub {
     // First, so an unusable auth configuration throws before timers and subscriptions exist.
     this.security = installSecurity(this, o, this.log);
     this.authorizer = this.security.authorizer;
+    this.commands = new CommandRegistry(this.options.commandTimeoutMs, this.log, (w, e) => this.obs.error(w, e));
+    this.ws = new WsChannel({
+      options: this.options,
+      engine: this.engine,
+      authorizer: this.authorizer,
+      commands: this.commands,
+      log: this.log,
+      observers: () => this.obs,
+      nextConnectionId: () => `${this.nodeId}-${(++this.connSeq).toString(36)}`,
+      isClosing: () => this.closing,
+      checkOrigin: (req) => this.security.checkWebSocketOrigin(req),
+    });
     this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
@@ -191,6 +242,10 @@ class HubImpl implements Hub {
       this.log,
     );
     this.unsubscribeGap = this.engine.broker.onGap?.(() => resyncAfterGap(this.conns.values(), this.log));
+    this.route('GET', '/ws', (req) => this.ws.route(req));
+    this.use(commandRoute(this.commands, this.authorizer, this.options));
+    // createHubServer(hub.handleNode) finds the upgrade handler here and wires it.
+    Object.defineProperty(this.handleNode, 'handleUpgrade', { value: this.handleUpgrade });
   }
 
   // ---- public API -------------------------------------------------------------------------
@@ -229,6 +284,10 @@ class HubImpl implements Hub {
     );
   };
 
+  readonly handleUpgrade: UpgradeHandler = (req, socket, head) => {
+    this.ws.handleUpgrade(req, socket, head, (hreq) => this.handle(hreq));
+  };
+
   readonly fetch = async (request: Request): Promise<Response> => {
     let hreq: HubRequest;
     try {
@@ -264,7 +323,7 @@ class HubImpl implements Hub {
   }
 
   connections(): ConnectionInfo[] {
-    return [...this.conns.values()];
+    return [...this.conns.values(), ...this.ws.connections()];
   }
 
   disconnect(
@@ -273,7 +332,7 @@ class HubImpl implements Hub {
     notice?: Record<string, unknown>,
   ): boolean {
     const c = this.conns.get(connectionId);
-    if (!c) return false;
+    if (!c) return this.ws.disconnect(connectionId, reason, notice);
     if (notice) c.write(encoder.encode(encodeSseFrame({ event: reason, data: JSON.stringify(notice) })));
     c.close(reason);
     return true;
@@ -292,6 +351,14 @@ class HubImpl implements Hub {
     this.middlewares.push(middleware);
   }
 
+  onCommand<A = unknown, R = unknown>(
+    name: string,
+    handler: CommandHandler<A, R>,
+    options?: CommandOptions,
+  ): void {
+    this.commands.register(name, handler as CommandHandler, options);
+  }
+
   observe(observer: HubObserver): void {
     this.observers.push(observer);
     this.obs = combineObservers(this.observers);
@@ -302,6 +369,8 @@ class HubImpl implements Hub {
       this.closing = true;
       clearInterval(this.heartbeat);
       for (const c of [...this.conns.values()]) c.close('shutdown');
+      this.ws.close();
+      this.commands.abortAll();
       await this.dispatchTail;
       this.unsubscribeBroker();
       this.unsubscribeGap?.();
@@ -511,7 +580,7 @@ class HubImpl implements Hub {
       node: this.nodeId,
       store: this.engine.store.kind,
       broker: this.engine.broker.kind,
-      connections: this.conns.size,
+      connections: this.conns.size + this.ws.size,
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       ...(engineHealth.detail && { detail: engineHealth.detail }),
     });
@@ -573,6 +642,7 @@ class HubImpl implements Hub {
   }
 
   private dispatch(events: readonly StoredEvent[]): void {
+    this.ws.dispatch(events);
     for (const ev of events) {
       if (!this.index.hasAny(ev.topic)) continue;
       let frame: Uint8Array | undefined;

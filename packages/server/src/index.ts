@@ -17,7 +17,13 @@ export { installAdmin } from './admin/admin-route.js';
 export type { ConnectionRow, HubStats } from './admin/hub-stats.js';
 export type { LogoutTarget } from './auth/forced-logout.js';
 export type { TopicGrant } from './auth/grant.js';
-export { checkSubscription, grantCanPublish, grantCanRead, patternsIntersect } from './auth/grant.js';
+export {
+  checkSubscription,
+  grantCanCommand,
+  grantCanPublish,
+  grantCanRead,
+  patternsIntersect,
+} from './auth/grant.js';
 export type { AuthOptions, GrantPatterns, JwtOptions, ResolvedAuth } from './auth/jwt-authorizer.js';
 export { jwtAuthorizer } from './auth/jwt-authorizer.js';
 export type { FoundToken, TokenSource } from './auth/token-source.js';
@@ -26,6 +32,12 @@ export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
 export { allowAll } from './authorizer.js';
 export type { Broker, BrokerListener, ControlListener, ControlMessage } from './brokers/broker.js';
 export { MemoryBroker, memoryBroker } from './brokers/memory-broker.js';
+export type {
+  CommandContext,
+  CommandHandler,
+  CommandOptions,
+} from './commands/command-registry.js';
+export { CommandError } from './commands/command-registry.js';
 export type { Engine, RevocationStore } from './engine.js';
 export { localEngine } from './engine.js';
 export { HubError, isHubError } from './errors.js';
@@ -33,9 +45,16 @@ export type { CorsOptions } from './http/cors.js';
 export type { HubRequest, HubResponse } from './http/hub-request.js';
 export { json } from './http/hub-request.js';
 export type { ServerLimits } from './http/server-limits.js';
-export { createHubServer, hardenServer, hubServerOptions } from './http/server-limits.js';
+export { attachWebSocket, createHubServer, hardenServer, hubServerOptions } from './http/server-limits.js';
 export type { StreamSink } from './http/stream-sink.js';
-export type { Hub, Middleware, PublishResult, RouteHandler, RouteResult } from './hub.js';
+export type {
+  Hub,
+  Middleware,
+  PublishResult,
+  RouteHandler,
+  RouteResult,
+  UpgradeHandler,
+} from './hub.js';
 export { createHub, SSE_HEADERS } from './hub.js';
 export type { LimitOptions } from './limits/limits.js';
 export type { Rate } from './limits/token-bucket.js';

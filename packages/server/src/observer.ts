@@ -13,7 +13,11 @@ export type CloseReason =
   | 'disconnected'
   /** The node may have missed events (see `Broker.onGap`): the client resumes from history. */
   | 'resync'
-  | 'error';
+  | 'error'
+  /** A WebSocket peer did not answer the hub's ping within one heartbeat interval. */
+  | 'heartbeat-timeout'
+  /** A WebSocket peer broke the protocol (a binary frame, a message past the hard size limit). */
+  | 'protocol-error';
 
 /** A read-only view of one subscriber connection, for observers, logs and admin pages. */
 export interface ConnectionInfo {

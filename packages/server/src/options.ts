@@ -82,6 +82,19 @@ export interface HubOptions {
   maxReplayBuffer?: number | undefined;
   /** Events read from the store per replay page. @defaultValue 500 */
   replayPageSize?: number | undefined;
+  /**
+   * How long a command handler (`hub.onCommand`) may run before the caller gets `timeout`; each
+   * command may set its own.
+   * @defaultValue 10000
+   */
+  commandTimeoutMs?: number | undefined;
+  /**
+   * Largest WebSocket message and `POST /commands/{name}` body, in bytes. A larger WebSocket
+   * message gets `nack` `message-too-large` (past `maxBodyBytes` the socket is closed with 1009);
+   * a larger body gets 413.
+   * @defaultValue 65536
+   */
+  maxCommandBytes?: number | undefined;
   /** Path prefix the hub is mounted under, e.g. `"/realtime"`. @defaultValue "" */
   basePath?: string | undefined;
   /** Receives structured logs. @defaultValue silent */
@@ -103,6 +116,8 @@ export interface ResolvedHubOptions {
   maxTopicsPerSubscription: number;
   maxReplayBuffer: number;
   replayPageSize: number;
+  commandTimeoutMs: number;
+  maxCommandBytes: number;
   basePath: string;
   nodeId: string;
 }
@@ -134,6 +149,8 @@ export function resolveOptions(o: HubOptions): ResolvedHubOptions {
     maxTopicsPerSubscription: positiveInt('maxTopicsPerSubscription', o.maxTopicsPerSubscription, 64),
     maxReplayBuffer: positiveInt('maxReplayBuffer', o.maxReplayBuffer, 10_000),
     replayPageSize: positiveInt('replayPageSize', o.replayPageSize, 500),
+    commandTimeoutMs: positiveInt('commandTimeoutMs', o.commandTimeoutMs, 10_000),
+    maxCommandBytes: positiveInt('maxCommandBytes', o.maxCommandBytes, 64 * 1024),
     basePath,
     nodeId: o.nodeId ?? Math.random().toString(36).slice(2, 8),
   };

@@ -36,6 +36,13 @@ export interface SecurityHost extends LogoutHost {
 export interface Security {
   /** The authorizer the hub must use (limits and revocation wrapped around the configured one). */
   readonly authorizer: Authorizer;
+  /**
+   * Refuses a WebSocket upgrade from a browser page on an origin the CORS allow-list does not name
+   * (browsers apply no CORS to WebSockets, so the hub must): requests without `Origin` (not a
+   * browser) and same-origin pages pass.
+   * @throws HubError 403 `origin-not-allowed`.
+   */
+  checkWebSocketOrigin(req: HubRequest): void;
   /** Stops timers and listeners; closes revocations the hub created itself. */
   close(): Promise<void>;
 }
@@ -70,6 +77,9 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
   const publishBuckets = limits.publishRate ? new TokenBuckets(limits.publishRate) : undefined;
   const keyBuckets = limits.publisherKeyRate ? new TokenBuckets(limits.publisherKeyRate) : undefined;
   const leases = new WeakMap<Principal, Release>();
+  // A WebSocket connection authorizes each runtime subscription with its upgrade request: the
+  // stream already holds its connection slots and keeps its principal.
+  const admitted = new WeakMap<HubRequest, Principal>();
 
   const logout = new ForcedLogout(
     host,
@@ -102,7 +112,8 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     }
     // Refuse bad credentials before reading a publish body: an anonymous flood of large bodies
     // then costs no parsing.
-    if (jwt && req.method === 'POST' && req.path === '/publish') await jwt.authenticate(req);
+    if (jwt && req.method === 'POST' && (req.path === '/publish' || req.path.startsWith('/commands/')))
+      await jwt.authenticate(req);
     const result = await next();
     const extra = cors.headersFor(origin);
     if (Object.keys(extra).length === 0) return result;
@@ -171,8 +182,11 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       if (limits.maxPatternWildcards !== undefined)
         checkPatternComplexity(patterns, limits.maxPatternWildcards);
       const grant = await inner.authorizeSubscribe(view(req), patterns);
+      const known = admitted.get(req);
+      if (known) return { principal: known, canRead: grant.canRead };
       // A fresh principal per stream: it keys this stream's connection slots.
       const principal: Principal = { ...grant.principal };
+      admitted.set(req, principal);
       const release = takeConnectionSlots(principal, req);
       if (release) {
         leases.set(principal, release);
@@ -186,6 +200,17 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       const principal = await inner.authorizePublish(view(req), topics);
       checkPublishRate(principal, req, topics.length);
       return principal;
+    },
+    async authorizeCommand(req, name): Promise<Principal> {
+      if (!inner.authorizeCommand) {
+        throw new HubError(
+          403,
+          'forbidden',
+          "This hub's authorizer does not authorize commands; give it an authorizeCommand method.",
+          { command: name },
+        );
+      }
+      return inner.authorizeCommand(view(req), name);
     },
     async authorizeAdmin(req): Promise<Principal> {
       if (!inner.authorizeAdmin) {
@@ -223,6 +248,11 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
 
   return {
     authorizer,
+    checkWebSocketOrigin(req) {
+      const origin = req.header('origin');
+      if (origin === undefined || CorsPolicy.sameOrigin(req, origin) || cors.allows(origin)) return;
+      throw cors.refusal(origin);
+    },
     async close() {
       expiry.close();
       logout.close();

@@ -1,9 +1,12 @@
-import { comparePositions, type TopicPattern } from '@tidings/protocol';
+import { comparePositions, type ResetReason, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from './authorizer.js';
+import { type ReplayTarget, resetFrame } from './catch-up.js';
 import type { StreamSink } from './http/stream-sink.js';
 import type { CloseReason, ConnectionInfo } from './observer.js';
-import type { StoredEvent } from './stored-event.js';
+import { eventFrame, type StoredEvent } from './stored-event.js';
 import type { Indexed } from './subscriber-index.js';
+
+const encoder = new TextEncoder();
 
 /** What a connection needs from its hub. */
 export interface ConnectionHost {
@@ -20,7 +23,7 @@ export interface ConnectionHost {
  * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
  * then `closed`. A connection without `Last-Event-ID` starts `live`.
  */
-export class SseConnection implements Indexed, ConnectionInfo {
+export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
   mark = 0;
   readonly transport = 'sse' as const;
   state: 'replaying' | 'live' | 'closed';
@@ -127,6 +130,18 @@ export class SseConnection implements Indexed, ConnectionInfo {
   sendEvent(frame: Uint8Array): void {
     this.write(frame);
     this.eventsSent++;
+  }
+
+  replay(ev: StoredEvent): void {
+    this.sendEvent(encoder.encode(eventFrame(ev)));
+  }
+
+  sendReset(reason: ResetReason, lastEventId: string): void {
+    this.write(resetFrame(reason, lastEventId));
+  }
+
+  waitDrain(): Promise<void> {
+    return this.sink.waitDrain();
   }
 
   /** Writes a frame that is not an event (heartbeat, connected, reset). */

@@ -13,10 +13,11 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Starts a hub (memory store unless `opts` says otherwise) on a free port. */
+/** Starts a hub (memory store unless `opts` says otherwise) on a free port, WebSocket upgrades wired. */
 export async function startHub(opts: HubOptions = {}): Promise<RunningHub> {
   const hub = createHub({ store: memoryStore(), ...opts });
   const server = createServer(hub.handleNode);
+  server.on('upgrade', hub.handleUpgrade);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -10,6 +10,11 @@ export interface TopicGrant {
   /** Patterns whose topics may be published to. */
   readonly publish: readonly TopicPattern[];
   /**
+   * Patterns of the command names that may be called, with `.` as the separator written `/` (so
+   * `job.*` is held as `job/*`). Absent or empty: no command.
+   */
+  readonly commands?: readonly TopicPattern[] | undefined;
+  /**
    * When set, topics under `<tenantRoot>/<other tenant>/…` are neither readable nor publishable,
    * whatever the patterns say: a token can never reach into another tenant.
    */
@@ -161,6 +166,34 @@ export function grantCanPublish(grant: TopicGrant, topic: string): boolean {
   if (foreignTenant(grant, segs)) return false;
   for (const g of grant.publish) if (g.matchesSegments(segs)) return true;
   return false;
+}
+
+/** Whether the grant lets its holder call the command `name` (dot-separated, as `job.pause`). */
+export function grantCanCommand(grant: TopicGrant, name: string): boolean {
+  const segs = name.split('.');
+  for (const g of grant.commands ?? []) if (g.matchesSegments(segs)) return true;
+  return false;
+}
+
+/**
+ * Expands a `commands` claim: command-name patterns such as `job.*` or `tenant.{tenant}.**`, whose
+ * segments are separated by `.`; `*` stands for one segment and a trailing `**` for any number.
+ * @returns the compiled patterns (held with `/` separators), or a sentence naming the first
+ *   unusable one.
+ */
+export function expandCommandGrant(raw: unknown, values: PlaceholderValues): TopicPattern[] | string {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((p) => typeof p !== 'string')) {
+    return 'A commands grant must be a list of command-name patterns such as ["job.*"].';
+  }
+  for (const p of raw as string[]) {
+    // A "/" inside a command pattern would be read as a separator once converted.
+    if (p.includes('/')) return `The command pattern "${p}" contains "/"; command names use "." between segments.`;
+  }
+  return expandGrantList(
+    (raw as string[]).map((p) => p.replaceAll('.', '/')),
+    values,
+  );
 }
 
 /** The outcome of checking a subscription against a grant. */

@@ -13,7 +13,14 @@ import type { Authorizer, Principal, SubscribeGrant } from '../authorizer.js';
 import type { RevocationStore } from '../engine.js';
 import { HubError } from '../errors.js';
 import type { HubRequest } from '../http/hub-request.js';
-import { checkSubscription, expandGrantList, grantCanPublish, type TopicGrant } from './grant.js';
+import {
+  checkSubscription,
+  expandCommandGrant,
+  expandGrantList,
+  grantCanCommand,
+  grantCanPublish,
+  type TopicGrant,
+} from './grant.js';
 import { type FoundToken, findToken } from './token-source.js';
 
 /** How tokens are verified. Give exactly one of `secret`, `publicKey` or `jwks`. */
@@ -44,6 +51,11 @@ export interface GrantPatterns {
   subscribe?: readonly string[] | undefined;
   /** Patterns the holder may publish to over HTTP. */
   publish?: readonly string[] | undefined;
+  /**
+   * Command names the holder may call (`hub.onCommand`), as dot-separated patterns: `job.*`,
+   * `job.**`, `tenant.{tenant}.job.pause`. @defaultValue none
+   */
+  commands?: readonly string[] | undefined;
 }
 
 /**
@@ -325,7 +337,11 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
   }
   if (o.defaultGrant) {
     // Catch typos at startup rather than on the first request.
-    for (const p of [...(o.defaultGrant.subscribe ?? []), ...(o.defaultGrant.publish ?? [])]) {
+    for (const p of [
+      ...(o.defaultGrant.subscribe ?? []),
+      ...(o.defaultGrant.publish ?? []),
+      ...(o.defaultGrant.commands ?? []).map((c) => String(c).replaceAll('.', '/')),
+    ]) {
       const sample = String(p).replaceAll('{sub}', 'u').replaceAll('{tenant}', 't');
       try {
         compilePattern(sample);
@@ -422,6 +438,8 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
     if (typeof subscribe === 'string') throw invalid(subscribe, { claim: 'tidings.subscribe' });
     const publish = expandGrantList(patterns?.publish, values);
     if (typeof publish === 'string') throw invalid(publish, { claim: 'tidings.publish' });
+    const commands = expandCommandGrant(patterns?.commands, values);
+    if (typeof commands === 'string') throw invalid(commands, { claim: 'tidings.commands' });
     const principal: Principal = {
       user: sub,
       session: session as string | undefined,
@@ -431,7 +449,13 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       claims: payload,
       tokenId,
     };
-    grants.set(principal, { subscribe, publish, tenant: tenant as string | undefined, tenantRoot });
+    grants.set(principal, {
+      subscribe,
+      publish,
+      commands,
+      tenant: tenant as string | undefined,
+      tenantRoot,
+    });
     return principal;
   }
 
@@ -472,6 +496,33 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
           'forbidden',
           `Your token does not allow publishing to "${first}"; it may publish to ${describe(grant.publish)}. Publish from your backend with the publisher key instead.`,
           { topic: first, topics: [...new Set(denied)] },
+        );
+      }
+      return principal;
+    },
+
+    async authorizeCommand(req, name): Promise<Principal> {
+      const principal = await authenticate(req);
+      const grant = grants.get(principal);
+      if (!grant) return principal; // the publisher key may call every command
+      if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) {
+        throw invalid(
+          `The token expired at ${new Date(principal.expiresAt).toISOString()}; fetch a fresh token and reconnect.`,
+          undefined,
+          'token-expired',
+        );
+      }
+      if (!grantCanCommand(grant, name)) {
+        const allowed = grant.commands ?? [];
+        throw new HubError(
+          403,
+          'forbidden',
+          `Your token does not allow the command "${name}"; it may call ${
+            allowed.length === 0
+              ? 'no commands at all'
+              : allowed.map((p) => `"${p.source.replaceAll('/', '.')}"`).join(', ')
+          }. Get a token whose tidings.commands claim grants it.`,
+          { command: name },
         );
       }
       return principal;

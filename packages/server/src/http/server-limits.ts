@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * Limits on the HTTP layer itself, applied by `node:http` before the hub sees a request. They
@@ -72,10 +73,13 @@ export function hardenServer(server: Server, limits: ServerLimits = {}): void {
   server.requestTimeout = l.requestTimeoutMs;
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
   server.on('connection', (socket: Socket) => socket.setTimeout(l.firstByteTimeoutMs));
-  server.on('request', (req: IncomingMessage) => {
+  const serving = (req: IncomingMessage) => {
     served.add(req.socket);
     req.socket.setTimeout(0);
-  });
+  };
+  server.on('request', serving);
+  // A WebSocket upgrade is a request too; the first-byte deadline must not cut the socket later.
+  server.on('upgrade', serving);
   // node:http destroys a timed-out socket unless someone listens; only our first-byte deadline
   // sets socket timeouts, so this answers exactly those.
   server.on('timeout', (socket: Socket) => {
@@ -151,9 +155,26 @@ export function hubServerOptions(limits: ServerLimits = {}): {
   };
 }
 
+/** A node:http `upgrade` listener, such as `hub.handleUpgrade`. */
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/**
+ * Passes a server's WebSocket upgrades to the hub (`GET /ws`). Needed with
+ * `http.createServer(hub.handleNode)`; `createHubServer(hub.handleNode)` does it itself.
+ * @example
+ * ```ts
+ * const server = http.createServer(hub.handleNode);
+ * attachWebSocket(server, hub);
+ * ```
+ */
+export function attachWebSocket(server: Server, hub: { readonly handleUpgrade: UpgradeListener }): void {
+  server.on('upgrade', hub.handleUpgrade);
+}
+
 /**
  * A `node:http` server for a hub with every {@link ServerLimits} applied: use it instead of
- * `http.createServer(hub.handleNode)` when the hub faces the internet directly.
+ * `http.createServer(hub.handleNode)` when the hub faces the internet directly. Given
+ * `hub.handleNode`, it also serves the hub's WebSocket channel (`GET /ws`).
  * @example
  * ```ts
  * createHubServer(hub.handleNode, { maxHeaderBytes: 8192 }).listen(8080);
@@ -165,5 +186,8 @@ export function createHubServer(
 ): Server {
   const server = createServer(hubServerOptions(limits), handler);
   hardenServer(server, limits);
+  // hub.handleNode carries its hub's upgrade handler.
+  const upgrade = (handler as { handleUpgrade?: UpgradeListener }).handleUpgrade;
+  if (typeof upgrade === 'function') server.on('upgrade', upgrade);
   return server;
 }
