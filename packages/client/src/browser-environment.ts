@@ -7,6 +7,7 @@ import type {
   TabChannel,
   TimerHandle,
   VisibilitySource,
+  WebSocketConstructor,
 } from './environment.js';
 
 // The one module that reads host globals. Every lookup happens when a service is used, not at
@@ -17,6 +18,7 @@ interface HostGlobals {
   clearTimeout(handle: unknown): void;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
   EventSource?: EventSourceConstructor;
+  WebSocket?: WebSocketConstructor;
   BroadcastChannel?: new (
     name: string,
   ) => {
@@ -129,6 +131,7 @@ export function browserEnvironment(): ClientEnvironment {
     random: () => Math.random(),
     fetch: typeof host.fetch === 'function' ? (url, init) => host.fetch!(url, init) : undefined,
     EventSource: typeof host.EventSource === 'function' ? host.EventSource : undefined,
+    WebSocket: typeof host.WebSocket === 'function' ? host.WebSocket : undefined,
     visibility: visibility(),
     online: online(),
     storage: storage(),

@@ -88,6 +88,30 @@ export interface ClientOptions<D extends AnyEventDefinitions | undefined = undef
    */
   shareAcrossTabs?: boolean | { readonly key: string } | undefined;
   /**
+   * How events travel:
+   * - `'sse'`: Server-Sent Events on `url`. Commands go over `POST /commands/{name}`; a topic change
+   *   reconnects, resuming after the last event.
+   * - `'websocket'`: the hub's WebSocket channel (`webSocketUrl`): the same events, ids and resume,
+   *   plus commands, topic changes without reconnecting, and `latencyMs`.
+   * - `'auto'`: WebSocket first; if the upgrade fails (the hub or a proxy refuses it) while SSE
+   *   works, SSE from then on, remembered for a day in `environment.storage`.
+   * @defaultValue `'sse'`
+   */
+  transport?: 'sse' | 'websocket' | 'auto' | undefined;
+  /**
+   * The hub's WebSocket endpoint.
+   * @defaultValue `ws` beside `url`, with `ws:`/`wss:` for `http:`/`https:` (`https://app/events` →
+   *   `wss://app/ws`)
+   */
+  webSocketUrl?: string | URL | undefined;
+  /**
+   * How long `client.command()` waits for the hub's answer unless told otherwise; then it rejects
+   * with code `timeout`. A little longer than the hub's own `commandTimeoutMs` (10 s), so the
+   * hub's `timeout` arrives first.
+   * @defaultValue 15000
+   */
+  commandTimeoutMs?: number | undefined;
+  /**
    * Use the host's `EventSource` instead of streaming `fetch`, for environments without the latter.
    * The token then travels in the URL, headers are impossible, HTTP statuses are invisible (a
    * refusal is retried with backoff), and only event types declared in `events` or passed to
@@ -125,6 +149,11 @@ export interface ResolvedOptions {
   readonly shareKey: string | undefined;
   readonly useNativeEventSource: boolean;
   readonly debug: boolean;
+  readonly transport: 'sse' | 'websocket' | 'auto';
+  readonly webSocketUrl: URL;
+  /** Commands over HTTP go to `commandsUrl` + name. */
+  readonly commandsUrl: URL;
+  readonly commandTimeoutMs: number;
 }
 
 /** How long a page may stay hidden before `pauseWhenHidden: true` closes the stream. */
@@ -250,7 +279,23 @@ export function resolveOptions(
     }
     shareKey = o.shareAcrossTabs.key;
   }
+  const transport = o.transport ?? 'sse';
+  if (transport !== 'sse' && transport !== 'websocket' && transport !== 'auto') {
+    fail(`The client option transport is 'sse', 'websocket' or 'auto', not ${JSON.stringify(transport)}.`);
+  }
+  let webSocketUrl: URL;
+  try {
+    webSocketUrl = new URL(o.webSocketUrl ?? 'ws', o.webSocketUrl === undefined ? url : baseUrl);
+  } catch {
+    fail(`The client option webSocketUrl "${String(o.webSocketUrl)}" is not a valid URL.`);
+  }
+  // http: → ws:, https: → wss:; ws: and wss: stay.
+  webSocketUrl.protocol = webSocketUrl.protocol.replace('http', 'ws');
   return {
+    transport,
+    webSocketUrl,
+    commandsUrl: new URL('commands/', url),
+    commandTimeoutMs: positive('commandTimeoutMs', o.commandTimeoutMs) ?? 15_000,
     url,
     topics: [...new Set(o.topics)],
     definitions: o.events,

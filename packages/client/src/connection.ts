@@ -9,7 +9,7 @@ import {
 } from './connection-state.js';
 import type { DebugLog } from './debug-log.js';
 import type { ClientEnvironment, TimerHandle } from './environment.js';
-import type { SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
+import type { HubReply, SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
 
 /** What a {@link Connection} reports to, and asks of, its owner. */
 export interface ConnectionHooks {
@@ -19,10 +19,21 @@ export interface ConnectionHooks {
   resumePoint(id: string): void;
   /** Event types an EventSource must listen for by name. */
   eventTypes(): Iterable<string>;
+  /** The topics to subscribe to on the next attempt. */
+  topics(): Iterable<string>;
+  /** WebSocket: an `ack`/`nack` from the hub. */
+  reply(message: HubReply): void;
+  /** WebSocket: a measured round-trip time. */
+  latency(ms: number): void;
   /** Frames for the event pipeline: stored events, `reset`, `force-logout`. */
   frame(frame: SseFrame): void;
   state(state: NetworkState): void;
 }
+
+/** Where `transport: 'auto'` remembers that WebSockets do not get through. */
+export const TRANSPORT_STORAGE_PREFIX = 'tidings-transport:';
+/** How long that is remembered before WebSockets are tried again. */
+const REMEMBER_SSE_MS = 86_400_000;
 
 /** Watchdog timeout until the hub has announced its heartbeat interval. */
 const DEFAULT_WATCHDOG_MS = 45_000;
@@ -60,16 +71,41 @@ export class Connection {
   private refreshedAfter401 = false;
   /** Set when `maxAttempts` stopped the client: coming back online may then retry. */
   private gaveUp = false;
+  /** The transport of the current (or next) attempt. */
+  kind: 'sse' | 'websocket';
+  /** `auto` just fell back from a failed WebSocket upgrade; SSE is on probation. */
+  private probing = false;
 
   constructor(
     private readonly o: ResolvedOptions,
     private readonly env: ClientEnvironment,
-    private readonly transport: Transport,
+    private readonly sse: Transport,
+    private readonly webSocket: Transport,
     lastConnectedAt: number | null,
     private readonly hooks: ConnectionHooks,
     private readonly log: DebugLog,
   ) {
     this.s = { ...IDLE_STATE, lastConnectedAt };
+    this.kind =
+      o.transport === 'sse' || (o.transport === 'auto' && this.rememberedSse()) ? 'sse' : 'websocket';
+  }
+
+  private storageKey(): string {
+    return TRANSPORT_STORAGE_PREFIX + this.o.webSocketUrl.href;
+  }
+
+  private rememberedSse(): boolean {
+    try {
+      const v = this.env.storage?.getItem(this.storageKey());
+      return v != null && this.env.timers.now() - Number(v) < REMEMBER_SSE_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sends a message over the open WebSocket; false when there is none. */
+  send(message: object): boolean {
+    return this.s.status === 'connected' && this.handle?.send?.(JSON.stringify(message)) === true;
   }
 
   get state(): NetworkState {
@@ -147,11 +183,13 @@ export class Connection {
       this.fail(`The token function returned ${typeof token}; it must return a string, null or undefined.`);
       return;
     }
+    const ws = this.kind === 'websocket';
     const lastEventId = this.hooks.lastEventId();
-    const url = new URL(this.o.url.href);
-    for (const t of this.o.topics) url.searchParams.append('topic', t);
+    const url = new URL((ws ? this.o.webSocketUrl : this.o.url).href);
+    for (const t of this.hooks.topics()) url.searchParams.append('topic', t);
     const headers: Record<string, string> = {};
-    if (this.o.useNativeEventSource) {
+    // Browsers cannot set headers on a WebSocket: the token and resume id go in the query.
+    if (ws || this.o.useNativeEventSource) {
       if (token) url.searchParams.set('token', token);
       if (lastEventId !== null) url.searchParams.set('lastEventId', lastEventId);
     } else {
@@ -171,7 +209,7 @@ export class Connection {
     );
     this.lastActivity = this.env.timers.now();
     this.scheduleWatchdog(gen, this.watchdogMs());
-    this.handle = this.transport(
+    this.handle = (ws ? this.webSocket : this.sse)(
       { url: url.href, headers, credentials: this.o.credentials, eventTypes: this.hooks.eventTypes() },
       {
         open: () => gen === this.gen && this.opened(gen, lastEventId !== null),
@@ -187,12 +225,24 @@ export class Connection {
           this.handle = undefined;
           this.onFailure(f);
         },
+        reply: (m) => gen === this.gen && this.hooks.reply(m),
+        latency: (ms) => gen === this.gen && this.hooks.latency(ms),
       },
     );
   }
 
   private opened(gen: number, resumed: boolean): void {
     this.refreshedAfter401 = false;
+    if (this.probing) {
+      // SSE works where the WebSocket upgrade just failed: a proxy or the hub blocks WebSockets.
+      this.probing = false;
+      this.log.warn('WebSocket upgrades fail while SSE works: using SSE from now on.');
+      try {
+        this.env.storage?.setItem?.(this.storageKey(), String(this.env.timers.now()));
+      } catch {
+        // Storage full or blocked: the choice lasts as long as this client.
+      }
+    }
     // Without an id to resume from, whatever was published since the last connection is lost to
     // this client: say so, as the hub does when it cannot replay.
     const gap = !resumed && this.s.lastConnectedAt !== null;
@@ -250,6 +300,19 @@ export class Connection {
 
   private onFailure(f: TransportFailure): void {
     this.abandon();
+    if (this.o.transport === 'auto') {
+      if (this.probing) {
+        // SSE failed too: the hub is unreachable, not just its WebSockets. Try WebSocket next.
+        this.probing = false;
+        this.kind = 'websocket';
+      } else if (this.kind === 'websocket' && f.kind === 'refused') {
+        this.log.debug(`${f.message} Trying SSE at once.`);
+        this.kind = 'sse';
+        this.probing = true;
+        void this.attempt('connect');
+        return;
+      }
+    }
     switch (f.kind) {
       case 'http': {
         const hub = sentence(f.message);

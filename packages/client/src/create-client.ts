@@ -1,5 +1,6 @@
-import type { EventDefinitions, ForceLogoutPayload } from '@tidings/protocol';
+import { type EventDefinitions, type ForceLogoutPayload, validatePattern } from '@tidings/protocol';
 import { browserEnvironment } from './browser-environment.js';
+import type { Extras } from './channel.js';
 import type {
   AnyEventDefinitions,
   ClientEvent,
@@ -9,18 +10,24 @@ import type {
   ResetInfo,
 } from './client-event.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
+import { CommandError } from './command-error.js';
 import { Connection } from './connection.js';
 import { type ConnectionState, IDLE_STATE, type NetworkState } from './connection-state.js';
 import { createDebugLog, type DebugLog, debugEnabled } from './debug-log.js';
-import type { ClientEnvironment, TimerHandle } from './environment.js';
+import type { ClientEnvironment, TimerHandle, WebSocketConstructor } from './environment.js';
 import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
-import { eventSourceTransport } from './event-source-transport.js';
 import { fetchTransport } from './fetch-transport.js';
 import { ListenerSet } from './listener-set.js';
 import { TabCoordinator, type TabMessage } from './tab-coordinator.js';
 import type { EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
-import type { Transport } from './transport.js';
+import { lazyTransport, type Transport } from './transport.js';
+
+/** Options of `client.command()`. */
+export interface CommandCallOptions {
+  /** How long to wait for the answer. @defaultValue the client option `commandTimeoutMs` (15000) */
+  readonly timeoutMs?: number | undefined;
+}
 
 type AnyListener = (data: unknown, meta: EventMeta) => void;
 
@@ -28,7 +35,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   private readonly o: ResolvedOptions;
   private readonly env: ClientEnvironment;
   private readonly log: DebugLog;
-  private readonly transport: Transport;
+  private readonly sseTransport: Transport;
   private readonly pipeline: EventPipeline;
   private readonly buffer: EventBuffer<TidingsEventWithFlag>;
   private readonly report = (message: string, e: unknown) => this.log.error(message, e);
@@ -50,10 +57,26 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   private pauseTimer: TimerHandle | undefined;
   /** As leader: the visibility other tabs reported. */
   private readonly tabVisibility = new Map<string, boolean>();
+  private readonly topicSet: Set<string>;
+  private latency: number | null = null;
+  /** What the shared connection uses, as a follower last heard. */
+  private followedTransport: 'sse' | 'websocket' | undefined;
+  private ext: Extras | undefined;
+  private loading: Promise<typeof import('./channel.js')> | undefined;
 
   constructor(options: ClientOptions<EventDefinitions | undefined>) {
     this.env = { ...browserEnvironment(), ...options?.environment };
-    this.o = resolveOptions(options, this.env.baseUrl);
+    const o = resolveOptions(options, this.env.baseUrl);
+    if (o.transport !== 'sse' && !this.env.WebSocket) {
+      if (o.transport === 'websocket') {
+        throw new TypeError(
+          'transport: "websocket" needs WebSocket, which this environment lacks: pass environment.WebSocket (in Node 20, the "ws" package\'s), or use transport: "sse".',
+        );
+      }
+    }
+    // 'auto' without WebSocket is SSE.
+    this.o = o.transport === 'auto' && !this.env.WebSocket ? { ...o, transport: 'sse' } : o;
+    this.topicSet = new Set(this.o.topics);
     this.log = createDebugLog(debugEnabled(this.o.debug, this.env), this.env.logger);
     if (this.o.useNativeEventSource) {
       if (!this.env.EventSource) {
@@ -61,14 +84,17 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
           'useNativeEventSource needs EventSource, which this environment lacks: drop the option to stream with fetch, or pass environment.EventSource (for example from the "eventsource" package).',
         );
       }
-      this.transport = eventSourceTransport(this.env.EventSource);
+      const ES = this.env.EventSource;
+      this.sseTransport = lazyTransport(() =>
+        import('./event-source-transport.js').then((m) => m.eventSourceTransport(ES)),
+      );
     } else {
       if (!this.env.fetch) {
         throw new TypeError(
           'This environment has no fetch: pass environment.fetch, or set useNativeEventSource to use EventSource.',
         );
       }
-      this.transport = fetchTransport(this.env.fetch, this.env.timers);
+      this.sseTransport = fetchTransport(this.env.fetch, this.env.timers);
     }
     this.buffer = new EventBuffer(this.o.bufferSize);
     this.pipeline = new EventPipeline(
@@ -131,6 +157,71 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   get role(): 'solo' | 'leader' | 'follower' {
     if (!this.tabs) return 'solo';
     return this.tabs.leader ? 'leader' : 'follower';
+  }
+
+  get topics(): readonly string[] {
+    return [...this.topicSet];
+  }
+
+  get latencyMs(): number | null {
+    return this.latency;
+  }
+
+  get transport(): 'sse' | 'websocket' {
+    if (this.role === 'follower' && this.followedTransport) return this.followedTransport;
+    return this.connection?.kind ?? (this.o.transport === 'sse' ? 'sse' : 'websocket');
+  }
+
+  // ---- commands and topics (in a chunk loaded on first use) -----------------------------------
+
+  command<R = unknown>(name: string, args?: unknown, options?: CommandCallOptions): Promise<R> {
+    return this.extras().then((x) => x.command(name, args, options?.timeoutMs)) as Promise<R>;
+  }
+
+  subscribe(topics: string | readonly string[]): Promise<void> {
+    return this.extras().then((x) => x.changeTopics('subscribe', topics));
+  }
+
+  unsubscribe(topics: string | readonly string[]): Promise<void> {
+    return this.extras().then((x) => x.changeTopics('unsubscribe', topics));
+  }
+
+  private load(): Promise<typeof import('./channel.js')> {
+    this.loading ??= import('./channel.js');
+    return this.loading;
+  }
+
+  private extras(): Promise<Extras> {
+    return this.load().then((m) => {
+      this.ext ??= new m.Extras({
+        o: this.o,
+        env: this.env,
+        log: this.log,
+        tabs: this.tabs,
+        topicSet: this.topicSet,
+        lastEventId: () => this.pipeline.lastEventId,
+        connection: () => this.connection,
+        active: () => this.active,
+        transport: () => this.transport,
+        postState: () => this.postState(),
+        CommandError,
+        validatePattern,
+      });
+      return this.ext;
+    });
+  }
+
+  private postState(): void {
+    if (this.tabs?.leader) {
+      this.tabs.post({
+        t: 'state',
+        state: this.net,
+        lastEventId: this.pipeline.lastEventId,
+        topics: [...this.topicSet],
+        transport: this.transport,
+        latencyMs: this.latency,
+      });
+    }
   }
 
   // ---- listeners ------------------------------------------------------------------------------
@@ -214,7 +305,10 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     this.connection ??= new Connection(
       this.o,
       this.env,
-      this.transport,
+      this.sseTransport,
+      lazyTransport(() =>
+        this.load().then((m) => m.webSocketTransport(this.env.WebSocket as WebSocketConstructor, this.env)),
+      ),
       // A tab taking over inherits the group's history: its reconnection is not a first connection.
       this.net.lastConnectedAt,
       {
@@ -225,14 +319,21 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
           if (this.pipeline.lastEventId === null) this.pipeline.lastEventId = id;
         },
         eventTypes: () => new Set([...(this.o.definitions?.types ?? []), ...this.typed.keys()]),
+        topics: () => this.topicSet,
+        reply: (m) => this.ext?.reply(m),
+        latency: (ms) => {
+          this.latency = ms;
+          this.postState();
+        },
         frame: (f) => {
           if (this.tabs?.leader) this.tabs.post({ t: 'frame', frame: f });
           this.pipeline.handle(f);
         },
         state: (s) => {
-          if (this.tabs?.leader)
-            this.tabs.post({ t: 'state', state: s, lastEventId: this.pipeline.lastEventId });
+          this.net = s;
+          this.postState();
           this.setNet(s);
+          this.ext?.stateChanged();
         },
       },
       this.log,
@@ -283,7 +384,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       switch (m.t) {
         case 'hello':
           this.tabVisibility.set(m.from, m.visible);
-          tabs.post({ t: 'state', state: this.net, lastEventId: this.pipeline.lastEventId });
+          this.postState();
           this.visibilityChanged();
           return;
         case 'visibility':
@@ -298,6 +399,10 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
           if (m.command === 'reconnect') this.ensureConnection().reconnect();
           else this.ensureConnection().connect();
           return;
+        case 'call':
+        case 'topics':
+          void this.extras().then((x) => x.tab(m));
+          return;
         default:
           // A state or frame from the previous leader, still in flight: superseded.
           return;
@@ -308,13 +413,22 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
         // A tab that joined after the last event still needs a resume point should it take over.
         if (this.pipeline.lastEventId === null && m.lastEventId !== null)
           this.pipeline.lastEventId = m.lastEventId;
+        // Should this tab take over, it subscribes to what the group subscribes to.
+        this.topicSet.clear();
+        for (const t of m.topics) this.topicSet.add(t);
+        this.latency = m.latencyMs;
+        this.followedTransport = m.transport;
         this.setNet(m.state);
         return;
       case 'frame':
         this.pipeline.handle(m.frame);
         return;
+      case 'result':
+        this.ext?.tab(m);
+        return;
       case 'leader':
         tabs.post({ t: 'visibility', visible: this.env.visibility.isVisible() });
+        this.ext?.leaderChanged();
         return;
       default:
         return;

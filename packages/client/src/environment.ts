@@ -70,10 +70,27 @@ export type EventSourceConstructor = new (
   init?: { withCredentials?: boolean },
 ) => EventSourceLike;
 
-/** Read access to a string store such as `localStorage`. */
+/** Access to a string store such as `localStorage`. */
 export interface StorageLike {
   getItem(key: string): string | null;
+  /** Where present, `transport: 'auto'` remembers a fallback to SSE here. */
+  setItem?(key: string, value: string): void;
 }
+
+/** The part of a `WebSocket` instance the client uses (the browser's, or the `ws` package's). */
+export interface WebSocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(
+    type: 'close',
+    listener: (event: { readonly code: number; readonly reason: string }) => void,
+  ): void;
+}
+
+/** A `WebSocket` constructor. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** Where log lines go. */
 export interface ClientLogger {
@@ -91,6 +108,11 @@ export interface ClientEnvironment {
   fetch: FetchLike | undefined;
   /** `EventSource`, for `useNativeEventSource`; `undefined` where there is none. */
   EventSource: EventSourceConstructor | undefined;
+  /**
+   * `WebSocket`, for `transport: 'websocket'` or `'auto'`; `undefined` where there is none (Node
+   * 20: pass the `ws` package's).
+   */
+  WebSocket: WebSocketConstructor | undefined;
   visibility: VisibilitySource;
   online: OnlineSource;
   /** Where the `tidings-debug` switch is read; `undefined` where there is no storage. */

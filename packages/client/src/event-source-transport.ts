@@ -1,6 +1,8 @@
-import { isSystemEventType } from '@tidings/protocol';
 import type { EventSourceConstructor, EventSourceMessage } from './environment.js';
 import type { Transport } from './transport.js';
+
+/** The hub's own event types (`SYSTEM_EVENTS`), inlined so this lazy chunk shares no module with the core. */
+const SYSTEM = ['connected', 'heartbeat', 'reset', 'token-expired', 'force-logout'];
 
 /** `EventSource.CLOSED`: the browser gave up on the request (a non-200 status or wrong type). */
 const CLOSED = 2;
@@ -33,7 +35,7 @@ export function eventSourceTransport(ES: EventSourceConstructor): Transport {
         h.activity();
         // lastEventId on a MessageEvent is the stream's last id so far, also for frames that
         // carried none; only stored events carry one on the wire.
-        const id = isSystemEventType(type) ? undefined : e.lastEventId || undefined;
+        const id = SYSTEM.includes(type) ? undefined : e.lastEventId || undefined;
         h.frame({ id, event: type, data: e.data });
       });
     };
@@ -56,8 +58,7 @@ export function eventSourceTransport(ES: EventSourceConstructor): Transport {
         finish({ kind: 'network', message: 'Cannot reach the hub.' });
       }
     });
-    for (const t of ['connected', 'heartbeat', 'reset', 'token-expired', 'force-logout', 'message'])
-      listen(t);
+    for (const t of [...SYSTEM, 'message']) listen(t);
     for (const t of req.eventTypes) listen(t);
     return {
       close() {

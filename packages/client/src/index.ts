@@ -31,12 +31,14 @@ export type {
 } from './client-event.js';
 export type { ClientOptions, HeadersOption, TokenFunction, TokenReason } from './client-options.js';
 export { DEFAULT_PAUSE_AFTER_MS } from './client-options.js';
+export { CommandError } from './command-error.js';
 export type {
   ConnectionError,
   ConnectionState,
   ConnectionStatus,
   DisconnectReason,
 } from './connection-state.js';
+export type { CommandCallOptions } from './create-client.js';
 export { createClient } from './create-client.js';
 export { DEBUG_STORAGE_KEY } from './debug-log.js';
 export type {
@@ -53,6 +55,8 @@ export type {
   TimerHandle,
   TimerSource,
   VisibilitySource,
+  WebSocketConstructor,
+  WebSocketLike,
 } from './environment.js';
 export type { EventQuery } from './event-buffer.js';
 export type { DeclaredType, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';

@@ -8,8 +8,15 @@ const TAB_PROTOCOL = 1;
 
 /** Messages between the tabs of one group. `from` is the sender's tab id. */
 export type TabMessage = { readonly v: typeof TAB_PROTOCOL; readonly from: string } & (
-  | /** leader → all: the connection's state, and the id it would resume from. */
-  { readonly t: 'state'; readonly state: NetworkState; readonly lastEventId: string | null }
+  | /** leader → all: the connection's state, the id it would resume from, its topics and transport. */
+  {
+      readonly t: 'state';
+      readonly state: NetworkState;
+      readonly lastEventId: string | null;
+      readonly topics: readonly string[];
+      readonly transport: 'sse' | 'websocket';
+      readonly latencyMs: number | null;
+    }
   /** leader → all: a frame for every tab's pipeline. */
   | { readonly t: 'frame'; readonly frame: SseFrame }
   /** new leader → all: report your visibility. */
@@ -22,6 +29,24 @@ export type TabMessage = { readonly v: typeof TAB_PROTOCOL; readonly from: strin
   | { readonly t: 'command'; readonly command: 'connect' | 'reconnect' }
   /** any → all: I am leaving the group. */
   | { readonly t: 'bye' }
+  /** follower → leader: run this command on the shared connection. */
+  | {
+      readonly t: 'call';
+      readonly id: string;
+      readonly name: string;
+      readonly args: unknown;
+      readonly timeoutMs: number;
+    }
+  /** leader → all: the answer to a follower's call, for the tab `to`. */
+  | {
+      readonly t: 'result';
+      readonly id: string;
+      readonly to: string;
+      readonly result?: unknown;
+      readonly error?: { readonly code: string; readonly message: string; readonly status?: number };
+    }
+  /** follower → leader: change the shared connection's topics. */
+  | { readonly t: 'topics'; readonly op: 'subscribe' | 'unsubscribe'; readonly topics: readonly string[] }
 );
 
 /** A {@link TabMessage} without the envelope fields the coordinator adds. */

@@ -8,6 +8,7 @@ import type {
   ResetInfo,
 } from './client-event.js';
 import type { ConnectionState } from './connection-state.js';
+import type { CommandCallOptions } from './create-client.js';
 import type { EventQuery } from './event-buffer.js';
 
 /** The event types declared in `D`; `never` without definitions. */
@@ -105,4 +106,44 @@ export interface TidingsClient<D extends AnyEventDefinitions | undefined = undef
   disconnect(): void;
   /** Replaces the connection now, resuming after the last event received. */
   reconnect(): void;
+
+  /**
+   * Runs a command registered on the hub with `hub.onCommand(name, …)` and resolves with its
+   * result. Over WebSocket it is a `command` message answered by `ack`/`nack`; sent while the
+   * connection is being (re)made, it waits for it. On the SSE transport it is
+   * `POST /commands/{name}` with the token and headers of the stream. With `shareAcrossTabs`, a
+   * follower tab's command is run by the tab holding the connection.
+   *
+   * Rejects with a `CommandError`: the hub's code (`unknown-command`, `forbidden`,
+   * `command-failed`, `timeout`, or the application's), or `timeout` / `connection-lost` when the
+   * answer did not come (the command may or may not have run: it is never sent twice), or
+   * `not-connected` on WebSocket before `connect()`.
+   * @example
+   * ```ts
+   * const { status } = await client.command('job.pause', { jobId: '42' }, { timeoutMs: 5000 });
+   * ```
+   */
+  command<R = unknown>(name: string, args?: unknown, options?: CommandCallOptions): Promise<R>;
+  /**
+   * Adds topics or patterns at runtime. On WebSocket the open connection subscribes at once and
+   * the promise resolves when the hub has accepted them (rejecting with `forbidden` for topics the
+   * token does not grant); events on them after the last received id are replayed first. On SSE
+   * the stream is replaced with one for the new set, resuming after the last event. Before
+   * `connect()`, the topics are simply used when it connects.
+   */
+  subscribe(topics: string | readonly string[]): Promise<void>;
+  /**
+   * Removes topics or patterns at runtime (WebSocket: on the open connection; SSE: by
+   * reconnecting). The last topic cannot be removed: call `disconnect()` instead.
+   */
+  unsubscribe(topics: string | readonly string[]): Promise<void>;
+  /** The topics and patterns subscribed to now. */
+  readonly topics: readonly string[];
+  /** The transport in use: with `transport: 'auto'`, `'sse'` once it has fallen back. */
+  readonly transport: 'sse' | 'websocket';
+  /**
+   * The last round-trip time to the hub over WebSocket, in ms (the client pings at the hub's
+   * heartbeat interval); `null` before the first answer and on SSE.
+   */
+  readonly latencyMs: number | null;
 }

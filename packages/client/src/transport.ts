@@ -46,6 +46,18 @@ export interface TransportHandlers {
   /** Bytes arrived (any bytes: events, heartbeats, comments). Feeds the watchdog. */
   activity(): void;
   close(failure: TransportFailure): void;
+  /** WebSocket only: an `ack` or `nack` from the hub. */
+  reply?(message: HubReply): void;
+  /** WebSocket only: a ping's round-trip time, in ms. */
+  latency?(ms: number): void;
+}
+
+/** An `ack` or `nack` from the hub, answering a message the client sent over WebSocket. */
+export interface HubReply {
+  readonly op: 'ack' | 'nack';
+  readonly id: string | null;
+  readonly result?: unknown;
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 /** An open (or opening) stream. */
@@ -54,7 +66,41 @@ export interface TransportHandle {
   close(): void;
   /** Starts listening for one more event type (EventSource only; the fetch transport sees all). */
   listen?(type: string): void;
+  /** WebSocket only: sends a message; false when the connection cannot take it now. */
+  send?(message: string): boolean;
 }
 
 /** Opens streams. */
 export type Transport = (request: TransportRequest, handlers: TransportHandlers) => TransportHandle;
+
+/**
+ * A transport whose code is loaded on first use (a chunk of its own in app bundles). Event types
+ * asked for while it loads are passed on once it has.
+ */
+export function lazyTransport(load: () => Promise<Transport>): Transport {
+  return (req, h) => {
+    let inner: TransportHandle | undefined;
+    let closed = false;
+    const types: string[] = [];
+    load().then(
+      (t) => {
+        if (closed) return;
+        inner = t(req, h);
+        for (const type of types) inner.listen?.(type);
+      },
+      (e: Error) =>
+        closed || h.close({ kind: 'network', message: `The transport could not be loaded: ${e.message}` }),
+    );
+    return {
+      close() {
+        closed = true;
+        inner?.close();
+      },
+      listen(type) {
+        if (inner) inner.listen?.(type);
+        else types.push(type);
+      },
+      send: (m) => inner?.send?.(m) === true,
+    };
+  };
+}

@@ -284,7 +284,11 @@ export function parseClientMessage(text: string): ParsedClientMessage {
     );
   }
   if ((kind === 'command' || kind === 'ping') && id === null) {
-    return bad(null, 'invalid-message', `A ${kind} message needs an "id" string, which its answer carries back.`);
+    return bad(
+      null,
+      'invalid-message',
+      `A ${kind} message needs an "id" string, which its answer carries back.`,
+    );
   }
   if (kind === 'subscribe' || kind === 'unsubscribe') {
     const topics = m.topics;

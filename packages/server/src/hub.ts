@@ -216,7 +216,9 @@ class HubImpl implements Hub {
     // First, so an unusable auth configuration throws before timers and subscriptions exist.
     this.security = installSecurity(this, o, this.log);
     this.authorizer = this.security.authorizer;
-    this.commands = new CommandRegistry(this.options.commandTimeoutMs, this.log, (w, e) => this.obs.error(w, e));
+    this.commands = new CommandRegistry(this.options.commandTimeoutMs, this.log, (w, e) =>
+      this.obs.error(w, e),
+    );
     this.ws = new WsChannel({
       options: this.options,
       engine: this.engine,

@@ -2,7 +2,13 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CloseReason, CommandError, createHubServer, type HubOptions, memoryStore } from '../src/index.js';
+import {
+  type CloseReason,
+  CommandError,
+  createHubServer,
+  type HubOptions,
+  memoryStore,
+} from '../src/index.js';
 import { mint, PUBLISHER_KEY, SECRET } from './auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from './helpers.js';
 import { WsPeer } from './ws-helpers.js';
@@ -284,7 +290,11 @@ describe('WebSocket channel', () => {
         ['{"op":"subscribe","id":"s","topics":["a//b"]}', 'invalid-pattern', /empty segment/],
         ['{"op":"ping","id":"p","extra":1}', 'invalid-message', /no field "extra"/],
         ['{"op":"ping","id":"p","v":2}', 'unsupported-version', /version 1/],
-        [JSON.stringify({ op: 'command', id: 'big', name: 'x', args: 'y'.repeat(2000) }), 'message-too-large', /at most 1024/],
+        [
+          JSON.stringify({ op: 'command', id: 'big', name: 'x', args: 'y'.repeat(2000) }),
+          'message-too-large',
+          /at most 1024/,
+        ],
       ];
       for (const [raw, code, message] of cases) {
         await h.hub.publish({ topic: 't', type: 't', data: i++ });
@@ -308,7 +318,10 @@ describe('WebSocket channel', () => {
       const h = await hub({ maxCommandBytes: 1024, maxBodyBytes: 4096 });
       const bin = await open(h.url, ['t']);
       bin.ws.send(Buffer.from([1, 2, 3]), { binary: true });
-      expect(await bin.waitClosed()).toMatchObject({ code: 1003, reason: expect.stringMatching(/text frames/) });
+      expect(await bin.waitClosed()).toMatchObject({
+        code: 1003,
+        reason: expect.stringMatching(/text frames/),
+      });
       const huge = await open(h.url, ['t']);
       huge.send('x'.repeat(5000));
       expect((await huge.waitClosed()).code).toBe(1009);

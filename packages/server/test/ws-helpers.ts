@@ -79,7 +79,8 @@ export class WsPeer {
         return found !== undefined;
       },
       ms,
-      () => `no matching message; got ${JSON.stringify(this.messages).slice(0, 800)}; closed ${JSON.stringify(this.closed)}`,
+      () =>
+        `no matching message; got ${JSON.stringify(this.messages).slice(0, 800)}; closed ${JSON.stringify(this.closed)}`,
     );
     return found as AnyMessage;
   }

@@ -188,7 +188,8 @@ export function expandCommandGrant(raw: unknown, values: PlaceholderValues): Top
   }
   for (const p of raw as string[]) {
     // A "/" inside a command pattern would be read as a separator once converted.
-    if (p.includes('/')) return `The command pattern "${p}" contains "/"; command names use "." between segments.`;
+    if (p.includes('/'))
+      return `The command pattern "${p}" contains "/"; command names use "." between segments.`;
   }
   return expandGrantList(
     (raw as string[]).map((p) => p.replaceAll('.', '/')),

@@ -141,9 +141,7 @@ export class CommandRegistry {
     });
     const started = performance.now();
     try {
-      const work = Promise.resolve().then(() =>
-        entry.handler(args, { ...ctx, name, signal: abort.signal }),
-      );
+      const work = Promise.resolve().then(() => entry.handler(args, { ...ctx, name, signal: abort.signal }));
       // A handler that finishes after its timeout must not become an unhandled rejection.
       work.catch(() => {});
       const r = await Promise.race([work.then((value) => ({ value })), timedOut]);

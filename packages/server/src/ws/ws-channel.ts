@@ -211,13 +211,8 @@ export class WsChannel {
       patterns.map((p) => p.source),
     );
     upgrade.opener = (ws) => {
-      const conn = new WsConnection(
-        this.host.nextConnectionId(),
-        this,
-        ws,
-        grant.principal,
-        req,
-        () => drained(ws),
+      const conn = new WsConnection(this.host.nextConnectionId(), this, ws, grant.principal, req, () =>
+        drained(ws),
       );
       const sub = new Subscription(conn, patterns, grant.canRead);
       if (patterns.length > 0) conn.subs.push(sub);
@@ -355,10 +350,14 @@ export class WsChannel {
         void this.command(conn, m);
         return;
       case 'subscribe':
-        conn.control = conn.control.then(() => this.subscribe(conn, m)).catch((err) => this.failed(conn, err));
+        conn.control = conn.control
+          .then(() => this.subscribe(conn, m))
+          .catch((err) => this.failed(conn, err));
         return;
       case 'unsubscribe':
-        conn.control = conn.control.then(() => this.unsubscribe(conn, m)).catch((err) => this.failed(conn, err));
+        conn.control = conn.control
+          .then(() => this.unsubscribe(conn, m))
+          .catch((err) => this.failed(conn, err));
         return;
     }
   }
@@ -412,7 +411,8 @@ export class WsChannel {
         m.lastEventId === undefined ? { pos: head ?? '0' } : { lastEventId: m.lastEventId },
       );
     }
-    if (m.id !== undefined) conn.send(JSON.stringify({ op: 'ack', id: m.id, result: { topics: conn.topics } }));
+    if (m.id !== undefined)
+      conn.send(JSON.stringify({ op: 'ack', id: m.id, result: { topics: conn.topics } }));
   }
 
   private async unsubscribe(conn: WsConnection, m: WsUnsubscribeMessage): Promise<void> {
@@ -432,7 +432,8 @@ export class WsChannel {
         conn.subs.splice(i, 1);
       }
     }
-    if (m.id !== undefined) conn.send(JSON.stringify({ op: 'ack', id: m.id, result: { topics: conn.topics } }));
+    if (m.id !== undefined)
+      conn.send(JSON.stringify({ op: 'ack', id: m.id, result: { topics: conn.topics } }));
   }
 
   private async command(conn: WsConnection, m: WsCommandMessage): Promise<void> {
@@ -450,10 +451,9 @@ export class WsChannel {
       let principal: Principal;
       try {
         // Authorized first, like POST /commands: a caller learns nothing of names it may not call.
-        principal = await (this.host.authorizer.authorizeCommand as NonNullable<Authorizer['authorizeCommand']>)(
-          conn.request,
-          m.name,
-        );
+        principal = await (
+          this.host.authorizer.authorizeCommand as NonNullable<Authorizer['authorizeCommand']>
+        )(conn.request, m.name);
       } catch (e) {
         if (!isHubError(e)) throw e;
         this.nack(conn, m.id, errorBody(e));
@@ -529,7 +529,11 @@ export class WsChannel {
     const open = [...this.conns.values()];
     for (const c of open) c.close('shutdown');
     // A peer that does not answer the close frame must not hold the shutdown for ws's 30 s.
-    if (open.length > 0) setTimeout(() => open.forEach((c) => c.ws.terminate()), 1000).unref();
+    if (open.length > 0) {
+      setTimeout(() => {
+        for (const c of open) c.ws.terminate();
+      }, 1000).unref();
+    }
   }
 
   // ---- WsConnectionHost ---------------------------------------------------------------------
