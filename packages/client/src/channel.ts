@@ -85,6 +85,8 @@ export function webSocketTransport(
       ws.addEventListener('open', () => {
         opened = true;
       });
+      // The close event that follows says what happened (and Node's ws throws unheard errors).
+      ws.addEventListener('error', () => {});
       ws.addEventListener('message', (e) => {
         if (done || typeof e.data !== 'string') return;
         h.activity();
