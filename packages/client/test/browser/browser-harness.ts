@@ -50,17 +50,25 @@ export interface BrowserRig {
   /** The origin serving the page, `/events` and `/publish`. */
   url: string;
   context: BrowserContext;
-  /** Opens a tab on the test page. */
-  openTab(): Promise<Page>;
+  /** Opens a tab on the test page (`query` such as `?job=job-1` appended). */
+  openTab(query?: string): Promise<Page>;
   close(): Promise<void>;
 }
 
-export async function startRig(hubOptions: HubOptions = {}): Promise<BrowserRig> {
+/**
+ * Starts the rig. `page` replaces the test page at `/` (it gets the client at `/tidings.js`);
+ * WebSocket upgrades reach the hub unless `webSocket` is false.
+ */
+export async function startRig(
+  hubOptions: HubOptions = {},
+  o: { page?: string; webSocket?: boolean } = {},
+): Promise<BrowserRig> {
   const js = await clientBundle();
   const hub = createHub({ store: memoryStore(), ...hubOptions });
   const server: Server = createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(o.page ?? PAGE);
     } else if (req.url === '/tidings.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(js);
     } else if (req.url === '/favicon.ico') {
@@ -69,6 +77,7 @@ export async function startRig(hubOptions: HubOptions = {}): Promise<BrowserRig>
       hub.handleNode(req, res);
     }
   });
+  if (o.webSocket !== false) server.on('upgrade', hub.handleUpgrade);
   server.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -91,11 +100,11 @@ export async function startRig(hubOptions: HubOptions = {}): Promise<BrowserRig>
     hub,
     url,
     context,
-    async openTab() {
+    async openTab(query = '') {
       // Reuse the window the browser opened with, once.
       const page = blank.shift() ?? (await context.newPage());
       page.on('pageerror', (e) => console.error('page error:', e));
-      await page.goto(`${url}/`);
+      await page.goto(`${url}/${query}`);
       return page;
     },
     async close() {
