@@ -105,7 +105,10 @@ export class PrometheusObserver implements HubObserver {
       registers,
       collect() {
         this.reset();
-        const by = new Map<string, number>([['sse', 0]]);
+        const by = new Map<string, number>([
+          ['sse', 0],
+          ['websocket', 0],
+        ]);
         for (const c of self.hub?.connections() ?? []) by.set(c.transport, (by.get(c.transport) ?? 0) + 1);
         for (const [transport, n] of by) this.set({ transport }, n);
       },
