@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { until } from './helpers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary hub messages
-export type AnyMessage = WsHubMessage & Record<string, any>;
+export type AnyMessage = { op: WsHubMessage['op'] } & Record<string, any>;
 
 /** A WebSocket client over a real socket that keeps every message for assertions. */
 export class WsPeer {
