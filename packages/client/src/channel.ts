@@ -160,7 +160,7 @@ export function webSocketTransport(
   };
 }
 
-/** What the extras need from their client. */
+/** What the extras need from their client (the client object itself). */
 export interface ExtrasHost {
   readonly o: ResolvedOptions;
   readonly env: ClientEnvironment;
@@ -168,17 +168,13 @@ export interface ExtrasHost {
   readonly tabs: TabCoordinator | undefined;
   /** The client's topics, changed in place. */
   readonly topicSet: Set<string>;
-  lastEventId(): string | null;
-  connection(): Connection | undefined;
+  readonly pipeline: { readonly lastEventId: string | null };
+  readonly connection: Connection | undefined;
   /** Between connect() and disconnect(). */
-  active(): boolean;
-  transport(): 'sse' | 'websocket';
+  readonly active: boolean;
+  readonly transport: 'sse' | 'websocket';
   /** As leader: tells the other tabs the state, topics and latency. */
   postState(): void;
-  // Passed in rather than imported, so this chunk shares no module with the core (a shared
-  // chunk costs every page a request and some compression).
-  readonly CommandError: typeof CommandError;
-  validatePattern(pattern: string): { readonly message: string } | undefined;
 }
 
 interface Waiter {
@@ -204,12 +200,19 @@ export class Extras {
   /** WebSocket requests waiting to be sent or answered. */
   private readonly waiting = new Map<string, Waiter>();
 
-  constructor(private readonly host: ExtrasHost) {}
+  constructor(
+    private readonly host: ExtrasHost,
+    // Passed in rather than imported, so this chunk shares no module with the core (a shared
+    // chunk costs every page a request and some compression).
+    private readonly Err: typeof CommandError,
+    private readonly validatePattern: (pattern: string) => { readonly message: string } | undefined,
+  ) {}
 
   // ---- commands -----------------------------------------------------------------------------
 
   command(name: string, args: unknown, timeoutMs: number | undefined): Promise<unknown> {
-    const { o, tabs } = this.host;
+    const { o } = this.host;
+    const tabs = this.host.tabs;
     if (typeof name !== 'string' || name.length > 128 || !COMMAND_NAME.test(name)) {
       return Promise.reject(
         new TypeError(
@@ -227,11 +230,11 @@ export class Extras {
         tabs.post({ t: 'call', id, name, args, timeoutMs: ms }),
       );
     }
-    const c = this.host.connection();
-    if (this.host.transport() === 'sse') return this.http(name, args, ms);
-    if (!c || !this.host.active()) {
+    const c = this.host.connection;
+    if (this.host.transport === 'sse') return this.http(name, args, ms);
+    if (!c || !this.host.active) {
       return Promise.reject(
-        new this.host.CommandError(
+        new this.Err(
           'not-connected',
           `The client is not connected, so the command "${name}" cannot be sent over WebSocket; call connect() first.`,
         ),
@@ -259,12 +262,7 @@ export class Extras {
       const what = body.name !== undefined ? `the command "${body.name}"` : `the ${body.op}`;
       const timer = this.host.env.timers.setTimeout(() => {
         if (!this.waiting.delete(id)) return;
-        reject(
-          new this.host.CommandError(
-            'timeout',
-            `No answer to ${what} within ${timeoutMs} ms; ${UNKNOWN_OUTCOME}`,
-          ),
-        );
+        reject(new this.Err('timeout', `No answer to ${what} within ${timeoutMs} ms; ${UNKNOWN_OUTCOME}`));
       }, timeoutMs);
       this.waiting.set(id, { body, resolve, reject, timer, sent });
       send?.();
@@ -283,13 +281,13 @@ export class Extras {
     const w = id === null ? undefined : this.waiting.get(id);
     if (!w) return;
     this.settle(id as string, w);
-    if (r.error) w.reject(new this.host.CommandError(r.error.code, r.error.message, r.error.status));
+    if (r.error) w.reject(new this.Err(r.error.code, r.error.message, r.error.status));
     else w.resolve(r.result);
   }
 
   /** The connection's status changed: send what waits, or fail what went out on a closed one. */
   stateChanged(): void {
-    if (this.host.connection()?.state.status === 'connected') {
+    if (this.host.connection?.state.status === 'connected') {
       this.flush();
       return;
     }
@@ -305,7 +303,7 @@ export class Extras {
     for (const [id, w] of this.waiting) {
       if (!which(w)) continue;
       this.settle(id, w);
-      w.reject(new this.host.CommandError('connection-lost', `${why}; ${UNKNOWN_OUTCOME}`));
+      w.reject(new this.Err('connection-lost', `${why}; ${UNKNOWN_OUTCOME}`));
     }
   }
 
@@ -315,7 +313,7 @@ export class Extras {
   }
 
   private flush(): void {
-    const c = this.host.connection();
+    const c = this.host.connection;
     if (c?.state.status !== 'connected') return;
     for (const [id, w] of this.waiting) {
       if (w.sent) continue;
@@ -341,7 +339,7 @@ export class Extras {
     const { o, env } = this.host;
     const fetchFn = env.fetch;
     if (!fetchFn) {
-      throw new this.host.CommandError(
+      throw new this.Err(
         'network',
         'This environment has no fetch, which commands need on the SSE transport; pass environment.fetch.',
       );
@@ -354,7 +352,7 @@ export class Extras {
         const extra = typeof o.headers === 'function' ? await o.headers() : o.headers;
         const headers: Record<string, string> = { ...extra, 'content-type': 'application/json' };
         if (token) headers.authorization = `Bearer ${token}`;
-        const res = await fetchFn(new URL(name, o.commandsUrl).href, {
+        const res = await fetchFn(new URL(`commands/${name}`, o.url).href, {
           method: 'POST',
           headers,
           body: JSON.stringify(args === undefined ? null : args),
@@ -366,21 +364,21 @@ export class Extras {
           | { result?: unknown; error?: { code?: string; message?: string } }
           | undefined;
         if (res.ok) return body?.result;
-        throw new this.host.CommandError(
+        throw new this.Err(
           body?.error?.code ?? 'internal',
           body?.error?.message ?? `The hub answered ${res.status} to the command "${name}".`,
           res.status,
         );
       }
     } catch (e) {
-      if (e instanceof this.host.CommandError) throw e;
+      if (e instanceof this.Err) throw e;
       if (abort.signal.aborted) {
-        throw new this.host.CommandError(
+        throw new this.Err(
           'timeout',
           `No answer to the command "${name}" within ${timeoutMs} ms; ${UNKNOWN_OUTCOME}`,
         );
       }
-      throw new this.host.CommandError(
+      throw new this.Err(
         'network',
         `The command "${name}" could not reach the hub: ${describeNetworkError(e)}.`,
       );
@@ -392,12 +390,13 @@ export class Extras {
   // ---- topics -------------------------------------------------------------------------------
 
   async changeTopics(op: 'subscribe' | 'unsubscribe', input: string | readonly string[]): Promise<void> {
-    const { topicSet, tabs } = this.host;
+    const { topicSet } = this.host;
+    const tabs = this.host.tabs;
     const list = [...new Set(typeof input === 'string' ? [input] : input)];
     for (const t of list) {
       const err =
         typeof t === 'string'
-          ? this.host.validatePattern(t)
+          ? this.validatePattern(t)
           : { message: `The topic ${String(t)} is not a string.` };
       if (err) throw new TypeError(err.message);
     }
@@ -417,15 +416,15 @@ export class Extras {
       else topicSet.delete(t);
     }
     this.host.postState();
-    const c = this.host.connection();
-    if (!c || !this.host.active()) return;
+    const c = this.host.connection;
+    if (!c || !this.host.active) return;
     const st = c.state.status;
     if (c.kind === 'sse' || st !== 'connected') {
       // The next connection subscribes to the new set, resuming after the last event.
       if (c.kind === 'sse' && (st === 'connected' || st === 'connecting')) c.reconnect();
       return;
     }
-    const lastEventId = this.host.lastEventId();
+    const lastEventId = this.host.pipeline.lastEventId;
     try {
       await this.request(
         { op, topics: changed, ...(op === 'subscribe' && lastEventId !== null && { lastEventId }) },

@@ -151,8 +151,6 @@ export interface ResolvedOptions {
   readonly debug: boolean;
   readonly transport: 'sse' | 'websocket' | 'auto';
   readonly webSocketUrl: URL;
-  /** Commands over HTTP go to `commandsUrl` + name. */
-  readonly commandsUrl: URL;
   readonly commandTimeoutMs: number;
 }
 
@@ -294,7 +292,6 @@ export function resolveOptions(
   return {
     transport,
     webSocketUrl,
-    commandsUrl: new URL('commands/', url),
     commandTimeoutMs: positive('commandTimeoutMs', o.commandTimeoutMs) ?? 15_000,
     url,
     topics: [...new Set(o.topics)],

@@ -75,6 +75,8 @@ export class Connection {
   kind: 'sse' | 'websocket';
   /** `auto` just fell back from a failed WebSocket upgrade; SSE is on probation. */
   private probing = false;
+  /** Where `auto` remembers falling back. */
+  private readonly key: string;
 
   constructor(
     private readonly o: ResolvedOptions,
@@ -86,21 +88,15 @@ export class Connection {
     private readonly log: DebugLog,
   ) {
     this.s = { ...IDLE_STATE, lastConnectedAt };
-    this.kind =
-      o.transport === 'sse' || (o.transport === 'auto' && this.rememberedSse()) ? 'sse' : 'websocket';
-  }
-
-  private storageKey(): string {
-    return TRANSPORT_STORAGE_PREFIX + this.o.webSocketUrl.href;
-  }
-
-  private rememberedSse(): boolean {
+    this.key = TRANSPORT_STORAGE_PREFIX + o.webSocketUrl.href;
+    let remembered = false;
     try {
-      const v = this.env.storage?.getItem(this.storageKey());
-      return v != null && this.env.timers.now() - Number(v) < REMEMBER_SSE_MS;
+      // A missing entry is NaN: never recent.
+      remembered = env.timers.now() - Number(env.storage?.getItem(this.key)) < REMEMBER_SSE_MS;
     } catch {
-      return false;
+      // Storage blocked: nothing remembered.
     }
+    this.kind = o.transport === 'sse' || (o.transport === 'auto' && remembered) ? 'sse' : 'websocket';
   }
 
   /** Sends a message over the open WebSocket; false when there is none. */
@@ -238,7 +234,7 @@ export class Connection {
       this.probing = false;
       this.log.warn('WebSocket upgrades fail while SSE works: using SSE from now on.');
       try {
-        this.env.storage?.setItem?.(this.storageKey(), String(this.env.timers.now()));
+        this.env.storage?.setItem?.(this.key, String(this.env.timers.now()));
       } catch {
         // Storage full or blocked: the choice lasts as long as this client.
       }

@@ -19,7 +19,7 @@ import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
 import { fetchTransport } from './fetch-transport.js';
 import { ListenerSet } from './listener-set.js';
-import { TabCoordinator, type TabMessage } from './tab-coordinator.js';
+import type { TabCoordinator, TabMessage } from './tab-coordinator.js';
 import type { EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
 import { lazyTransport, type Transport } from './transport.js';
 
@@ -32,11 +32,11 @@ export interface CommandCallOptions {
 type AnyListener = (data: unknown, meta: EventMeta) => void;
 
 class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
-  private readonly o: ResolvedOptions;
-  private readonly env: ClientEnvironment;
-  private readonly log: DebugLog;
+  readonly o: ResolvedOptions;
+  readonly env: ClientEnvironment;
+  readonly log: DebugLog;
   private readonly sseTransport: Transport;
-  private readonly pipeline: EventPipeline;
+  readonly pipeline: EventPipeline;
   private readonly buffer: EventBuffer<TidingsEventWithFlag>;
   private readonly report = (message: string, e: unknown) => this.log.error(message, e);
   private readonly typed = new Map<string, ListenerSet<[unknown, EventMeta]>>();
@@ -49,15 +49,17 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   private snapshot: ConnectionState | undefined;
   private snapshotEventId: string | null = null;
   /** The connection this tab holds: its own, or as leader the shared one. */
-  private connection: Connection | undefined;
-  private readonly tabs: TabCoordinator | undefined;
+  connection: Connection | undefined;
+  tabs: TabCoordinator | undefined;
+  /** While the tab coordinator loads (`shareAcrossTabs`): connecting waits for it. */
+  private tabsReady: Promise<void> | undefined;
   /** Between connect() and disconnect(). */
-  private active = false;
+  active = false;
   private unwatch: (() => void)[] = [];
   private pauseTimer: TimerHandle | undefined;
   /** As leader: the visibility other tabs reported. */
   private readonly tabVisibility = new Map<string, boolean>();
-  private readonly topicSet: Set<string>;
+  readonly topicSet: Set<string>;
   private latency: number | null = null;
   /** What the shared connection uses, as a follower last heard. */
   private followedTransport: 'sse' | 'websocket' | undefined;
@@ -70,7 +72,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     if (o.transport !== 'sse' && !this.env.WebSocket) {
       if (o.transport === 'websocket') {
         throw new TypeError(
-          'transport: "websocket" needs WebSocket, which this environment lacks: pass environment.WebSocket (in Node 20, the "ws" package\'s), or use transport: "sse".',
+          'transport: "websocket" needs environment.WebSocket (in Node 20, the "ws" package\'s WebSocket).',
         );
       }
     }
@@ -114,13 +116,27 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       const { openChannel, locks } = this.env;
       if (openChannel && locks) {
         const tabId = Math.floor(this.env.random() * 2 ** 52).toString(36);
-        this.tabs = new TabCoordinator(
-          this.o.shareKey,
-          tabId,
-          openChannel,
-          locks,
-          { lead: () => this.lead(), message: (m) => this.onTabMessage(m) },
-          this.log,
+        const key = this.o.shareKey;
+        // Loaded on demand: apps that do not share a connection between tabs do not ship it.
+        this.tabsReady = import('./tab-coordinator.js').then(
+          (m) => {
+            this.tabs = new m.TabCoordinator(
+              key,
+              tabId,
+              openChannel,
+              locks,
+              { lead: () => this.lead(), message: (msg) => this.onTabMessage(msg) },
+              this.log,
+            );
+            this.tabsReady = undefined;
+          },
+          (e: unknown) => {
+            this.log.error(
+              'shareAcrossTabs could not load its code; this tab uses a connection of its own.',
+              e,
+            );
+            this.tabsReady = undefined;
+          },
         );
       } else {
         this.log.warn(
@@ -168,8 +184,11 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   }
 
   get transport(): 'sse' | 'websocket' {
-    if (this.role === 'follower' && this.followedTransport) return this.followedTransport;
-    return this.connection?.kind ?? (this.o.transport === 'sse' ? 'sse' : 'websocket');
+    return (
+      (this.role === 'follower' && this.followedTransport) ||
+      this.connection?.kind ||
+      (this.o.transport === 'sse' ? 'sse' : 'websocket')
+    );
   }
 
   // ---- commands and topics (in a chunk loaded on first use) -----------------------------------
@@ -193,25 +212,12 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
 
   private extras(): Promise<Extras> {
     return this.load().then((m) => {
-      this.ext ??= new m.Extras({
-        o: this.o,
-        env: this.env,
-        log: this.log,
-        tabs: this.tabs,
-        topicSet: this.topicSet,
-        lastEventId: () => this.pipeline.lastEventId,
-        connection: () => this.connection,
-        active: () => this.active,
-        transport: () => this.transport,
-        postState: () => this.postState(),
-        CommandError,
-        validatePattern,
-      });
+      this.ext ??= new m.Extras(this, CommandError, validatePattern);
       return this.ext;
     });
   }
 
-  private postState(): void {
+  postState(): void {
     if (this.tabs?.leader) {
       this.tabs.post({
         t: 'state',
@@ -260,6 +266,14 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
 
   connect(): void {
     this.activate();
+    const ready = this.tabsReady;
+    if (ready) {
+      if (this.net.status !== 'connecting') {
+        this.setNet({ ...this.net, status: 'connecting', reason: null, logoutReason: null });
+      }
+      void ready.then(() => this.active && this.connect());
+      return;
+    }
     const tabs = this.tabs;
     if (!tabs) {
       this.ensureConnection().connect();
@@ -291,7 +305,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   }
 
   reconnect(): void {
-    if (!this.active || (this.tabs && !this.tabs.joined)) {
+    if (!this.active || this.tabsReady || (this.tabs && !this.tabs.joined)) {
       this.connect();
       return;
     }

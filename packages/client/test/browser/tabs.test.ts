@@ -128,6 +128,67 @@ describe.skipIf(!hasChromium)('in Chromium', { timeout: 60_000 }, () => {
     for (const t of survivors) expect(await status(t)).toBe('connected');
   });
 
+  it('over a shared WebSocket, a follower tab runs commands and changes topics through the leader', async () => {
+    rig = await startRig();
+    const calls: (string | undefined)[] = [];
+    rig.hub.onCommand('tabs.echo', (args, ctx) => {
+      calls.push(ctx.connectionId);
+      return args;
+    });
+    rig.hub.onCommand('tabs.fail', () => {
+      throw new Error('hidden');
+    });
+    const tabs = [await rig.openTab(), await rig.openTab()];
+    for (const t of tabs) await install(t, { ...shared, transport: 'websocket' });
+    await eventually(async () => (await Promise.all(tabs.map(status))).every((s) => s === 'connected'));
+    const roles = await Promise.all(tabs.map(role));
+    const follower = tabs[roles.indexOf('follower')] as Page;
+    const leader = tabs[roles.indexOf('leader')] as Page;
+    expect(rig.hub.connections().map((c) => c.transport)).toEqual(['websocket']);
+
+    const result = await follower.evaluate(() =>
+      (window as unknown as PageGlobals).client.command('tabs.echo', { from: 'follower' }),
+    );
+    expect(result).toEqual({ from: 'follower' });
+    const failure = await follower.evaluate(() =>
+      (window as unknown as PageGlobals).client.command('tabs.fail').then(
+        () => 'resolved',
+        (e: { name: string; code: string }) => `${e.name} ${e.code}`,
+      ),
+    );
+    expect(failure).toBe('CommandError command-failed');
+    // Run by the leader on the one shared connection.
+    expect(calls).toEqual([rig.hub.connections()[0]?.id]);
+
+    await follower.evaluate(() => (window as unknown as PageGlobals).client.subscribe('other'));
+    await eventually(
+      () => rig?.hub.connections()[0]?.topics.includes('other') === true,
+      15_000,
+      'the new topic',
+    );
+    const sent = await rig.hub.publish({ topic: 'other', type: 'lease-added', data: {} });
+    for (const t of tabs) await eventually(async () => (await ids(t)).includes(sent.id), 15_000, 'the event');
+    expect(rig.hub.connections()).toHaveLength(1);
+    await eventually(
+      async () =>
+        (await leader.evaluate(() => (window as unknown as PageGlobals).client.topics.join())) ===
+        'leases,other',
+      15_000,
+      'the topics in the leader',
+    );
+    const seen = await follower.evaluate(() => {
+      const c = (window as unknown as PageGlobals).client;
+      return { transport: c.transport, topics: c.topics };
+    });
+    expect(seen).toEqual({ transport: 'websocket', topics: ['leases', 'other'] });
+    await eventually(
+      async () =>
+        (await follower.evaluate(() => (window as unknown as PageGlobals).client.latencyMs)) !== null,
+      15_000,
+      'latency relayed to the follower',
+    );
+  });
+
   it('pauses a shared connection only when every tab is hidden, and resumes without loss', async () => {
     rig = await startRig();
     const tabs = [await rig.openTab(), await rig.openTab()];
