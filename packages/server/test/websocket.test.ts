@@ -168,6 +168,15 @@ describe('WebSocket channel', () => {
       expect((await call('bad name!', {})).status).toBe(400);
       const get = await fetch(`${h.url}/commands/echo`);
       expect(get.status).toBe(405);
+      // The Web handler serves commands too.
+      const viaFetch = await h.hub.fetch(
+        new Request('http://hub.example/commands/echo', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"web":true}',
+        }),
+      );
+      expect(await viaFetch.json()).toEqual({ result: { web: true } });
     });
   });
 

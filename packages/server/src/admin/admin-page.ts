@@ -249,7 +249,8 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
       var user = r.user ? esc(r.user) : '<span class="tag">anonymous</span>';
       var warn = r.bufferedBytes > 65536 ? ' tag warn' : '';
       return '<tr data-conn="' + esc(r.id) + '">' +
-        '<td class="mono">' + esc(r.id) + (r.sys ? '<span class="tag">admin</span>' : '') + '</td>' +
+        '<td class="mono">' + esc(r.id) + (r.sys ? '<span class="tag">admin</span>' : '') +
+          (r.transport === 'websocket' ? '<span class="tag" title="WebSocket">ws</span>' : '') + '</td>' +
         '<td>' + user + '</td>' +
         '<td class="mono topics" title="' + esc(r.topics.join(' ')) + '">' + esc(r.topics.join(', ')) + '</td>' +
         '<td class="mono">' + esc(r.remoteAddress) + '</td>' +

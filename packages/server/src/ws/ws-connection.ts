@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { comparePositions, type ResetReason, type TopicPattern, WS_CLOSE } from '@tidings/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../authorizer.js';
@@ -125,6 +126,8 @@ export class WsConnection implements Indexed, ConnectionInfo {
     private readonly socketDrain: () => Promise<void>,
   ) {
     ws.on('close', () => this.closed(this.closeReason ?? 'client'));
+    // Every running command listens to it.
+    setMaxListeners(64, this.abort.signal);
   }
 
   get user(): string | undefined {
