@@ -7,6 +7,9 @@ import {
   CommandError,
   createHubServer,
   type HubOptions,
+  type HubStats,
+  installAdmin,
+  installMetrics,
   memoryStore,
 } from '../src/index.js';
 import { mint, PUBLISHER_KEY, SECRET } from './auth-helpers.js';
@@ -68,6 +71,30 @@ describe('WebSocket channel', () => {
     expect(ws.id).toBe(c.connectionId);
     expect(ws.eventsSent).toBe(2);
     await sse.close();
+  });
+
+  it('metrics and the admin figures count WebSocket connections by transport', async () => {
+    const h = await hub();
+    installMetrics(h.hub, { processMetrics: false });
+    const admin = installAdmin(h.hub, { token: 'admin-token-0123456789abcdef0123456789' });
+    const peer = await open(h.url, ['t']);
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    expect(text).toMatch(/tidings_connections_open\{transport="websocket"\} 1/);
+    expect(text).toMatch(/tidings_connections_opened_total\{transport="websocket"\} 1/);
+    const res = await fetch(`${h.url}/admin/stats`, {
+      headers: { authorization: 'Bearer admin-token-0123456789abcdef0123456789' },
+    });
+    const stats = (await res.json()) as HubStats;
+    expect(stats.connections.byTransport).toEqual({ websocket: 1 });
+    expect(stats.connections.list[0]).toMatchObject({
+      transport: 'websocket',
+      id: peer.connected!.connectionId,
+    });
+    peer.close();
+    await until(() => h.hub.connections().length === 0);
+    const after = await (await fetch(`${h.url}/metrics`)).text();
+    expect(after).toMatch(/tidings_connections_closed_total\{transport="websocket",reason="client"\} 1/);
+    admin.stop();
   });
 
   it('answers ping with pong', async () => {
