@@ -135,7 +135,13 @@ export function webSocketTransport(
             kind: 'refused',
             message: `The WebSocket upgrade to ${req.url.split('?')[0]} failed: the hub is unreachable, does not serve WebSockets there, or a proxy blocks them.`,
           });
-        } else if (e.code === 1000 || e.code === 1001 || e.code === 4000 || e.code === 4001) {
+        } else if (
+          e.code === 1000 ||
+          e.code === 1001 ||
+          e.code === 4000 ||
+          e.code === 4001 ||
+          e.code === 4010
+        ) {
           finish({ kind: 'ended' });
         } else {
           finish({

@@ -170,6 +170,8 @@ export const WS_CLOSE = {
   forceLogout: 4002,
   /** The peer did not answer the hub's pings. */
   heartbeatTimeout: 4009,
+  /** This node may have missed events (its broker reported a gap): reconnect and resume. */
+  resync: 4010,
   /** Refused at the handshake: the code is `4000 + HTTP status` (4401, 4403, 4429, 4503…). */
   refusedBase: 4000,
 } as const;

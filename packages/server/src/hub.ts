@@ -243,7 +243,10 @@ class HubImpl implements Hub {
       (req, patterns) => this.authorizer.authorizeSubscribe(req, patterns),
       this.log,
     );
-    this.unsubscribeGap = this.engine.broker.onGap?.(() => resyncAfterGap(this.conns.values(), this.log));
+    this.unsubscribeGap = this.engine.broker.onGap?.(() => {
+      resyncAfterGap(this.conns.values(), this.log);
+      this.ws.resync();
+    });
     this.route('GET', '/ws', (req) => this.ws.route(req));
     this.use(commandRoute(this.commands, this.authorizer, this.options));
     // createHubServer(hub.handleNode) finds the upgrade handler here and wires it.

@@ -44,6 +44,8 @@ export interface ConnectionInfo {
 export interface HubObserver {
   connectionOpened?(conn: ConnectionInfo): void;
   connectionClosed?(conn: ConnectionInfo, reason: CloseReason): void;
+  /** An open connection's topics changed (a WebSocket `subscribe` or `unsubscribe`). */
+  topicsChanged?(conn: ConnectionInfo): void;
   /** Events became durable (`durationMs` from request to store acknowledgement). */
   published?(events: readonly StoredEvent[], durationMs: number): void;
   /** A live event was written to `subscribers` connections. */
@@ -78,6 +80,7 @@ export function combineObservers(observers: readonly HubObserver[]): Required<Hu
   return {
     connectionOpened: call('connectionOpened'),
     connectionClosed: call('connectionClosed'),
+    topicsChanged: call('topicsChanged'),
     published: call('published'),
     delivered: call('delivered'),
     replayed: call('replayed'),

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type Broker,
   type CloseReason,
   CommandError,
   createHubServer,
@@ -10,7 +11,10 @@ import {
   type HubStats,
   installAdmin,
   installMetrics,
+  localEngine,
+  MemoryBroker,
   memoryStore,
+  type PresenceStore,
 } from '../src/index.js';
 import { mint, PUBLISHER_KEY, SECRET } from './auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from './helpers.js';
@@ -287,6 +291,104 @@ describe('WebSocket channel', () => {
     const seen = [...one.events, ...two.events].map((e) => e.data);
     expect(seen).toEqual([...Array(total).keys()].slice(seen[0]));
     expect(two.connected!.lastEventId).toBe(last.id);
+  });
+
+  it('sends no event twice when live delivery lags behind history (a networked broker)', async () => {
+    const broker = new MemoryBroker();
+    const lagging: Broker = {
+      kind: 'lagging',
+      publish: async (events) => {
+        setTimeout(() => broker.publishSync(events), 30);
+      },
+      subscribe: (l) => broker.subscribe(l),
+      sendControl: (m) => broker.sendControl(m),
+      onControl: (l) => broker.onControl(l),
+      close: () => broker.close(),
+    };
+    const h = await hub({ engine: localEngine(memoryStore(), lagging) });
+    const published = await h.hub.publish(
+      Array.from({ length: 5 }, (_, i) => ({ topic: 'lag', type: 't', data: i })),
+    );
+    const [first, ...rest] = published.map((p) => p.id);
+    // The four later events are in history but not yet delivered live on this node.
+    const peer = await open(h.url, ['lag'], { query: { lastEventId: first as string } });
+    await peer.waitForEvents(4);
+    const live = await h.hub.publish([
+      { topic: 'lag', type: 't', data: 5 },
+      { topic: 'lag', type: 't', data: 6 },
+    ]);
+    await peer.waitForEvents(6);
+    // A ping answered after the late copies had their chance to arrive.
+    await new Promise((r) => setTimeout(r, 60));
+    await peer.request({ op: 'ping' });
+    expect(peer.ids()).toEqual([...rest, ...live.map((p) => p.id)]);
+  });
+
+  it('closes every connection with 4010 when the broker reports a gap, so clients resume', async () => {
+    const broker = new MemoryBroker();
+    let gap: (() => void) | undefined;
+    const gappy: Broker = {
+      kind: 'gappy',
+      publish: (events) => broker.publish(events),
+      subscribe: (l) => broker.subscribe(l),
+      sendControl: (m) => broker.sendControl(m),
+      onControl: (l) => broker.onControl(l),
+      onGap: (l) => {
+        gap = l;
+        return () => {};
+      },
+      close: () => broker.close(),
+    };
+    const closes: CloseReason[] = [];
+    const h = await hub({
+      engine: localEngine(memoryStore(), gappy),
+      observers: [{ connectionClosed: (_c, r) => closes.push(r) }],
+    });
+    const peer = await open(h.url, ['t']);
+    gap?.();
+    expect((await peer.waitClosed()).code).toBe(4010);
+    expect(closes).toEqual(['resync']);
+  });
+
+  it('presence follows topics changed on a live connection, locally and in a shared store', async () => {
+    const count = async (h: RunningHub, topic: string) =>
+      ((await (await fetch(`${h.url}/presence?topic=${topic}`)).json()) as { connections: number })
+        .connections;
+    let h = await hub();
+    let peer = await open(h.url, ['a']);
+    await peer.request({ op: 'subscribe', topics: ['b'] });
+    expect([await count(h, 'a'), await count(h, 'b')]).toEqual([1, 1]);
+    await peer.request({ op: 'unsubscribe', topics: ['a'] });
+    expect([await count(h, 'a'), await count(h, 'b')]).toEqual([0, 1]);
+    peer.close();
+    await running?.close();
+
+    // A store shared by several nodes (as Redis) hears of the change.
+    const entries = new Map<string, readonly string[]>();
+    const shared: PresenceStore = {
+      kind: 'shared',
+      async announce(es) {
+        for (const e of es) entries.set(e.connectionId, e.topics);
+      },
+      async withdraw(es) {
+        for (const e of es) entries.delete(e.connectionId);
+      },
+      async query(topic) {
+        const n = [...entries.values()].filter((ts) => ts.includes(topic)).length;
+        return { connections: n, users: [] };
+      },
+      async close() {},
+    };
+    h = await hub({ engine: { ...localEngine(memoryStore()), presence: shared } });
+    peer = await open(h.url, ['a']);
+    await until(() => entries.size === 1);
+    await peer.request({ op: 'subscribe', topics: ['b'] });
+    await until(() => (entries.values().next().value ?? []).length === 2);
+    expect(await count(h, 'b')).toBe(1);
+    await peer.request({ op: 'unsubscribe', topics: ['a'] });
+    await until(() => (entries.values().next().value ?? []).length === 1);
+    expect([await count(h, 'a'), await count(h, 'b')]).toEqual([0, 1]);
+    peer.close();
   });
 
   it('sends reset for an unknown id, as SSE does', async () => {

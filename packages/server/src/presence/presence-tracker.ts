@@ -45,6 +45,14 @@ export class PresenceTracker {
         this.open.delete(c.id);
         this.push({ kind: 'withdraw', entry });
       },
+      topicsChanged: (c) => {
+        const old = this.open.get(c.id);
+        if (!old || this.stopped) return;
+        const entry = entryOf(c);
+        this.open.set(c.id, entry);
+        this.push({ kind: 'withdraw', entry: old });
+        this.push({ kind: 'announce', entry });
+      },
     };
     if (store.refreshMs !== undefined) {
       this.timer = setInterval(() => this.refresh(), store.refreshMs);

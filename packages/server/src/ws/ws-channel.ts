@@ -411,6 +411,7 @@ export class WsChannel {
         m.lastEventId === undefined ? { pos: head ?? '0' } : { lastEventId: m.lastEventId },
       );
     }
+    if (fresh.length > 0) this.host.observers().topicsChanged(conn);
     if (m.id !== undefined)
       conn.send(JSON.stringify({ op: 'ack', id: m.id, result: { topics: conn.topics } }));
   }
@@ -418,6 +419,7 @@ export class WsChannel {
   private async unsubscribe(conn: WsConnection, m: WsUnsubscribeMessage): Promise<void> {
     if (conn.isClosed()) return;
     const drop = new Set(m.topics);
+    const before = conn.topics.length;
     for (let i = conn.subs.length - 1; i >= 0; i--) {
       const s = conn.subs[i] as Subscription;
       const keep: TopicPattern[] = [];
@@ -432,6 +434,7 @@ export class WsChannel {
         conn.subs.splice(i, 1);
       }
     }
+    if (conn.topics.length !== before) this.host.observers().topicsChanged(conn);
     if (m.id !== undefined)
       conn.send(JSON.stringify({ op: 'ack', id: m.id, result: { topics: conn.topics } }));
   }
@@ -522,6 +525,14 @@ export class WsChannel {
     if (notice) c.send(JSON.stringify({ ...notice, op: reason }));
     c.close(reason);
     return true;
+  }
+
+  /**
+   * This node may have missed events (see `Broker.onGap`): every connection is closed, and its
+   * client resumes from its last id, replaying from shared history.
+   */
+  resync(): void {
+    for (const c of [...this.conns.values()]) c.close('resync');
   }
 
   close(): void {

@@ -242,6 +242,9 @@ export class WsConnection implements Indexed, ConnectionInfo {
       case 'disconnected':
         this.ws.close(WS_CLOSE.disconnected, message ?? 'The hub closed this connection.');
         return;
+      case 'resync':
+        this.ws.close(WS_CLOSE.resync, message ?? 'This node may have missed events; reconnect to resume.');
+        return;
       case 'protocol-error':
         this.ws.close(WS_CLOSE.unsupportedData, message ?? 'Send JSON messages as text frames.');
         return;
