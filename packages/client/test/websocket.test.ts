@@ -166,6 +166,49 @@ describe('client over WebSocket', () => {
     }
   });
 
+  it('token expiry: a fresh token, resuming without loss; forced logout: disconnected', async () => {
+    const h = await hub({
+      auth: { jwt: { secret: SECRET }, publisherKey: 'pk-0123456789abcdef0123456789abcdef' },
+    });
+    const reasons: string[] = [];
+    const c = client(h.url, {
+      token: async ({ reason }) => {
+        reasons.push(reason);
+        // The first token expires almost at once; the fresh one lasts.
+        return mint(
+          { sub: 'ann', sid: 's1', tidings: { subscribe: ['jobs/**'] } },
+          { expIn: reasons.length === 1 ? 1 : 3600 },
+        );
+      },
+    });
+    const r = record(c);
+    c.connect();
+    await connected(c);
+    const a = await h.hub.publish({ topic: 'jobs/1', type: 't', data: 'before' });
+    await until(() => r.events.length === 1);
+    await until(() => reasons.includes('expired'), 10_000);
+    const b = await h.hub.publish({ topic: 'jobs/1', type: 't', data: 'after' });
+    await until(() => r.events.length === 2);
+    expect(r.ids()).toEqual([a.id, b.id]);
+    expect(reasons.slice(0, 2)).toEqual(['connect', 'expired']);
+
+    const logouts: string[] = [];
+    c.onForceLogout((p) => logouts.push(p.reason));
+    await connected(c);
+    await fetch(`${h.url}/disconnect`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer pk-0123456789abcdef0123456789abcdef',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ session: 's1', reason: 'Signed out elsewhere.' }),
+    });
+    await waitForState(c, (s) => s.status === 'disconnected');
+    expect(c.state).toMatchObject({ reason: 'force-logout', logoutReason: 'Signed out elsewhere.' });
+    await until(() => logouts.length === 1);
+    expect(logouts).toEqual(['Signed out elsewhere.']);
+  });
+
   it('on SSE, commands go over POST /commands/{name}', async () => {
     const h = await hub();
     const seen: string[] = [];
