@@ -579,7 +579,7 @@ export class WsChannel {
 /** Resolves when the socket under `ws` drained its write queue, or closed. */
 function drained(ws: WebSocket): Promise<void> {
   const socket = (ws as unknown as { _socket?: Duplex })._socket;
-  if (!socket || !socket.writableNeedDrain) return Promise.resolve();
+  if (!socket?.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       socket.off('drain', done);
