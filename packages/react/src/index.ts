@@ -53,6 +53,7 @@ export {
   type TidingsProviderProps,
 } from './tidings-provider.js';
 export { useClient } from './use-client.js';
+export { type UseCommandResult, useCommand } from './use-command.js';
 export { useConnection } from './use-connection.js';
 export { type UseEventOptions, useEvent } from './use-event.js';
 export {

@@ -126,8 +126,12 @@ export class WsConnection implements Indexed, ConnectionInfo {
     private readonly socketDrain: () => Promise<void>,
   ) {
     ws.on('close', () => this.closed(this.closeReason ?? 'client'));
-    // Every running command listens to it.
-    setMaxListeners(64, this.abort.signal);
+    // Every running command listens to it. (Not Node's AbortSignal under jsdom: then no warning either.)
+    try {
+      setMaxListeners(64, this.abort.signal);
+    } catch {
+      // Not an EventTarget Node knows.
+    }
   }
 
   get user(): string | undefined {
