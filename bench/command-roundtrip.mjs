@@ -9,7 +9,8 @@ import WebSocket from 'ws';
 import { createClient } from '../packages/client/dist/index.js';
 import { createHub, memoryStore } from '../packages/server/dist/index.js';
 
-const hub = createHub({ store: memoryStore() });
+// No message rate limit: the benchmark sends thousands of commands a second on one connection.
+const hub = createHub({ store: memoryStore(), webSocketMessageRate: false });
 hub.onCommand('bench.noop', (args) => args);
 const server = createServer(hub.handleNode);
 server.on('upgrade', hub.handleUpgrade);

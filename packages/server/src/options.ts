@@ -4,6 +4,7 @@ import type { Broker } from './brokers/broker.js';
 import type { Engine } from './engine.js';
 import type { CorsOptions } from './http/cors.js';
 import type { LimitOptions } from './limits/limits.js';
+import type { Rate } from './limits/token-bucket.js';
 import type { Logger } from './logger.js';
 import type { HubObserver } from './observer.js';
 import type { HistoryStore } from './stores/history-store.js';
@@ -95,6 +96,12 @@ export interface HubOptions {
    * @defaultValue 65536
    */
   maxCommandBytes?: number | undefined;
+  /**
+   * Messages one WebSocket connection may send per second (token bucket); past it each message
+   * gets `nack` `rate-limited` instead of being handled. `false` turns it off.
+   * @defaultValue `{ perSecond: 100, burst: 200 }`
+   */
+  webSocketMessageRate?: Rate | false | undefined;
   /** Path prefix the hub is mounted under, e.g. `"/realtime"`. @defaultValue "" */
   basePath?: string | undefined;
   /** Receives structured logs. @defaultValue silent */
@@ -118,6 +125,7 @@ export interface ResolvedHubOptions {
   replayPageSize: number;
   commandTimeoutMs: number;
   maxCommandBytes: number;
+  webSocketMessageRate: Rate | undefined;
   basePath: string;
   nodeId: string;
 }
@@ -151,6 +159,10 @@ export function resolveOptions(o: HubOptions): ResolvedHubOptions {
     replayPageSize: positiveInt('replayPageSize', o.replayPageSize, 500),
     commandTimeoutMs: positiveInt('commandTimeoutMs', o.commandTimeoutMs, 10_000),
     maxCommandBytes: positiveInt('maxCommandBytes', o.maxCommandBytes, 64 * 1024),
+    webSocketMessageRate:
+      o.webSocketMessageRate === false
+        ? undefined
+        : (o.webSocketMessageRate ?? { perSecond: 100, burst: 200 }),
     basePath,
     nodeId: o.nodeId ?? Math.random().toString(36).slice(2, 8),
   };

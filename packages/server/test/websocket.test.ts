@@ -452,6 +452,29 @@ describe('WebSocket channel', () => {
       expect(bad.closed).toBeUndefined();
     });
 
+    it('a connection flooding messages gets rate-limited nacks; others are not affected', async () => {
+      const h = await hub({ webSocketMessageRate: { perSecond: 0.01, burst: 5 } });
+      const flood = await open(h.url, ['t']);
+      const calm = await open(h.url, ['t']);
+      for (let i = 0; i < 10; i++) flood.send({ op: 'ping', id: `p${i}` });
+      await until(() => flood.messages.filter((m) => m.op === 'pong' || m.op === 'nack').length === 10);
+      expect(flood.messages.filter((m) => m.op === 'pong').map((m) => m.id)).toEqual([
+        'p0',
+        'p1',
+        'p2',
+        'p3',
+        'p4',
+      ]);
+      const nacks = flood.messages.filter((m) => m.op === 'nack');
+      expect(nacks).toHaveLength(5);
+      expect(nacks[0]?.error).toMatchObject({ code: 'rate-limited', option: 'webSocketMessageRate' });
+      expect(nacks[0]?.error.message).toMatch(/slow down/);
+      expect((await calm.request({ op: 'ping' })).op).toBe('pong');
+      await h.hub.publish({ topic: 't', type: 't', data: 1 });
+      await flood.waitForEvents(1);
+      expect(flood.closed).toBeUndefined();
+    });
+
     it('closes a connection sending binary frames (1003) or a message past the hard limit (1009)', async () => {
       const h = await hub({ maxCommandBytes: 1024, maxBodyBytes: 4096 });
       const bin = await open(h.url, ['t']);

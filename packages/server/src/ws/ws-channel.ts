@@ -21,6 +21,7 @@ import type { Engine } from '../engine.js';
 import { HubError, isHubError } from '../errors.js';
 import type { HubRequest, HubResponse } from '../http/hub-request.js';
 import { nodeRequest } from '../http/node-request.js';
+import { type Rate, TokenBuckets } from '../limits/token-bucket.js';
 import type { Logger } from '../logger.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from '../observer.js';
 import type { ResolvedHubOptions } from '../options.js';
@@ -69,10 +70,14 @@ export class WsChannel {
   private readonly heartbeat: ReturnType<typeof setInterval>;
   /** Largest message handled; larger ones (up to the hard limit) get `nack` `message-too-large`. */
   private readonly maxMessageBytes: number;
+  /** Messages per connection id. */
+  private readonly rate: TokenBuckets | undefined;
 
   constructor(private readonly host: WsChannelHost) {
     const o = host.options;
     this.maxMessageBytes = o.maxCommandBytes;
+    // Validates the rate (a RangeError at createHub for an unusable one).
+    this.rate = o.webSocketMessageRate ? new TokenBuckets(o.webSocketMessageRate) : undefined;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -326,6 +331,18 @@ export class WsChannel {
     if (conn.isClosed()) return;
     if (isBinary) {
       conn.close('protocol-error', 'Send JSON messages as text frames; binary frames are not accepted.');
+      return;
+    }
+    const wait = this.rate?.take(conn.id) ?? 0;
+    if (wait > 0) {
+      const r = this.rate?.rate as Rate;
+      this.nack(conn, null, {
+        code: 'rate-limited',
+        message: `This connection sends more than ${r.perSecond} messages per second (bursts of ${r.burst}); this one was dropped, so slow down and retry after ${Math.ceil(wait / 1000)} s.`,
+        option: 'webSocketMessageRate',
+        limit: r.perSecond,
+        retryAfterS: Math.ceil(wait / 1000),
+      });
       return;
     }
     if (data.byteLength > this.maxMessageBytes) {
