@@ -143,7 +143,8 @@ export interface TidingsClient<D extends AnyEventDefinitions | undefined = undef
   readonly transport: 'sse' | 'websocket';
   /**
    * The last round-trip time to the hub over WebSocket, in ms (the client pings at the hub's
-   * heartbeat interval); `null` before the first answer and on SSE.
+   * heartbeat interval, and once right after connecting), measured with `environment.timers.now()`,
+   * so in whole milliseconds in browsers; `null` before the first answer and on SSE.
    */
   readonly latencyMs: number | null;
 }
