@@ -166,6 +166,38 @@ export function webSocketTransport(
   };
 }
 
+/**
+ * `transport: 'auto'`: after a failed WebSocket upgrade, try SSE at once; if SSE opens, WebSockets
+ * are blocked somewhere on the way (the hub, a proxy): stay on SSE and remember it for a day. If
+ * SSE fails too, the hub is simply down: nothing is decided, the next attempt tries WebSocket.
+ * @returns true when it started the next attempt itself.
+ */
+export function autoFallback(c: Connection, f: TransportFailure | undefined): boolean {
+  if (f === undefined) {
+    if (c.probing) {
+      c.probing = false;
+      c.log.warn('WebSocket upgrades fail while SSE works: using SSE from now on.');
+      try {
+        c.env.storage?.setItem?.(c.key, String(c.env.timers.now()));
+      } catch {
+        // Storage full or blocked: the choice lasts as long as this client.
+      }
+    }
+    return false;
+  }
+  if (c.probing) {
+    c.probing = false;
+    c.kind = 'websocket';
+    return false;
+  }
+  if (c.kind !== 'websocket' || f.kind !== 'refused') return false;
+  c.log.debug(`${f.message} Trying SSE at once.`);
+  c.kind = 'sse';
+  c.probing = true;
+  void c.attempt('connect');
+  return true;
+}
+
 /** What the extras need from their client (the client object itself). */
 export interface ExtrasHost {
   readonly o: ResolvedOptions;

@@ -74,18 +74,23 @@ export class Connection {
   /** The transport of the current (or next) attempt. */
   kind: 'sse' | 'websocket';
   /** `auto` just fell back from a failed WebSocket upgrade; SSE is on probation. */
-  private probing = false;
+  probing = false;
   /** Where `auto` remembers falling back. */
-  private readonly key: string;
+  readonly key: string;
+  /**
+   * `transport: 'auto'`: the fallback policy, set once the WebSocket chunk is loaded (it ships
+   * there). Called after each failure (true: it retried already) and on open (`undefined`).
+   */
+  auto: ((c: Connection, failure: TransportFailure | undefined) => boolean) | undefined;
 
   constructor(
     private readonly o: ResolvedOptions,
-    private readonly env: ClientEnvironment,
+    readonly env: ClientEnvironment,
     private readonly sse: Transport,
     private readonly webSocket: Transport,
     lastConnectedAt: number | null,
     private readonly hooks: ConnectionHooks,
-    private readonly log: DebugLog,
+    readonly log: DebugLog,
   ) {
     this.s = { ...IDLE_STATE, lastConnectedAt };
     this.key = TRANSPORT_STORAGE_PREFIX + o.webSocketUrl.href;
@@ -160,7 +165,8 @@ export class Connection {
     void this.attempt('connect');
   }
 
-  private async attempt(reason: TokenReason): Promise<void> {
+  /** One attempt now (internal: the fallback policy calls it). */
+  async attempt(reason: TokenReason): Promise<void> {
     this.abandon();
     const gen = this.gen;
     let token: string | null | undefined;
@@ -229,16 +235,7 @@ export class Connection {
 
   private opened(gen: number, resumed: boolean): void {
     this.refreshedAfter401 = false;
-    if (this.probing) {
-      // SSE works where the WebSocket upgrade just failed: a proxy or the hub blocks WebSockets.
-      this.probing = false;
-      this.log.warn('WebSocket upgrades fail while SSE works: using SSE from now on.');
-      try {
-        this.env.storage?.setItem?.(this.key, String(this.env.timers.now()));
-      } catch {
-        // Storage full or blocked: the choice lasts as long as this client.
-      }
-    }
+    this.auto?.(this, undefined);
     // Without an id to resume from, whatever was published since the last connection is lost to
     // this client: say so, as the hub does when it cannot replay.
     const gap = !resumed && this.s.lastConnectedAt !== null;
@@ -296,19 +293,7 @@ export class Connection {
 
   private onFailure(f: TransportFailure): void {
     this.abandon();
-    if (this.o.transport === 'auto') {
-      if (this.probing) {
-        // SSE failed too: the hub is unreachable, not just its WebSockets. Try WebSocket next.
-        this.probing = false;
-        this.kind = 'websocket';
-      } else if (this.kind === 'websocket' && f.kind === 'refused') {
-        this.log.debug(`${f.message} Trying SSE at once.`);
-        this.kind = 'sse';
-        this.probing = true;
-        void this.attempt('connect');
-        return;
-      }
-    }
+    if (this.auto?.(this, f)) return;
     switch (f.kind) {
       case 'http': {
         const hub = sentence(f.message);

@@ -206,7 +206,11 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   }
 
   private load(): Promise<typeof import('./channel.js')> {
-    this.loading ??= import('./channel.js');
+    // A failed load (offline) is tried again next time.
+    this.loading ??= import('./channel.js').catch((e: unknown) => {
+      this.loading = undefined;
+      throw e;
+    });
     return this.loading;
   }
 
@@ -321,7 +325,10 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       this.env,
       this.sseTransport,
       lazyTransport(() =>
-        this.load().then((m) => m.webSocketTransport(this.env.WebSocket as WebSocketConstructor, this.env)),
+        this.load().then((m) => {
+          if (this.o.transport === 'auto' && this.connection) this.connection.auto = m.autoFallback;
+          return m.webSocketTransport(this.env.WebSocket as WebSocketConstructor, this.env);
+        }),
       ),
       // A tab taking over inherits the group's history: its reconnection is not a first connection.
       this.net.lastConnectedAt,
