@@ -231,9 +231,12 @@ describe('client over WebSocket', () => {
     const token = await mint({ sub: 'ann', tidings: { subscribe: ['jobs/**'] } });
     const c = client(h.url, { token });
     const r = record(c);
+    const resets: string[] = [];
+    c.onReset((x) => resets.push(x.reason));
     c.connect();
     await connected(c);
     const id = c.state.connectionId;
+    // No event yet: the new topic resumes from the point the hub gave in its connected message.
     await c.subscribe('jobs/2');
     expect(c.topics).toEqual(['jobs/1', 'jobs/2']);
     await h.hub.publish({ topic: 'jobs/2', type: 't', data: 'two' });
@@ -243,6 +246,7 @@ describe('client over WebSocket', () => {
     await h.hub.publish({ topic: 'jobs/2', type: 't', data: 'two again' });
     await until(() => r.events.length === 2);
     expect(r.events.map((e) => e.data)).toEqual(['two', 'two again']);
+    expect(resets).toEqual([]);
     const refused = await rejection(c.subscribe('admin/secrets'));
     expect(refused.code).toBe('forbidden');
     expect(c.topics).toEqual(['jobs/2']);
