@@ -532,6 +532,13 @@ describe('WebSocket channel', () => {
       expect((await forbidden.waitClosed()).code).toBe(4403);
       const ok = await open(h.url, ['mine'], { headers: { authorization: `Bearer ${token}` } });
       expect(ok.connected).toBeDefined();
+      // The cookie, from a page on the hub's own origin; from another site it is refused.
+      const cookie = { cookie: `access_token=${token}` };
+      const same = await open(h.url, ['mine'], { headers: { ...cookie, origin: h.url } });
+      expect(same.connected).toBeDefined();
+      const csrf = connect(h.url, ['mine'], { headers: { ...cookie, origin: 'https://evil.example' } });
+      expect((await csrf.waitFor((m) => m.op === 'error')).error.code).toBe('origin-not-allowed');
+      expect((await csrf.waitClosed()).code).toBe(4403);
     });
 
     it('checks the origin against the CORS allow-list', async () => {
