@@ -574,6 +574,19 @@ describe('WebSocket channel', () => {
       expect(other.opened).toBe(false);
       const sys = connect(h.url, ['$sys/stats']);
       expect((await sys.waitClosed()).code).toBe(4400);
+      // An upgrade elsewhere is answered over HTTP, and the hub serves on.
+      const elsewhere = connect(h.url, ['t'], { path: '/events' });
+      let status = 0;
+      elsewhere.ws.on('unexpected-response', (req, res) => {
+        status = res.statusCode ?? 0;
+        req.destroy();
+      });
+      await until(() => status !== 0);
+      expect(status).toBe(400);
+      expect(elsewhere.opened).toBe(false);
+      expect(h.hub.connections()).toHaveLength(0);
+      const fine = await open(h.url, ['t']);
+      expect(fine.connected).toBeDefined();
     });
 
     it('GET /ws without an upgrade, or on a server that does not wire upgrades, says what to do', async () => {

@@ -131,6 +131,14 @@ export class WsChannel {
           this.wss.handleUpgrade(req, socket, head, opener);
           return;
         }
+        if (!('status' in result)) {
+          // An event stream (GET /events) asked for with an Upgrade header.
+          this.rawAnswer(socket, 400, {
+            code: 'bad-request',
+            message: `Only /ws accepts WebSocket upgrades; ${hreq.path} is plain HTTP.`,
+          });
+          return;
+        }
         const r = result as HubResponse;
         let error: WsErrorBody;
         try {
