@@ -118,7 +118,9 @@ export class WsChannel {
     try {
       hreq = nodeRequest(req, this.host.options.basePath, abort.signal);
     } catch {
-      this.rawAnswer(socket, 400, { code: 'bad-request', message: 'The request URL is malformed.' });
+      this.rawAnswer(socket, 400, {
+        error: { code: 'bad-request', message: 'The request URL is malformed.' },
+      });
       return;
     }
     const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
@@ -134,12 +136,19 @@ export class WsChannel {
         if (!('status' in result)) {
           // An event stream (GET /events) asked for with an Upgrade header.
           this.rawAnswer(socket, 400, {
-            code: 'bad-request',
-            message: `Only /ws accepts WebSocket upgrades; ${hreq.path} is plain HTTP.`,
+            error: {
+              code: 'bad-request',
+              message: `Only /ws accepts WebSocket upgrades; ${hreq.path} is plain HTTP.`,
+            },
           });
           return;
         }
         const r = result as HubResponse;
+        if (r.status < 400) {
+          // Not an upgrade the hub serves (GET /healthz with an Upgrade header): answer as usual.
+          this.rawAnswer(socket, r.status, r.body, r.headers);
+          return;
+        }
         let error: WsErrorBody;
         try {
           error = (JSON.parse(r.body) as { error: WsErrorBody }).error;
@@ -155,24 +164,27 @@ export class WsChannel {
           });
           return;
         }
-        this.rawAnswer(socket, r.status, error, r.headers);
+        this.rawAnswer(socket, r.status, { error }, r.headers);
       },
       () =>
         this.rawAnswer(socket, 500, {
-          code: 'internal',
-          message: 'The hub failed to handle this request; it has been logged. Try again.',
+          error: {
+            code: 'internal',
+            message: 'The hub failed to handle this request; it has been logged. Try again.',
+          },
         }),
     );
   }
 
+  /** Answers on the raw socket as HTTP: a JSON body (an object, or JSON text as is), then close. */
   private rawAnswer(
     socket: Duplex,
     status: number,
-    error: WsErrorBody,
+    json: object | string,
     headers: Record<string, string> = {},
   ): void {
     if (socket.destroyed) return;
-    const body = JSON.stringify({ error });
+    const body = typeof json === 'string' ? json : JSON.stringify(json);
     const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`];
     for (const [k, v] of Object.entries({
       ...headers,
