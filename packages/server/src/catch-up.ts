@@ -60,6 +60,9 @@ export function resetFrame(reason: ResetReason, lastEventId: string): Uint8Array
  *
  * If the id is unknown, or retention removed events the subscriber would have received, a
  * `reset` frame goes first and the connection goes live without replay: the client refetches.
+ * With `truncation: 'ignore'` the replay sends whatever history still holds instead (a face whose
+ * caller checked for truncation itself, such as Mercure's, whose clients expect every retained
+ * update).
  */
 export async function catchUp(
   store: HistoryStore,
@@ -67,6 +70,7 @@ export async function catchUp(
   filter: TopicFilter,
   from: { readonly lastEventId: string } | { readonly pos: string },
   pageSize: number,
+  truncation: 'reset' | 'ignore' = 'reset',
 ): Promise<CatchUpResult> {
   let cursor: string;
   let lastEventId: string;
@@ -90,7 +94,7 @@ export async function catchUp(
     conn.pendingOverflowed = false;
     const page = await store.readAfter(cursor, filter, pageSize);
     if (conn.isClosed()) return { replayed, reset: undefined, liveAfter: undefined };
-    if (page.truncated) {
+    if (page.truncated && truncation === 'reset') {
       conn.sendReset('history-truncated', lastEventId);
       goLive(conn, undefined);
       return { replayed, reset: 'history-truncated', liveAfter: undefined };

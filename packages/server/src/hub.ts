@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeSseFrame, type PublishInput, type TidingsEvent } from '@tidings/protocol';
-import type { Authorizer } from './authorizer.js';
+import type { Authorizer, Principal } from './authorizer.js';
 import { catchUp } from './catch-up.js';
 import { type CommandHandler, type CommandOptions, CommandRegistry } from './commands/command-registry.js';
 import { commandRoute } from './commands/command-route.js';
 import { type Engine, localEngine } from './engine.js';
 import { HubError, isHubError } from './errors.js';
+import type { FaceHost, StreamSpec } from './face.js';
 import { resyncAfterGap } from './gap-resync.js';
 import type { HubRequest, HubResponse } from './http/hub-request.js';
 import { json } from './http/hub-request.js';
@@ -17,6 +18,7 @@ import type { StreamSink } from './http/stream-sink.js';
 import { webRequest } from './http/web-request.js';
 import { WebSink } from './http/web-sink.js';
 import { type Logger, silentLogger } from './logger.js';
+import { installMercure } from './mercure/install-mercure.js';
 import { type CloseReason, type ConnectionInfo, combineObservers, type HubObserver } from './observer.js';
 import { type HubOptions, type ResolvedHubOptions, resolveOptions } from './options.js';
 import { installPresence, type PresenceHandle } from './presence/install-presence.js';
@@ -178,18 +180,21 @@ function parseTargets(value: unknown, where: string): Partial<EventMeta> {
   return { to: { ...(users && { users }), ...(sessions && { sessions }) } };
 }
 
-class HubImpl implements Hub {
+class HubImpl implements FaceHost {
   readonly nodeId: string;
   readonly options: ResolvedHubOptions;
   readonly engine: Engine;
   private readonly authorizer: Authorizer;
   private readonly security: Security;
   private readonly middlewares: Middleware[] = [];
-  private readonly log: Logger;
+  readonly log: Logger;
   private readonly observers: HubObserver[];
   private obs: Required<HubObserver>;
   private readonly index = new SubscriberIndex<SseConnection>();
   private readonly conns = new Map<string, SseConnection>();
+  /** How to remove each connection from the dispatcher that feeds it (see `openStream`). */
+  private readonly releases = new Map<string, () => void>();
+  private readonly closeHooks: Array<() => void | Promise<void>> = [];
   private readonly routes = new Map<string, Map<string, RouteHandler>>();
   private readonly extraFields = new Map<string, ExtraFieldParser>([['to', parseTargets]]);
   private readonly heartbeat: ReturnType<typeof setInterval>;
@@ -230,6 +235,7 @@ class HubImpl implements Hub {
       isClosing: () => this.closing,
       checkOrigin: (req) => this.security.checkWebSocketOrigin(req),
     });
+    if (o.mercure) installMercure(this, o.mercure);
     this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
@@ -380,6 +386,7 @@ class HubImpl implements Hub {
       this.unsubscribeBroker();
       this.unsubscribeGap?.();
       await this.presence.stop();
+      for (const fn of this.closeHooks) await fn();
       await this.security.close();
       await this.engine.close();
       this.log.info({ node: this.nodeId }, 'hub closed');
@@ -483,58 +490,83 @@ class HubImpl implements Hub {
           req,
           sub.patterns.map((p) => p.source),
         );
+    return this.openStream({
+      headers: { ...SSE_HEADERS },
+      connect: (id, host, sink) =>
+        new SseConnection(id, host, sink, sub.patterns, grant, req.remoteAddress, !sys),
+      greeting: (conn) =>
+        encoder.encode(
+          encodeSseFrame({
+            retry: this.options.retryMs,
+            event: 'connected',
+            data: JSON.stringify({
+              connectionId: conn.id,
+              topics: conn.topics,
+              heartbeatMs: this.options.heartbeatMs,
+              serverTime: new Date().toISOString(),
+              ...(!sys && {
+                lastEventId: sub.lastEventId ?? this.engine.store.idAt(head ?? '0'),
+              }),
+            }),
+          }),
+        ),
+      register: (conn) => {
+        if (sys) this.sys.add(conn);
+        else for (const p of sub.patterns) this.index.add(conn, p);
+        // Removal happens in connectionClosed, which knows the hub's own index.
+        return () => {};
+      },
+      replay: sys
+        ? undefined
+        : {
+            from: sub.lastEventId === undefined ? { pos: head ?? '0' } : { lastEventId: sub.lastEventId },
+            filter: {
+              topics: sub.patterns.filter((p) => !p.wildcard).map((p) => p.source),
+              patterns: sub.patterns.filter((p) => p.wildcard),
+            },
+          },
+    });
+  }
+
+  openStream(spec: StreamSpec): RouteResult {
     return {
       kind: 'stream',
-      headers: { ...SSE_HEADERS },
+      headers: spec.headers,
       open: (sink) => {
         const id = `${this.nodeId}-${(++this.connSeq).toString(36)}`;
-        const conn = new SseConnection(id, this, sink, sub.patterns, grant, req.remoteAddress, !sys);
+        const conn = spec.connect(id, this, sink);
         if (this.closing) {
           conn.close('shutdown');
           return;
         }
-        conn.write(
-          encoder.encode(
-            encodeSseFrame({
-              retry: this.options.retryMs,
-              event: 'connected',
-              data: JSON.stringify({
-                connectionId: id,
-                topics: conn.topics,
-                heartbeatMs: this.options.heartbeatMs,
-                serverTime: new Date().toISOString(),
-                ...(!sys && {
-                  lastEventId: sub.lastEventId ?? this.engine.store.idAt(head ?? '0'),
-                }),
-              }),
-            }),
-          ),
-        );
+        const hello = spec.greeting?.(conn);
+        if (hello) conn.write(hello);
         if (conn.state === 'closed') return;
         this.conns.set(id, conn);
-        if (sys) this.sys.add(conn);
-        else for (const p of sub.patterns) this.index.add(conn, p);
+        this.releases.set(id, spec.register(conn));
         this.obs.connectionOpened(conn);
         this.log.debug(
-          { conn: id, topics: conn.topics, resume: sub.lastEventId !== undefined },
+          {
+            conn: id,
+            topics: conn.topics,
+            resume: spec.replay !== undefined && 'lastEventId' in spec.replay.from,
+          },
           'stream opened',
         );
-        if (!sys) {
-          this.resume(
-            conn,
-            sub.lastEventId === undefined ? { pos: head ?? '0' } : { lastEventId: sub.lastEventId },
-          );
-        }
+        if (spec.replay) this.resume(conn, spec.replay);
       },
     };
   }
 
-  private resume(conn: SseConnection, from: { lastEventId: string } | { pos: string }): void {
-    const filter = {
-      topics: conn.patterns.filter((p) => !p.wildcard).map((p) => p.source),
-      patterns: conn.patterns.filter((p) => p.wildcard),
-    };
-    catchUp(this.engine.store, conn, filter, from, this.options.replayPageSize).then(
+  private resume(conn: SseConnection, replay: NonNullable<StreamSpec['replay']>): void {
+    catchUp(
+      this.engine.store,
+      conn,
+      replay.filter,
+      replay.from,
+      this.options.replayPageSize,
+      replay.truncation,
+    ).then(
       (r) => {
         if (r.reset) this.obs.resetSent(conn, r.reset);
         if (r.replayed) this.obs.replayed(conn, r.replayed);
@@ -593,7 +625,7 @@ class HubImpl implements Hub {
 
   // ---- publishing and fan-out -------------------------------------------------------------
 
-  private async publishParsed(items: readonly ParsedPublish[]): Promise<AppendResult[]> {
+  async publishParsed(items: readonly ParsedPublish[]): Promise<AppendResult[]> {
     if (this.closing) {
       throw new HubError(
         503,
@@ -665,7 +697,30 @@ class HubImpl implements Hub {
     const frame = encoder.encode(
       encodeSseFrame({ event: 'heartbeat', data: `{"time":"${new Date().toISOString()}"}` }),
     );
-    for (const c of this.conns.values()) c.write(frame);
+    for (const c of this.conns.values()) c.heartbeat(frame);
+  }
+
+  // ---- FaceHost -----------------------------------------------------------------------------
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  admitStream(principal: Principal, req: HubRequest): Principal {
+    return this.security.admitStream(principal, req);
+  }
+
+  checkPublishRate(principal: Principal, req: HubRequest, events: number): void {
+    this.security.checkPublishRate(principal, req, events);
+  }
+
+  onClose(fn: () => void | Promise<void>): void {
+    this.closeHooks.push(fn);
+  }
+
+  /** Adds a middleware outside every other one (it runs first). */
+  useFirst(middleware: Middleware): void {
+    this.middlewares.unshift(middleware);
   }
 
   // ---- ConnectionHost ---------------------------------------------------------------------
@@ -680,6 +735,8 @@ class HubImpl implements Hub {
 
   connectionClosed(conn: SseConnection, reason: CloseReason): void {
     if (!this.conns.delete(conn.id)) return;
+    this.releases.get(conn.id)?.();
+    this.releases.delete(conn.id);
     this.sys.remove(conn);
     for (const p of conn.patterns) this.index.remove(conn, p);
     if (reason === 'slow-consumer') {

@@ -6,6 +6,7 @@ import type { CorsOptions } from './http/cors.js';
 import type { LimitOptions } from './limits/limits.js';
 import type { Rate } from './limits/token-bucket.js';
 import type { Logger } from './logger.js';
+import type { MercureOptions } from './mercure/mercure-options.js';
 import type { HubObserver } from './observer.js';
 import type { HistoryStore } from './stores/history-store.js';
 
@@ -110,6 +111,14 @@ export interface HubOptions {
   observers?: readonly HubObserver[] | undefined;
   /** This node's name in connection ids, logs and `/healthz`. @defaultValue random */
   nodeId?: string | undefined;
+  /**
+   * Speak the Mercure protocol on `/.well-known/mercure` too: Mercure publishers and subscribers
+   * (Symfony, API Platform, Laravel, a native `EventSource`) use the hub's history, limits and
+   * engine. `{}` enables it with anonymous subscribers off and no publisher key.
+   * @defaultValue off
+   * @see MercureOptions, and docs/migrating-from-mercure.md
+   */
+  mercure?: MercureOptions | undefined;
 }
 
 /** {@link HubOptions} with every default filled in. */

@@ -43,6 +43,13 @@ export interface Security {
    * @throws HubError 403 `origin-not-allowed`.
    */
   checkWebSocketOrigin(req: HubRequest): void;
+  /**
+   * Takes the connection slots of a stream authorized elsewhere (another protocol face); returns
+   * the fresh principal that keys them. @throws HubError 429 at a limit.
+   */
+  admitStream(principal: Principal, req: HubRequest): Principal;
+  /** Counts `n` published events against the publish rate limits. @throws HubError 429. */
+  checkPublishRate(principal: Principal, req: HubRequest, n: number): void;
   /** Stops timers and listeners; closes revocations the hub created itself. */
   close(): Promise<void>;
 }
@@ -177,6 +184,19 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     }
   }
 
+  function admitStream(granted: Principal, req: HubRequest): Principal {
+    // A fresh principal per stream: it keys this stream's connection slots.
+    const principal: Principal = { ...granted };
+    const release = takeConnectionSlots(principal, req);
+    if (release) {
+      leases.set(principal, release);
+      // Frees the slots if the stream never opens (the client left first).
+      if (req.signal.aborted) release();
+      else req.signal.addEventListener('abort', release, { once: true });
+    }
+    return principal;
+  }
+
   const authorizer: Authorizer = {
     async authorizeSubscribe(req, patterns): Promise<SubscribeGrant> {
       if (limits.maxPatternWildcards !== undefined)
@@ -184,16 +204,8 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       const grant = await inner.authorizeSubscribe(view(req), patterns);
       const known = admitted.get(req);
       if (known) return { principal: known, canRead: grant.canRead };
-      // A fresh principal per stream: it keys this stream's connection slots.
-      const principal: Principal = { ...grant.principal };
+      const principal = admitStream(grant.principal, req);
       admitted.set(req, principal);
-      const release = takeConnectionSlots(principal, req);
-      if (release) {
-        leases.set(principal, release);
-        // Frees the slots if the stream never opens (the client left first).
-        if (req.signal.aborted) release();
-        else req.signal.addEventListener('abort', release, { once: true });
-      }
       return { principal, canRead: grant.canRead };
     },
     async authorizePublish(req, topics): Promise<Principal> {
@@ -253,6 +265,8 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       if (origin === undefined || CorsPolicy.sameOrigin(req, origin) || cors.allows(origin)) return;
       throw cors.refusal(origin);
     },
+    admitStream,
+    checkPublishRate,
     async close() {
       expiry.close();
       logout.close();

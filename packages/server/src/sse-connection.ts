@@ -126,6 +126,20 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
     return false;
   }
 
+  /**
+   * The frame of `ev` for this connection, outside the live path (replay). Live frames are
+   * encoded once per event by the dispatcher that feeds the connection; connections of another
+   * protocol face (Mercure) override this to encode their own.
+   */
+  frameFor(ev: StoredEvent): Uint8Array {
+    return encoder.encode(eventFrame(ev));
+  }
+
+  /** Writes the hub-wide keep-alive `frame` (another face may write its own instead). */
+  heartbeat(frame: Uint8Array): void {
+    this.write(frame);
+  }
+
   /** Writes an event frame outside the live path (replay). */
   sendEvent(frame: Uint8Array): void {
     this.write(frame);
@@ -133,7 +147,7 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
   }
 
   replay(ev: StoredEvent): void {
-    this.sendEvent(encoder.encode(eventFrame(ev)));
+    this.sendEvent(this.frameFor(ev));
   }
 
   sendReset(reason: ResetReason, lastEventId: string): void {

@@ -142,15 +142,26 @@ const ASYMMETRIC = new Set([
   'Ed25519',
 ]);
 
-type Verifier = (token: string) => Promise<JWTPayload>;
+/** Verifies a compact JWT and returns its claims; throws a 401 `HubError` saying what is wrong. */
+export type Verifier = (token: string) => Promise<JWTPayload>;
 type CryptoKeyLike = Awaited<ReturnType<typeof importSPKI>>;
 
-function buildVerifier(o: JwtOptions): Verifier {
+/**
+ * Builds the token verifier of {@link JwtOptions}.
+ * @param requiredClaims claims a token must carry (Mercure tokens often have neither `exp` nor `sub`).
+ * @param option how error messages name the options, e.g. `"Auth option jwt"`.
+ * @throws {RangeError} naming the option when the configuration is unusable.
+ */
+export function buildVerifier(
+  o: JwtOptions,
+  requiredClaims: readonly string[] = ['exp', 'sub'],
+  option = 'Auth option jwt',
+): Verifier {
   const given = [o.secret !== undefined, o.publicKey !== undefined, o.jwks !== undefined].filter(
     Boolean,
   ).length;
   if (given !== 1) {
-    throw new RangeError('Auth option jwt needs exactly one of secret, publicKey or jwks.');
+    throw new RangeError(`${option} needs exactly one of secret, publicKey or jwks.`);
   }
   let key: JWTVerifyGetKey;
   let algorithms: string[];
@@ -158,7 +169,7 @@ function buildVerifier(o: JwtOptions): Verifier {
     const bytes = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
     if (bytes.byteLength < 32) {
       throw new RangeError(
-        `Auth option jwt.secret is ${bytes.byteLength} bytes; HS256 needs at least 32. Generate one with "openssl rand -base64 48".`,
+        `${option}.secret is ${bytes.byteLength} bytes; HS256 needs at least 32. Generate one with "openssl rand -base64 48".`,
       );
     }
     // Imported once per algorithm: jose would otherwise import the raw secret on every verify.
@@ -183,7 +194,7 @@ function buildVerifier(o: JwtOptions): Verifier {
     for (const a of algorithms) {
       if (!HMAC.has(a)) {
         throw new RangeError(
-          `Auth option jwt.algorithms has "${a}", which cannot be used with a shared secret; use HS256.`,
+          `${option}.algorithms has "${a}", which cannot be used with a shared secret; use HS256.`,
         );
       }
     }
@@ -193,7 +204,7 @@ function buildVerifier(o: JwtOptions): Verifier {
       try {
         type = createPublicKey(o.publicKey).asymmetricKeyType;
       } catch (e) {
-        throw new RangeError(`Auth option jwt.publicKey is not a PEM public key (${(e as Error).message}).`);
+        throw new RangeError(`${option}.publicKey is not a PEM public key (${(e as Error).message}).`);
       }
       algorithms = [
         ...(o.algorithms ?? (type === 'rsa' ? ['RS256'] : type === 'ec' ? ['ES256'] : ['EdDSA'])),
@@ -221,23 +232,22 @@ function buildVerifier(o: JwtOptions): Verifier {
     for (const a of algorithms) {
       if (!ASYMMETRIC.has(a)) {
         throw new RangeError(
-          `Auth option jwt.algorithms has "${a}", which is not a public-key algorithm; use RS256 or ES256.`,
+          `${option}.algorithms has "${a}", which is not a public-key algorithm; use RS256 or ES256.`,
         );
       }
     }
   }
-  if (algorithms.length === 0)
-    throw new RangeError('Auth option jwt.algorithms must name at least one algorithm.');
+  if (algorithms.length === 0) throw new RangeError(`${option}.algorithms must name at least one algorithm.`);
   const clockTolerance = o.clockToleranceS ?? 5;
   if (!(clockTolerance >= 0 && clockTolerance <= 300)) {
     throw new RangeError(
-      `Auth option jwt.clockToleranceS must be between 0 and 300 seconds, not ${clockTolerance}.`,
+      `${option}.clockToleranceS must be between 0 and 300 seconds, not ${clockTolerance}.`,
     );
   }
   const verifyOptions = {
     algorithms,
     clockTolerance,
-    requiredClaims: ['exp', 'sub'],
+    requiredClaims: [...requiredClaims],
     ...(o.issuer !== undefined && { issuer: asList(o.issuer) }),
     ...(o.audience !== undefined && { audience: asList(o.audience) }),
   };
@@ -270,9 +280,12 @@ function buildVerifier(o: JwtOptions): Verifier {
           );
         }
         if (e.reason === 'missing') {
-          throw invalid(`The token has no "${e.claim}" claim; the hub requires "exp" and "sub".`, {
-            claim: e.claim,
-          });
+          throw invalid(
+            `The token has no "${e.claim}" claim; the hub requires ${requiredClaims.map((c) => `"${c}"`).join(' and ')}.`,
+            {
+              claim: e.claim,
+            },
+          );
         }
         if (e.claim === 'iss' || e.claim === 'aud') {
           const want = asList(e.claim === 'iss' ? o.issuer : o.audience).join(', ');

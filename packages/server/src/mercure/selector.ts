@@ -1,0 +1,52 @@
+import { compileUriTemplate, type UriTemplate } from './uri-template.js';
+
+/**
+ * A Mercure topic selector (draft-dunglas-mercure-07, "Topic Selectors"): `*` matches every topic;
+ * any selector matches the topic equal to it; a selector that is a valid RFC 6570 URI template
+ * also matches every expansion of it.
+ */
+export interface TopicSelector {
+  readonly source: string;
+  /** `*`. */
+  readonly all: boolean;
+  /** The compiled template, when the selector is one (has an expression and parses). */
+  readonly template: UriTemplate | undefined;
+  /** Whether `topic` matches. */
+  matches(topic: string): boolean;
+}
+
+// Selectors repeat (every tab of an app subscribes to the same templates): compile each once.
+const cache = new Map<string, TopicSelector>();
+const CACHE_MAX = 10_000;
+
+/** Compiles a selector (cached). Never throws: a string that is no template is an exact selector. */
+export function compileSelector(source: string): TopicSelector {
+  let s = cache.get(source);
+  if (s) return s;
+  if (source === '*') {
+    s = { source, all: true, template: undefined, matches: () => true };
+  } else {
+    const t = source.includes('{') ? compileUriTemplate(source) : undefined;
+    const template = t && !('message' in t) ? t : undefined;
+    s = {
+      source,
+      all: false,
+      template,
+      matches: template
+        ? (topic) => topic === source || template.matches(topic)
+        : (topic) => topic === source,
+    };
+  }
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(source, s);
+  return s;
+}
+
+/** Whether any of `topics` matches any of `selectors`. */
+export function anyMatch(selectors: readonly TopicSelector[], topics: readonly string[]): boolean {
+  for (const s of selectors) {
+    if (s.all) return true;
+    for (const t of topics) if (s.matches(t)) return true;
+  }
+  return false;
+}
