@@ -61,6 +61,9 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
     sink.onClose(() => this.closed(this.closeReason ?? 'client'));
   }
 
+  /** Set by connections that authorize private Mercure updates themselves (the Mercure face). */
+  protected decidesMercurePrivacy = false;
+
   /** True once closed (a method, so callers re-read it after an await). */
   isClosed(): boolean {
     return this.state === 'closed';
@@ -86,9 +89,14 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
     return this.sink.bufferedBytes;
   }
 
-  /** Whether this subscriber may receive `ev` (read grant and targeted delivery). */
+  /**
+   * Whether this subscriber may receive `ev` (read grant and targeted delivery). A private
+   * Mercure update is never delivered here: only a Mercure token's claims can authorize it, and
+   * the Mercure face's connections decide that themselves.
+   */
   accepts(ev: StoredEvent): boolean {
     if (this.canRead && !this.canRead(ev.topic)) return false;
+    if (ev.meta?.mercure?.private === true && !this.decidesMercurePrivacy) return false;
     const to = ev.meta?.to;
     if (to) {
       const p = this.grant.principal;

@@ -1,4 +1,5 @@
 import { encodeSseFrame, type TidingsEvent } from '@tidings/protocol';
+import type { MercureMeta } from './mercure/topic-mapping.js';
 
 /**
  * Delivery restrictions and transport extras persisted with an event. Stores keep it verbatim;
@@ -7,6 +8,11 @@ import { encodeSseFrame, type TidingsEvent } from '@tidings/protocol';
 export interface EventMeta {
   /** Deliver only to these users (`sub` claims) and/or sessions; absent means every subscriber. */
   readonly to?: { readonly users?: readonly string[]; readonly sessions?: readonly string[] };
+  /**
+   * A Mercure update's topics, privacy and retry. A private one reaches Mercure subscribers
+   * authorized for one of its topics, and never the hub's own `/events` streams.
+   */
+  readonly mercure?: MercureMeta | undefined;
   /** Further fields owned by optional features (for example the Mercure face). */
   readonly [key: string]: unknown;
 }

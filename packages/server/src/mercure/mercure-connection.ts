@@ -86,6 +86,7 @@ export class MercureConnection extends SseConnection {
     readonly subscriber: MercureSubscriber,
   ) {
     super(id, host, sink, scope, grant, remoteAddress, true);
+    this.decidesMercurePrivacy = true;
   }
 
   /** The subscription's Mercure selectors, as requested. */

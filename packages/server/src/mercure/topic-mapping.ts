@@ -95,7 +95,7 @@ export interface MercureMeta {
 
 /** The update's Mercure metadata, if it was published through Mercure. */
 export function mercureMeta(ev: StoredEvent): MercureMeta | undefined {
-  return ev.meta?.mercure as MercureMeta | undefined;
+  return ev.meta?.mercure;
 }
 
 /**
