@@ -8,9 +8,9 @@
  * once, whatever the template.
  *
  * A string matches when some values of the variables expand the template to exactly that string
- * (RFC 6570 section 3). The automaton accepts a slight superset in two places, neither of which
- * changes what reasonable templates match: the defined variables of an expression may appear in
- * any order and repeat, and an exploded variable's items are checked for their characters only.
+ * (RFC 6570 section 3). The automaton accepts a slight superset in one place, which does not change
+ * what reasonable templates match: an exploded variable's items, and the items of a list or map
+ * value, are checked for their characters only (a prefix modifier's length is not checked either).
  * Characters outside ASCII count as unreserved, since Mercure topics are IRIs (RFC 3987), whose
  * unreserved set includes them.
  */
@@ -232,11 +232,11 @@ function parseExpression(body: string): { op: OpInfo; vars: VarSpec[] } | Templa
 /** The automaton of one expression. */
 function expressionFrag(nfa: Nfa, op: OpInfo, vars: readonly VarSpec[]): Frag {
   const r = op.allowReserved;
-  const items = vars.map((v) => {
+  const item = (v: VarSpec): Frag => {
     if (v.explode) {
       // Items joined by the separator; each item is a value, `name=value` or `key=value`.
-      const item = () => valueRun(nfa, r, '=');
-      return seq(nfa, [item(), star(nfa, seq(nfa, [lit(nfa, op.sep), item()]))]);
+      const one = () => valueRun(nfa, r, '=');
+      return seq(nfa, [one(), star(nfa, seq(nfa, [lit(nfa, op.sep), one()]))]);
     }
     // A string, or a list / map joined with ",".
     const value = () => valueRun(nfa, r, ',');
@@ -244,10 +244,17 @@ function expressionFrag(nfa: Nfa, op: OpInfo, vars: readonly VarSpec[]): Frag {
     const withValue = seq(nfa, [lit(nfa, `${v.name}=`), value()]);
     // `;` writes a bare name for an empty value; `?` and `&` write `name=`, which withValue covers.
     return op.ifEmpty === '' ? alt(nfa, withValue, lit(nfa, v.name)) : withValue;
-  });
-  const one = () => alts(nfa, items);
-  // Absent altogether (every variable undefined), or `first` then defined variables joined by sep.
-  return opt(nfa, seq(nfa, [lit(nfa, op.first), one(), star(nfa, seq(nfa, [lit(nfa, op.sep), one()]))]));
+  };
+  // The defined variables, in order, each at most once: `first`, the first defined one, then each
+  // later one optionally, after the separator. Nothing at all when every variable is undefined.
+  const choices = vars.map((v, i) =>
+    seq(nfa, [
+      lit(nfa, op.first),
+      item(v),
+      ...vars.slice(i + 1).map((w) => opt(nfa, seq(nfa, [lit(nfa, op.sep), item(w)]))),
+    ]),
+  );
+  return opt(nfa, alts(nfa, choices));
 }
 
 /**

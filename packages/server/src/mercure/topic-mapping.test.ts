@@ -1,0 +1,65 @@
+import { compilePattern, TOPIC_LIMITS, validateTopic } from '@tidings/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HASHED_TOPIC_ROOT, hubScopeOf, hubTopicOf } from './topic-mapping.js';
+
+describe('hubTopicOf', () => {
+  it.each([
+    ['orders/42', 'orders/42'],
+    ['https://example.com/books/1', 'https:/%/example.com/books/1'],
+    ['/books/1', '%/books/1'],
+    ['books/caf\u00e9', 'books/caf%C3%A9'],
+    ['a b', 'a%20b'],
+    ['100%', '100%25'],
+    ['a/*/b', 'a/%2A/b'],
+    ['$sys/stats', '%24sys/stats'],
+    ['a/$b', 'a/$b'],
+    ['a/./b/../c', 'a/%2E/b/%2E%2E/c'],
+    ['https://example.com/books/{id}', 'https:/%/example.com/books/{id}'],
+  ])('stores %s under %s', (topic, hub) => {
+    expect(hubTopicOf(topic)).toBe(hub);
+  });
+
+  it('hashes topics too long for the hub grammar', () => {
+    const long = `https://example.com/${'x'.repeat(300)}`;
+    expect(hubTopicOf(long)).toMatch(new RegExp(`^${HASHED_TOPIC_ROOT}/[A-Za-z0-9_-]{43}$`));
+    expect(hubTopicOf(`${'a/'.repeat(40)}b`).startsWith(`${HASHED_TOPIC_ROOT}/`)).toBe(true);
+  });
+
+  it('always yields a valid hub topic, never one of the reserved $ namespace, and never the same for two topics', () => {
+    const topic = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.webUrl(),
+      fc
+        .array(fc.constantFrom('', '.', '..', '%', '*', '$', 'a', 'é', '%25', ' ', '/'), { maxLength: 12 })
+        .map((a) => a.join('')),
+    );
+    fc.assert(
+      fc.property(topic, topic, (a, b) => {
+        fc.pre(a.length > 0 && b.length > 0);
+        const ha = hubTopicOf(a);
+        expect(validateTopic(ha)).toBeUndefined();
+        expect(ha.length).toBeLessThanOrEqual(TOPIC_LIMITS.maxLength);
+        expect(ha.startsWith('$')).toBe(false);
+        if (a !== b) expect(ha).not.toBe(hubTopicOf(b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('hubScopeOf', () => {
+  it('covers every topic a selector can match', () => {
+    expect(hubScopeOf('*', false)).toEqual(['**']);
+    expect(hubScopeOf('https://example.com/books/1', false)).toEqual(['https:/%/example.com/books/1']);
+    const scope = hubScopeOf('https://example.com/books/{id}', true).map((p) => compilePattern(p));
+    for (const topic of [
+      'https://example.com/books/1',
+      'https://example.com/books/{id}',
+      `https://example.com/books/${'x'.repeat(300)}`,
+    ]) {
+      expect(scope.some((p) => p.matches(hubTopicOf(topic)))).toBe(true);
+    }
+    expect(hubScopeOf('{+anything}', true)).toEqual(['**']);
+  });
+});
