@@ -14,7 +14,8 @@ export interface ServeProcess {
 }
 
 /** Flags that configure authentication; without one, tests run the hub with `--dev`. */
-const AUTH_FLAG = /^--(jwt-secret-file|jwt-public-key|jwks-file|publisher-key-file|dev)$/;
+const AUTH_FLAG =
+  /^--(jwt-secret-file|jwt-public-key|jwks-file|publisher-key-file|dev|mercure-publisher-jwt-key|mercure-subscriber-jwt-key)$/;
 
 /**
  * Starts `tidings serve --port 0 …args` and waits for its "listening" line. Adds `--dev` unless
@@ -22,7 +23,10 @@ const AUTH_FLAG = /^--(jwt-secret-file|jwt-public-key|jwks-file|publisher-key-fi
  */
 export function serve(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
   const dev =
-    args.some((a) => AUTH_FLAG.test(a)) || 'TIDINGS_JWT_SECRET' in env || 'TIDINGS_PUBLISHER_KEY' in env
+    args.some((a) => AUTH_FLAG.test(a)) ||
+    'TIDINGS_JWT_SECRET' in env ||
+    'TIDINGS_PUBLISHER_KEY' in env ||
+    'MERCURE_PUBLISHER_JWT_KEY' in env
       ? []
       : ['--dev'];
   const proc = spawn(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AuthOptions, CorsOptions, JwtOptions, LimitOptions, ServerLimits } from '@tidings/server';
 import type { FlagValues } from '../args.js';
@@ -95,7 +96,12 @@ const AUTH_FLAGS = ['jwt-secret-file', 'jwt-public-key', 'jwks-file', 'publisher
  * @throws UsageError when no authentication is configured and `--dev` is absent, when `--dev` is
  *   combined with authentication, or when a flag's value is unusable.
  */
-export function securityFromFlags(values: Values, env: NodeJS.ProcessEnv = process.env): ServeSecurity {
+export function securityFromFlags(
+  values: Values,
+  env: NodeJS.ProcessEnv = process.env,
+  /** Set when another face (Mercure) has its own credentials: then the hub's own API may stay closed. */
+  otherFace?: string,
+): ServeSecurity {
   const jwtSecret =
     values['jwt-secret-file'] !== undefined
       ? readSecretFile('jwt-secret-file', values['jwt-secret-file'])
@@ -174,6 +180,18 @@ export function securityFromFlags(values: Values, env: NodeJS.ProcessEnv = proce
       maxTopicsPerSubscription: maxTopics,
       summary:
         'DEVELOPMENT MODE: no authentication, anyone who can reach this port may read and publish everything',
+    };
+  }
+  if (!anyAuth && otherFace !== undefined) {
+    // No credentials for /events and /publish: a key nobody knows keeps them closed, while the
+    // other face authenticates with its own keys.
+    return {
+      auth: { publisherKey: randomBytes(32).toString('base64url') },
+      limits: undefined,
+      cors: origins ? { origins } : undefined,
+      server,
+      maxTopicsPerSubscription: maxTopics,
+      summary: `authentication: ${otherFace} only; /events and /publish are closed (no --jwt-secret-file or --publisher-key-file)`,
     };
   }
   if (!anyAuth) {

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
 import { EXIT, UsageError } from '../usage-error.js';
+import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
 import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
 import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-security.js';
 
@@ -43,7 +44,7 @@ Options:
   --node-id <id>           This node's name in ids and logs               [random]
   --log-level <level>      fatal, error, warn, info, debug or silent      [info]
 ${OBSERVABILITY_USAGE}  -h, --help               Show this help
-${SECURITY_USAGE}`;
+${SECURITY_USAGE}${MERCURE_USAGE}`;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -83,6 +84,7 @@ export async function serve(argv: string[]): Promise<number> {
     'topic-labels': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     ...SECURITY_FLAGS,
+    ...MERCURE_FLAGS,
   });
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
@@ -128,7 +130,12 @@ export async function serve(argv: string[]): Promise<number> {
   };
 
   // After the other flags, so a typo is reported before the missing-authentication advice.
-  const security = securityFromFlags(values);
+  const mercure = mercureFromFlags(values, values.dev === true);
+  const security = securityFromFlags(
+    values,
+    process.env,
+    mercure.mercure && mercure.hasKeys ? 'Mercure JWTs' : undefined,
+  );
 
   const logger = pino(
     { level, base: { node: values['node-id'] } },
@@ -202,6 +209,7 @@ export async function serve(argv: string[]): Promise<number> {
         values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
       basePath: values['base-path'],
       nodeId: values['node-id'],
+      mercure: mercure.mercure,
     }),
   );
 
@@ -229,6 +237,9 @@ export async function serve(argv: string[]): Promise<number> {
   logger.info({ url: base, history: where, node: hub.nodeId }, `Tidings hub listening on ${base}`);
   if (security.auth) logger.info({}, security.summary);
   else logger.warn({}, security.summary);
+  if (mercure.mercure)
+    logger.info({ url: `${base}/.well-known/mercure` }, 'Mercure hub on /.well-known/mercure');
+  for (const note of mercure.notes) logger.warn({}, note);
   // A machine-readable line for scripts and tests that start the hub on port 0.
   if (!process.stdout.isTTY) process.stdout.write(`${JSON.stringify({ tidings: 'listening', url: base })}\n`);
 
