@@ -48,6 +48,7 @@ describe('Mercure: subscribing', () => {
     const template = await open(h.url, [`${BOOKS}/{id}`, SENTINEL]);
     const all = await open(h.url, ['*']);
     const alt = await open(h.url, ['https://example.com/shelves/{shelf}/books/{id}', SENTINEL]);
+    const exactAlt = await open(h.url, ['https://example.com/shelves/a/books/9', SENTINEL]);
 
     await pub(h.url, { topic: `${BOOKS}/1`, data: 'one' });
     await pub(h.url, { topic: `${BOOKS}/1/reviews`, data: 'review' });
@@ -58,13 +59,27 @@ describe('Mercure: subscribing', () => {
     });
     await pub(h.url, { topic: SENTINEL, data: 'end' });
 
-    for (const r of [exact, template, all, alt]) await r.waitFor((x) => x.data.includes('end'));
+    for (const r of [exact, template, all, alt, exactAlt]) await r.waitFor((x) => x.data.includes('end'));
     expect(exact.data).toEqual(['one', 'end']);
     // {id} expands without "/": books/1/reviews is not a book.
     expect(template.data).toEqual(['one', 'two', 'end']);
     expect(all.data).toEqual(['one', 'review', 'two', 'alt', 'end']);
-    // Matched through the alternate topic only.
+    // Matched through the alternate topic only, by a template and by an exact selector.
     expect(alt.data).toEqual(['alt', 'end']);
+    expect(exactAlt.data).toEqual(['alt', 'end']);
+
+    // The same selection when the history is replayed.
+    const replays = await Promise.all(
+      [[`${BOOKS}/1`], [`${BOOKS}/{id}`], ['https://example.com/shelves/a/books/9']].map((t) =>
+        open(h.url, [...t, SENTINEL], { lastEventID: 'earliest' }),
+      ),
+    );
+    for (const r of replays) await r.waitFor((x) => x.data.includes('end'));
+    expect(replays.map((r) => r.data)).toEqual([
+      ['one', 'end'],
+      ['one', 'two', 'end'],
+      ['alt', 'end'],
+    ]);
   });
 
   it('flushes the response headers at once and sends the default message type unless the publisher set one', async () => {
