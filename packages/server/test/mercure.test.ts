@@ -395,7 +395,10 @@ describe('Mercure: publishing', () => {
     const good = await mercureToken({ subscribe: ['*'] });
     const bogus = 'not.a.jwt';
     const q = (t: string) => `topic=*&authorization=${encodeURIComponent(t)}`;
-    expect((await subscribeAnswer(h.url, q(good))).status).toBe(200);
+    const viaQuery = await subscribeAnswer(h.url, q(good));
+    expect(viaQuery.status).toBe(200);
+    // A token in the URL must not end up in a shared cache.
+    expect(viaQuery.headers.get('cache-control')).toMatch(/^private/);
     expect((await subscribeAnswer(h.url, q(bogus), { authorization: `Bearer ${good}` })).status).toBe(200);
     expect((await subscribeAnswer(h.url, q(bogus), { cookie: `mercureAuthorization=${good}` })).status).toBe(
       401,

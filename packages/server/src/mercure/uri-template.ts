@@ -33,6 +33,9 @@ export interface TemplateError {
 /** Most automaton states a template may compile to (keeps each match cheap). */
 export const MAX_TEMPLATE_STATES = 4096;
 
+/** Most expressions in one template (real templates have one to three). */
+export const MAX_TEMPLATE_EXPRESSIONS = 16;
+
 // ---- the automaton --------------------------------------------------------------------------
 
 const CHAR = 0;
@@ -267,6 +270,7 @@ export function compileUriTemplate(source: string): UriTemplate | TemplateError 
   const parts: Frag[] = [];
   let prefix: string | undefined;
   let literal = '';
+  let expressions = 0;
   let i = 0;
   while (i < source.length) {
     const c = source.charCodeAt(i);
@@ -277,6 +281,9 @@ export function compileUriTemplate(source: string): UriTemplate | TemplateError 
       if (body.includes('{')) return { message: 'it has a "{" inside an expression' };
       const parsed = parseExpression(body);
       if ('message' in parsed) return parsed;
+      if (++expressions > MAX_TEMPLATE_EXPRESSIONS) {
+        return { message: `it has more than ${MAX_TEMPLATE_EXPRESSIONS} expressions` };
+      }
       if (literal) parts.push(lit(nfa, literal));
       prefix ??= literal;
       literal = '';
