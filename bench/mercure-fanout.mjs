@@ -36,12 +36,12 @@ function rate(label, n, ms) {
   for (let i = 0; i < n; i++)
     q.matches(`https://example.com/users/alice/?topic=https%3A%2F%2Fexample.com%2Fbooks%2F${i}`);
   rate('template match ({?topic}, hit)', n, performance.now() - t0);
-  const evil = compileUriTemplate(`x${Array.from({ length: 30 }, (_, i) => `{v${i}}`).join('')}!`);
+  const evil = compileUriTemplate(`x${Array.from({ length: 16 }, (_, i) => `{v${i}}`).join('')}!`);
   const long = `x${'a'.repeat(2000)}`;
   t0 = performance.now();
   for (let i = 0; i < 100; i++) evil.matches(long);
   rate(
-    'pathological template (30 adjacent variables) on a 2000-character topic',
+    'pathological template (16 adjacent variables) on a 2000-character topic',
     100,
     performance.now() - t0,
   );

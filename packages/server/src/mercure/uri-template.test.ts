@@ -64,14 +64,16 @@ describe('compileUriTemplate', () => {
     expect(t('{+all}').prefix).toBe('');
   });
 
-  it('matches pathological templates in time linear in the string (no backtracking)', () => {
-    // A backtracking matcher needs about n^k steps here; the automaton about n * k.
-    const evil = t(`x${Array.from({ length: 40 }, (_, i) => `{v${i}}`).join('')}!`);
+  it('matches pathological templates without backtracking', () => {
+    // A backtracking matcher needs about n^k steps here (it would not finish); the automaton n * k.
+    const evil = t(`x${Array.from({ length: 16 }, (_, i) => `{v${i}}`).join('')}!`);
     const s = `x${'a'.repeat(5000)}`;
-    const started = performance.now();
     expect(evil.matches(s)).toBe(false);
     expect(evil.matches(`${s}!`)).toBe(true);
-    // Generous: the point is finishing at all (a backtracking matcher would run for ages).
-    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('refuses templates with more than 16 expressions', () => {
+    const c = compileUriTemplate(`x${Array.from({ length: 17 }, (_, i) => `{v${i}}`).join('')}`);
+    expect('message' in c && c.message).toMatch(/more than 16 expressions/);
   });
 });
