@@ -467,6 +467,36 @@ describe('Mercure: the hub around it', () => {
     expect(await res.text()).toContain('/.well-known/mercure');
   });
 
+  it('works the same through the Web fetch handler', async () => {
+    const h = await hub();
+    const token = await mercureToken({ publish: ['*'] });
+    const form = (data: string) =>
+      new Request('http://hub.test/.well-known/mercure', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `topic=${encodeURIComponent(`${BOOKS}/1`)}&data=${data}&id=f-${data}`,
+      });
+    const published = await h.hub.fetch(form('one'));
+    expect([published.status, await published.text()]).toEqual([200, 'f-one']);
+    const abort = new AbortController();
+    const res = await h.hub.fetch(
+      new Request(`http://hub.test/.well-known/mercure?topic=${encodeURIComponent(`${BOOKS}/{id}`)}&lastEventID=earliest`, {
+        signal: abort.signal,
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('last-event-id')).toBe('earliest');
+    await h.hub.fetch(form('two'));
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('data: two')) {
+      const { value } = await reader.read();
+      text += new TextDecoder().decode(value);
+    }
+    abort.abort();
+    expect(text).toBe('id: f-one\ndata: one\n\nid: f-two\ndata: two\n\n');
+  });
+
   it('leaves the hub own API as it was', async () => {
     const h = await hub();
     const r = await post(h.url, { topic: 'leases', type: 'lease-added', data: 1 });
