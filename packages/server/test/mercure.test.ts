@@ -480,9 +480,12 @@ describe('Mercure: the hub around it', () => {
     expect([published.status, await published.text()]).toEqual([200, 'f-one']);
     const abort = new AbortController();
     const res = await h.hub.fetch(
-      new Request(`http://hub.test/.well-known/mercure?topic=${encodeURIComponent(`${BOOKS}/{id}`)}&lastEventID=earliest`, {
-        signal: abort.signal,
-      }),
+      new Request(
+        `http://hub.test/.well-known/mercure?topic=${encodeURIComponent(`${BOOKS}/{id}`)}&lastEventID=earliest`,
+        {
+          signal: abort.signal,
+        },
+      ),
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('last-event-id')).toBe('earliest');

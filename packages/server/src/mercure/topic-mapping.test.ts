@@ -61,5 +61,14 @@ describe('hubScopeOf', () => {
       expect(scope.some((p) => p.matches(hubTopicOf(topic)))).toBe(true);
     }
     expect(hubScopeOf('{+anything}', true)).toEqual(['**']);
+    // Leads at the segment or length limit leave no room for "/**".
+    expect(hubScopeOf(`${'a/'.repeat(32)}{id}`, true)).toEqual(['**']);
+    expect(hubScopeOf(`${'a'.repeat(254)}/{id}`, true)).toEqual(['**']);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), fc.boolean(), (sel, template) => {
+        fc.pre(sel.length > 0);
+        for (const p of hubScopeOf(template ? `${sel}/{x}` : sel, template)) compilePattern(p);
+      }),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TOPIC_LIMITS, validateTopic } from '@tidings/protocol';
+import { TOPIC_LIMITS, validatePattern, validateTopic } from '@tidings/protocol';
 import type { StoredEvent } from '../stored-event.js';
 
 /**
@@ -68,8 +68,8 @@ export function hubTopicOf(topic: string): string {
 }
 
 /**
- * The hub patterns covering every hub topic that updates matched by `selector` can be stored
- * under, for presence and admin views (`*` → `**`; an exact topic → its hub topic; a template →
+ * The hub patterns (always valid ones) covering every hub topic that updates matched by
+ * `selector` can be stored under, for presence and admin views and the truncation check (`*` → `**`; an exact topic → its hub topic; a template →
  * its literal leading segments followed by `**`, plus the hashed topics).
  */
 export function hubScopeOf(selector: string, isTemplate: boolean): string[] {
@@ -79,8 +79,10 @@ export function hubScopeOf(selector: string, isTemplate: boolean): string[] {
   const lastSlash = selector.lastIndexOf('/', brace);
   if (lastSlash <= 0) return ['**'];
   const lead = hubTopicOf(selector.slice(0, lastSlash));
-  if (lead.startsWith(`${HASHED_TOPIC_ROOT}/`)) return ['**'];
-  return [`${lead}/**`, `${HASHED_TOPIC_ROOT}/**`];
+  const under = `${lead}/**`;
+  // A lead that had to be hashed, or that leaves no room for "/**", covers nothing narrower.
+  if (lead.startsWith(`${HASHED_TOPIC_ROOT}/`) || validatePattern(under)) return ['**'];
+  return [under, `${HASHED_TOPIC_ROOT}/**`];
 }
 
 /** What Mercure keeps with each update it stores (`EventMeta.mercure`). */
