@@ -221,6 +221,15 @@ class HubImpl implements FaceHost {
     // First, so an unusable auth configuration throws before timers and subscriptions exist.
     this.security = installSecurity(this, o, this.log);
     this.authorizer = this.security.authorizer;
+    if (o.mercure) {
+      try {
+        installMercure(this, o.mercure);
+      } catch (e) {
+        // An unusable Mercure configuration: release what the security layer set up.
+        void this.security.close();
+        throw e;
+      }
+    }
     this.commands = new CommandRegistry(this.options.commandTimeoutMs, this.log, (w, e) =>
       this.obs.error(w, e),
     );
@@ -235,7 +244,6 @@ class HubImpl implements FaceHost {
       isClosing: () => this.closing,
       checkOrigin: (req) => this.security.checkWebSocketOrigin(req),
     });
-    if (o.mercure) installMercure(this, o.mercure);
     this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();

@@ -1,6 +1,7 @@
+import { exportSPKI, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HubError, type HubOptions, memoryStore } from '../src/index.js';
-import { captureLogger, mint } from './auth-helpers.js';
+import { captureLogger, mint, SECRET } from './auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub } from './helpers.js';
 import { HUB, KEYS, MercureReader, mercureToken, publishForm, subscribeAnswer } from './mercure-helpers.js';
 
@@ -409,6 +410,37 @@ describe('Mercure: publishing', () => {
     expect((await subscribeAnswer(h.url, 'topic=*')).status).toBe(401);
     expect(rejected.length).toBeGreaterThan(0);
     for (const line of [...rejected, ...log.lines]) expect(line).not.toContain('authorization=');
+  });
+});
+
+describe('Mercure: keys', () => {
+  it('verifies publishers and subscribers with separate keys, an HS256 secret and an ES256 public key', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const h = await hub({ ...KEYS, subscriberJwt: { publicKey: await exportSPKI(publicKey) } });
+    const subToken = await mint({ mercure: { subscribe: ['*'] } }, { alg: 'ES256', key: privateKey });
+    const r = await open(h.url, ['*'], { token: subToken });
+    await pub(h.url, { topic: `${BOOKS}/1`, data: 'private', private: true });
+    await r.waitForUpdates(1);
+    expect(r.data).toEqual(['private']);
+    // Each key serves its side only.
+    const hsSubscriber = await mercureToken({ subscribe: ['*'] });
+    expect(
+      (await subscribeAnswer(h.url, 'topic=*', { authorization: `Bearer ${hsSubscriber}` })).status,
+    ).toBe(401);
+    const esPublisher = await mint({ mercure: { publish: ['*'] } }, { alg: 'ES256', key: privateKey });
+    expect((await publishForm(h.url, { topic: `${BOOKS}/1` }, { token: esPublisher })).status).toBe(401);
+  });
+
+  it('refuses unusable keys at startup, naming the option', async () => {
+    await expect(startHub({ mercure: { publisherJwt: { secret: 'short' } } })).rejects.toThrow(
+      /Mercure option publisherJwt.secret is 5 bytes/,
+    );
+    await expect(
+      startHub({ mercure: { ...KEYS, subscriberJwt: { secret: SECRET, algorithms: ['RS256'] } } }),
+    ).rejects.toThrow(/Mercure option subscriberJwt.algorithms has "RS256"/);
+    await expect(startHub({ mercure: { ...KEYS, publishOrigins: ['app.example.com'] } })).rejects.toThrow(
+      /publishOrigins has "app.example.com"/,
+    );
   });
 });
 
