@@ -26,6 +26,9 @@ import {
 import { hubScopeOf, hubTopicOf, type MercureMeta } from './topic-mapping.js';
 import { welcomePage } from './welcome-page.js';
 
+/** The read filter of Mercure streams: topics are judged event by event in `accepts`. */
+const everyTopic = (): boolean => true;
+
 /** Every stored event, for Mercure replays (an update may match through any of its topics). */
 const EVERYTHING: TopicFilter = { topics: [], patterns: [compilePattern('**')] };
 
@@ -243,7 +246,16 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
         ...(creds?.source === 'query' && { 'cache-control': 'private, no-cache, no-transform' }),
       },
       connect: (id, h, sink) =>
-        new MercureConnection(id, h, sink, scopePatterns, { principal }, req.remoteAddress, subscriber),
+        new MercureConnection(
+          id,
+          h,
+          sink,
+          scopePatterns,
+          // A per-event filter is present, so every event goes through the connection's accepts().
+          { principal, canRead: everyTopic },
+          req.remoteAddress,
+          subscriber,
+        ),
       greeting: () => reset,
       register: (conn) => {
         const c = conn as MercureConnection;
