@@ -1,9 +1,12 @@
-// Cost of the Mercure face: selector matching, and fan-out over real sockets next to the hub's
-// own /events on the same topology. Run after `npx tsc -b`:
+// Cost of the Mercure face: selector matching, fan-out over real sockets next to the hub's own
+// /events on the same topology, and replay (Mercure reads all history after the resume point). Run after `npx tsc -b`:
 //   node bench/mercure-fanout.mjs [subscribers] [updates]
 // Numbers depend on the machine; compare the rows with each other, not across machines.
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import {
   compileSelector,
@@ -11,6 +14,7 @@ import {
   createHub,
   hubTopicOf,
   memoryStore,
+  sqliteStore,
 } from '../packages/server/dist/index.js';
 
 const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -160,5 +164,57 @@ async function run(kind) {
   await stop(h);
 }
 
+// ---- replay: Mercure reads all history after the resume point, /events only its topics -------
+
+async function replay() {
+  const dir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
+  const hub = createHub({
+    store: sqliteStore({ path: join(dir, 'h.db'), retention: { maxEvents: 1_000_000 } }),
+    mercure: { publisherJwt: { secret: SECRET }, anonymous: true },
+  });
+  const server = createServer(hub.handleNode);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const topics = 1000;
+  const total = 100_000;
+  const batch = [];
+  for (let i = 0; i < total; i++) {
+    batch.push({ topic: `books/${i % topics}`, type: 'message', data: { i } });
+    if (batch.length === 1000) await hub.publish(batch.splice(0));
+  }
+  async function time(label, href, expected) {
+    const t0 = performance.now();
+    const counts = { n: 0 };
+    const abort = await counter(href, counts);
+    while (counts.n < expected) await new Promise((r) => setTimeout(r, 2));
+    abort.abort();
+    console.log(`${label}: ${expected} of ${total} events in ${Math.round(performance.now() - t0)} ms`);
+  }
+  const claims = await new SignJWT({ mercure: { subscribe: ['*'] } })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET));
+  await time(
+    '/events resume from the start, one topic',
+    `${url}/events?topic=books/7&lastEventId=${hub.engine.store.idAt('0')}`,
+    total / topics,
+  );
+  await time(
+    'Mercure lastEventID=earliest, one topic',
+    `${url}/.well-known/mercure?topic=books/7&lastEventID=earliest&authorization=${claims}`,
+    total / topics,
+  );
+  await time(
+    'Mercure lastEventID=earliest, all topics',
+    `${url}/.well-known/mercure?topic=*&lastEventID=earliest&authorization=${claims}`,
+    total,
+  );
+  await hub.close();
+  server.closeAllConnections();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 await run('native');
 await run('mercure');
+await replay();

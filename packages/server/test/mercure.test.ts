@@ -239,6 +239,7 @@ describe('Mercure: resuming', () => {
     const byQuery = await open(h.url, [`${BOOKS}/{id}`], { lastEventID: ids[1] });
     const both = await open(h.url, [`${BOOKS}/{id}`], { lastEventID: ids[0], lastEventIdHeader: ids[1] });
     expect(byHeader.response.headers.get('last-event-id')).toBe(ids[0]);
+    expect(byHeader.response.headers.get('access-control-expose-headers')).toBe('Last-Event-ID');
     expect(byQuery.response.headers.get('last-event-id')).toBe(ids[1]);
     expect(both.response.headers.get('last-event-id')).toBe(ids[1]);
     await byHeader.waitForUpdates(2);

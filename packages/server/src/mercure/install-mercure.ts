@@ -241,7 +241,11 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
     return host.openStream({
       headers: {
         ...SSE_HEADERS,
-        ...(echo !== undefined && { 'last-event-id': echo }),
+        // Exposed, so a page on another origin reading the stream with fetch can see it.
+        ...(echo !== undefined && {
+          'last-event-id': echo,
+          'access-control-expose-headers': 'Last-Event-ID',
+        }),
         // A token in the URL must not end up in a shared cache.
         ...(creds?.source === 'query' && { 'cache-control': 'private, no-cache, no-transform' }),
       },
