@@ -116,6 +116,8 @@ describe.skipIf(!haveChromium)('Mercure in Chromium with the native EventSource'
     h = await startHub({
       mercure: { ...KEYS, anonymous: true, publishOrigins: [app.origin] },
       cors: { origins: [app.origin] },
+      // The reconnection delay the streams announce, short for the tests.
+      retryMs: 200,
     });
     publisher = await mercureToken({ publish: ['*'] });
     profile = mkdtempSync(join(tmpdir(), 'tidings-chromium-'));
@@ -228,6 +230,17 @@ describe.skipIf(!haveChromium)('Mercure in Chromium with the native EventSource'
     expect(texts(done)).toEqual(['before', 'while away 1', 'while away 2', 'after']);
     expect(s.opens).toBe(2);
     await page.evaluate(`window.stop('resume')`);
+  });
+
+  it('resumes a stream that dropped before its first update from the point it was given', async () => {
+    await listen('early', hubUrl(topics('https://example.com/early/{id}')));
+    await waitState('early', (s) => s.opens === 1);
+    for (const c of h.hub.connections()) h.hub.disconnect(c.id);
+    await pub({ topic: 'https://example.com/early/1', data: 'published while reconnecting' });
+    const s = await waitState('early', (x) => x.messages.length === 1);
+    expect(texts(s)).toEqual(['published while reconnecting']);
+    expect(s.opens).toBe(2);
+    await page.evaluate(`window.stop('early')`);
   });
 
   it('replays the whole retained history for lastEventID=earliest', async () => {

@@ -265,6 +265,23 @@ describe('Mercure: resuming', () => {
     expect(r.frames.filter((f) => f.event === 'reset')).toEqual([]);
   });
 
+  it('gives a fresh stream a resume point without dispatching anything, so a reconnection before the first update loses nothing', async () => {
+    const h = await hub();
+    await pub(h.url, { topic: `${BOOKS}/1`, data: 'before the subscription' });
+    const r = await open(h.url, [`${BOOKS}/{id}`]);
+    await r.waitFor((x) => /^retry: 3000\nid: \S+\n\n/.test(x.raw));
+    const point = /^retry: 3000\nid: (\S+)\n\n/.exec(r.raw)?.[1] as string;
+    expect(r.frames).toEqual([]);
+    // The connection drops before any update; one is published meanwhile.
+    await r.close();
+    await pub(h.url, { topic: `${BOOKS}/1`, data: 'while away' });
+    // The EventSource reconnects with the id it was given.
+    const again = await open(h.url, [`${BOOKS}/{id}`], { lastEventIdHeader: point });
+    expect(again.response.headers.get('last-event-id')).toBe(point);
+    await again.waitForUpdates(1);
+    expect(again.data).toEqual(['while away']);
+  });
+
   it('answers an unknown id with Last-Event-ID: earliest and an in-band reset, then goes live', async () => {
     const h = await hub();
     await pub(h.url, { topic: `${BOOKS}/1`, data: 'before' });
@@ -278,6 +295,8 @@ describe('Mercure: resuming', () => {
       lastEventId: 'never-issued',
     });
     expect(r.data).toEqual(['after']);
+    // And a new resume point, so a reconnection does not ask for the unknown id again.
+    expect(r.raw).toMatch(/^event: reset\n.*\n\nretry: 3000\nid: \S+\n\n/);
   });
 
   it('sends a reset when retention removed updates after the id, then replays what is retained', async () => {
@@ -530,7 +549,7 @@ describe('Mercure: the hub around it', () => {
       text += new TextDecoder().decode(value);
     }
     abort.abort();
-    expect(text).toBe('id: f-one\ndata: one\n\nid: f-two\ndata: two\n\n');
+    expect(text).toBe('retry: 3000\n\nid: f-one\ndata: one\n\nid: f-two\ndata: two\n\n');
   });
 
   it('leaves the hub own API as it was', async () => {
