@@ -3,7 +3,7 @@ import type { Principal, SubscribeGrant } from './authorizer.js';
 import { type ReplayTarget, resetFrame } from './catch-up.js';
 import type { StreamSink } from './http/stream-sink.js';
 import type { CloseReason, ConnectionInfo } from './observer.js';
-import { eventFrame, type StoredEvent } from './stored-event.js';
+import { eventFrame, isMercurePrivate, type StoredEvent } from './stored-event.js';
 import type { Indexed } from './subscriber-index.js';
 
 const encoder = new TextEncoder();
@@ -96,7 +96,7 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
    */
   accepts(ev: StoredEvent): boolean {
     if (this.canRead && !this.canRead(ev.topic)) return false;
-    if (ev.meta?.mercure?.private === true && !this.decidesMercurePrivacy) return false;
+    if (!this.decidesMercurePrivacy && isMercurePrivate(ev)) return false;
     const to = ev.meta?.to;
     if (to) {
       const p = this.grant.principal;

@@ -17,6 +17,14 @@ export interface EventMeta {
   readonly [key: string]: unknown;
 }
 
+/**
+ * Whether `ev` is a private Mercure update: only a Mercure token's claims can authorize reading
+ * it, so the hub's own transports (`/events`, `/ws`) never deliver it, whatever their grants.
+ */
+export function isMercurePrivate(ev: NewEvent): boolean {
+  return ev.meta?.mercure?.private === true;
+}
+
 /** An event on its way into a store: validated, timestamped, payload already serialised. */
 export interface NewEvent {
   /** Publisher-supplied id, or undefined to let the store generate one. */

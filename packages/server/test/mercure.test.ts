@@ -4,6 +4,7 @@ import { type HubError, type HubOptions, memoryStore } from '../src/index.js';
 import { captureLogger, mint, SECRET } from './auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub } from './helpers.js';
 import { HUB, KEYS, MercureReader, mercureToken, publishForm, subscribeAnswer } from './mercure-helpers.js';
+import { WsPeer } from './ws-helpers.js';
 
 /**
  * The Mercure face against the protocol text (draft-dunglas-mercure-07), over real sockets. Every
@@ -211,6 +212,17 @@ describe('Mercure: private updates', () => {
       ['https:/%/example.com/sentinel', 'end'],
     ]);
     expect(events[0]?.type).toBe('message');
+  });
+
+  it('never reach the hub own WebSocket subscribers either, while public updates do', async () => {
+    const h = await hub();
+    const ws = await WsPeer.open(h.url, ['**']);
+    await pub(h.url, { topic: `${BOOKS}/1`, data: 'secret', private: true });
+    await pub(h.url, { topic: `${BOOKS}/1`, data: 'public' });
+    await pub(h.url, { topic: SENTINEL, data: 'end' });
+    await ws.waitForEvents(2);
+    ws.close();
+    expect(ws.events.map((e) => e.data)).toEqual(['public', 'end']);
   });
 
   it('treats events published through the hub own API as private: only matching claims see them', async () => {

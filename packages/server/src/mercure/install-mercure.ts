@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { compilePattern, isSystemEventType, validateEventId, validateEventType } from '@tidings/protocol';
+import {
+  compilePattern,
+  encodeSseFrame,
+  isSystemEventType,
+  validateEventId,
+  validateEventType,
+} from '@tidings/protocol';
 import { resetFrame } from '../catch-up.js';
 import { HubError } from '../errors.js';
 import type { FaceHost } from '../face.js';
@@ -25,6 +31,8 @@ import {
 } from './subscriptions.js';
 import { hubScopeOf, hubTopicOf, type MercureMeta } from './topic-mapping.js';
 import { welcomePage } from './welcome-page.js';
+
+const encoder = new TextEncoder();
 
 /** The read filter of Mercure streams: topics are judged event by event in `accepts`. */
 const everyTopic = (): boolean => true;
@@ -203,8 +211,14 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
     let from: { pos: string };
     let echo: string | undefined;
     let reset: Uint8Array | undefined;
+    // A stream that has no id to resume from gets one in an id-only frame, which sets the client's
+    // last event id without dispatching anything (WHATWG SSE): a reconnection before the first
+    // update (a dropped connection, another node's failure) then resumes from the subscription's
+    // start instead of losing what was published meanwhile.
+    let resumePoint: string | undefined;
     if (lastEventId === undefined) {
       from = { pos: await store.head() };
+      resumePoint = store.idAt(from.pos);
     } else if (lastEventId === 'earliest') {
       from = { pos: '0' };
       echo = 'earliest';
@@ -214,6 +228,7 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
         from = { pos: await store.head() };
         echo = 'earliest';
         reset = resetFrame('unknown-id', lastEventId);
+        resumePoint = store.idAt(from.pos);
       } else {
         from = { pos: point.pos };
         // Retention may have removed updates this subscription would have received; checked on
@@ -260,7 +275,12 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
           req.remoteAddress,
           subscriber,
         ),
-      greeting: () => reset,
+      // The hub's reconnection delay, and the resume point; neither dispatches an event.
+      greeting: () =>
+        encoder.encode(
+          (reset ? new TextDecoder().decode(reset) : '') +
+            encodeSseFrame({ retry: host.options.retryMs, id: resumePoint }),
+        ),
       register: (conn) => {
         const c = conn as MercureConnection;
         const remove = dispatcher.add(c);

@@ -5,7 +5,7 @@ import type { Principal } from '../authorizer.js';
 import type { ReplayTarget } from '../catch-up.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
-import type { StoredEvent } from '../stored-event.js';
+import { isMercurePrivate, type StoredEvent } from '../stored-event.js';
 import type { Indexed } from '../subscriber-index.js';
 
 /** What a WebSocket connection needs from its channel. */
@@ -163,6 +163,8 @@ export class WsConnection implements Indexed, ConnectionInfo {
 
   /** Whether an event restricted to some users or sessions is addressed to this principal. */
   addressedTo(ev: StoredEvent): boolean {
+    // Only a Mercure token can authorize a private Mercure update.
+    if (isMercurePrivate(ev)) return false;
     const to = ev.meta?.to;
     if (!to) return true;
     const p = this.principal;
