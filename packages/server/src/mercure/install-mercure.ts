@@ -12,7 +12,6 @@ import type { FaceHost } from '../face.js';
 import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
 import { type RouteResult, SSE_HEADERS } from '../hub.js';
 import type { ParsedPublish } from '../routes/parse-publish.js';
-import type { TopicFilter } from '../stores/history-store.js';
 import { MercureAuth, stripAuthorizationParam } from './mercure-auth.js';
 import { DEFAULT_TYPE, MercureConnection, type MercureSubscriber } from './mercure-connection.js';
 import { MercureDispatcher } from './mercure-dispatcher.js';
@@ -29,7 +28,7 @@ import {
   type SubscriptionEntry,
   subscriptionDocument,
 } from './subscriptions.js';
-import { hubScopeOf, hubTopicOf, type MercureMeta } from './topic-mapping.js';
+import { ALTERNATES_ROOT, hubScopeOf, type MercureMeta, storageTopicOf } from './topic-mapping.js';
 import { welcomePage } from './welcome-page.js';
 
 const encoder = new TextEncoder();
@@ -37,8 +36,8 @@ const encoder = new TextEncoder();
 /** The read filter of Mercure streams: topics are judged event by event in `accepts`. */
 const everyTopic = (): boolean => true;
 
-/** Every stored event, for Mercure replays (an update may match through any of its topics). */
-const EVERYTHING: TopicFilter = { topics: [], patterns: [compilePattern('**')] };
+/** Every update with alternate topics: a replay reads them besides the subscription's own topics. */
+const WITH_ALTERNATES = compilePattern(`${ALTERNATES_ROOT}/**`);
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -290,7 +289,16 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
           subscriptions?.closedConnection(c);
         };
       },
-      replay: { from, filter: EVERYTHING, truncation: 'ignore' },
+      // The subscription's own hub topics, plus every update with alternates (one of which may
+      // match); each event is then judged by the connection's accepts().
+      replay: {
+        from,
+        filter: {
+          topics: scopePatterns.filter((p) => !p.wildcard).map((p) => p.source),
+          patterns: [...scopePatterns.filter((p) => p.wildcard), WITH_ALTERNATES],
+        },
+        truncation: 'ignore',
+      },
     });
   }
 
@@ -348,7 +356,7 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
       );
     }
     const item: ParsedPublish = {
-      topic: hubTopicOf(update.topics[0] as string),
+      topic: storageTopicOf(update.topics),
       type: update.type ?? DEFAULT_TYPE,
       id: update.id,
       dataJson,

@@ -1,7 +1,7 @@
 import { compilePattern, TOPIC_LIMITS, validateTopic } from '@tidings/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HASHED_TOPIC_ROOT, hubScopeOf, hubTopicOf } from './topic-mapping.js';
+import { HASHED_TOPIC_ROOT, hubScopeOf, hubTopicOf, storageTopicOf } from './topic-mapping.js';
 
 describe('hubTopicOf', () => {
   it.each([
@@ -45,6 +45,18 @@ describe('hubTopicOf', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('storageTopicOf', () => {
+  it('stores an update under its canonical topic, or under %a/ when it has alternates', () => {
+    expect(storageTopicOf(['https://example.com/books/1'])).toBe('https:/%/example.com/books/1');
+    expect(storageTopicOf(['https://example.com/books/1', 'https://example.com/users/a/?topic=x'])).toBe(
+      '%a/https:/%/example.com/books/1',
+    );
+    const long = storageTopicOf([`https://example.com/${'x'.repeat(250)}`, 'alt']);
+    expect(long).toMatch(/^%a\/%h\/[\w-]{43}$/);
+    expect(validateTopic(long)).toBeUndefined();
   });
 });
 

@@ -17,10 +17,20 @@ import type { StoredEvent } from '../stored-event.js';
  * `https://example.com/books/1` is stored under `https:/%/example.com/books/1`. A result longer
  * than the hub's topic limits is replaced by `%h/<sha256>`. The mapping is injective: no two
  * Mercure topics share a hub topic.
+ *
+ * An update with alternate topics is stored under `%a/<hub topic of its canonical topic>` (see
+ * {@link storageTopicOf}).
  */
 
 /** First segment of the hub topics of Mercure topics too long for the hub grammar. */
 export const HASHED_TOPIC_ROOT = '%h';
+
+/**
+ * First segment of the hub topics of updates with alternate topics. An update may reach a
+ * subscriber through any of its topics; keeping those that have alternates under one root lets a
+ * replay read the subscription's own hub topics plus this root, instead of all history.
+ */
+export const ALTERNATES_ROOT = '%a';
 
 const HEX = '0123456789ABCDEF';
 const encoder = new TextEncoder();
@@ -65,6 +75,17 @@ export function hubTopicOf(topic: string): string {
     return out;
   }
   return `${HASHED_TOPIC_ROOT}/${createHash('sha256').update(topic).digest('base64url')}`;
+}
+
+/** The hub topic an update with these Mercure topics (canonical first) is stored under. */
+export function storageTopicOf(topics: readonly string[]): string {
+  const canonical = hubTopicOf(topics[0] as string);
+  if (topics.length === 1) return canonical;
+  const under = `${ALTERNATES_ROOT}/${canonical}`;
+  if (!validateTopic(under)) return under;
+  return `${ALTERNATES_ROOT}/${HASHED_TOPIC_ROOT}/${createHash('sha256')
+    .update(topics[0] as string)
+    .digest('base64url')}`;
 }
 
 /**
