@@ -26,6 +26,8 @@ function markdownFiles() {
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
+      // The generated reference shows signatures, not programs.
+      if (path === join(root, 'docs', 'reference')) continue;
       if (statSync(path).isDirectory()) walk(path);
       else if (name.endsWith('.md')) files.push(path);
     }

@@ -5,6 +5,7 @@ import { TOP_USAGE, top } from './commands/top.js';
 import { HubRequestError } from './hub-http.js';
 import { EXIT, UsageError } from './usage-error.js';
 
+/** The `tidings --help` text: every command, one line each. */
 export const USAGE = `Usage: tidings <command> [options]
 
 Commands:

@@ -77,7 +77,13 @@ export interface ClientOptions<D extends AnyEventDefinitions | undefined = undef
    * tab is hidden.
    * @defaultValue false
    */
-  pauseWhenHidden?: boolean | { readonly afterMs: number } | undefined;
+  pauseWhenHidden?:
+    | boolean
+    | {
+        /** How long the page stays hidden before the connection closes, in ms. */
+        readonly afterMs: number;
+      }
+    | undefined;
   /**
    * Share one connection among all tabs of the browser that use the same `url` and `topics`: one
    * tab (elected with Web Locks) holds the connection and relays events and state to the others
@@ -86,7 +92,13 @@ export interface ClientOptions<D extends AnyEventDefinitions | undefined = undef
    * where Web Locks or `BroadcastChannel` are missing.
    * @defaultValue false
    */
-  shareAcrossTabs?: boolean | { readonly key: string } | undefined;
+  shareAcrossTabs?:
+    | boolean
+    | {
+        /** Names the group of tabs that share one connection, instead of the same `url` and `topics`. */
+        readonly key: string;
+      }
+    | undefined;
   /**
    * How events travel:
    * - `'sse'`: Server-Sent Events on `url`. Commands go over `POST /commands/{name}`; a topic change

@@ -28,7 +28,9 @@ export interface ConnectionStatusProps {
   hideWhenLive?: boolean | undefined;
   /** `full`: the panel's heading. @defaultValue 'Live updates' */
   title?: ReactNode;
+  /** Added to the badge's own `tidings-status` classes. */
   className?: string | undefined;
+  /** Inline style of the badge. */
   style?: CSSProperties | undefined;
 }
 

@@ -10,6 +10,7 @@ import type { RegisteredEvents } from './register.js';
 import { TidingsContext, type TidingsContextValue } from './tidings-context.js';
 
 interface CommonProps {
+  /** The part of the app that uses the connection. */
   children?: ReactNode;
   /**
    * Whether to be connected. Set it to whether the user is signed in: turning it off disconnects
@@ -34,6 +35,7 @@ export interface TidingsProviderClientProps extends CommonProps {
  */
 export type TidingsProviderOptionsProps = CommonProps &
   ClientOptions<RegisteredEvents extends AnyEventDefinitions ? RegisteredEvents : undefined> & {
+    /** Absent: the provider creates its client from these options. */
     client?: undefined;
   };
 

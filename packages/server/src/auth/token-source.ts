@@ -32,7 +32,7 @@ export function stripQueryToken(req: HubRequest): void {
 }
 
 /**
- * The request's `?token=` value, also after {@link stripQueryToken} took it off the URL (which the
+ * The request's `?token=` value, also after `stripQueryToken` took it off the URL (which the
  * hub does for every request before routing): routes that accept a token in the query read it
  * here, never from `req.url`.
  * @returns `null` when the request has no `token` parameter.

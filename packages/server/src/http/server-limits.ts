@@ -138,10 +138,15 @@ export function hardenServer(server: Server, limits: ServerLimits = {}): void {
 
 /** Options for `http.createServer` that enforce the limits only settable at creation. */
 export function hubServerOptions(limits: ServerLimits = {}): {
+  /** `ServerLimits.maxHeaderBytes`: the largest request head node:http accepts, in bytes. */
   maxHeaderSize: number;
+  /** `ServerLimits.headersTimeoutMs`: time to receive the whole request head, in ms. */
   headersTimeout: number;
+  /** `ServerLimits.requestTimeoutMs`: time to receive a whole request, in ms. */
   requestTimeout: number;
+  /** `ServerLimits.keepAliveTimeoutMs`: how long an idle keep-alive connection stays open, in ms. */
   keepAliveTimeout: number;
+  /** How often node:http checks the two timeouts above, in ms. */
   connectionsCheckingInterval: number;
 } {
   const l = resolveServerLimits(limits);
