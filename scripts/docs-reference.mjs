@@ -59,6 +59,8 @@ function differences(a, b) {
 }
 
 const out = check ? mkdtempSync(join(tmpdir(), 'tidings-reference-')) : join(root, 'docs', 'reference');
+// Every exit below goes through process.exit; the temporary output must not outlive the check.
+if (check) process.on('exit', () => rmSync(out, { recursive: true, force: true }));
 const entries = entryPoints();
 const app = await Application.bootstrapWithPlugins({
   entryPoints: entries.map((e) => e.file),
@@ -95,7 +97,10 @@ if (!project) {
 }
 // TypeDoc names modules by their path (server/src/redis); readers import @tidings/server/redis.
 for (const module of project.children ?? []) {
-  const entry = entries.find((e) => dirname(e.file).endsWith(`/${module.name}`));
+  // src/redis/index.ts is named server/src/redis; src/adapters/express.ts server/src/adapters/express.
+  const entry = entries.find((e) =>
+    [dirname(e.file), e.file.replace(/\.tsx?$/, '')].some((p) => p.endsWith(`/${module.name}`)),
+  );
   if (entry) module.name = entry.specifier;
 }
 app.validate(project);
@@ -130,7 +135,6 @@ await app.generateOutputs(project);
 if (check) {
   const committed = join(root, 'docs', 'reference');
   const stale = differences(out, committed);
-  rmSync(out, { recursive: true, force: true });
   if (stale.length) {
     console.error(
       `docs-reference: docs/reference/ is out of date (${stale.slice(0, 5).join(', ')}${stale.length > 5 ? ', …' : ''}). ` +
