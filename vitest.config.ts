@@ -73,6 +73,10 @@ export default defineConfig({
       reactProject('react-18', true),
       {
         extends: true as const,
+        test: { name: 'bench', include: ['bench/src/**/*.test.ts', 'bench/test/**/*.test.ts'] },
+      },
+      {
+        extends: true as const,
         test: { name: 'react-node', include: ['packages/react/test/{browser,node}/*.test.ts'] },
       },
     ],
