@@ -37,9 +37,9 @@ export class DeliveryLedger {
       return;
     }
     if (seq > next) {
-      let g = this.gaps.get(sub);
-      if (!g) this.gaps.set(sub, (g = []));
-      g.push([next, seq - 1]);
+      const g = this.gaps.get(sub);
+      if (g) g.push([next, seq - 1]);
+      else this.gaps.set(sub, [[next, seq - 1]]);
       this.next[sub] = seq + 1;
       this.delivered++;
       return;

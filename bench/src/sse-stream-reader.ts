@@ -45,7 +45,6 @@ export class SseStreamReader {
   private chunked = false;
   private state: Chunk = Chunk.Size;
   private chunkLeft = 0;
-  private sizeDigits = 0;
   private sizeDone = false;
   private trailerLeft = 0;
   private rest: Buffer | undefined;
@@ -100,7 +99,6 @@ export class SseStreamReader {
               this.sizeDone = true; // `\r` or a chunk extension
             else {
               this.chunkLeft = this.chunkLeft * 16 + d;
-              this.sizeDigits++;
             }
           }
           break;
@@ -120,7 +118,6 @@ export class SseStreamReader {
           i++;
           if (--this.trailerLeft === 0) {
             this.state = Chunk.Size;
-            this.sizeDigits = 0;
           }
           break;
         default:
