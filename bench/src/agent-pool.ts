@@ -133,7 +133,8 @@ export class AgentPool {
       ),
     );
     const latency = new LatencyHistogram();
-    for (const r of replies) latency.merge(LatencyHistogram.fromSparse(r.latency.sparse, r.latency.max, r.latency.sum));
+    for (const r of replies)
+      latency.merge(LatencyHistogram.fromSparse(r.latency.sparse, r.latency.max, r.latency.sum));
     return {
       summary: addSummaries(replies.map((r) => r.summary)),
       latency,

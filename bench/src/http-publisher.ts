@@ -68,7 +68,6 @@ class PipelinedConnection {
  * so publishing costs the generator little and the server sees requests back to back.
  */
 export class HttpPublisher {
-  private next = 0;
   published = 0;
 
   private constructor(private readonly conns: PipelinedConnection[]) {}
@@ -91,9 +90,12 @@ export class HttpPublisher {
     return new HttpPublisher(conns);
   }
 
-  /** Sends one prepared request; resolves when the server accepted it (2xx). */
-  send(req: Buffer): Promise<void> {
-    const c = this.conns[this.next++ % this.conns.length]!;
+  /**
+   * Sends one prepared request; resolves when the server accepted it (2xx). Requests with the same
+   * `key` (a topic number) share a connection, so the server sees them in the order sent.
+   */
+  send(req: Buffer, key = 0): Promise<void> {
+    const c = this.conns[key % this.conns.length]!;
     this.published++;
     return c.send(req);
   }

@@ -169,9 +169,12 @@ export function tidingsKind(o: TidingsOptions = { store: 'memory' }): ServerKind
   return {
     name,
     unavailable: () =>
-      existsSync(TIDINGS_BIN) ? undefined : `${TIDINGS_BIN} is missing; build the monorepo first (npx tsc -b).`,
+      existsSync(TIDINGS_BIN)
+        ? undefined
+        : `${TIDINGS_BIN} is missing; build the monorepo first (npx tsc -b).`,
     async start(opts) {
-      const dir = o.store === 'sqlite' ? (o.dataDir ?? mkdtempSync(join(tmpdir(), 'tidings-bench-'))) : undefined;
+      const dir =
+        o.store === 'sqlite' ? (o.dataDir ?? mkdtempSync(join(tmpdir(), 'tidings-bench-'))) : undefined;
       const args = [TIDINGS_BIN, 'serve', '--dev', '--log-level', 'warn', '--port', String(opts.port ?? 0)];
       if (dir) args.push('--data', dir);
       else args.push('--memory');
@@ -183,7 +186,13 @@ export function tidingsKind(o: TidingsOptions = { store: 'memory' }): ServerKind
         pid: s.proc.pid!,
         subscribePath: (topic) => `/events?topic=${encodeURIComponent(topic)}`,
         publishRequest: (topic, body) =>
-          request(s.port, 'POST', '/publish', `{"topic":"${topic}","type":"b","data":${body}}`, 'application/json'),
+          request(
+            s.port,
+            'POST',
+            '/publish',
+            `{"topic":"${topic}","type":"b","data":${body}}`,
+            'application/json',
+          ),
         async stop() {
           await s.stop();
           if (dir && !o.dataDir) rmSync(dir, { recursive: true, force: true });
@@ -199,9 +208,13 @@ function nodeFixture(name: string, file: string): ServerKind {
     name,
     unavailable: () => undefined,
     async start(opts) {
-      const s = await spawnServer(process.execPath, [join(FIXTURES, file), '--port', String(opts.port ?? 0)], {
-        cpus: opts.cpus,
-      });
+      const s = await spawnServer(
+        process.execPath,
+        [join(FIXTURES, file), '--port', String(opts.port ?? 0)],
+        {
+          cpus: opts.cpus,
+        },
+      );
       return {
         name,
         port: s.port,
@@ -255,6 +268,8 @@ error_log ${dir}/error.log warn;
 events { worker_connections 19900; }
 http {
   access_log off;
+  keepalive_requests 1000000000;
+  keepalive_timeout 600s;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;
@@ -277,10 +292,14 @@ http {
 }
 `;
     writeFileSync(join(dir, 'nginx.conf'), conf);
-    const s = await spawnServer('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
-      cpus: opts.cpus,
-      port,
-    });
+    const s = await spawnServer(
+      'nginx',
+      ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')],
+      {
+        cpus: opts.cpus,
+        port,
+      },
+    );
     return {
       name: 'nchan',
       port,

@@ -1,0 +1,177 @@
+import { AgentPool } from './agent-pool.js';
+import { benchPayload, HttpPublisher } from './http-publisher.js';
+import { treeUsage } from './proc-stats.js';
+import type { BenchContext, Row } from './scenario-types.js';
+import type { RunningServer, ServerKind } from './servers.js';
+
+/** One fan-out measurement: subscribers spread over topics, events published closed-loop or at a rate. */
+export interface FanOutPlan {
+  subscribers: number;
+  topics: number;
+  /** `undefined`: as fast as accepted, keeping `window` rounds ahead of the slowest subscriber. */
+  rate?: number;
+  /** Rounds (one event per topic) allowed ahead of the slowest subscriber in closed-loop mode. */
+  window?: number;
+  /** Seconds of publishing. */
+  durationS: number;
+  /** Pin the server (false for multi-process servers that should use every core). */
+  pin?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The generator's own CPU seconds: the agents' (from their last tick) plus this process's. */
+function ownCpu(agentsCpu: number): number {
+  const u = process.cpuUsage();
+  return agentsCpu + (u.user + u.system) / 1e6;
+}
+
+/** Opens `paths` through `pool` and waits until every stream is open (or fails). */
+export async function openStreams(
+  ctx: BenchContext,
+  pool: AgentPool,
+  server: RunningServer,
+  paths: string[],
+  reconnect = false,
+): Promise<string | undefined> {
+  pool.open(server.port, paths, ctx.localAddresses, reconnect);
+  const deadline = Date.now() + 30_000 + paths.length * 5;
+  for (;;) {
+    const s = pool.status();
+    ctx.progress.bar(`${server.name}: connecting`, s.open / paths.length, `${s.open}/${paths.length}`);
+    if (s.open >= paths.length) return undefined;
+    if (s.failed > 0) return `${s.failed} subscriber connections failed: ${s.errors.join(' ')}`;
+    if (Date.now() > deadline)
+      return `Only ${s.open} of ${paths.length} subscribers connected within ${Math.round((deadline - Date.now()) / 1000)} s.`;
+    await sleep(20);
+  }
+}
+
+/** Runs one fan-out plan against one server kind; never throws (a failure is a row). */
+export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOutPlan): Promise<Row> {
+  const row: Row = { server: kind.name, verdict: 'ok', metrics: {}, notes: [] };
+  let server: RunningServer | undefined;
+  let pool: AgentPool | undefined;
+  let publisher: HttpPublisher | undefined;
+  try {
+    server = await kind.start({ cpus: plan.pin === false ? undefined : ctx.serverCpus });
+    pool = AgentPool.start(plan.subscribers);
+    const paths = Array.from({ length: plan.subscribers }, (_, i) =>
+      server!.subscribePath(`b${i % plan.topics}`),
+    );
+    const failure = await openStreams(ctx, pool, server, paths);
+    if (failure) {
+      row.verdict = 'failed';
+      row.notes.push(failure);
+      return row;
+    }
+    await sleep(300);
+    publisher = await HttpPublisher.open(server.port, 2);
+    const bodies = plan.topics; // one request per event: every server gets the same requests
+    const counts = new Array<number>(plan.topics).fill(0);
+    let published = 0;
+    let publishError: Error | undefined;
+    const publishOne = () => {
+      const topic = published % bodies;
+      const seq = ++counts[topic]!;
+      published++;
+      publisher!
+        .send(server!.publishRequest(`b${topic}`, benchPayload(seq, ctx.payloadBytes)), topic)
+        .catch((e: Error) => {
+          publishError ??= e;
+        });
+    };
+    const start = await pool.settle();
+    const srv0 = treeUsage(server.pid).cpu;
+    const gen0 = ownCpu(start.cpu);
+    const t0 = performance.now();
+    const endAt = t0 + plan.durationS * 1000;
+    const window = plan.window ?? Math.min(1000, Math.max(4, Math.ceil(20_000 / plan.subscribers)));
+    const label = `${kind.name}: ${plan.rate ? `${plan.rate} msg/s` : 'as fast as accepted'}`;
+    while (performance.now() < endAt && !publishError) {
+      const now = performance.now();
+      if (plan.rate) {
+        const due = Math.floor(((now - t0) / 1000) * plan.rate);
+        while (published < due) publishOne();
+      } else {
+        const low = pool.status().low;
+        const allowed = (low + window) * plan.topics;
+        while (published < allowed && publisher.inFlight < 256) publishOne();
+      }
+      ctx.progress.bar(label, (now - t0) / (plan.durationS * 1000), `${published} events`);
+      await sleep(plan.rate ? 2 : 1);
+    }
+    // Drain: every subscriber must get every event of its topic.
+    const expectedTotal = counts.reduce(
+      (a, c, t) => a + c * Math.ceil((plan.subscribers - t) / plan.topics),
+      0,
+    );
+    const drainDeadline = performance.now() + 30_000;
+    let st = pool.status();
+    while (st.received < expectedTotal && performance.now() < drainDeadline && !publishError) {
+      ctx.progress.bar(
+        `${kind.name}: draining`,
+        st.received / expectedTotal,
+        `${st.received}/${expectedTotal}`,
+      );
+      await sleep(20);
+      st = pool.status();
+    }
+    const t1 = performance.now();
+    const srv1 = treeUsage(server.pid).cpu;
+    const end = await pool.settle();
+    const gen1 = ownCpu(end.cpu);
+    const c = await pool.collect((sub) => counts[sub % plan.topics] ?? 0);
+    const wall = (t1 - t0) / 1000;
+    const deliveries = c.summary.delivered;
+    const genUtil = (gen1 - gen0) / wall / ctx.generatorCores;
+    Object.assign(row.metrics, {
+      subscribers: plan.subscribers,
+      topics: plan.topics,
+      events: published,
+      deliveries,
+      seconds: wall,
+      deliveriesPerSec: deliveries / wall,
+      serverCpuUsPerDelivery: ((srv1 - srv0) * 1e6) / Math.max(1, deliveries),
+      serverCpuShare: (srv1 - srv0) / wall,
+      generatorCpuShare: genUtil,
+      p50Ms: c.latency.percentile(50) / 1000,
+      p90Ms: c.latency.percentile(90) / 1000,
+      p99Ms: c.latency.percentile(99) / 1000,
+      maxMs: c.latency.max / 1000,
+      lost: c.summary.lost,
+      duplicates: c.summary.duplicates,
+      reordered: c.summary.reordered,
+    });
+    if (plan.rate) row.metrics.askedDeliveriesPerSec = plan.rate * (plan.subscribers / plan.topics);
+    if (publishError) {
+      row.verdict = 'failed';
+      row.notes.push(`Publishing failed: ${publishError.message}`);
+    }
+    if (c.summary.lost || c.summary.duplicates || c.summary.reordered) {
+      row.verdict = 'failed';
+      row.notes.push(
+        `Correctness: ${c.summary.lost} lost, ${c.summary.duplicates} duplicated, ${c.summary.reordered} out of order.`,
+      );
+    }
+    if (end.failed > 0) {
+      row.verdict = 'failed';
+      row.notes.push(`${end.failed} streams failed or were dropped: ${end.errors.join(' ')}`);
+    }
+    if (row.verdict === 'ok' && genUtil > ctx.saturation) {
+      row.verdict = 'saturated';
+      row.notes.push(
+        `The load generator used ${Math.round(genUtil * 100)} % of its ${ctx.generatorCores} core(s): it, not the server, was the limit, so these figures are not a result.`,
+      );
+    }
+    return row;
+  } catch (e) {
+    row.verdict = 'failed';
+    row.notes.push((e as Error).message);
+    return row;
+  } finally {
+    publisher?.close();
+    await pool?.close();
+    await server?.stop();
+  }
+}
