@@ -4,7 +4,7 @@ import type { AgentCommand, AgentMessage, CollectedMessage, TickMessage } from '
 import { addSummaries, type LedgerSummary } from './delivery-ledger.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
-const AGENT = fileURLToPath(new URL('./agent.js', import.meta.url));
+const AGENT = fileURLToPath(new URL('../dist/agent.js', import.meta.url));
 /** Streams per agent process: below the 20,000 open files one process may hold, with room to spare. */
 export const MAX_STREAMS_PER_AGENT = 15_000;
 

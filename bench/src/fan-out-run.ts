@@ -14,6 +14,8 @@ export interface FanOutPlan {
   window?: number;
   /** Seconds of publishing. */
   durationS: number;
+  /** Stop publishing after this many events (bounded smoke runs). */
+  maxEvents?: number;
   /** Pin the server (false for multi-process servers that should use every core). */
   pin?: boolean;
 }
@@ -88,15 +90,16 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
     const endAt = t0 + plan.durationS * 1000;
     const window = plan.window ?? Math.min(1000, Math.max(4, Math.ceil(20_000 / plan.subscribers)));
     const label = `${kind.name}: ${plan.rate ? `${plan.rate} msg/s` : 'as fast as accepted'}`;
-    while (performance.now() < endAt && !publishError) {
+    const maxEvents = plan.maxEvents ?? Number.POSITIVE_INFINITY;
+    while (performance.now() < endAt && !publishError && published < maxEvents) {
       const now = performance.now();
       if (plan.rate) {
         const due = Math.floor(((now - t0) / 1000) * plan.rate);
-        while (published < due) publishOne();
+        while (published < due && published < maxEvents) publishOne();
       } else {
         const low = pool.status().low;
         const allowed = (low + window) * plan.topics;
-        while (published < allowed && publisher.inFlight < 256) publishOne();
+        while (published < allowed && publisher.inFlight < 256 && published < maxEvents) publishOne();
       }
       ctx.progress.bar(label, (now - t0) / (plan.durationS * 1000), `${published} events`);
       await sleep(plan.rate ? 2 : 1);

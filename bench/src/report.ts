@@ -21,6 +21,7 @@ export interface BenchReport {
 export function fmt(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '–';
   const a = Math.abs(n);
+  if (Number.isInteger(n) && a < 100_000) return String(n);
   if (a >= 100_000) return `${(n / 1000).toFixed(0)}k`;
   if (a >= 100) return n.toFixed(0);
   if (a >= 10) return n.toFixed(1);

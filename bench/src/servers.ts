@@ -40,7 +40,8 @@ export interface ServerKind {
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 /** The built `tidings` CLI of this monorepo. */
 export const TIDINGS_BIN = here('../../packages/cli/dist/bin.js');
-const FIXTURES = here('./fixtures/');
+// From src/ (tests) or dist/ alike: the fixtures run as built JavaScript.
+const FIXTURES = here('../dist/fixtures/');
 
 function pinned(cpus: string | undefined, cmd: string, args: string[]): [string, string[]] {
   return cpus === undefined ? [cmd, args] : ['taskset', ['-c', cpus, cmd, ...args]];

@@ -1,3 +1,4 @@
+import { BENCH_USAGE, bench } from './commands/bench.js';
 import { PUBLISH_USAGE, publish } from './commands/publish.js';
 import { SERVE_USAGE, serve } from './commands/serve.js';
 import { SUBSCRIBE_USAGE, subscribe } from './commands/subscribe.js';
@@ -13,6 +14,7 @@ Commands:
   publish      Publish one event
   subscribe    Tail events from topics or patterns
   top          A hub's live figures in the terminal (needs its admin token)
+  bench        Benchmark the hub against peers (nchan, better-sse, node:http)
 
 Run "tidings <command> --help" for a command's options.
 `;
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   publish: { run: publish, usage: PUBLISH_USAGE },
   subscribe: { run: subscribe, usage: SUBSCRIBE_USAGE },
   top: { run: top, usage: TOP_USAGE },
+  bench: { run: bench, usage: BENCH_USAGE },
 };
 
 /** Runs the `tidings` command line; resolves to the process exit code. */
