@@ -171,8 +171,9 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
     if (row.verdict === 'ok' && genUtil > ctx.saturation) {
       row.verdict = 'saturated';
       row.notes.push(
-        `The load generator used ${Math.round(genUtil * 100)} % of its ${ctx.generatorCores} core(s): it, not the server, was the limit, so these figures are not a result.`,
+        `The load generator used ${Math.round(genUtil * 100)} % of its ${ctx.generatorCores} core(s): it, not the server, may have been the limit, so no figures are reported. Give it more room (a quieter machine, --no-pin) and run again.`,
       );
+      row.metrics = { generatorCpuShare: genUtil };
     }
     return row;
   } catch (e) {
