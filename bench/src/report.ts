@@ -80,7 +80,12 @@ export function textReport(rep: BenchReport): string {
       );
     for (const r of s.rows) for (const n of r.notes) lines.push(`   ${r.server}: ${n}`);
   }
-  lines.push('', '== Targets (issue 8)');
+  lines.push(
+    '',
+    rep.settings.quick
+      ? '== Targets (issue 8) — quick run: sizes below the issue’s, indicative only'
+      : '== Targets (issue 8)',
+  );
   for (const t of rep.targets) lines.push(`  [${t.status.padEnd(10)}] ${t.target}: ${t.detail}`);
   return `${lines.join('\n')}\n`;
 }
