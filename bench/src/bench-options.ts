@@ -36,6 +36,7 @@ Options:
   --source-addresses <n>   Subscriber source addresses 127.0.0.1..n        [4]
   --payload <bytes>        Size of each event's JSON payload               [100]
   --no-pin                 Do not pin the server to CPU 0 and the generator to CPU 1
+  --update                 Replace only the scenarios run in an existing latest.json
   -h, --help               Show this help
 
 A result is refused (exit code 1) when the generator used more than 90 % of its
@@ -52,6 +53,7 @@ export interface BenchOptions {
   sourceAddresses: number;
   payloadBytes: number;
   pin: boolean;
+  update: boolean;
   help: boolean;
 }
 
@@ -94,6 +96,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'source-addresses': { type: 'string' },
         payload: { type: 'string' },
         'no-pin': { type: 'boolean' },
+        update: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -132,6 +135,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         : positiveInt('source-addresses', str('source-addresses')!, 254),
     payloadBytes: str('payload') === undefined ? 100 : positiveInt('payload', str('payload')!, 60_000),
     pin: values['no-pin'] !== true,
+    update: values.update === true,
     help: values.help === true,
   };
 }

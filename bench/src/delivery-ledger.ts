@@ -6,8 +6,14 @@ export interface LedgerSummary {
   duplicates: number;
   /** Events that arrived after a later one (received, but out of order). */
   reordered: number;
-  /** Events a subscriber should have received and did not. */
+  /** Events a subscriber should have received and did not (both kinds below). */
   lost: number;
+  /**
+   * The part of `lost` at the end of the streams: events after the last one received. While a
+   * stream is still open this may be a backlog the server has not sent yet; a gap (an event
+   * skipped while later ones arrived) never is.
+   */
+  tail: number;
 }
 
 /**
@@ -81,24 +87,27 @@ export class DeliveryLedger {
    */
   summary(expected: (sub: number) => number): LedgerSummary {
     let lost = 0;
+    let tail = 0;
     for (let sub = 0; sub < this.size; sub++) {
       const want = expected(sub);
       const seen = this.next[sub]! - 1;
-      if (want > seen) lost += want - seen;
+      if (want > seen) tail += want - seen;
       for (const [a, b] of this.gaps.get(sub) ?? []) lost += b - a + 1;
     }
-    return { delivered: this.delivered, duplicates: this.duplicates, reordered: this.reordered, lost };
+    lost += tail;
+    return { delivered: this.delivered, duplicates: this.duplicates, reordered: this.reordered, lost, tail };
   }
 }
 
 /** Adds summaries up. */
 export function addSummaries(items: LedgerSummary[]): LedgerSummary {
-  const t: LedgerSummary = { delivered: 0, duplicates: 0, reordered: 0, lost: 0 };
+  const t: LedgerSummary = { delivered: 0, duplicates: 0, reordered: 0, lost: 0, tail: 0 };
   for (const s of items) {
     t.delivered += s.delivered;
     t.duplicates += s.duplicates;
     t.reordered += s.reordered;
     t.lost += s.lost;
+    t.tail += s.tail;
   }
   return t;
 }

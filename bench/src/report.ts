@@ -41,11 +41,11 @@ function pad(cells: string[], widths: number[]): string {
 
 /** Ratio of tidings' primary figure to a peer's (so `<1` is better when lower wins, `>1` when higher wins). */
 export function ratios(s: ScenarioResult): Array<{ peer: string; ratio: number }> {
-  const t = s.rows.find((r) => r.server === 'tidings' && r.verdict === 'ok');
+  const t = s.rows.find((r) => r.server === 'tidings' && (r.verdict === 'ok' || r.verdict === 'behind'));
   if (!t) return [];
   const out: Array<{ peer: string; ratio: number }> = [];
   for (const r of s.rows) {
-    if (r === t || r.verdict !== 'ok') continue;
+    if (r === t || (r.verdict !== 'ok' && r.verdict !== 'behind')) continue;
     const a = t.metrics[s.primary.key];
     const b = r.metrics[s.primary.key];
     if (a !== undefined && b !== undefined && b !== 0) out.push({ peer: r.server, ratio: a / b });
@@ -59,6 +59,11 @@ export function textReport(rep: BenchReport): string {
   lines.push(
     `Tidings benchmark — ${rep.startedAt}, ${rep.machine.cpus} CPUs (${rep.machine.cpuModel}), load before/after: ${rep.machine.loadAverageBefore} / ${rep.machine.loadAverageAfter}`,
   );
+  const updates = rep.settings.updates as
+    | Array<{ scenarios: string[]; startedAt: string; loadAverageBefore: string }>
+    | undefined;
+  for (const u of updates ?? [])
+    lines.push(`  measured ${u.startedAt} (load ${u.loadAverageBefore}): ${u.scenarios.join(', ')}`);
   for (const s of rep.scenarios) {
     lines.push('', `== ${s.title} [${s.id}]`);
     const head = ['server', ...s.columns.map((c) => c.label), 'lost/dup/order', 'verdict'];

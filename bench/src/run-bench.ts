@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_USAGE, BenchUsageError, parseBenchOptions } from './bench-options.js';
+import { BENCH_USAGE, BenchUsageError, parseBenchOptions, SCENARIO_IDS } from './bench-options.js';
 import { loadAverage } from './proc-stats.js';
 import { Progress } from './progress.js';
 import { type BenchReport, svgChart, textReport } from './report.js';
@@ -79,6 +79,30 @@ export async function runBench(argv: string[]): Promise<number> {
     progress.log(`${s.title} [${s.id}]: ${s.describe}`);
     results.push(await s.run(ctx));
   }
+  const out = opts.out ?? DEFAULT_OUT;
+  const previousPath = join(out, 'latest.json');
+  let scenarios = results;
+  let updates: unknown[] = [];
+  if (opts.update && existsSync(previousPath)) {
+    // A re-run of some scenarios replaces theirs and keeps the rest, with a note of when.
+    const prev = JSON.parse(readFileSync(previousPath, 'utf8')) as BenchReport;
+    const ran = new Set(results.map((r) => r.id));
+    scenarios = [...prev.scenarios.filter((s) => !ran.has(s.id)), ...results].sort(
+      (a, b) =>
+        SCENARIO_IDS.indexOf(a.id as (typeof SCENARIO_IDS)[number]) -
+        SCENARIO_IDS.indexOf(b.id as (typeof SCENARIO_IDS)[number]),
+    );
+    updates = [
+      ...((prev.settings.updates as unknown[] | undefined) ?? [
+        {
+          scenarios: prev.scenarios.map((s) => s.id),
+          startedAt: prev.startedAt,
+          loadAverageBefore: prev.machine.loadAverageBefore,
+        },
+      ]),
+      { scenarios: [...ran], startedAt, loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
+    ];
+  }
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -97,13 +121,13 @@ export async function runBench(argv: string[]): Promise<number> {
       generatorCores: ctx.generatorCores,
       payloadBytes: opts.payloadBytes,
       sourceAddresses: ctx.localAddresses.length,
+      ...(updates.length ? { updates } : {}),
     },
-    scenarios: results,
-    targets: checkTargets(results),
+    scenarios,
+    targets: checkTargets(scenarios),
   };
   const text = textReport(report);
   process.stdout.write(`\n${text}`);
-  const out = opts.out ?? DEFAULT_OUT;
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(out, 'latest.svg'), svgChart(report));

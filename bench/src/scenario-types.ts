@@ -7,9 +7,10 @@ export interface Row {
   /**
    * `ok`; `failed` (loss, duplicates, reordering, refused connections or no catch-up: the figures
    * are not a result); `saturated` (the generator was the bottleneck: no result either);
-   * `skipped` (could not run here; `notes` says why).
+   * `behind` (overloaded: correct so far, but its queue did not drain within the bound; rates are
+   * valid, `undelivered` is its backlog); `skipped` (could not run here; `notes` says why).
    */
-  verdict: 'ok' | 'failed' | 'saturated' | 'skipped';
+  verdict: 'ok' | 'failed' | 'saturated' | 'behind' | 'skipped';
   metrics: Record<string, number>;
   notes: string[];
 }

@@ -50,6 +50,7 @@ const LATENCY_COLUMNS = [
   { key: 'p99Ms', label: 'p99 ms' },
   { key: 'maxMs', label: 'max ms' },
   { key: 'deliveriesPerSec', label: 'deliveries/s' },
+  { key: 'undelivered', label: 'still queued' },
   { key: 'generatorCpuShare', label: 'generator CPU' },
 ];
 
@@ -290,7 +291,9 @@ async function stormRun(ctx: BenchContext, clients: number): Promise<Row> {
     });
     if (st.low < 2 * half) {
       row.verdict = 'failed';
-      row.notes.push('Not every client caught up within 60 s.');
+      row.notes.push(
+        `Not every client caught up within 60 s: ${st.open} of ${clients} streams were open, ${st.failed} attempts failed${st.errors.length ? ` (${st.errors.join(' ')})` : ''}.`,
+      );
     }
     if (c.summary.lost || c.summary.duplicates || c.summary.reordered) {
       row.verdict = 'failed';

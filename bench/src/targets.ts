@@ -8,9 +8,14 @@ export interface TargetCheck {
   detail: string;
 }
 
-function row(results: ScenarioResult[], scenario: string, server: string): Row | undefined {
+function row(
+  results: ScenarioResult[],
+  scenario: string,
+  server: string,
+  behindToo = false,
+): Row | undefined {
   const r = results.find((s) => s.id === scenario)?.rows.find((x) => x.server === server);
-  return r?.verdict === 'ok' ? r : undefined;
+  return r?.verdict === 'ok' || (behindToo && r?.verdict === 'behind') ? r : undefined;
 }
 
 const f = (n: number, d = 2) => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(d));
@@ -37,16 +42,18 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
   }
   {
     const target = 'latency-100 (overload): deliveries/s ≥ 3× nchan, p99 ≤ 250 ms';
-    const t = row(results, 'latency-100', 'tidings');
-    const n = row(results, 'latency-100', 'nchan');
+    // Under overload falling behind is expected of a peer (its rate is still its rate); of the hub
+    // it is a runaway queue, so a `behind` hub row counts but cannot meet the target.
+    const t = row(results, 'latency-100', 'tidings', true);
+    const n = row(results, 'latency-100', 'nchan', true);
     if (!t || !n) unmeasured(target, 'needs valid tidings and nchan rows in latency-100');
     else {
       const ratio = t.metrics.deliveriesPerSec! / n.metrics.deliveriesPerSec!;
       const p99 = t.metrics.p99Ms!;
       out.push({
         target,
-        status: ratio >= 3 && p99 <= 250 ? 'met' : 'missed',
-        detail: `${f(ratio)}× nchan's deliveries/s, p99 ${f(p99)} ms`,
+        status: ratio >= 3 && p99 <= 250 && t.verdict === 'ok' ? 'met' : 'missed',
+        detail: `${f(ratio)}× nchan's deliveries/s, p99 ${f(p99)} ms${t.verdict === 'behind' ? ', tidings fell behind' : ''}`,
       });
     }
   }
