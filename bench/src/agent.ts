@@ -65,7 +65,9 @@ function connectOne(i: number): void {
             connecting--;
             pump();
           } else {
-            noteError(`A subscriber got status ${reader.status} instead of 200${p.reconnect ? ' (retrying)' : ''}.`);
+            noteError(
+              `A subscriber got status ${reader.status} instead of 200${p.reconnect ? ' (retrying)' : ''}.`,
+            );
             s.destroy();
           }
         }
