@@ -13,7 +13,7 @@ import { resyncAfterGap } from './gap-resync.js';
 import type { HubRequest, HubResponse } from './http/hub-request.js';
 import { json } from './http/hub-request.js';
 import { nodeRequest } from './http/node-request.js';
-import { NodeSink } from './http/node-sink.js';
+import { closeDelimited, NodeSink } from './http/node-sink.js';
 import type { StreamSink } from './http/stream-sink.js';
 import { webRequest } from './http/web-request.js';
 import { WebSink } from './http/web-sink.js';
@@ -288,6 +288,9 @@ class HubImpl implements FaceHost {
           // The client left while the route was deciding (e.g. during authorization): its
           // 'close' already fired, so a stream opened now would never be cleaned up.
           if (abort.signal.aborted || res.destroyed) return;
+          // No chunk framing: the body ends with the connection, so event frames go to the
+          // socket as they are (see NodeSink).
+          closeDelimited(res);
           res.writeHead(200, result.headers);
           res.flushHeaders();
           req.socket.setNoDelay(true);

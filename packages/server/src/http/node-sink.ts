@@ -1,41 +1,134 @@
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { StreamSink } from './stream-sink.js';
 
-/** A {@link StreamSink} over a node:http response whose headers were already written. */
+/**
+ * Sinks with bytes queued in this turn of the event loop. One `setImmediate` per turn flushes
+ * them all, so a connection that receives several frames in one turn gets one write (one
+ * syscall) instead of one per frame. Under load turns get longer and each write carries more
+ * events, which is what keeps latency bounded when one write per event per socket could not
+ * keep up. Module-level state: no timer, closure or buffer per connection.
+ */
+let dirty: NodeSink[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  const list = dirty;
+  dirty = [];
+  for (let i = 0; i < list.length; i++) (list[i] as NodeSink).flush();
+}
+
+function onClose(this: ServerResponse & { tidingsSink?: NodeSink }): void {
+  this.tidingsSink?.finish();
+}
+
+function onDrain(this: Writable & { tidingsSink?: NodeSink }): void {
+  this.tidingsSink?.flushWaiters();
+}
+
+/**
+ * Makes a response's body delimited by the end of the connection (HTTP/1.1 without
+ * `Transfer-Encoding: chunked`, with `Connection: close`), so that event bytes can go to the
+ * socket as they are, without chunk framing. Call before `writeHead`.
+ */
+export function closeDelimited(res: ServerResponse): void {
+  res.useChunkedEncodingByDefault = false;
+}
+
+/**
+ * A {@link StreamSink} over a node:http response whose headers were already written.
+ *
+ * When the response is close-delimited (see {@link closeDelimited}) and owns its socket, frames
+ * are written to the socket directly: the shared frame Buffer of an event goes to the kernel as
+ * is, without node:http's per-write bookkeeping. Frames written in one turn are coalesced into
+ * one write at the end of the turn.
+ */
 export class NodeSink implements StreamSink {
   closed = false;
   /** Set by end(): the response may not be written again, though 'close' has not fired yet. */
   private ended = false;
   private closeCb: (() => void) | undefined;
-  private drainWaiters: Array<() => void> = [];
+  private drainWaiters: Array<() => void> | undefined;
+  /** Where bytes go: the socket itself, or the response when it cannot be bypassed. */
+  private readonly out: Writable;
+  /** Bytes queued this turn: one frame, or several (`more`) to join at the flush. */
+  private first: Uint8Array | undefined;
+  private more: Uint8Array[] | undefined;
+  private queued = 0;
 
   constructor(private readonly res: ServerResponse) {
-    res.on('close', () => this.finish());
-    res.on('drain', () => this.flushWaiters());
+    const socket = res.socket;
+    // Bypassing the response is only valid when nothing of it is still buffered (headers went
+    // out) and the body needs no chunk framing.
+    const direct =
+      socket !== null && !res.useChunkedEncodingByDefault && res.headersSent && res.writableLength === 0;
+    this.out = direct ? socket : res;
+    (res as ServerResponse & { tidingsSink?: NodeSink }).tidingsSink = this;
+    (this.out as Writable & { tidingsSink?: NodeSink }).tidingsSink = this;
+    res.on('close', onClose);
+    this.out.on('drain', onDrain);
   }
 
   write(chunk: Uint8Array): void {
     if (this.closed || this.ended) return;
-    this.res.write(chunk);
+    if (this.first === undefined) {
+      this.first = chunk;
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushAll);
+      }
+    } else if (this.more === undefined) {
+      this.more = [this.first, chunk];
+    } else {
+      this.more.push(chunk);
+    }
+    this.queued += chunk.byteLength;
+  }
+
+  /** Hands this turn's bytes to the socket in one write. */
+  flush(): void {
+    const first = this.first;
+    if (first === undefined) return;
+    const more = this.more;
+    const n = this.queued;
+    this.first = undefined;
+    this.more = undefined;
+    this.queued = 0;
+    if (this.closed || this.ended) return;
+    this.out.write(more === undefined ? first : Buffer.concat(more, n));
   }
 
   get bufferedBytes(): number {
-    return this.res.writableLength;
+    return this.out.writableLength + this.queued;
   }
 
   waitDrain(): Promise<void> {
-    if (this.closed || !this.res.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    if (this.closed || (!this.out.writableNeedDrain && this.queued === 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drainWaiters ??= [];
+      this.drainWaiters.push(resolve);
+      // Queued bytes alone may never cause a 'drain': write them now and wait for the socket.
+      this.flush();
+      if (!this.out.writableNeedDrain) this.flushWaiters();
+    });
   }
 
   end(): void {
     if (this.closed || this.ended) return;
+    this.flush();
     this.ended = true;
+    // A close-delimited response ends its socket after the bytes queued on it before (node:http
+    // does that for a response without a length), so directly written frames are sent first.
     this.res.end();
   }
 
   destroy(): void {
     if (this.closed) return;
+    this.first = undefined;
+    this.more = undefined;
+    this.queued = 0;
     this.res.destroy();
     this.finish();
   }
@@ -44,18 +137,26 @@ export class NodeSink implements StreamSink {
     this.closeCb = cb;
   }
 
-  private finish(): void {
+  /** @internal Called when the response closed. */
+  finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.first = undefined;
+    this.more = undefined;
+    this.queued = 0;
+    this.res.off('close', onClose);
+    this.out.off('drain', onDrain);
     this.flushWaiters();
     const cb = this.closeCb;
     this.closeCb = undefined;
     cb?.();
   }
 
-  private flushWaiters(): void {
+  /** @internal Resolves drain waiters. */
+  flushWaiters(): void {
     const w = this.drainWaiters;
-    this.drainWaiters = [];
+    if (w === undefined) return;
+    this.drainWaiters = undefined;
     for (const r of w) r();
   }
 }
