@@ -44,4 +44,55 @@ describe('SqliteStore', () => {
     expect(page.events.map((e) => e.dataJson)).toEqual(events.map((e) => e.dataJson));
     await s.close();
   });
+
+  it('commits the appends of one turn together: each answered in call order, a failing one alone refused, all durable', async () => {
+    const path = join(dir, 'group.db');
+    const s = new SqliteStore({ path });
+    const ts = Date.now();
+    const calls: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 300; i++) {
+      const dataJson = JSON.stringify(i);
+      // Call 150's second event violates NOT NULL inside the transaction: its first event must
+      // roll back with it (a savepoint per call), while the other calls still commit.
+      const batch =
+        i === 150
+          ? [
+              { topic: 'g', type: 't', ts, dataJson },
+              { topic: 'g', type: 't', ts, dataJson: null as unknown as string },
+            ]
+          : i % 3 === 0
+            ? [
+                { topic: 'g', type: 't', ts, dataJson },
+                { topic: 'g', type: 't', ts, dataJson },
+              ]
+            : [{ topic: 'g', type: 't', ts, dataJson, ...(i % 5 === 0 && { id: `own-${i}` }) }];
+      calls.push(s.append(batch));
+    }
+    calls.push(s.append([{ id: 'own-5', topic: 'g', type: 't', ts, dataJson: '"again"' }]));
+    const settled = await Promise.allSettled(calls);
+    expect(settled.filter((r) => r.status === 'rejected').length).toBe(1);
+    expect(settled[150]?.status).toBe('rejected');
+    const last = settled[300];
+    expect(last?.status === 'fulfilled' && (last.value as Array<{ duplicate: boolean }>)[0]?.duplicate).toBe(
+      true,
+    );
+    const stored = settled
+      .slice(0, 300)
+      .flatMap((r) =>
+        r.status === 'fulfilled' ? (r.value as Array<{ event: { pos: string; dataJson: string } }>) : [],
+      )
+      .map((r) => r.event);
+    const expected = [];
+    for (let i = 0; i < 300; i++)
+      if (i !== 150) expected.push(...(i % 3 === 0 ? [String(i), String(i)] : [String(i)]));
+    expect(stored.map((e) => e.dataJson)).toEqual(expected);
+    const positions = stored.map((e) => Number(e.pos));
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(new Set(positions).size).toBe(positions.length);
+    await s.close();
+    const again = new SqliteStore({ path });
+    const page = await again.readAfter('0', { topics: ['g'], patterns: [] }, 10_000);
+    expect(page.events.map((e) => e.pos)).toEqual(stored.map((e) => e.pos));
+    await again.close();
+  });
 });

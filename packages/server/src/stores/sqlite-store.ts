@@ -31,6 +31,15 @@ export interface SqliteStoreOptions {
   now?: (() => number) | undefined;
 }
 
+/** One `append` call waiting for its group's commit. */
+interface PendingAppend {
+  readonly events: readonly NewEvent[];
+  readonly resolve: (results: AppendResult[]) => void;
+  readonly reject: (error: unknown) => void;
+  results: AppendResult[] | undefined;
+  error: unknown;
+}
+
 interface TopicRow {
   topic: string;
   evicted_through: number;
@@ -113,6 +122,9 @@ export class SqliteStore implements HistoryStore {
   private readonly readCache = new Map<number, Database.Statement>();
   private readonly topicsInCache = new Map<number, Database.Statement>();
   private readonly appendTx: (events: readonly NewEvent[]) => AppendResult[];
+  private readonly groupTx: (group: readonly PendingAppend[]) => void;
+  /** Appends waiting for this turn's group commit, in call order. */
+  private group: PendingAppend[] = [];
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -140,6 +152,17 @@ export class SqliteStore implements HistoryStore {
       this.stmt.setEpoch.run(this.epoch);
     }
     this.appendTx = this.db.transaction((events: readonly NewEvent[]) => this.appendInTx(events));
+    this.groupTx = this.db.transaction((group: readonly PendingAppend[]) => {
+      for (const p of group) {
+        try {
+          // Nested in the group's transaction this is a savepoint: a call that fails is undone
+          // alone, the others still commit.
+          p.results = this.appendTx(p.events);
+        } catch (e) {
+          p.error = e;
+        }
+      }
+    });
     this.sweep = setInterval(() => {
       if (!this.closed) this.pruneSync();
     }, this.policy.sweepIntervalMs());
@@ -189,7 +212,33 @@ export class SqliteStore implements HistoryStore {
         );
       }
     }
-    return this.appendTx(events);
+    // Group commit: every append of this turn of the event loop shares one transaction (one
+    // WAL commit), each call still atomic on its own and answered only after the commit.
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      if (this.group.length === 0) setImmediate(() => this.commitGroup());
+      this.group.push({ events, resolve, reject, results: undefined, error: undefined });
+    });
+  }
+
+  private commitGroup(): void {
+    const group = this.group;
+    this.group = [];
+    if (group.length === 0) return;
+    if (this.closed) {
+      for (const p of group) p.reject(new HubError(503, 'unavailable', 'The history store is closed.'));
+      return;
+    }
+    try {
+      this.groupTx(group);
+    } catch (e) {
+      // The commit itself failed: nothing of the group is durable, so no call may succeed.
+      for (const p of group) p.reject(e);
+      return;
+    }
+    for (const p of group) {
+      if (p.results) p.resolve(p.results);
+      else p.reject(p.error);
+    }
   }
 
   private appendInTx(events: readonly NewEvent[]): AppendResult[] {
@@ -322,6 +371,8 @@ export class SqliteStore implements HistoryStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends accepted before close still commit (their callers are waiting for the answer).
+    this.commitGroup();
     this.closed = true;
     clearInterval(this.sweep);
     this.db.close();
