@@ -56,6 +56,9 @@ export type {
   UpgradeHandler,
 } from './hub.js';
 export { createHub, SSE_HEADERS } from './hub.js';
+export { ipcEngine } from './ipc/ipc-engine.js';
+export { IpcEngineHost } from './ipc/ipc-host.js';
+export type { IpcPort } from './ipc/ipc-messages.js';
 export type { LimitOptions } from './limits/limits.js';
 export type { Rate } from './limits/token-bucket.js';
 export type { Logger } from './logger.js';

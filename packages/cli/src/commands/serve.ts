@@ -1,9 +1,12 @@
+import cluster from 'node:cluster';
 import { join, resolve } from 'node:path';
 import {
   createHub,
   createHubServer,
   type Engine,
   type HistoryStore,
+  type IpcPort,
+  ipcEngine,
   localEngine,
   memoryStore,
   sqliteRevocations,
@@ -15,6 +18,7 @@ import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse
 import { EXIT, UsageError } from '../usage-error.js';
 import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
 import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
+import { parseWorkers, runPrimary, WORKER_ENV } from './serve-primary.js';
 import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-security.js';
 
 export const SERVE_USAGE = `Usage: tidings serve [options]
@@ -42,6 +46,9 @@ Options:
   --max-buffer <size>      Unsent bytes before a slow client is dropped   [1MiB]
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
+  --workers <n>            Processes sharing the port, one per core; the first
+                           process owns the SQLite history for all of them, or
+                           with --redis each is a Redis node                [1]
   --log-level <level>      fatal, error, warn, info, debug or silent      [info]
 ${OBSERVABILITY_USAGE}  -h, --help               Show this help
 ${SECURITY_USAGE}${MERCURE_USAGE}`;
@@ -78,6 +85,7 @@ export async function serve(argv: string[]): Promise<number> {
     'max-buffer': { type: 'string' },
     'base-path': { type: 'string' },
     'node-id': { type: 'string' },
+    workers: { type: 'string' },
     'log-level': { type: 'string' },
     'metrics-token': { type: 'string' },
     'admin-token': { type: 'string' },
@@ -113,6 +121,9 @@ export async function serve(argv: string[]): Promise<number> {
   if (values.durability !== undefined && values.durability !== 'process' && values.durability !== 'power') {
     throw new UsageError(`--durability is "process" or "power", not "${values.durability}".`);
   }
+  const workers = values.workers === undefined ? 1 : parseWorkers(values.workers);
+  // Set in each process `--workers` forks; the forking process is the primary.
+  const worker = workers > 1 && cluster.isWorker ? (process.env[WORKER_ENV] ?? '0') : undefined;
   const level = values['log-level'] ?? 'info';
   if (!LEVELS.has(level))
     throw new UsageError(`--log-level must be one of ${[...LEVELS].join(', ')}; got "${level}".`);
@@ -138,13 +149,19 @@ export async function serve(argv: string[]): Promise<number> {
   );
 
   const logger = pino(
-    { level, base: { node: values['node-id'] } },
+    { level, base: { node: values['node-id'], ...(worker !== undefined && { worker: Number(worker) }) } },
     process.stdout.isTTY
       ? pino.transport({ target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } })
       : undefined,
   );
 
-  let store: HistoryStore;
+  if (workers > 1 && cluster.isPrimary) {
+    // With --redis every worker is a Redis node; otherwise this process owns the history.
+    const primaryEngine =
+      values.redis !== undefined ? undefined : localEngine(localHistory(values, retention).store);
+    return runPrimary(workers, primaryEngine, logger);
+  }
+
   let engine: Engine;
   let where: string;
   if (values.redis !== undefined) {
@@ -175,21 +192,23 @@ export async function serve(argv: string[]): Promise<number> {
         'Redis is not reachable yet: serving degraded (publishes get 503) until it is; retrying',
       );
     });
-  } else if (values.memory) {
-    store = memoryStore({ retention });
-    where = 'memory (lost on restart)';
-    engine = localEngine(store);
+  } else if (worker !== undefined) {
+    // The primary owns the history; each worker opens the revocations file itself (SQLite
+    // serves several processes), or keeps them in memory with --memory.
+    engine = await ipcEngine(
+      process as unknown as IpcPort,
+      values.memory ? undefined : sqliteRevocations({ path: revocationsPath(values) }),
+    );
+    where = `${engine.store.kind} in the primary process (worker ${worker} of ${workers})`;
   } else {
-    const dir = resolve(values.data ?? '.tidings');
-    const path = join(dir, 'history.db');
-    store = sqliteStore({
-      path,
-      retention,
-      durability: values.durability as 'process' | 'power' | undefined,
-    });
-    where = `sqlite ${path}`;
+    const history = localHistory(values, retention);
+    where = history.where;
     // Forced logouts survive a restart along with the history.
-    engine = localEngine(store, undefined, sqliteRevocations({ path: join(dir, 'revocations.db') }));
+    engine = localEngine(
+      history.store,
+      undefined,
+      values.memory ? undefined : sqliteRevocations({ path: revocationsPath(values) }),
+    );
   }
 
   const hub = configured(() =>
@@ -208,7 +227,10 @@ export async function serve(argv: string[]): Promise<number> {
       maxBufferBytes:
         values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
       basePath: values['base-path'],
-      nodeId: values['node-id'],
+      nodeId:
+        worker !== undefined && values['node-id'] !== undefined
+          ? `${values['node-id']}-${worker}`
+          : values['node-id'],
       mercure: mercure.mercure,
     }),
   );
@@ -240,8 +262,11 @@ export async function serve(argv: string[]): Promise<number> {
   if (mercure.mercure)
     logger.info({ url: `${base}/.well-known/mercure` }, 'Mercure hub on /.well-known/mercure');
   for (const note of mercure.notes) logger.warn({}, note);
-  // A machine-readable line for scripts and tests that start the hub on port 0.
-  if (!process.stdout.isTTY) process.stdout.write(`${JSON.stringify({ tidings: 'listening', url: base })}\n`);
+  // A machine-readable line for scripts and tests that start the hub on port 0 (the primary
+  // prints it for its workers once all of them listen).
+  if (worker !== undefined) process.send?.({ tidings: 'listening', url: base });
+  else if (!process.stdout.isTTY)
+    process.stdout.write(`${JSON.stringify({ tidings: 'listening', url: base })}\n`);
 
   return new Promise<number>((done) => {
     let stopping = false;
@@ -256,6 +281,8 @@ export async function serve(argv: string[]): Promise<number> {
         .then(() => {
           server.closeAllConnections();
           logger.flush?.();
+          // A worker's IPC channel would keep it alive.
+          if (worker !== undefined && process.connected) process.disconnect();
           done(EXIT.ok);
         })
         .catch((err: unknown) => {
@@ -265,5 +292,30 @@ export async function serve(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // A worker whose primary is gone has no history left: stop, so clients go elsewhere.
+    if (worker !== undefined) process.once('disconnect', () => stop('primary-gone'));
   });
+}
+
+type ServeValues = {
+  memory?: boolean | undefined;
+  data?: string | undefined;
+  durability?: string | undefined;
+};
+
+/** The history of a hub without --redis: SQLite under --data, or memory with --memory. */
+function localHistory(
+  values: ServeValues,
+  retention: { maxEvents: number | undefined; maxAgeMs: number | undefined },
+): { store: HistoryStore; where: string } {
+  if (values.memory) return { store: memoryStore({ retention }), where: 'memory (lost on restart)' };
+  const path = join(resolve(values.data ?? '.tidings'), 'history.db');
+  return {
+    store: sqliteStore({ path, retention, durability: values.durability as 'process' | 'power' | undefined }),
+    where: `sqlite ${path}`,
+  };
+}
+
+function revocationsPath(values: ServeValues): string {
+  return join(resolve(values.data ?? '.tidings'), 'revocations.db');
 }

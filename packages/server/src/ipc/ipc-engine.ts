@@ -1,0 +1,198 @@
+import type { Broker, BrokerListener, ControlListener, ControlMessage } from '../brokers/broker.js';
+import type { Engine } from '../engine.js';
+import { HubError } from '../errors.js';
+import type { NewEvent, StoredEvent } from '../stored-event.js';
+import type {
+  AppendResult,
+  HistoryStore,
+  ReadResult,
+  ResumePoint,
+  TopicFilter,
+} from '../stores/history-store.js';
+import { generatedId, parseGeneratedId } from '../stores/retention.js';
+import {
+  fromIpcError,
+  type IpcHello,
+  type IpcPort,
+  type IpcReply,
+  type IpcRequest,
+  isTidingsMessage,
+} from './ipc-messages.js';
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
+type RequestBody = IpcRequest extends infer R
+  ? R extends IpcRequest
+    ? Omit<R, 'tidings' | 'rid'>
+    : never
+  : never;
+
+/** Requests to the primary, matched to answers by id; everything fails once the channel closes. */
+class IpcClient {
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  eventListeners: BrokerListener[] = [];
+  controlListeners: ControlListener[] = [];
+  private readonly onMessage = (m: unknown) => this.receive(m);
+
+  constructor(private readonly port: IpcPort) {
+    port.on('message', this.onMessage);
+  }
+
+  call<T>(body: RequestBody): Promise<T> {
+    if (this.closed) return Promise.reject(new HubError(503, 'unavailable', 'The history store is closed.'));
+    const rid = ++this.seq;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject });
+      try {
+        this.port.send({ tidings: 'req', rid, ...body });
+      } catch {
+        this.pending.delete(rid);
+        reject(
+          new HubError(
+            503,
+            'unavailable',
+            "The hub's primary process is gone, so history cannot be reached; retry on another node or restart the hub.",
+          ),
+        );
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.port.off('message', this.onMessage);
+    for (const p of this.pending.values())
+      p.reject(new HubError(503, 'unavailable', 'The history store is closed.'));
+    this.pending.clear();
+    this.eventListeners = [];
+    this.controlListeners = [];
+  }
+
+  private receive(m: unknown): void {
+    if (!isTidingsMessage(m)) return;
+    if (m.tidings === 'events') {
+      const events = (m as unknown as { events: StoredEvent[] }).events;
+      for (const l of this.eventListeners) l(events);
+    } else if (m.tidings === 'control') {
+      const message = (m as unknown as { message: ControlMessage }).message;
+      for (const l of this.controlListeners) l(message);
+    } else if (m.tidings === 'ok' || m.tidings === 'err') {
+      const r = m as IpcReply;
+      const p = this.pending.get(r.rid);
+      if (!p) return;
+      this.pending.delete(r.rid);
+      if (r.tidings === 'ok') p.resolve(r.value);
+      else p.reject(fromIpcError(r.error));
+    }
+  }
+}
+
+class IpcStore implements HistoryStore {
+  readonly kind: string;
+  private readonly epoch: string | undefined;
+
+  constructor(
+    private readonly client: IpcClient,
+    hello: IpcHello,
+  ) {
+    this.kind = hello.kind;
+    this.epoch = parseGeneratedId(hello.sampleId)?.epoch;
+  }
+
+  append(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    return this.client.call({ op: 'append', events });
+  }
+
+  resolve(lastEventId: string): Promise<ResumePoint> {
+    return this.client.call({ op: 'resolve', lastEventId });
+  }
+
+  readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
+    return this.client.call({
+      op: 'readAfter',
+      after,
+      topics: filter.topics,
+      patterns: filter.patterns.map((p) => p.source),
+      limit,
+    });
+  }
+
+  head(): Promise<string> {
+    return this.client.call({ op: 'head' });
+  }
+
+  idAt(pos: string): string {
+    if (this.epoch === undefined) {
+      throw new Error(
+        `A ${this.kind} store does not generate ids this worker can derive; run it without --workers.`,
+      );
+    }
+    return generatedId(this.epoch, Number(pos));
+  }
+
+  prune(): Promise<void> {
+    return this.client.call({ op: 'prune' });
+  }
+
+  async close(): Promise<void> {
+    // The primary owns the store; a worker only stops using it.
+  }
+}
+
+class IpcBroker implements Broker {
+  readonly kind = 'ipc';
+
+  constructor(private readonly client: IpcClient) {}
+
+  async publish(_events: readonly StoredEvent[]): Promise<void> {
+    // The primary fans out every event it appended, to every worker including this one, so
+    // publishing here again would deliver twice.
+  }
+
+  subscribe(listener: BrokerListener): () => void {
+    this.client.eventListeners = [...this.client.eventListeners, listener];
+    return () => {
+      this.client.eventListeners = this.client.eventListeners.filter((l) => l !== listener);
+    };
+  }
+
+  sendControl(message: ControlMessage): Promise<void> {
+    return this.client.call({ op: 'control', message });
+  }
+
+  onControl(listener: ControlListener): () => void {
+    this.client.controlListeners = [...this.client.controlListeners, listener];
+    return () => {
+      this.client.controlListeners = this.client.controlListeners.filter((l) => l !== listener);
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * The engine of a worker process whose history lives in its primary ({@link IpcEngineHost}):
+ * appends, reads and resumes are requests to the primary, and live events arrive from it in
+ * position order, already durable. Revocations, when given, are this worker's own view of a
+ * store shared some other way (for example the same SQLite file).
+ *
+ * Resolves once the primary answered, so a worker does not listen before its history is reachable.
+ * @see IpcEngineHost
+ */
+export async function ipcEngine(port: IpcPort, revocations?: Engine['revocations']): Promise<Engine> {
+  const client = new IpcClient(port);
+  const hello = await client.call<IpcHello>({ op: 'hello' });
+  const store = new IpcStore(client, hello);
+  const broker = new IpcBroker(client);
+  return {
+    store,
+    broker,
+    revocations,
+    async close() {
+      client.close();
+      await revocations?.close?.();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { compilePattern } from '@tidings/protocol';
+import type { Engine } from '../engine.js';
+import type { StoredEvent } from '../stored-event.js';
+import {
+  type IpcHello,
+  type IpcPort,
+  type IpcPush,
+  type IpcReply,
+  type IpcRequest,
+  isTidingsMessage,
+  toIpcError,
+} from './ipc-messages.js';
+
+/**
+ * The primary side of a hub split over several processes: it owns `engine` (store and
+ * sequencing) for workers attached with {@link IpcEngineHost.attach}, whose hubs run on
+ * {@link ipcEngine}. Every stored event is pushed to every worker, in position order, after its
+ * append committed (durable before dispatched), so each worker fans out to its own subscribers.
+ */
+export class IpcEngineHost {
+  private readonly ports = new Set<IpcPort>();
+  private readonly offs = new Map<IpcPort, () => void>();
+  /** Appends are answered and fanned out in call order, as the hub itself does. */
+  private tail: Promise<void> = Promise.resolve();
+  private readonly offBroker: () => void;
+  private readonly offControl: () => void;
+
+  constructor(readonly engine: Engine) {
+    // Events published on the primary's own broker (none in `tidings serve`) reach workers too.
+    this.offBroker = engine.broker.subscribe((events) => this.push({ tidings: 'events', events }));
+    this.offControl = engine.broker.onControl((message) => this.push({ tidings: 'control', message }));
+  }
+
+  /** Serves one worker until {@link IpcEngineHost.detach} (or the host is closed). */
+  attach(port: IpcPort): void {
+    const onMessage = (m: unknown) => {
+      if (isTidingsMessage(m) && m.tidings === 'req') this.handle(port, m as IpcRequest);
+    };
+    port.on('message', onMessage);
+    this.ports.add(port);
+    this.offs.set(port, () => port.off('message', onMessage));
+  }
+
+  detach(port: IpcPort): void {
+    this.offs.get(port)?.();
+    this.offs.delete(port);
+    this.ports.delete(port);
+  }
+
+  /** Stops serving workers and closes the engine (after appends in flight). */
+  async close(): Promise<void> {
+    for (const p of [...this.ports]) this.detach(p);
+    this.offBroker();
+    this.offControl();
+    await this.tail;
+    await this.engine.close();
+  }
+
+  private push(message: IpcPush): void {
+    for (const p of this.ports) safeSend(p, message);
+  }
+
+  private handle(port: IpcPort, req: IpcRequest): void {
+    const store = this.engine.store;
+    const reply = (work: Promise<unknown>) =>
+      work.then(
+        (value) => safeSend(port, { tidings: 'ok', rid: req.rid, value } satisfies IpcReply),
+        (e: unknown) =>
+          safeSend(port, { tidings: 'err', rid: req.rid, error: toIpcError(e) } satisfies IpcReply),
+      );
+    switch (req.op) {
+      case 'hello':
+        reply(Promise.resolve({ kind: store.kind, sampleId: store.idAt('1') } satisfies IpcHello));
+        return;
+      case 'append': {
+        const appending = store.append(req.events);
+        const done = this.tail.then(async () => {
+          const results = await appending;
+          const fresh: StoredEvent[] = [];
+          for (const r of results) if (!r.duplicate) fresh.push(r.event);
+          // Through the broker, whose listener pushes to every worker: the push goes out on the
+          // same channel before the answer, so the publisher's own subscribers have it first.
+          if (fresh.length > 0) await this.engine.broker.publish(fresh);
+          return results;
+        });
+        this.tail = done.then(
+          () => undefined,
+          () => undefined,
+        );
+        reply(done);
+        return;
+      }
+      case 'resolve':
+        reply(store.resolve(req.lastEventId));
+        return;
+      case 'readAfter':
+        reply(
+          Promise.resolve().then(() =>
+            store.readAfter(
+              req.after,
+              { topics: req.topics, patterns: req.patterns.map((p) => compilePattern(p)) },
+              req.limit,
+            ),
+          ),
+        );
+        return;
+      case 'head':
+        reply(store.head());
+        return;
+      case 'prune':
+        reply(store.prune());
+        return;
+      case 'control':
+        reply(this.engine.broker.sendControl(req.message));
+        return;
+    }
+  }
+}
+
+function safeSend(port: IpcPort, message: unknown): void {
+  try {
+    port.send(message);
+  } catch {
+    // The worker is gone; its exit is handled by whoever forked it.
+  }
+}
