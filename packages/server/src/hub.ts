@@ -156,6 +156,8 @@ export interface Hub {
 
 const encoder = new TextEncoder();
 
+function noop(): void {}
+
 function parseTargets(value: unknown, where: string): Partial<EventMeta> {
   const bad = () =>
     new HubError(
@@ -271,7 +273,8 @@ class HubImpl implements FaceHost {
 
   readonly handleNode = (req: IncomingMessage, res: ServerResponse): void => {
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    const onClose = () => abort.abort();
+    res.on('close', onClose);
     let hreq: HubRequest;
     try {
       hreq = nodeRequest(req, this.options.basePath, abort.signal);
@@ -295,6 +298,9 @@ class HubImpl implements FaceHost {
           res.flushHeaders();
           req.socket.setNoDelay(true);
           req.socket.setKeepAlive(true, 30_000);
+          // Once open, the stream's own close handling takes over (connection slots included):
+          // the request's abort signal and everything it holds need not live as long as it.
+          res.off('close', onClose);
           result.open(new NodeSink(res));
         } else {
           this.writeNode(res, result);
@@ -524,8 +530,9 @@ class HubImpl implements FaceHost {
       register: (conn) => {
         if (sys) this.sys.add(conn);
         else for (const p of sub.patterns) this.index.add(conn, p);
-        // Removal happens in connectionClosed, which knows the hub's own index.
-        return () => {};
+        // Removal happens in connectionClosed, which knows the hub's own index. A closure made
+        // here would keep this request's whole scope (URL, headers, grant) alive per stream.
+        return noop;
       },
       replay: sys
         ? undefined
