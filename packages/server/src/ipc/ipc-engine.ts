@@ -92,6 +92,7 @@ class IpcClient {
 class IpcStore implements HistoryStore {
   readonly kind: string;
   private readonly epoch: string | undefined;
+  private closed = false;
 
   constructor(
     private readonly client: IpcClient,
@@ -102,15 +103,15 @@ class IpcStore implements HistoryStore {
   }
 
   append(events: readonly NewEvent[]): Promise<AppendResult[]> {
-    return this.client.call({ op: 'append', events });
+    return this.call({ op: 'append', events });
   }
 
   resolve(lastEventId: string): Promise<ResumePoint> {
-    return this.client.call({ op: 'resolve', lastEventId });
+    return this.call({ op: 'resolve', lastEventId });
   }
 
   readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
-    return this.client.call({
+    return this.call({
       op: 'readAfter',
       after,
       topics: filter.topics,
@@ -120,7 +121,7 @@ class IpcStore implements HistoryStore {
   }
 
   head(): Promise<string> {
-    return this.client.call({ op: 'head' });
+    return this.call({ op: 'head' });
   }
 
   idAt(pos: string): string {
@@ -133,11 +134,17 @@ class IpcStore implements HistoryStore {
   }
 
   prune(): Promise<void> {
-    return this.client.call({ op: 'prune' });
+    return this.call({ op: 'prune' });
   }
 
   async close(): Promise<void> {
     // The primary owns the store; a worker only stops using it.
+    this.closed = true;
+  }
+
+  private call<T>(body: RequestBody): Promise<T> {
+    if (this.closed) return Promise.reject(new HubError(503, 'unavailable', 'The history store is closed.'));
+    return this.client.call(body);
   }
 }
 
