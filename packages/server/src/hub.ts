@@ -11,7 +11,7 @@ import { HubError, isHubError } from './errors.js';
 import type { FaceHost, StreamSpec } from './face.js';
 import { resyncAfterGap } from './gap-resync.js';
 import type { HubRequest, HubResponse } from './http/hub-request.js';
-import { json } from './http/hub-request.js';
+import { json, LazyAbort } from './http/hub-request.js';
 import { nodeRequest } from './http/node-request.js';
 import { closeDelimited, NodeSink } from './http/node-sink.js';
 import type { StreamSink } from './http/stream-sink.js';
@@ -272,12 +272,12 @@ class HubImpl implements FaceHost {
   // ---- public API -------------------------------------------------------------------------
 
   readonly handleNode = (req: IncomingMessage, res: ServerResponse): void => {
-    const abort = new AbortController();
-    const onClose = () => abort.abort();
+    const abort = new LazyAbort();
+    const onClose = () => abort.close();
     res.on('close', onClose);
     let hreq: HubRequest;
     try {
-      hreq = nodeRequest(req, this.options.basePath, abort.signal);
+      hreq = nodeRequest(req, this.options.basePath, abort);
     } catch {
       this.writeNode(
         res,
@@ -290,7 +290,7 @@ class HubImpl implements FaceHost {
         if ('kind' in result) {
           // The client left while the route was deciding (e.g. during authorization): its
           // 'close' already fired, so a stream opened now would never be cleaned up.
-          if (abort.signal.aborted || res.destroyed) return;
+          if (abort.closed || res.destroyed) return;
           // No chunk framing: the body ends with the connection, so event frames go to the
           // socket as they are (see NodeSink).
           closeDelimited(res);

@@ -5,7 +5,6 @@ import {
   createHubServer,
   type Engine,
   type HistoryStore,
-  type IpcPort,
   ipcEngine,
   localEngine,
   memoryStore,
@@ -196,7 +195,7 @@ export async function serve(argv: string[]): Promise<number> {
     // The primary owns the history; each worker opens the revocations file itself (SQLite
     // serves several processes), or keeps them in memory with --memory.
     engine = await ipcEngine(
-      process as unknown as IpcPort,
+      process,
       values.memory ? undefined : sqliteRevocations({ path: revocationsPath(values) }),
     );
     where = `${engine.store.kind} in the primary process (worker ${worker} of ${workers})`;

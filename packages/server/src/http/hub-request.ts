@@ -47,3 +47,33 @@ export function relativePath(pathname: string, basePath: string): string | undef
   if (pathname === basePath) return '/';
   return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : undefined;
 }
+
+/**
+ * The abort reason of a request whose connection closed. Shared: aborting with no reason would
+ * build a DOMException, stack trace included, at the end of every request.
+ */
+export const CONNECTION_CLOSED: Error = new Error('The client closed the connection.');
+
+/**
+ * A request's abort signal, made only when someone asks for it: most requests end without
+ * anyone listening, and an AbortController per request is a measurable share of a publish.
+ */
+export class LazyAbort {
+  private controller: AbortController | undefined;
+  /** True once the connection closed. */
+  closed = false;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.closed) this.controller.abort(CONNECTION_CLOSED);
+    }
+    return this.controller.signal;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller?.abort(CONNECTION_CLOSED);
+  }
+}

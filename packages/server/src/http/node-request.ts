@@ -12,7 +12,11 @@ function tooLarge(limit: number): HubError {
 }
 
 /** Adapts a node:http request to a {@link HubRequest}. */
-export function nodeRequest(req: IncomingMessage, basePath: string, signal: AbortSignal): HubRequest {
+export function nodeRequest(
+  req: IncomingMessage,
+  basePath: string,
+  abort: { readonly signal: AbortSignal },
+): HubRequest {
   const url = new URL(req.url ?? '/', 'http://hub.invalid');
   // Outside the base path: a path no route has, so the request gets the usual 404.
   const path = relativePath(url.pathname, basePath) ?? `\0${url.pathname}`;
@@ -21,7 +25,9 @@ export function nodeRequest(req: IncomingMessage, basePath: string, signal: Abor
     url,
     path,
     remoteAddress: req.socket.remoteAddress ?? '',
-    signal,
+    get signal() {
+      return abort.signal;
+    },
     header(name) {
       const v = req.headers[name];
       return Array.isArray(v) ? v.join(', ') : v;

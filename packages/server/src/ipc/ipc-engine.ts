@@ -188,8 +188,16 @@ class IpcBroker implements Broker {
  * Resolves once the primary answered, so a worker does not listen before its history is reachable.
  * @see IpcEngineHost
  */
-export async function ipcEngine(port: IpcPort, revocations?: Engine['revocations']): Promise<Engine> {
-  const client = new IpcClient(port);
+export async function ipcEngine(
+  port: IpcPort | NodeJS.Process,
+  revocations?: Engine['revocations'],
+): Promise<Engine> {
+  if (typeof port.send !== 'function') {
+    throw new Error(
+      'ipcEngine needs an IPC channel to its primary: run it in a process forked by node:cluster or child_process.fork.',
+    );
+  }
+  const client = new IpcClient(port as IpcPort);
   const hello = await client.call<IpcHello>({ op: 'hello' });
   const store = new IpcStore(client, hello);
   const broker = new IpcBroker(client);

@@ -19,7 +19,7 @@ import { catchUp } from '../catch-up.js';
 import type { CommandRegistry } from '../commands/command-registry.js';
 import type { Engine } from '../engine.js';
 import { HubError, isHubError } from '../errors.js';
-import type { HubRequest, HubResponse } from '../http/hub-request.js';
+import { CONNECTION_CLOSED, type HubRequest, type HubResponse } from '../http/hub-request.js';
 import { nodeRequest } from '../http/node-request.js';
 import { type Rate, TokenBuckets } from '../limits/token-bucket.js';
 import type { Logger } from '../logger.js';
@@ -113,10 +113,10 @@ export class WsChannel {
     // Until ws takes the socket over, a reset by the peer must not become an uncaught error.
     socket.on('error', () => socket.destroy());
     const abort = new AbortController();
-    socket.once('close', () => abort.abort());
+    socket.once('close', () => abort.abort(CONNECTION_CLOSED));
     let hreq: HubRequest;
     try {
-      hreq = nodeRequest(req, this.host.options.basePath, abort.signal);
+      hreq = nodeRequest(req, this.host.options.basePath, abort);
     } catch {
       this.rawAnswer(socket, 400, {
         error: { code: 'bad-request', message: 'The request URL is malformed.' },
