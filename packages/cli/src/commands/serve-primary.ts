@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { type Engine, IpcEngineHost } from '@tidings/server';
 import type { Logger } from 'pino';
 import { EXIT, UsageError } from '../usage-error.js';
@@ -38,7 +39,18 @@ function isListening(m: unknown): m is ListeningMessage {
  * it in position order. With `--redis` (`engine` undefined) each worker is an ordinary Redis node.
  * Resolves with the exit code once every worker has stopped.
  */
-export function runPrimary(workers: number, engine: Engine | undefined, logger: Logger): Promise<number> {
+export function runPrimary(
+  workers: number,
+  argv: readonly string[],
+  engine: Engine | undefined,
+  logger: Logger,
+): Promise<number> {
+  // Workers run this CLI's own `serve`, whatever script started the primary (a test runner,
+  // an embedding program calling main()).
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL('../bin.js', import.meta.url)),
+    args: ['serve', ...argv],
+  });
   const host = engine ? new IpcEngineHost(engine) : undefined;
   const listening = new Set<number>();
   let url: string | undefined;

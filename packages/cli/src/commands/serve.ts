@@ -158,7 +158,7 @@ export async function serve(argv: string[]): Promise<number> {
     // With --redis every worker is a Redis node; otherwise this process owns the history.
     const primaryEngine =
       values.redis !== undefined ? undefined : localEngine(localHistory(values, retention).store);
-    return runPrimary(workers, primaryEngine, logger);
+    return runPrimary(workers, argv, primaryEngine, logger);
   }
 
   let engine: Engine;
