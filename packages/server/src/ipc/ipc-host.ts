@@ -41,6 +41,7 @@ export class IpcEngineHost {
     this.offs.set(port, () => port.off('message', onMessage));
   }
 
+  /** Stops serving one worker (call when it exited); it no longer receives events. */
   detach(port: IpcPort): void {
     this.offs.get(port)?.();
     this.offs.delete(port);

@@ -7,8 +7,11 @@ import type { NewEvent, StoredEvent } from '../stored-event.js';
  * `cluster.Worker` (or `ChildProcess`) in the primary. Messages are ordered, as IPC is.
  */
 export interface IpcPort {
+  /** Sends one message to the other side. */
   send(message: unknown): unknown;
+  /** Listens for messages from the other side. */
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  /** Stops listening. */
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
