@@ -9,6 +9,12 @@ import type { Indexed } from './subscriber-index.js';
 const encoder = new TextEncoder();
 
 /** What a connection needs from its hub. */
+/**
+ * Replayed frames by event: a store that answers a repeated read with the same events (SQLite
+ * during a reconnect storm) has them encoded once for every resuming stream.
+ */
+const replayFrames = new WeakMap<StoredEvent, Uint8Array>();
+
 export interface ConnectionHost {
   readonly maxBufferBytes: number;
   readonly maxReplayBuffer: number;
@@ -140,7 +146,12 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
    * protocol face (Mercure) override this to encode their own.
    */
   frameFor(ev: StoredEvent): Uint8Array {
-    return encoder.encode(eventFrame(ev));
+    let frame = replayFrames.get(ev);
+    if (!frame) {
+      frame = encoder.encode(eventFrame(ev));
+      replayFrames.set(ev, frame);
+    }
+    return frame;
   }
 
   /** Writes the hub-wide keep-alive `frame` (another face may write its own instead). */

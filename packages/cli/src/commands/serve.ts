@@ -241,7 +241,9 @@ export async function serve(argv: string[]): Promise<number> {
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(port, host, () => {
+    // A restarted hub meets every client at once; Node's default backlog (511) drops the SYNs of
+    // a reconnect storm and TCP retries them only after 1, 3, 7… s. The kernel caps this at somaxconn.
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', fail);
       ok();
     });

@@ -30,6 +30,28 @@ describe('SqliteStore', () => {
     });
   });
 
+  it('answers a repeated read once, and afresh after a write here or by another connection to the file', async () => {
+    const path = join(dir, 'memo.db');
+    const a = new SqliteStore({ path });
+    const filter = { topics: ['memo'], patterns: [] };
+    const ev = (i: number) => ({ topic: 'memo', type: 't', ts: Date.now(), dataJson: String(i) });
+    await a.append([ev(1), ev(2)]);
+    const first = await a.readAfter('0', filter, 100);
+    // The same answer object: a storm of resumes shares its events and their encoded frames.
+    expect(await a.readAfter('0', filter, 100)).toBe(first);
+    expect(first.events.map((e) => e.dataJson)).toEqual(['1', '2']);
+
+    await a.append([ev(3)]);
+    expect((await a.readAfter('0', filter, 100)).events.map((e) => e.dataJson)).toEqual(['1', '2', '3']);
+
+    // Another process writing the same file (here: another connection) is seen too.
+    const b = new SqliteStore({ path });
+    await b.append([ev(4)]);
+    expect((await a.readAfter('0', filter, 100)).events.map((e) => e.dataJson)).toEqual(['1', '2', '3', '4']);
+    await b.close();
+    await a.close();
+  });
+
   it('scans by position when a pattern covers more topics than an IN list holds', async () => {
     const s = new SqliteStore({ path: join(dir, 'many.db') });
     const events = [];

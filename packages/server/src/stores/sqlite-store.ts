@@ -76,6 +76,8 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOU
 
 /** Largest `IN (...)` list before a read falls back to scanning by position. */
 const MAX_IN = 256;
+/** Distinct reads remembered between writes; a storm asks few distinct questions. */
+const MAX_REMEMBERED_READS = 1024;
 
 function inArity(n: number): number {
   let a = 1;
@@ -121,6 +123,10 @@ export class SqliteStore implements HistoryStore {
   private readonly stmt: ReturnType<SqliteStore['prepareAll']>;
   private readonly readCache = new Map<number, Database.Statement>();
   private readonly topicsInCache = new Map<number, Database.Statement>();
+  /** Answers of readAfter since the history last changed, by question. */
+  private readonly reads = new Map<string, ReadResult>();
+  /** SQLite's data_version when `reads` was filled: it moves when another connection commits. */
+  private readsVersion = -1;
   private readonly appendTx: (events: readonly NewEvent[]) => AppendResult[];
   private readonly groupTx: (group: readonly PendingAppend[]) => void;
   /** Appends waiting for this turn's group commit, in call order. */
@@ -180,6 +186,7 @@ export class SqliteStore implements HistoryStore {
       setGeneratedId: db.prepare('UPDATE events SET id = ? WHERE pos = ?'),
       byId: db.prepare('SELECT pos, id, topic, type, ts, data, meta FROM events WHERE id = ?'),
       head: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`),
+      dataVersion: db.prepare('PRAGMA data_version'),
       bumpTopic: db.prepare(
         `INSERT INTO topics(topic, count, evicted_through) VALUES (?, ?, 0)
          ON CONFLICT(topic) DO UPDATE SET count = count + excluded.count RETURNING count`,
@@ -228,6 +235,8 @@ export class SqliteStore implements HistoryStore {
       for (const p of group) p.reject(new HubError(503, 'unavailable', 'The history store is closed.'));
       return;
     }
+    // Whether or not the commit succeeds, remembered reads may no longer be the history's.
+    this.reads.clear();
     try {
       this.groupTx(group);
     } catch (e) {
@@ -312,6 +321,23 @@ export class SqliteStore implements HistoryStore {
     if (!Number.isSafeInteger(afterN) || afterN < 0) {
       throw new RangeError(`Position "${after}" is not a position of this SQLite store.`);
     }
+    // A restarted hub meets thousands of clients resuming from the same id on the same topics:
+    // answer the same question once until the history changes (here, or in another process).
+    const version = (this.stmt.dataVersion.get() as { data_version: number }).data_version;
+    if (version !== this.readsVersion) {
+      this.reads.clear();
+      this.readsVersion = version;
+    }
+    const key = `${afterN}\u0000${limit}\u0000${filter.topics.join('\u0001')}\u0000${filter.patterns.map((p) => p.source).join('\u0001')}`;
+    const known = this.reads.get(key);
+    if (known) return known;
+    const result = this.readUncached(afterN, filter, limit);
+    if (this.reads.size >= MAX_REMEMBERED_READS) this.reads.clear();
+    this.reads.set(key, result);
+    return result;
+  }
+
+  private readUncached(afterN: number, filter: TopicFilter, limit: number): ReadResult {
     // Resolve the topics the filter covers, with the eviction watermark of each.
     const covered = new Map<string, number>();
     for (let i = 0; i < filter.topics.length; i += MAX_IN) {
@@ -415,6 +441,7 @@ export class SqliteStore implements HistoryStore {
     if (widest === 0) return;
     const candidates = this.stmt.topicsThrough.all(widest) as Array<{ topic: string }>;
     if (candidates.length === 0) return;
+    this.reads.clear();
     this.db.transaction(() => {
       for (const { topic } of candidates) {
         const cut = cuts.get(this.policy.for(topic).maxAgeMs) ?? 0;
