@@ -81,6 +81,16 @@ export default defineConfig({
       },
       {
         extends: true as const,
+        test: {
+          name: 'examples',
+          include: ['examples/*/*.test.ts'],
+          // `next build` alone takes 30 s on an idle machine.
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        extends: true as const,
         test: { name: 'react-node', include: ['packages/react/test/{browser,node}/*.test.ts'] },
       },
     ],

@@ -110,7 +110,8 @@ export class StreamReader {
     await until(
       () => this.events.length >= n,
       ms,
-      () => `expected ${n} events, got ${this.events.length}`,
+      () =>
+        `expected ${n} events, got ${this.events.length}; frames: ${JSON.stringify(this.frames).slice(0, 2000)}`,
     );
     return this.events;
   }
