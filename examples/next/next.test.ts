@@ -14,7 +14,7 @@ const nextBin = fileURLToPath(new URL('../../node_modules/next/dist/bin/next', i
 // Vitest sets NODE_ENV=test, which Next.js does not expect of `next build` and `next start`.
 const env = {
   ...process.env,
-  NODE_ENV: 'production',
+  NODE_ENV: 'production' as const,
   NEXT_TELEMETRY_DISABLED: '1',
   TIDINGS_PUBLISHER_KEY: PK,
 };
