@@ -128,7 +128,10 @@ export function adapterSuite(name: string, setup: AdapterSetup): void {
       await r.close();
       let now = before + 1;
       await untilAsync(
-        async () => (now = await connections()) === before,
+        async () => {
+          now = await connections();
+          return now === before;
+        },
         15_000,
         () => `${now - before} connection(s) left open after the client went away`,
       );
