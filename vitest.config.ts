@@ -8,6 +8,10 @@ export const sourceAliases = [
   { find: /^@tidings\/protocol$/, replacement: here('packages/protocol/src/index.ts') },
   { find: /^@tidings\/server\/testing$/, replacement: here('packages/server/src/testing/index.ts') },
   { find: /^@tidings\/server\/redis$/, replacement: here('packages/server/src/redis/index.ts') },
+  {
+    find: /^@tidings\/server\/(express|fastify|hono|next|node)$/,
+    replacement: here('packages/server/src/adapters/$1.ts'),
+  },
   { find: /^@tidings\/server$/, replacement: here('packages/server/src/index.ts') },
   { find: /^@tidings\/client$/, replacement: here('packages/client/src/index.ts') },
   { find: /^@tidings\/cli$/, replacement: here('packages/cli/src/index.ts') },
@@ -74,6 +78,16 @@ export default defineConfig({
       {
         extends: true as const,
         test: { name: 'bench', include: ['bench/src/**/*.test.ts', 'bench/test/**/*.test.ts'] },
+      },
+      {
+        extends: true as const,
+        test: {
+          name: 'examples',
+          include: ['examples/*/*.test.ts'],
+          // `next build` alone takes 30 s on an idle machine.
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+        },
       },
       {
         extends: true as const,

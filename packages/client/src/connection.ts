@@ -57,7 +57,8 @@ function errorText(e: unknown): string {
  * frames and state.
  */
 export class Connection {
-  private s: NetworkState;
+  /** Read by the lazy buffering check (buffering.ts), hence not private. */
+  s: NetworkState;
   /** Bumped whenever the current stream is abandoned; callbacks of older streams are ignored. */
   private gen = 0;
   private handle: TransportHandle | undefined;
@@ -260,6 +261,10 @@ export class Connection {
   private onFrame(gen: number, f: SseFrame): void {
     switch (f.event) {
       case 'connected': {
+        // The hub sends this greeting with the headers (lastConnectedAt): much later means a
+        // buffering proxy held it back. With the debug option, warnIfBuffered (exported as `w`
+        // from a lazy chunk the core already names) says so: the 12 KiB core has no room left.
+        if (this.o.debug) void import('./event-source-transport.js').then((m) => m.w(this));
         const c = parseJson<ConnectedPayload>(f.data);
         if (typeof c?.heartbeatMs === 'number' && c.heartbeatMs > 0) {
           this.heartbeatMs = c.heartbeatMs;

@@ -69,3 +69,7 @@ export function eventSourceTransport(ES: EventSourceConstructor): Transport {
     };
   };
 }
+
+// The debug check for buffering proxies rides in this lazy chunk, which the core already names:
+// that costs the core almost nothing (see connection.ts, case 'connected').
+export { warnIfBuffered as w } from './buffering.js';

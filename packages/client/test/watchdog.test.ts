@@ -52,7 +52,10 @@ describe('heartbeat watchdog', () => {
     await until(() => r.events.length === 3, 10_000);
     expect(r.ids()).toEqual([a.id, b.id, c.id]);
     expect(client.state.status).toBe('connected');
-    expect(proxy.accepted).toBe(2);
+    // Exactly one replacement. (Not counted in TCP connections: Node 24's fetch opens one more
+    // socket through the proxy than Node 20's for the same two requests.)
+    expect(r.statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+    expect(proxy.accepted).toBeGreaterThanOrEqual(2);
   });
 
   it('honours an explicit heartbeatTimeoutMs over the announced interval', async () => {

@@ -77,6 +77,12 @@ export interface PublishResult {
   readonly duplicate: boolean;
 }
 
+/** What the server knows about a `Request` beyond the request itself. */
+export interface FetchInfo {
+  /** The peer's address, e.g. `incoming.socket.remoteAddress` on node:http. @defaultValue "" */
+  readonly remoteAddress?: string | undefined;
+}
+
 /** A running hub. Create it with {@link createHub}. */
 export interface Hub {
   /** This node's id. */
@@ -100,8 +106,11 @@ export interface Hub {
   /**
    * The Web-standard handler: `Request` in, `Response` out (Hono, Next.js, Deno, Bun). It serves
    * SSE and `POST /commands/{name}`; WebSocket upgrades need `handleUpgrade` on node:http.
+   * `info.remoteAddress` is the peer's address for per-address limits and logs, when the server
+   * knows it (a `Request` does not carry it); without it those requests share one address, `""`.
+   * @see FetchInfo
    */
-  readonly fetch: (request: Request) => Promise<Response>;
+  readonly fetch: (request: Request, info?: FetchInfo) => Promise<Response>;
   /** Publishes one event in-process; resolves once it is durable. */
   publish(input: PublishInput): Promise<PublishResult>;
   /** Publishes a batch atomically; resolves once all are durable. */
@@ -316,10 +325,12 @@ class HubImpl implements FaceHost {
     this.ws.handleUpgrade(req, socket, head, (hreq) => this.handle(hreq));
   };
 
-  readonly fetch = async (request: Request): Promise<Response> => {
+  readonly fetch = async (request: Request, info?: FetchInfo): Promise<Response> => {
     let hreq: HubRequest;
+    // Deno and Bun pass their own second argument to a fetch handler: only a string counts.
+    const remote = typeof info?.remoteAddress === 'string' ? info.remoteAddress : '';
     try {
-      hreq = webRequest(request, this.options.basePath);
+      hreq = webRequest(request, this.options.basePath, remote);
     } catch {
       return Response.json(
         { error: { code: 'bad-request', message: 'The request URL is malformed.' } },
@@ -335,7 +346,7 @@ class HubImpl implements FaceHost {
     if ('kind' in result) {
       if (request.signal?.aborted) return new Response(null, { status: 499 });
       const sink = new WebSink();
-      request.signal?.addEventListener('abort', () => sink.destroy(), { once: true });
+      request.signal?.addEventListener('abort', () => sink.abandon(), { once: true });
       result.open(sink);
       return new Response(sink.stream, { status: 200, headers: result.headers });
     }

@@ -48,6 +48,7 @@ export type { ServerLimits } from './http/server-limits.js';
 export { attachWebSocket, createHubServer, hardenServer, hubServerOptions } from './http/server-limits.js';
 export type { StreamSink } from './http/stream-sink.js';
 export type {
+  FetchInfo,
   Hub,
   Middleware,
   PublishResult,

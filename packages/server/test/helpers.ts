@@ -51,13 +51,18 @@ export class StreamReader {
 
   private constructor(readonly response: Response) {}
 
-  /** Opens `/events?topic=…` on `base`. */
+  /** Opens `/events?topic=…` (or `opts.path`) on `base`. */
   static async open(
     base: string,
     topics: string[],
-    opts: { lastEventId?: string; query?: Record<string, string>; headers?: Record<string, string> } = {},
+    opts: {
+      lastEventId?: string;
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+      path?: string;
+    } = {},
   ): Promise<StreamReader> {
-    const u = new URL('/events', base);
+    const u = new URL(opts.path ?? '/events', base);
     for (const t of topics) u.searchParams.append('topic', t);
     for (const [k, v] of Object.entries(opts.query ?? {})) u.searchParams.set(k, v);
     const abort = new AbortController();
@@ -105,7 +110,8 @@ export class StreamReader {
     await until(
       () => this.events.length >= n,
       ms,
-      () => `expected ${n} events, got ${this.events.length}`,
+      () =>
+        `expected ${n} events, got ${this.events.length}; frames: ${JSON.stringify(this.frames).slice(0, 2000)}`,
     );
     return this.events;
   }

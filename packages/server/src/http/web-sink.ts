@@ -63,6 +63,20 @@ export class WebSink implements StreamSink {
     this.finish();
   }
 
+  /**
+   * The client went away: ends the body quietly. An errored body would be reported by the
+   * server (e.g. `@hono/node-server` logs it) though nothing went wrong.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    try {
+      this.controller.close();
+    } catch {
+      // Already closed by the reader.
+    }
+    this.finish();
+  }
+
   onClose(cb: () => void): void {
     this.closeCb = cb;
   }
