@@ -1,0 +1,3 @@
+export function CollaborationPage(_: { sessionId: string }) {
+  return null;
+}

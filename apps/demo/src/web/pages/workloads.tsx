@@ -1,0 +1,3 @@
+export function WorkloadsPage(_: { hubUrl: string }) {
+  return null;
+}
