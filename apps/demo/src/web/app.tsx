@@ -3,8 +3,8 @@ import { ConnectionStatus, TidingsProvider, useConnection, useForceLogout } from
 import { type ReactNode, useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { mutate } from 'swr';
-import { api } from './api.js';
 import { APP_TOPICS, events } from './events.js';
+import { hubToken } from './hub-token.js';
 import { CollaborationPage } from './pages/collaboration.js';
 import { ConsolePage } from './pages/console.js';
 import { LeasesPage } from './pages/leases.js';
@@ -31,16 +31,6 @@ const PAGES: Array<{ path: string; label: string; render: (c: DemoConfig) => Rea
   },
   { path: '/sse-test', label: 'Console', render: () => <ConsolePage /> },
 ];
-
-/** The hub's token function: the cached token, or a fresh one from the backend when asked. */
-async function hubToken({ reason }: { reason: string }): Promise<string> {
-  const s = session.get();
-  if (!s) throw new Error('Not signed in.');
-  if (reason === 'connect') return s.token;
-  const { token } = await api<{ token: string }>('/api/token', { method: 'POST' });
-  session.setToken(token);
-  return token;
-}
 
 export function App() {
   const s = useSession();

@@ -94,6 +94,7 @@ export function StatusBadge({ status }: { status: string }) {
 export function relTime(iso: string, now = Date.now()): string {
   const s = Math.round((Date.parse(iso) - now) / 1000);
   const a = Math.abs(s);
+  if (a < 5) return 'just now';
   const v = a < 60 ? `${a}s` : a < 3600 ? `${Math.round(a / 60)}m` : `${Math.round(a / 3600)}h`;
   return s >= 0 ? `in ${v}` : `${v} ago`;
 }

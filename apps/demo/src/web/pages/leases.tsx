@@ -44,7 +44,7 @@ export function LeasesPage() {
                 <small> / {p.size}</small>
               </span>
               <div className="meter" data-level={pct > 90 ? 'bad' : pct > 75 ? 'warn' : 'ok'}>
-                <span style={{ width: `${pct}%` }} />
+                <span className="meter__fill" style={{ width: `${pct}%` }} />
               </div>
             </div>
           );
