@@ -209,7 +209,7 @@ const routes: Route[] = [
             `Field "ip": ${ip} is not in pool ${pool.name} (${pool.prefix}0/24).`,
           );
         if (taken.has(ip))
-          throw new ApiError(409, 'conflict', `${ip} is already leased; renew it or choose another address.`);
+          throw new ApiError(409, 'conflict', `The address ${ip} is already leased; renew it or choose another address.`);
       } else {
         for (let i = 10; i < 10 + pool.size && ip === undefined; i++)
           if (!taken.has(`${pool.prefix}${i}`)) ip = `${pool.prefix}${i}`;
@@ -393,10 +393,10 @@ const routes: Route[] = [
       if (user?.role !== 'admin')
         throw new ApiError(403, 'forbidden', 'Only an admin may force a logout; sign in as alice.');
       const { user: target, reason } = parseWith(ForceLogout, await readJson(req));
-      // Tokens issued before now no longer open the API either (the hub revokes them for streams).
+      // Tokens issued until now no longer open the API either (the hub revokes them for streams).
       ctx.db
         .prepare('INSERT OR REPLACE INTO logouts (user, at) VALUES (?, ?)')
-        .run(target, Math.floor(Date.now() / 1000));
+        .run(target, Date.now());
       const res = await fetch(`${ctx.hubUrl}/disconnect`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ctx.publisherKey}`, 'content-type': 'application/json' },
@@ -444,7 +444,7 @@ async function authenticate(ctx: ApiContext, req: IncomingMessage): Promise<Demo
   const out = ctx.db.prepare('SELECT at FROM logouts WHERE user = ?').get(claims.user.id) as
     | { at: number }
     | undefined;
-  if (out && claims.iat < out.at)
+  if (out && claims.iatMs <= out.at)
     throw new ApiError(401, 'logged-out', 'You were signed out by an admin; sign in again.');
   return claims.user;
 }
@@ -459,7 +459,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, url: URL)
     throw new ApiError(
       405,
       'method-not-allowed',
-      `${url.pathname} takes ${candidates.map((r) => r.method).join(' or ')}, not ${req.method}.`,
+      `The path ${url.pathname} takes ${candidates.map((r) => r.method).join(' or ')}, not ${req.method}.`,
     );
   }
   const user = route.auth ? await authenticate(ctx, req) : undefined;

@@ -39,7 +39,8 @@ export function findUser(id: unknown): DemoUser | undefined {
 
 /** Signs a token for `user` (HS256, `sid` = a fresh session id). */
 export async function issueToken(secret: Uint8Array, user: DemoUser, sid?: string): Promise<string> {
-  return new SignJWT({ name: user.name, role: user.role, sid: sid ?? crypto.randomUUID(), tidings: GRANT })
+  // `iat_ms`: a forced logout refuses tokens issued before it to the millisecond, not the second.
+  return new SignJWT({ name: user.name, role: user.role, sid: sid ?? crypto.randomUUID(), iat_ms: Date.now(), tidings: GRANT })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(user.id)
     .setIssuedAt()
@@ -52,12 +53,12 @@ export async function issueToken(secret: Uint8Array, user: DemoUser, sid?: strin
 export async function verifyToken(
   secret: Uint8Array,
   token: string,
-): Promise<{ user: DemoUser; iat: number; sid: string } | undefined> {
+): Promise<{ user: DemoUser; iatMs: number; sid: string } | undefined> {
   try {
     const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'] });
     const user = findUser(payload.sub);
-    if (!user || typeof payload.iat !== 'number' || typeof payload.sid !== 'string') return undefined;
-    return { user, iat: payload.iat, sid: payload.sid };
+    if (!user || typeof payload.iat_ms !== 'number' || typeof payload.sid !== 'string') return undefined;
+    return { user, iatMs: payload.iat_ms, sid: payload.sid };
   } catch {
     return undefined;
   }
