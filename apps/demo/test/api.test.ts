@@ -30,16 +30,30 @@ describe('demo backend API', () => {
   const tokens: Record<string, string> = {};
 
   const startHub = async () => {
-    hub = await startDemoHub({ port: hubPort, dataDir, secret, publisherKey: publisherKey(secret), origins: [] });
+    hub = await startDemoHub({
+      port: hubPort,
+      dataDir,
+      secret,
+      publisherKey: publisherKey(secret),
+      origins: [],
+    });
   };
-  const call = async (method: string, path: string, o: { user?: string; body?: unknown; raw?: string; type?: string } = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    o: { user?: string; body?: unknown; raw?: string; type?: string } = {},
+  ) => {
     const headers: Record<string, string> = {};
     if (o.user) headers.authorization = `Bearer ${tokens[o.user]}`;
     if (o.body !== undefined || o.raw !== undefined) headers['content-type'] = o.type ?? 'application/json';
     const res = await fetch(`${backend.url}${path}`, {
       method,
       headers,
-      ...(o.raw !== undefined ? { body: o.raw } : o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      ...(o.raw !== undefined
+        ? { body: o.raw }
+        : o.body !== undefined
+          ? { body: JSON.stringify(o.body) }
+          : {}),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> & { message?: string } };
   };
@@ -78,18 +92,60 @@ describe('demo backend API', () => {
     ['POST', '/api/login', { raw: '{"user":', type: 'application/json' }, 400, /not valid JSON/],
     ['POST', '/api/login', { raw: 'user=alice', type: 'application/x-www-form-urlencoded' }, 415, /as JSON/],
     ['GET', '/api/leases', {}, 401, /Sign in first/],
-    ['POST', '/api/leases', { user: 'alice', body: { pool: 'nope' } }, 400, /Field "pool": Choose a pool: office, guest, iot/],
+    [
+      'POST',
+      '/api/leases',
+      { user: 'alice', body: { pool: 'nope' } },
+      400,
+      /Field "pool": Choose a pool: office, guest, iot/,
+    ],
     ['POST', '/api/leases', { user: 'alice', body: { pool: 'iot', ip: '10.0.1.5' } }, 400, /not in pool iot/],
-    ['POST', '/api/leases', { user: 'alice', body: { pool: 'iot', ip: '300.1.1.1' } }, 400, /Field "ip": Give an IPv4 address/],
+    [
+      'POST',
+      '/api/leases',
+      { user: 'alice', body: { pool: 'iot', ip: '300.1.1.1' } },
+      400,
+      /Field "ip": Give an IPv4 address/,
+    ],
     ['POST', '/api/leases', { user: 'alice', body: { pool: 'iot', mac: 'zz' } }, 400, /Field "mac"/],
     ['POST', '/api/leases', { user: 'alice', body: { pool: 'iot', ip: '10.0.3.10' } }, 409, /already leased/],
     ['POST', '/api/console', { user: 'alice', body: { type: 'has space', data: 1 } }, 400, /Field "type"/],
-    ['POST', '/api/console', { user: 'alice', body: { type: 'ok' } }, 400, /Field "data": Give a JSON payload/],
-    ['POST', '/api/admin/force-logout', { user: 'bob', body: { user: 'alice', reason: 'x' } }, 403, /Only an admin/],
-    ['POST', '/api/admin/force-logout', { user: 'alice', body: { user: 'zed', reason: 'x' } }, 400, /Field "user"/],
+    [
+      'POST',
+      '/api/console',
+      { user: 'alice', body: { type: 'ok' } },
+      400,
+      /Field "data": Give a JSON payload/,
+    ],
+    [
+      'POST',
+      '/api/admin/force-logout',
+      { user: 'bob', body: { user: 'alice', reason: 'x' } },
+      403,
+      /Only an admin/,
+    ],
+    [
+      'POST',
+      '/api/admin/force-logout',
+      { user: 'alice', body: { user: 'zed', reason: 'x' } },
+      400,
+      /Field "user"/,
+    ],
     ['PATCH', '/api/coaching/items/99999', { user: 'alice', body: { body: 'x' } }, 404, /no item 99999/],
-    ['PATCH', '/api/coaching/items/1', { user: 'alice', body: {} }, 400, /Change the body, the status or both/],
-    ['POST', '/api/coaching/cs-1/actions', { user: 'alice', body: { body: '   ' } }, 400, /Write something first/],
+    [
+      'PATCH',
+      '/api/coaching/items/1',
+      { user: 'alice', body: {} },
+      400,
+      /Change the body, the status or both/,
+    ],
+    [
+      'POST',
+      '/api/coaching/cs-1/actions',
+      { user: 'alice', body: { body: '   ' } },
+      400,
+      /Write something first/,
+    ],
     ['POST', '/api/builds', { user: 'alice', body: { workloadId: 'nope' } }, 404, /no workload "nope"/],
     ['GET', '/api/nothing', {}, 404, /There is no \/api\/nothing/],
     ['DELETE', '/api/leases', { user: 'alice' }, 405, /takes GET or POST, not DELETE/],
@@ -107,7 +163,10 @@ describe('demo backend API', () => {
   });
 
   it('acknowledges a change while the hub is down and delivers it once the hub is up', async () => {
-    const r = await call('POST', '/api/leases', { user: 'alice', body: { pool: 'guest', ip: '10.0.2.200', hostname: 'outbox-test' } });
+    const r = await call('POST', '/api/leases', {
+      user: 'alice',
+      body: { pool: 'guest', ip: '10.0.2.200', hostname: 'outbox-test' },
+    });
     // Out of the pool's range is allowed by prefix; the lease is stored and its event queued.
     expect(r.status).toBe(201);
     const health = await call('GET', '/api/health');
@@ -115,7 +174,9 @@ describe('demo backend API', () => {
     expect(health.body.hubError).toMatch(/Could not publish to the hub/);
 
     await startHub();
-    await expect.poll(async () => (await call('GET', '/api/health')).body.outboxPending, { timeout: 15_000 }).toBe(0);
+    await expect
+      .poll(async () => (await call('GET', '/api/health')).body.outboxPending, { timeout: 15_000 })
+      .toBe(0);
     const history = new Database(join(dataDir, 'history.db'), { readonly: true });
     try {
       const rows = history.prepare("SELECT type, data FROM events WHERE topic = 'leases'").all() as Array<{
@@ -130,7 +191,10 @@ describe('demo backend API', () => {
   });
 
   it('forces a logout through the hub and refuses the old token afterwards', async () => {
-    const r = await call('POST', '/api/admin/force-logout', { user: 'alice', body: { user: 'bob', reason: 'Role changed.' } });
+    const r = await call('POST', '/api/admin/force-logout', {
+      user: 'alice',
+      body: { user: 'bob', reason: 'Role changed.' },
+    });
     expect(r.status).toBe(200);
     expect(r.body.hub).toEqual({ disconnected: 0 });
     const after = await call('GET', '/api/leases', { user: 'bob' });

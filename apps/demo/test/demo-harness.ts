@@ -76,8 +76,15 @@ export interface DemoRig {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }>;
-  /** Every console error and page error seen in any page so far. */
+  /** Every console error and page error seen in any page so far (see {@link DemoRig.expectNetworkErrors}). */
   errors: string[];
+  /**
+   * While set, the browser's own reports of failed connections (net::ERR_…, a WebSocket that
+   * could not connect), which a test causes by going offline or killing the hub, are not errors.
+   */
+  expectNetworkErrors: boolean;
+  /** Signs `user` in on another tab of `context` (sessionStorage is per tab) and opens `path`. */
+  openTab(context: BrowserContext, user: string, path: string): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -96,6 +103,26 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
   const tokens = new Map<string, string>();
   const errors: string[] = [];
   const contexts: BrowserContext[] = [];
+  const NETWORK = /net::ERR_|WebSocket connection to .* failed|Failed to load resource/;
+  const watch = (page: Page, user: string, mine: string[]) => {
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (rig.expectNetworkErrors && NETWORK.test(m.text())) return;
+      mine.push(m.text());
+      errors.push(`${user}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => {
+      mine.push(e.message);
+      errors.push(`${user}: ${e.message}`);
+    });
+  };
+  const signIn = async (page: Page, user: string, path: string) => {
+    await page.goto(`${url}/login`);
+    await page.click(`[data-user="${user}"]`);
+    await page.waitForSelector('.nav');
+    if (path !== '/leases') await page.click(`nav a[href="${path}"]`);
+    await page.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
+  };
 
   const call = async <T>(user: string, method: string, path: string, body?: unknown) => {
     let token = tokens.get(user);
@@ -119,8 +146,9 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
     return { status: res.status, body: (await res.json()) as T };
   };
 
-  return {
+  const rig: DemoRig = {
     url,
+    expectNetworkErrors: false,
     hubUrl: `http://127.0.0.1:${hubPort}`,
     browser,
     errors,
@@ -141,24 +169,15 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
       contexts.push(context);
       const page = await context.newPage();
       const mine: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') {
-          mine.push(m.text());
-          errors.push(`${user}: ${m.text()}`);
-        }
-      });
-      page.on('pageerror', (e) => {
-        mine.push(e.message);
-        errors.push(`${user}: ${e.message}`);
-      });
-      await page.goto(`${url}/login`);
-      await page.click(`[data-user="${user}"]`);
-      await page.waitForSelector('.nav');
-      if (path !== '/leases') {
-        await page.click(`nav a[href="${path}"]`);
-      }
-      await page.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
+      watch(page, user, mine);
+      await signIn(page, user, path);
       return { context, page, errors: mine };
+    },
+    async openTab(context, user, path) {
+      const page = await context.newPage();
+      watch(page, user, []);
+      await signIn(page, user, path);
+      return page;
     },
     async close() {
       for (const c of contexts) await c.close().catch(() => {});
@@ -169,4 +188,5 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return rig;
 }

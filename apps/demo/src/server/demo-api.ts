@@ -209,7 +209,11 @@ const routes: Route[] = [
             `Field "ip": ${ip} is not in pool ${pool.name} (${pool.prefix}0/24).`,
           );
         if (taken.has(ip))
-          throw new ApiError(409, 'conflict', `The address ${ip} is already leased; renew it or choose another address.`);
+          throw new ApiError(
+            409,
+            'conflict',
+            `The address ${ip} is already leased; renew it or choose another address.`,
+          );
       } else {
         for (let i = 10; i < 10 + pool.size && ip === undefined; i++)
           if (!taken.has(`${pool.prefix}${i}`)) ip = `${pool.prefix}${i}`;
@@ -394,9 +398,7 @@ const routes: Route[] = [
         throw new ApiError(403, 'forbidden', 'Only an admin may force a logout; sign in as alice.');
       const { user: target, reason } = parseWith(ForceLogout, await readJson(req));
       // Tokens issued until now no longer open the API either (the hub revokes them for streams).
-      ctx.db
-        .prepare('INSERT OR REPLACE INTO logouts (user, at) VALUES (?, ?)')
-        .run(target, Date.now());
+      ctx.db.prepare('INSERT OR REPLACE INTO logouts (user, at) VALUES (?, ?)').run(target, Date.now());
       const res = await fetch(`${ctx.hubUrl}/disconnect`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ctx.publisherKey}`, 'content-type': 'application/json' },

@@ -40,7 +40,13 @@ export function findUser(id: unknown): DemoUser | undefined {
 /** Signs a token for `user` (HS256, `sid` = a fresh session id). */
 export async function issueToken(secret: Uint8Array, user: DemoUser, sid?: string): Promise<string> {
   // `iat_ms`: a forced logout refuses tokens issued before it to the millisecond, not the second.
-  return new SignJWT({ name: user.name, role: user.role, sid: sid ?? crypto.randomUUID(), iat_ms: Date.now(), tidings: GRANT })
+  return new SignJWT({
+    name: user.name,
+    role: user.role,
+    sid: sid ?? crypto.randomUUID(),
+    iat_ms: Date.now(),
+    tidings: GRANT,
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(user.id)
     .setIssuedAt()

@@ -5,6 +5,7 @@ import { toast } from 'sonner';
 import { mutate } from 'swr';
 import { APP_TOPICS, events } from './events.js';
 import { hubToken } from './hub-token.js';
+import { OfflineAware } from './offline-aware.js';
 import { CollaborationPage } from './pages/collaboration.js';
 import { ConsolePage } from './pages/console.js';
 import { LeasesPage } from './pages/leases.js';
@@ -56,6 +57,7 @@ export function App() {
       transport="auto"
       token={hubToken}
     >
+      <OfflineAware />
       <Shell config={config} />
     </TidingsProvider>
   );

@@ -12,6 +12,19 @@ interface PoolStat {
   used: number;
 }
 
+/** The rows with `lease` replaced or added (in the server's order: pool, then address). */
+function upsert(rows: Lease[], lease: Partial<Lease> & { ip: string }): Lease[] {
+  const i = rows.findIndex((l) => l.ip === lease.ip);
+  if (i >= 0) return rows.map((l, j) => (j === i ? { ...l, ...lease } : l));
+  const full = lease as Lease;
+  const order = (l: Lease) =>
+    `${l.pool}/${l.ip
+      .split('.')
+      .map((n) => n.padStart(3, '0'))
+      .join('.')}`;
+  return [...rows, full].sort((a, b) => order(a).localeCompare(order(b)));
+}
+
 export function LeasesPage() {
   const leases = useQuery({ queryKey: ['leases'], queryFn: () => api<Lease[]>('/api/leases') });
   const pools = useQuery({
@@ -22,8 +35,21 @@ export function LeasesPage() {
     queryKey: ['stats', 'status'],
     queryFn: () => api<Array<{ state: string; count: number }>>('/api/stats/status'),
   });
-  // Any lease event refetches the table and both stats cards, once per burst.
-  useQueryInvalidation({ 'lease-*': [['leases'], ['stats']] });
+  // Each lease event patches the cached table at once (the row flashes without waiting for a
+  // refetch); the table, to stay true to the server, and the stats cards refetch once per burst.
+  useQueryInvalidation(
+    { 'lease-*': [['leases'], ['stats']] },
+    {
+      updates: {
+        'lease-added': { key: ['leases'], update: (rows: Lease[], e) => upsert(rows, e.data.lease) },
+        'lease-updated': { key: ['leases'], update: (rows: Lease[], e) => upsert(rows, e.data.lease) },
+        'lease-removed': {
+          key: ['leases'],
+          update: (rows: Lease[], e) => rows.filter((l) => l.ip !== e.data.lease.ip),
+        },
+      },
+    },
+  );
   const rows = useRowFlash(leases.data, (l) => l.ip);
   const count = (s: string) => status.data?.find((x) => x.state === s)?.count ?? 0;
 

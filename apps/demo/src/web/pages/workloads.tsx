@@ -11,6 +11,7 @@ import { useState } from 'react';
 import { api } from '../api.js';
 import { events } from '../events.js';
 import { hubToken } from '../hub-token.js';
+import { OfflineAware } from '../offline-aware.js';
 import { Card, Empty, PageHeader, relTime, StatusBadge } from '../ui.js';
 
 interface Project {
@@ -66,6 +67,7 @@ export function WorkloadsPage({ hubUrl }: { hubUrl: string }) {
         </label>
       </PageHeader>
       <TidingsProvider url={`${hubUrl}/events`} topics={topics} events={events} token={hubToken}>
+        <OfflineAware />
         <WorkloadsBody project={project} projects={projects.data ?? []} topic={topics[0] as string} />
         <EventToaster
           map={{
