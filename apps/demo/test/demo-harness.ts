@@ -68,7 +68,11 @@ export interface DemoRig {
   /** Starts the hub again on the same port and data. */
   startHub(): Promise<void>;
   /** A fresh browser context signed in as `user`, on `path`, collecting console errors. */
-  openAs(user: string, path: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }>;
+  openAs(
+    user: string,
+    path: string,
+    o?: { colorScheme?: 'light' | 'dark' },
+  ): Promise<{ context: BrowserContext; page: Page; errors: string[] }>;
   /** Backend API call as `user` (signs in on first use). */
   call<T = unknown>(
     user: string,
@@ -164,8 +168,12 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
     async startHub() {
       hub = await startProcess('hub', common);
     },
-    async openAs(user, path) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    async openAs(user, path, o = {}) {
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 860 },
+        colorScheme: o.colorScheme ?? 'light',
+        reducedMotion: 'no-preference',
+      });
       contexts.push(context);
       const page = await context.newPage();
       const mine: string[] = [];

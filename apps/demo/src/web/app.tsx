@@ -73,6 +73,10 @@ function Shell({ config }: { config: DemoConfig }) {
     session.end(reason ?? 'An admin signed you out.');
     navigate('/login');
   });
+  // Toasts belong to the page that raised them.
+  useEffect(() => {
+    if (path) toast.dismiss();
+  }, [path]);
   useEffect(() => {
     if (path === '/' || path === '/login' || !PAGES.some((p) => p.path === path)) navigate('/leases');
   }, [path]);

@@ -140,8 +140,8 @@ function WorkloadsBody({
             </div>
           ))}
           {(clusters.data ?? []).map((c) => (
-            <div className="stat" key={c.id}>
-              <span className="stat__label">Cluster · {c.region}</span>
+            <div className="stat" key={c.id} title={`${c.name} in ${c.region}`}>
+              <span className="stat__label">Cluster</span>
               <span className="stat__value stat__value--small">{c.name}</span>
               <StatusBadge status={c.status} />
             </div>
