@@ -157,6 +157,52 @@ describe.skipIf(!hasChromium)('the demo in Chromium', () => {
     await c.context.close();
   });
 
+  it('operations: Pause, Resume and Cancel reach the job over the WebSocket channel', async () => {
+    const c = await rig.openAs('carol', '/operations');
+    const job = c.page.locator('[data-testid="job"]');
+    await job.waitFor();
+    await until(
+      'the buttons go over WebSocket',
+      async () => (await c.page.textContent('.card__head >> text=via'))?.includes('WebSocket') ?? false,
+    );
+    const status = () => job.getAttribute('data-status');
+    expect(await status()).toBe('running');
+    await job.locator('button', { hasText: 'Pause' }).click();
+    await until('the job is paused', async () => (await status()) === 'paused', 10_000);
+    expect(await job.textContent()).toContain('last change by carol');
+    await job.locator('button', { hasText: 'Resume' }).click();
+    await until('the job runs again', async () => (await status()) === 'running', 10_000);
+    await job.locator('button', { hasText: 'Cancel' }).click();
+    await until('the job is cancelled', async () => (await status()) === 'cancelled', 10_000);
+    expect(await job.locator('button', { hasText: 'Pause' }).isDisabled()).toBe(true);
+    await c.context.close();
+  });
+
+  it('workloads: the project filter narrows the feed on the hub (topic pattern)', async () => {
+    const c = await rig.openAs('carol', '/workloads');
+    await c.page.waitForSelector('[data-testid="workloads"]');
+    await c.page.selectOption('[data-testid="project-filter"]', 'search');
+    await c.page.waitForSelector('code.topic >> text=projects/search/**');
+    // The page's own connection is now subscribed to projects/search/** only.
+    await until(
+      'the filtered stream is live',
+      async () => (await c.page.$$('[data-testid="workloads"] tbody tr')).length === 2,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(
+      (await rig.call('alice', 'POST', '/api/builds', { workloadId: 'checkout-checkout-api' })).status,
+    ).toBe(201);
+    expect((await rig.call('alice', 'POST', '/api/builds', { workloadId: 'search-indexer' })).status).toBe(
+      201,
+    );
+    await c.page.waitForSelector('[data-testid="workload-feed"] li[data-project="search"]', {
+      timeout: 10_000,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await c.page.$$('[data-testid="workload-feed"] li[data-project="checkout"]')).toHaveLength(0);
+    await c.context.close();
+  });
+
   it('hub killed: the indicator turns red within the watchdog time; restarted on the same data: green, events flow', async () => {
     const c = await rig.openAs('carol', '/sse-test');
     rig.expectNetworkErrors = true;

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   const key = publisherKey(secret);
   const hubUrl = `http://127.0.0.1:${hubPort}`;
   const closers: Array<() => Promise<void>> = [];
+  // A line per part for scripts and tests; people get the sentence below.
+  const machine = mode !== 'all' || !process.stdout.isTTY;
 
   if (mode !== 'backend') {
     const hub = await startDemoHub({
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
       origins: [`http://127.0.0.1:${appPort}`, `http://localhost:${appPort}`],
     });
     closers.push(() => hub.close());
-    process.stdout.write(`${JSON.stringify({ demo: 'hub', url: hub.url })}\n`);
+    if (machine) process.stdout.write(`${JSON.stringify({ demo: 'hub', url: hub.url })}\n`);
   }
   if (mode !== 'hub') {
     const backend = await startDemoBackend({
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
       log: (m) => process.stderr.write(`${m}\n`),
     });
     closers.push(() => backend.close());
-    process.stdout.write(`${JSON.stringify({ demo: 'backend', url: backend.url })}\n`);
+    if (machine) process.stdout.write(`${JSON.stringify({ demo: 'backend', url: backend.url })}\n`);
     if (mode === 'all') {
       process.stdout.write(
         `\n  Tidings demo running at ${backend.url}\n  (hub on ${hubUrl}; Ctrl+C stops)\n\n`,

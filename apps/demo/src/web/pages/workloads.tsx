@@ -68,7 +68,13 @@ export function WorkloadsPage({ hubUrl }: { hubUrl: string }) {
       </PageHeader>
       <TidingsProvider url={`${hubUrl}/events`} topics={topics} events={events} token={hubToken}>
         <OfflineAware />
-        <WorkloadsBody project={project} projects={projects.data ?? []} topic={topics[0] as string} />
+        {/* Keyed by project: another project is another table, not 4 rows removed and 2 kept. */}
+        <WorkloadsBody
+          key={project}
+          project={project}
+          projects={projects.data ?? []}
+          topic={topics[0] as string}
+        />
         <EventToaster
           map={{
             build_complete: (e) => ({
