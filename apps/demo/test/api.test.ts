@@ -156,6 +156,25 @@ describe('demo backend API', () => {
     expect(r.body.message).toMatch(sentence);
   });
 
+  it('trades a token expired a minute ago for a fresh one, but opens nothing else with it', async () => {
+    const { SignJWT } = await import('jose');
+    const past = Math.floor(Date.now() / 1000) - 60;
+    const expired = await new SignJWT({ sid: 's1', iat_ms: Date.now() - 3_660_000 })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setIssuedAt(past - 3600)
+      .setExpirationTime(past)
+      .sign(secret);
+    const headers = { authorization: `Bearer ${expired}` };
+    expect((await fetch(`${backend.url}/api/leases`, { headers })).status).toBe(401);
+    const res = await fetch(`${backend.url}/api/token`, { method: 'POST', headers });
+    expect(res.status).toBe(200);
+    const { token } = (await res.json()) as { token: string };
+    expect(
+      (await fetch(`${backend.url}/api/leases`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+  });
+
   it('refuses a forged token', async () => {
     const forged = `${tokens.alice?.slice(0, -6)}AAAAAA`;
     const res = await fetch(`${backend.url}/api/leases`, { headers: { authorization: `Bearer ${forged}` } });

@@ -24,6 +24,11 @@ interface Route {
   method: string;
   pattern: RegExp;
   auth: boolean;
+  /**
+   * Accepts a token up to 10 minutes past its expiry: the hub ends a stream when its token
+   * expires, and the client then trades that token for a fresh one here.
+   */
+  refresh?: boolean;
   handler: (ctx: ApiContext, user: DemoUser | undefined) => Handler;
 }
 
@@ -156,6 +161,7 @@ const routes: Route[] = [
     method: 'POST',
     pattern: /^\/api\/token$/,
     auth: true,
+    refresh: true,
     handler: (ctx, user) => async () => ({ token: await issueToken(ctx.secret, user as DemoUser) }),
   },
   // Leases
@@ -433,7 +439,7 @@ const routes: Route[] = [
 ];
 
 /** The user behind the request's bearer token, or a 401 saying how to get one. */
-async function authenticate(ctx: ApiContext, req: IncomingMessage): Promise<DemoUser> {
+async function authenticate(ctx: ApiContext, req: IncomingMessage, graceS = 0): Promise<DemoUser> {
   const h = req.headers.authorization;
   if (!h?.startsWith('Bearer '))
     throw new ApiError(
@@ -441,7 +447,7 @@ async function authenticate(ctx: ApiContext, req: IncomingMessage): Promise<Demo
       'unauthorized',
       'Sign in first: send the token from POST /api/login as Authorization: Bearer <token>.',
     );
-  const claims = await verifyToken(ctx.secret, h.slice(7));
+  const claims = await verifyToken(ctx.secret, h.slice(7), graceS);
   if (!claims) throw new ApiError(401, 'unauthorized', 'The token is invalid or expired; sign in again.');
   const out = ctx.db.prepare('SELECT at FROM logouts WHERE user = ?').get(claims.user.id) as
     | { at: number }
@@ -464,7 +470,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, url: URL)
       `The path ${url.pathname} takes ${candidates.map((r) => r.method).join(' or ')}, not ${req.method}.`,
     );
   }
-  const user = route.auth ? await authenticate(ctx, req) : undefined;
+  const user = route.auth ? await authenticate(ctx, req, route.refresh ? 600 : 0) : undefined;
   const params = (route.pattern.exec(url.pathname) ?? []).slice(1);
   return route.handler(ctx, user)(req, params, url);
 }

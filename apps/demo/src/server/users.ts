@@ -59,9 +59,11 @@ export async function issueToken(secret: Uint8Array, user: DemoUser, sid?: strin
 export async function verifyToken(
   secret: Uint8Array,
   token: string,
+  /** Seconds past `exp` still accepted (for trading an expired token for a fresh one). */
+  graceS = 0,
 ): Promise<{ user: DemoUser; iatMs: number; sid: string } | undefined> {
   try {
-    const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], clockTolerance: graceS });
     const user = findUser(payload.sub);
     if (!user || typeof payload.iat_ms !== 'number' || typeof payload.sid !== 'string') return undefined;
     return { user, iatMs: payload.iat_ms, sid: payload.sid };
