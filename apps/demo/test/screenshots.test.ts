@@ -53,7 +53,8 @@ describe.skipIf(!hasChromium)('demo screenshots', () => {
 
     await page.click('nav a[href="/operations"]');
     await page.waitForSelector('[data-testid="job"]');
-    await page.waitForSelector('[data-sonner-toast]', { timeout: 20_000 });
+    // An alert's toast (not one left over from the Workloads page).
+    await page.waitForSelector('[data-sonner-toast]:has-text("ONU-")', { timeout: 30_000 });
     await shoot(page, 'operations');
 
     await page.click('nav a[href="/collaboration"]');
@@ -87,7 +88,7 @@ describe.skipIf(!hasChromium)('demo screenshots', () => {
     // Dark mode from the system preference.
     const dark = await rig.openAs('carol', '/operations', { colorScheme: 'dark' });
     await dark.page.waitForSelector('[data-testid="job"]');
-    await dark.page.waitForSelector('[data-sonner-toast]', { timeout: 20_000 });
+    await dark.page.waitForSelector('[data-sonner-toast]:has-text("ONU-")', { timeout: 30_000 });
     await shoot(dark.page, 'operations-dark');
     await dark.context.close();
   });
