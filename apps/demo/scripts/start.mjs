@@ -1,16 +1,11 @@
-// `npm start`: builds the demo, then runs hub and backend in one process and prints the URL.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// `npm start`: builds the demo, then runs hub and backend in this process and prints the URL.
+// Arguments are the server's (`npm start -- --port 8000`); the mode is always `all`.
+import { stop } from 'esbuild';
 import { buildDemo } from './build.mjs';
 
 console.log('Building the Tidings demo…');
 await buildDemo();
-const child = spawn(
-  process.execPath,
-  [fileURLToPath(new URL('../dist/server.mjs', import.meta.url)), 'all', ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-);
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
-child.on('exit', (code) => process.exit(code ?? 0));
+// The build's helper process is not needed while the demo runs.
+await stop();
+process.argv.splice(2, 0, 'all');
+await import('../dist/server.mjs');
