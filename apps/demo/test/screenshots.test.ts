@@ -55,6 +55,7 @@ describe.skipIf(!hasChromium)('demo screenshots', () => {
     await page.waitForSelector('[data-testid="job"]');
     // An alert's toast (not one left over from the Workloads page).
     await page.waitForSelector('[data-sonner-toast]:has-text("ONU-")', { timeout: 30_000 });
+    await page.waitForTimeout(800); // the toast's entrance
     await shoot(page, 'operations');
 
     await page.click('nav a[href="/collaboration"]');
@@ -89,6 +90,7 @@ describe.skipIf(!hasChromium)('demo screenshots', () => {
     const dark = await rig.openAs('carol', '/operations', { colorScheme: 'dark' });
     await dark.page.waitForSelector('[data-testid="job"]');
     await dark.page.waitForSelector('[data-sonner-toast]:has-text("ONU-")', { timeout: 30_000 });
+    await dark.page.waitForTimeout(800);
     await shoot(dark.page, 'operations-dark');
     await dark.context.close();
   });
