@@ -57,7 +57,12 @@ describe.skipIf(!hasChromium)('the demo in Chromium', () => {
           }),
         sel,
       );
-    await Promise.all([a.page, b.page].map((p) => p.evaluate(() => true)));
+    // One lease first, untimed: the first event after a page load also pays for compiling the code
+    // paths it takes (on a loaded 2-core machine that alone can take a second).
+    expect((await rig.call('carol', 'POST', '/api/leases', { pool: 'iot', ip: '10.0.3.76' })).status).toBe(
+      201,
+    );
+    await Promise.all([a.page, b.page].map((p) => p.waitForSelector('tr[data-ip="10.0.3.76"]')));
     const seenA = watch(a.page);
     const seenB = watch(b.page);
     const started = Date.now();
@@ -73,7 +78,7 @@ describe.skipIf(!hasChromium)('the demo in Chromium', () => {
     expect(tb - started).toBeLessThanOrEqual(1000);
     // The stats cards refreshed through invalidation too.
     await until('the iot card counts the new lease', async () =>
-      ((await a.page.textContent('[data-pool="iot"] .stat__value')) ?? '').startsWith('9'),
+      ((await a.page.textContent('[data-pool="iot"] .stat__value')) ?? '').startsWith('10'),
     );
     await a.context.close();
     await b.context.close();
