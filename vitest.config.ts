@@ -93,6 +93,17 @@ export default defineConfig({
         extends: true as const,
         test: { name: 'react-node', include: ['packages/react/test/{browser,node}/*.test.ts'] },
       },
+      {
+        extends: true as const,
+        test: {
+          name: 'demo',
+          include: ['apps/demo/src/**/*.test.ts', 'apps/demo/test/*.test.ts'],
+          // The frontend and the server bundle are built once for the whole project.
+          globalSetup: [here('apps/demo/test/global-setup.ts')],
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
     testTimeout: 20_000,
     hookTimeout: 20_000,

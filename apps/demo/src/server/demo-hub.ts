@@ -1,0 +1,68 @@
+/**
+ * The demo's hub: SQLite history under the data directory, JWT auth with the demo's secret (not
+ * dev mode), the WebSocket channel and the job commands of examples/job-monitor.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import {
+  createHub,
+  createHubServer,
+  type Hub,
+  localEngine,
+  sqliteRevocations,
+  sqliteStore,
+} from '@tidings/server';
+import { installJobCommands, JobRunner } from '../../../../examples/job-monitor/jobs.js';
+import { listen } from './listen.js';
+
+export interface DemoHubOptions {
+  port: number;
+  host?: string | undefined;
+  dataDir: string;
+  secret: Uint8Array;
+  publisherKey: string;
+  /** Origins of the pages that connect (the backend's), for CORS and the WebSocket origin check. */
+  origins: readonly string[];
+  /** Heartbeat interval; the client's watchdog fires after three missed ones. @defaultValue 5000 */
+  heartbeatMs?: number | undefined;
+}
+
+export interface DemoHub {
+  hub: Hub;
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The job every Operations page shows on first load. */
+export const FIRST_JOB_TOTAL = 600;
+
+export async function startDemoHub(o: DemoHubOptions): Promise<DemoHub> {
+  const store = sqliteStore({ path: join(o.dataDir, 'history.db') });
+  const hub = createHub({
+    engine: localEngine(store, undefined, sqliteRevocations({ path: join(o.dataDir, 'revocations.db') })),
+    auth: { jwt: { secret: o.secret }, publisherKey: o.publisherKey },
+    cors: { origins: o.origins, credentials: false },
+    heartbeatMs: o.heartbeatMs ?? 5000,
+    // A short base delay, so a restarted hub is found again within seconds.
+    retryMs: 1000,
+  });
+  // A slow job (about 5 minutes) so there is always something to pause in the Operations page.
+  const runner = new JobRunner(hub, { tickMs: 500 });
+  installJobCommands(hub, runner);
+  await runner.start(FIRST_JOB_TOTAL, 'system');
+  // Given hub.handleNode, it serves the WebSocket channel (/ws) too.
+  const server = createHubServer(hub.handleNode);
+  const url = await listen(server, o.port, o.host ?? '127.0.0.1');
+  return {
+    hub,
+    server,
+    url,
+    async close() {
+      runner.close();
+      server.close();
+      await hub.close();
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Screenshots of every page (light, and Operations dark) for the README, with the simulators
+ * running, so the pages show live data, flashes and toasts as a newcomer sees them.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoRig, hasChromium, SCREENSHOTS, startDemo } from './demo-harness.js';
+
+describe.skipIf(!hasChromium)('demo screenshots', () => {
+  let rig: DemoRig;
+  beforeAll(async () => {
+    rig = await startDemo({ simulate: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 90_000);
+  afterAll(async () => {
+    await rig?.close();
+  });
+
+  const shoot = (page: Page, name: string) =>
+    page.screenshot({ path: join(SCREENSHOTS, `demo-${name}.png`) });
+
+  it('shoots the sign-in screen and every page, and the theme toggle switches to dark', async () => {
+    const { context, page } = await rig.openAs('alice', '/leases');
+    const login = await context.newPage();
+    await login.goto(`${rig.url}/login`);
+    await login.waitForSelector('[data-user="carol"]');
+    await shoot(login, 'login');
+    await login.close();
+
+    await page.waitForSelector('tr[data-ip]');
+    // Simulated traffic for a few seconds, then a lease of our own so a row is flashing.
+    await page.waitForTimeout(4000);
+    const lease = await rig.call<{ ip: string }>('alice', 'POST', '/api/leases', {
+      pool: 'guest',
+      hostname: 'reception-printer',
+    });
+    const row = page.locator(`tr[data-ip="${lease.body.ip}"][data-flash="added"]`);
+    await row.waitFor();
+    // Into view inside the table's own scroll box, with the page itself at the top.
+    await row.scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shoot(page, 'leases');
+
+    await page.click('nav a[href="/workloads"]');
+    await page.waitForSelector('[data-testid="workloads"]');
+    await rig.call('alice', 'POST', '/api/builds', { workloadId: 'checkout-checkout-api' });
+    // A build result: its toast, and the builds list refetched.
+    await page.waitForSelector('[data-sonner-toast]', { timeout: 30_000 });
+    await page.waitForTimeout(1000);
+    await shoot(page, 'workloads');
+
+    await page.click('nav a[href="/operations"]');
+    await page.waitForSelector('[data-testid="job"]');
+    // An alert's toast (not one left over from the Workloads page).
+    await page.waitForSelector('[data-sonner-toast]:has-text("ONU-")', { timeout: 30_000 });
+    await page.waitForTimeout(800); // the toast's entrance
+    await shoot(page, 'operations');
+
+    await page.click('nav a[href="/collaboration"]');
+    await page.waitForSelector('[data-testid="list-actions"]');
+    await rig.call('bob', 'POST', '/api/coaching/cs-1/actions', { body: 'Shadow the next on-call shift' });
+    await page.waitForSelector('[data-testid="activity"] li', { timeout: 10_000 });
+    await page.waitForSelector('[data-testid="list-actions"] >> text=Shadow the next on-call shift', {
+      timeout: 10_000,
+    });
+    await shoot(page, 'collaboration');
+
+    await page.click('nav a[href="/sse-test"]');
+    for (const [type, data] of [
+      ['system_notification', { title: 'Maintenance tonight', severity: 'info' }],
+      ['sync_progress', { job: 'nightly-sync', pct: 42 }],
+    ] as const) {
+      await rig.call('carol', 'POST', '/api/console', { type, data });
+    }
+    await page.waitForSelector('[data-testid="console-history"] li[data-type="sync_progress"]');
+    await shoot(page, 'console');
+
+    // The toggle cycles Auto → Dark → Light → Auto and sets data-theme on <html>.
+    await page.click('.theme-toggle');
+    expect(await page.getAttribute('html', 'data-theme')).toBe('dark');
+    await page.click('.theme-toggle');
+    expect(await page.getAttribute('html', 'data-theme')).toBe('light');
+    await page.click('.theme-toggle');
+    expect(await page.getAttribute('html', 'data-theme')).toBeNull();
+    await context.close();
+
+    // Dark mode from the system preference.
+    const dark = await rig.openAs('carol', '/operations', { colorScheme: 'dark' });
+    await dark.page.waitForSelector('[data-testid="job"]');
+    await dark.page.waitForSelector('[data-sonner-toast]:has-text("ONU-")', { timeout: 30_000 });
+    await dark.page.waitForTimeout(800);
+    await shoot(dark.page, 'operations-dark');
+    await dark.context.close();
+  });
+
+  it('logged no console errors or page errors', () => {
+    expect(rig.errors).toEqual([]);
+  });
+});
