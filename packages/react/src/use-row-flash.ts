@@ -109,9 +109,11 @@ function track<T>(
   now: number,
   durationMs: number,
 ): Tracked<T> {
+  // Loading again (a new query key) is not the removal of every row: start over.
+  if (!rows) return { rows, marks: new Map(), shown: [] };
   const marks = new Map<RowKey, Mark<T>>();
   for (const [k, m] of before.marks) if (m.until > now) marks.set(k, m);
-  const next = rows ?? [];
+  const next = rows;
   // The first rows (or the first after loading) are the starting point, not changes.
   if (before.rows) {
     const old = new Map<RowKey, T>();

@@ -55,4 +55,17 @@ describe('useRowFlash', () => {
     rerender({ rows: [lease(1), lease(2)] });
     expect(view(result.current)).toEqual(['10.0.0.1', '10.0.0.2:added']);
   });
+
+  it('treats loading again (undefined rows) as a fresh start: nothing fades out, nothing doubles', () => {
+    const { result, rerender } = renderHook(
+      ({ rows }: { rows: Lease[] | undefined }) => useRowFlash(rows, (l) => l.ip),
+      { initialProps: { rows: [lease(1), lease(2)] as Lease[] | undefined } },
+    );
+    // A new query key: the data is undefined while it loads.
+    rerender({ rows: undefined });
+    expect(view(result.current)).toEqual([]);
+    rerender({ rows: [lease(2), lease(3)] });
+    expect(view(result.current)).toEqual(['10.0.0.2', '10.0.0.3']);
+    expect(new Set(result.current.map((r) => r.key)).size).toBe(result.current.length);
+  });
 });
