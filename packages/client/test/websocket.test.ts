@@ -290,9 +290,10 @@ describe('client over WebSocket', () => {
     })();
     for (let drops = 0; drops < 3; drops++) {
       await until(() => r.events.length > (drops + 1) * 20);
-      h.hub.disconnect(c.state.connectionId as string);
-      await waitForState(c, (s) => s.status !== 'connected');
-      await connected(c);
+      const dropped = c.state.connectionId;
+      h.hub.disconnect(dropped as string);
+      // The client may reconnect before a poll sees it disconnected: wait for the next connection.
+      await waitForState(c, (s) => s.status === 'connected' && s.connectionId !== dropped);
     }
     publishing = false;
     await publisher;
