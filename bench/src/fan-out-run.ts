@@ -1,10 +1,18 @@
 import { AgentPool } from './agent-pool.js';
+import type { LedgerSummary } from './delivery-ledger.js';
 import { benchPayload, HttpPublisher } from './http-publisher.js';
 import { treeUsage } from './proc-stats.js';
 import type { BenchContext, Row } from './scenario-types.js';
 import type { RunningServer, ServerKind } from './servers.js';
 
 /** One fan-out measurement: subscribers spread over topics, events published closed-loop or at a rate. */
+/** Fails `row` when any subscriber lost, duplicated or reordered an event: speed never excuses it. */
+export function failIfIncorrect(row: Row, s: LedgerSummary): void {
+  if (!s.lost && !s.duplicates && !s.reordered) return;
+  row.verdict = 'failed';
+  row.notes.push(`Correctness: ${s.lost} lost, ${s.duplicates} duplicated, ${s.reordered} out of order.`);
+}
+
 export interface FanOutPlan {
   subscribers: number;
   topics: number;
@@ -171,11 +179,8 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
       row.notes.push(
         `Fell behind: ${c.summary.tail} of ${expectedTotal} deliveries were still queued ${Math.round(drainS)} s after publishing stopped (nothing lost, duplicated or reordered so far).`,
       );
-    } else if (c.summary.lost || c.summary.duplicates || c.summary.reordered) {
-      row.verdict = 'failed';
-      row.notes.push(
-        `Correctness: ${c.summary.lost} lost, ${c.summary.duplicates} duplicated, ${c.summary.reordered} out of order.`,
-      );
+    } else {
+      failIfIncorrect(row, c.summary);
     }
     if (end.failed > 0) {
       row.verdict = 'failed';

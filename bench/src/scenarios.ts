@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentPool } from './agent-pool.js';
-import { fanOutRun, openStreams } from './fan-out-run.js';
+import { failIfIncorrect, fanOutRun, openStreams } from './fan-out-run.js';
 import { benchPayload, HttpPublisher } from './http-publisher.js';
 import { treeUsage } from './proc-stats.js';
 import type { BenchContext, Row, Scenario, ScenarioResult } from './scenario-types.js';
@@ -295,12 +295,7 @@ async function stormRun(ctx: BenchContext, clients: number): Promise<Row> {
         `Not every client caught up within 60 s: ${st.open} of ${clients} streams were open, ${st.failed} attempts failed${st.errors.length ? ` (${st.errors.join(' ')})` : ''}.`,
       );
     }
-    if (c.summary.lost || c.summary.duplicates || c.summary.reordered) {
-      row.verdict = 'failed';
-      row.notes.push(
-        `Correctness: ${c.summary.lost} lost, ${c.summary.duplicates} duplicated, ${c.summary.reordered} out of order.`,
-      );
-    }
+    failIfIncorrect(row, c.summary);
     return row;
   } catch (e) {
     row.verdict = 'failed';
@@ -395,12 +390,7 @@ async function sqliteRun(ctx: BenchContext): Promise<Row> {
       row.verdict = 'failed';
       row.notes.push(`Publishing failed: ${failed.message}`);
     }
-    if (c.summary.lost || c.summary.duplicates || c.summary.reordered) {
-      row.verdict = 'failed';
-      row.notes.push(
-        `Correctness: ${c.summary.lost} lost, ${c.summary.duplicates} duplicated, ${c.summary.reordered} out of order.`,
-      );
-    }
+    failIfIncorrect(row, c.summary);
     return row;
   } catch (e) {
     row.verdict = 'failed';
