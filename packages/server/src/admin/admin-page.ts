@@ -350,6 +350,13 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
       })
       .catch(function () { toast('The hub did not answer; try again.'); b.disabled = false; });
   });
+  // Recorded at the click, not only at 'toggle': that event is queued, and a live render in
+  // between detaches the element, so it never reaches this document.
+  document.addEventListener('click', function (ev) {
+    var sum = ev.target.closest && ev.target.closest('#recent summary');
+    var d = sum && sum.parentElement;
+    if (d && d.tagName === 'DETAILS') { if (!d.open) openEvents[d.getAttribute('data-id')] = true; else delete openEvents[d.getAttribute('data-id')]; }
+  }, true);
   document.addEventListener('toggle', function (ev) {
     var d = ev.target;
     if (d.tagName === 'DETAILS') { if (d.open) openEvents[d.getAttribute('data-id')] = true; else delete openEvents[d.getAttribute('data-id')]; }
