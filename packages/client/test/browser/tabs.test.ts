@@ -246,7 +246,7 @@ describe.skipIf(!hasChromium)('in Chromium', { timeout: 60_000 }, () => {
     const tab = await rig.openTab();
     await install(tab, {
       pauseWhenHidden: { afterMs: 100 },
-      backoff: { initialMs: 120_000, maxMs: 120_000 },
+      backoff: { initialMs: 120_000, maxMs: 120_000, jitter: false },
     });
     await eventually(async () => (await status(tab)) === 'connected');
     const before = await publish(1);
