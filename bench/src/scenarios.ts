@@ -33,7 +33,7 @@ async function eachServer(ctx: BenchContext, run: (k: ServerKind) => Promise<Row
     const why = k.unavailable();
     rows.push(why ? skipped(k.name, why) : await run(k));
     const r = rows[rows.length - 1]!;
-    ctx.progress.log(`    ${k.name}: ${r.verdict}${r.notes.length ? ` — ${r.notes.join(' ')}` : ''}`);
+    ctx.progress.log(`    ${r.server}: ${r.verdict}${r.notes.length ? ` — ${r.notes.join(' ')}` : ''}`);
   }
   return rows;
 }
@@ -138,7 +138,16 @@ function idleMemory(id: string, connections: number): Scenario {
           { key: 'rssBeforeMiB', label: 'RSS before MiB' },
           { key: 'rssAfterMiB', label: 'RSS after MiB' },
         ],
-        rows: await eachServer(ctx, async (k) => {
+        rows: await eachServer(ctx, async (kind) => {
+          let k = kind;
+          if (connections > PROCESS_STREAM_LIMIT && k.name === 'tidings' && cliHasWorkers()) {
+            // One process may hold 20,000 files here: spread the streams over worker processes
+            // (`tidings serve --workers N`) and count the RSS of them all.
+            k = tidingsKind({
+              store: 'memory',
+              workers: Math.ceil(connections / (PROCESS_STREAM_LIMIT - 2_000)),
+            });
+          }
           if (connections > PROCESS_STREAM_LIMIT && !k.name.includes('×'))
             return skipped(
               k.name,

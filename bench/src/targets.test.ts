@@ -75,4 +75,13 @@ describe('checkTargets', () => {
     expect(status(idle(8192), 'idle-10k')).toBe('met');
     expect(status(idle(8300), 'idle-10k')).toBe('missed');
   });
+
+  it('counts a multi-process tidings row for idle-50k (one process may hold 20,000 files here)', () => {
+    const r = (verdict: Row['verdict']) => [
+      scenario('idle-50k', [row('tidings×3', { rssBytesPerConnection: 7000 }, verdict)]),
+    ];
+    expect(status(r('ok'), 'idle-50k')).toBe('met');
+    expect(checkTargets(r('ok')).find((t) => t.target.startsWith('idle-50k'))?.detail).toMatch(/tidings×3/);
+    expect(status(r('failed'), 'idle-50k')).toBe('unmeasured');
+  });
 });

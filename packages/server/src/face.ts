@@ -58,6 +58,8 @@ export interface FaceHost extends Hub {
   onClose(fn: () => void | Promise<void>): void;
   /** Adds a middleware outside every other one (it runs first). */
   useFirst(middleware: Middleware): void;
+  /** Marks a GET path whose answer is an event stream, so the stream front may serve it. */
+  addStreamPath(path: string): void;
 }
 
 /** The grant of a stream opened by a face that filters events itself. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeSseFrame, type PublishInput, type TidingsEvent } from '@tidings/protocol';
@@ -11,9 +12,13 @@ import { HubError, isHubError } from './errors.js';
 import type { FaceHost, StreamSpec } from './face.js';
 import { resyncAfterGap } from './gap-resync.js';
 import type { HubRequest, HubResponse } from './http/hub-request.js';
-import { json, LazyAbort } from './http/hub-request.js';
+import { json, LazyAbort, relativePath } from './http/hub-request.js';
 import { nodeRequest } from './http/node-request.js';
 import { closeDelimited, NodeSink } from './http/node-sink.js';
+import { rawHead } from './http/raw-response.js';
+import type { SimpleHead } from './http/request-head.js';
+import { socketRequest } from './http/socket-request.js';
+import { STREAM_FRONT } from './http/stream-front.js';
 import type { StreamSink } from './http/stream-sink.js';
 import { webRequest } from './http/web-request.js';
 import { WebSink } from './http/web-sink.js';
@@ -207,6 +212,8 @@ class HubImpl implements FaceHost {
   private readonly releases = new Map<string, () => void>();
   private readonly closeHooks: Array<() => void | Promise<void>> = [];
   private readonly routes = new Map<string, Map<string, RouteHandler>>();
+  /** GET paths that answer with an event stream: the ones the stream front may serve. */
+  private readonly streamPaths = new Set<string>(['/events']);
   private readonly extraFields = new Map<string, ExtraFieldParser>([['to', parseTargets]]);
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly unsubscribeBroker: () => void;
@@ -274,8 +281,10 @@ class HubImpl implements FaceHost {
     });
     this.route('GET', '/ws', (req) => this.ws.route(req));
     this.use(commandRoute(this.commands, this.authorizer, this.options));
-    // createHubServer(hub.handleNode) finds the upgrade handler here and wires it.
+    // createHubServer(hub.handleNode) finds the upgrade handler here and wires it, and serves
+    // event streams through the hub's stream front.
     Object.defineProperty(this.handleNode, 'handleUpgrade', { value: this.handleUpgrade });
+    Object.defineProperty(this.handleNode, STREAM_FRONT, { value: this });
   }
 
   // ---- public API -------------------------------------------------------------------------
@@ -320,6 +329,49 @@ class HubImpl implements FaceHost {
       (err) => this.writeNode(res, this.internalError('node handler', err)),
     );
   };
+
+  /**
+   * The stream front's entry (see `installStreamFront`): serves a plain GET to one of the stream
+   * paths on the bare socket, the same way `handleNode` would, minus node:http's objects.
+   */
+  serveSocket(head: SimpleHead, socket: Socket): boolean {
+    let url: URL;
+    try {
+      url = new URL(head.target, 'http://hub.invalid');
+    } catch {
+      return false;
+    }
+    const path = relativePath(url.pathname, this.options.basePath);
+    if (path === undefined || !this.streamPaths.has(path)) return false;
+    const abort = new LazyAbort();
+    const onClose = () => abort.close();
+    socket.on('close', onClose);
+    const answer = (r: HubResponse) => {
+      socket.end(rawHead(r.status, r.headers, Buffer.byteLength(r.body)) + r.body);
+      socket.destroySoon();
+    };
+    this.handle(socketRequest(head, url, path, socket.remoteAddress ?? '', abort))
+      .then(
+        (result) => {
+          socket.off('close', onClose);
+          if (abort.closed || socket.destroyed) return;
+          if (!('kind' in result)) {
+            answer(result);
+            return;
+          }
+          socket.write(rawHead(200, result.headers));
+          socket.setNoDelay(true);
+          socket.setKeepAlive(true, 30_000);
+          result.open(NodeSink.forSocket(socket));
+        },
+        (err) => answer(this.internalError('stream front', err)),
+      )
+      .catch((err) => {
+        // rawHead refuses a header with a line break: answer 500 rather than split the response.
+        if (!socket.destroyed) answer(this.internalError('stream front', err));
+      });
+    return true;
+  }
 
   readonly handleUpgrade: UpgradeHandler = (req, socket, head) => {
     this.ws.handleUpgrade(req, socket, head, (hreq) => this.handle(hreq));
@@ -730,6 +782,10 @@ class HubImpl implements FaceHost {
   }
 
   // ---- FaceHost -----------------------------------------------------------------------------
+
+  addStreamPath(path: string): void {
+    this.streamPaths.add(path);
+  }
 
   get isClosing(): boolean {
     return this.closing;

@@ -45,7 +45,13 @@ export type { CorsOptions } from './http/cors.js';
 export type { HubRequest, HubResponse } from './http/hub-request.js';
 export { json } from './http/hub-request.js';
 export type { ServerLimits } from './http/server-limits.js';
-export { attachWebSocket, createHubServer, hardenServer, hubServerOptions } from './http/server-limits.js';
+export {
+  attachWebSocket,
+  createHubServer,
+  type HubServerOptions,
+  hardenServer,
+  hubServerOptions,
+} from './http/server-limits.js';
 export type { StreamSink } from './http/stream-sink.js';
 export type {
   FetchInfo,

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TidingsEvent } from '@tidings/protocol';
 import { createParser } from 'eventsource-parser';
-import { createHub, type Hub, type HubOptions, memoryStore } from '../src/index.js';
+import { createHub, createHubServer, type Hub, type HubOptions, memoryStore } from '../src/index.js';
 
 /** A hub listening on an ephemeral port of 127.0.0.1. */
 export interface RunningHub {
@@ -13,11 +13,15 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Starts a hub (memory store unless `opts` says otherwise) on a free port, WebSocket upgrades wired. */
-export async function startHub(opts: HubOptions = {}): Promise<RunningHub> {
-  const hub = createHub({ store: memoryStore(), ...opts });
-  const server = createServer(hub.handleNode);
-  server.on('upgrade', hub.handleUpgrade);
+/**
+ * Starts a hub (memory store unless `opts` says otherwise) on a free port with
+ * `createHubServer`, as `tidings serve` does: WebSocket upgrades wired, event streams served by
+ * the lean stream front unless `leanStreams` is false.
+ */
+export async function startHub(opts: HubOptions & { leanStreams?: boolean } = {}): Promise<RunningHub> {
+  const { leanStreams, ...hubOptions } = opts;
+  const hub = createHub({ store: memoryStore(), ...hubOptions });
+  const server = createHubServer(hub.handleNode, { leanStreams });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { relativePath } from '../http/hub-request.js';
+import { STREAM_FRONT } from '../http/stream-front.js';
 import type { Hub, UpgradeHandler } from '../hub.js';
 
 /** A node:http request listener that also carries the hub's WebSocket upgrade handler. */
@@ -41,5 +42,9 @@ export function tidingsNode(
     if (fallback && !isHubPath(hub, req.url)) fallback(req, res);
     else hub.handleNode(req, res);
   };
+  // Carries the hub's stream front too, so createHubServer(listener) serves streams lean; paths
+  // outside basePath are not the hub's and still reach `fallback` through node:http.
+  const front = (hub.handleNode as { [STREAM_FRONT]?: unknown })[STREAM_FRONT];
+  if (front !== undefined) Object.defineProperty(listener, STREAM_FRONT, { value: front });
   return Object.assign(listener, { handleUpgrade: hub.handleUpgrade });
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { StreamSink } from './stream-sink.js';
 
@@ -19,7 +20,7 @@ function flushAll(): void {
   for (let i = 0; i < list.length; i++) (list[i] as NodeSink).flush();
 }
 
-function onClose(this: ServerResponse & { tidingsSink?: NodeSink }): void {
+function onClose(this: Writable & { tidingsSink?: NodeSink }): void {
   this.tidingsSink?.finish();
 }
 
@@ -37,7 +38,8 @@ export function closeDelimited(res: ServerResponse): void {
 }
 
 /**
- * A {@link StreamSink} over a node:http response whose headers were already written.
+ * A {@link StreamSink} over a node:http response whose headers were already written, or over a
+ * bare socket whose response head the stream front wrote (see {@link NodeSink.forSocket}).
  *
  * When the response is close-delimited (see {@link closeDelimited}) and owns its socket, frames
  * are written to the socket directly: the shared frame Buffer of an event goes to the kernel as
@@ -57,17 +59,36 @@ export class NodeSink implements StreamSink {
   private more: Uint8Array[] | undefined;
   private queued = 0;
 
-  constructor(private readonly res: ServerResponse) {
-    const socket = res.socket;
-    // Bypassing the response is only valid when nothing of it is still buffered (headers went
-    // out) and the body needs no chunk framing.
-    const direct =
-      socket !== null && !res.useChunkedEncodingByDefault && res.headersSent && res.writableLength === 0;
-    this.out = direct ? socket : res;
-    (res as ServerResponse & { tidingsSink?: NodeSink }).tidingsSink = this;
+  /** The response, or `undefined` for a bare socket (then `out` is the socket). */
+  private readonly res: ServerResponse | undefined;
+
+  constructor(res: ServerResponse);
+  /** @internal Use {@link NodeSink.forSocket}. */
+  constructor(res: undefined, socket: Socket);
+  constructor(res: ServerResponse | undefined, bare?: Socket) {
+    this.res = res;
+    if (res === undefined) {
+      this.out = bare as Socket;
+    } else {
+      const socket = res.socket;
+      // Bypassing the response is only valid when nothing of it is still buffered (headers went
+      // out) and the body needs no chunk framing.
+      const direct =
+        socket !== null && !res.useChunkedEncodingByDefault && res.headersSent && res.writableLength === 0;
+      this.out = direct ? socket : res;
+      (res as ServerResponse & { tidingsSink?: NodeSink }).tidingsSink = this;
+    }
     (this.out as Writable & { tidingsSink?: NodeSink }).tidingsSink = this;
-    res.on('close', onClose);
+    (res ?? this.out).on('close', onClose);
     this.out.on('drain', onDrain);
+  }
+
+  /**
+   * A sink writing straight to `socket`, whose response head is already on the wire and whose
+   * body ends with the connection. Ending the sink ends the socket.
+   */
+  static forSocket(socket: Socket): NodeSink {
+    return new NodeSink(undefined, socket);
   }
 
   write(chunk: Uint8Array): void {
@@ -121,7 +142,10 @@ export class NodeSink implements StreamSink {
     this.ended = true;
     // A close-delimited response ends its socket after the bytes queued on it before (node:http
     // does that for a response without a length), so directly written frames are sent first.
-    this.res.end();
+    if (this.res) this.res.end();
+    // Like node:http after a close-delimited response: no waiting for the peer to close its
+    // side, or a client that never does would hold the socket (and server.close()) forever.
+    else (this.out as Socket).destroySoon();
   }
 
   destroy(): void {
@@ -129,7 +153,7 @@ export class NodeSink implements StreamSink {
     this.first = undefined;
     this.more = undefined;
     this.queued = 0;
-    this.res.destroy();
+    (this.res ?? this.out).destroy();
     this.finish();
   }
 
@@ -144,7 +168,7 @@ export class NodeSink implements StreamSink {
     this.first = undefined;
     this.more = undefined;
     this.queued = 0;
-    this.res.off('close', onClose);
+    (this.res ?? this.out).off('close', onClose);
     this.out.off('drain', onDrain);
     this.flushWaiters();
     const cb = this.closeCb;

@@ -476,6 +476,7 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
   }
 
   host.route('GET', MERCURE_PATH, subscribe);
+  host.addStreamPath(MERCURE_PATH);
   host.route('POST', MERCURE_PATH, publish);
   if (o.welcomePage !== false) {
     host.route('GET', '/', async () => ({

@@ -1,0 +1,148 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { firstByteTimeout, headTimeout } from './raw-response.js';
+import { HAND_OFF, INCOMPLETE, parseSimpleHead, type SimpleHead } from './request-head.js';
+import type { ResolvedServerLimits } from './server-limits.js';
+
+/**
+ * A handler that can serve some requests on a bare socket: a hub's `handleNode` carries one under
+ * {@link STREAM_FRONT}.
+ */
+export interface StreamFrontTarget {
+  /**
+   * Serves the request if it is one of the handler's event streams (the socket is then its own,
+   * for good) and returns true; returns false, touching nothing, to let node:http have it.
+   */
+  serveSocket(head: SimpleHead, socket: Socket): boolean;
+}
+
+/** Where a hub's `handleNode` (and listeners wrapping it) carry their {@link StreamFrontTarget}. */
+export const STREAM_FRONT: unique symbol = Symbol.for('tidings.streamFront');
+
+/** A socket whose request head is still arriving. */
+interface Pending {
+  bytes: Buffer;
+  timer: NodeJS.Timeout | undefined;
+  onData: (chunk: Buffer) => void;
+}
+
+type FrontSocket = Socket & {
+  tidingsPending?: Pending | undefined;
+  tidingsOwned?: Set<Socket> | undefined;
+};
+
+function discard(): void {}
+
+/** The client closed its side: neither a head nor an event stream has anything more to await. */
+function onPeerEnd(this: Socket): void {
+  this.destroy();
+}
+
+function onOwnedClose(this: FrontSocket): void {
+  this.tidingsOwned?.delete(this);
+}
+
+/** Answers `408` with `answer` and closes once it is sent. */
+function expire(socket: FrontSocket, answer: string): void {
+  release(socket);
+  socket.end(answer);
+  socket.destroySoon();
+}
+
+/** Stops watching a pending socket: listeners, head deadline, buffered bytes. */
+function release(socket: FrontSocket): Pending | undefined {
+  const p = socket.tidingsPending;
+  if (p === undefined) return undefined;
+  socket.tidingsPending = undefined;
+  socket.off('data', p.onData);
+  socket.removeAllListeners('timeout');
+  if (p.timer !== undefined) clearTimeout(p.timer);
+  return p;
+}
+
+/**
+ * Serves event streams straight from the socket, before node:http sees the connection.
+ *
+ * Why: an idle event stream on node:http keeps its parser, `IncomingMessage`, `ServerResponse`
+ * and their listeners for as long as it is open — about 6 KB per connection, more than half of
+ * what the stream costs. The front reads each new connection's first request head; a plain
+ * `GET` (see {@link parseSimpleHead}) to one of the target's stream paths is answered on the
+ * socket, and everything else — other paths, bodies, upgrades, anything unusual or malformed —
+ * is handed to node:http exactly as it arrived, so its parser, limits and error answers apply.
+ *
+ * The connection's first-byte deadline is the one `hardenServer` set; the head must also be
+ * complete within `headersTimeoutMs` and fit in `maxHeaderBytes` (else node:http answers `431`).
+ */
+export function installStreamFront(
+  server: Server,
+  target: StreamFrontTarget,
+  limits: ResolvedServerLimits,
+): void {
+  // node:http's own listener, added by its constructor before any of ours.
+  const [httpListener] = server.listeners('connection') as Array<(socket: Socket) => void>;
+  if (httpListener === undefined) throw new Error('installStreamFront needs a node:http server.');
+  server.removeListener('connection', httpListener);
+  const owned = new Set<Socket>();
+
+  const handOff = (socket: FrontSocket, bytes: Buffer | undefined): void => {
+    release(socket);
+    socket.off('end', onPeerEnd);
+    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
+    httpListener.call(server, socket);
+  };
+
+  const onHead = (socket: FrontSocket, bytes: Buffer): void => {
+    const head = bytes.length > limits.maxHeaderBytes ? HAND_OFF : parseSimpleHead(bytes);
+    if (head === INCOMPLETE) return;
+    // Bytes after the head would be a pipelined request; node:http knows what to do with them.
+    if (head === HAND_OFF || head.length !== bytes.length) {
+      handOff(socket, bytes);
+      return;
+    }
+    serve(socket, head, bytes);
+  };
+
+  const serve = (socket: FrontSocket, head: SimpleHead, bytes: Buffer): void => {
+    release(socket);
+    socket.setTimeout(0);
+    // Listeners for the rest of the socket's life: shared functions, nothing per connection
+    // ('error' and 'end' are already there).
+    socket.on('data', discard);
+    if (!target.serveSocket(head, socket)) {
+      socket.off('data', discard);
+      handOff(socket, bytes);
+      return;
+    }
+    owned.add(socket);
+    socket.tidingsOwned = owned;
+    socket.on('close', onOwnedClose);
+  };
+
+  server.prependListener('connection', (socket: FrontSocket) => {
+    // Until the head is known the socket is ours; node:http's listener runs at hand-off.
+    socket.on('error', discard);
+    socket.on('end', onPeerEnd);
+    const pending: Pending = {
+      bytes: Buffer.alloc(0),
+      timer: undefined,
+      onData: (chunk) => {
+        pending.bytes = pending.bytes.length === 0 ? chunk : Buffer.concat([pending.bytes, chunk]);
+        onHead(socket, pending.bytes);
+        // Still incomplete: the whole head must arrive within headersTimeoutMs of its first byte
+        // (the socket's idle timeout alone would let a byte every few seconds keep it open).
+        if (socket.tidingsPending === pending && pending.timer === undefined)
+          pending.timer = setTimeout(() => expire(socket, headTimeout(limits)), limits.headersTimeoutMs);
+      },
+    };
+    socket.tidingsPending = pending;
+    socket.on('data', pending.onData);
+    socket.on('timeout', () => expire(socket, firstByteTimeout(limits)));
+  });
+
+  // node:http only knows the connections it was handed; the front's streams close with them.
+  const closeAll = server.closeAllConnections.bind(server);
+  server.closeAllConnections = () => {
+    closeAll();
+    for (const s of owned) s.destroy();
+  };
+}
