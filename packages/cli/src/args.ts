@@ -21,8 +21,20 @@ export function parseFlags<const O extends Options>(
   options: O,
   allowPositionals = true,
 ): { values: FlagValues<O>; positionals: string[] } {
+  // `--workers -1` is a value, not a flag: parseArgs calls it ambiguous, which says nothing about
+  // the real mistake. Joined as `--workers=-1`, the value reaches the flag's own check.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else args.push(arg);
+  }
   try {
-    const r = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const r = parseArgs({ args, options, allowPositionals, strict: true });
     return { values: r.values as FlagValues<O>, positionals: r.positionals };
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -31,7 +43,14 @@ export function parseFlags<const O extends Options>(
       throw new UsageError(`Unknown option ${flag}. Run with --help to see the options.`);
     }
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new UsageError(`${err.message.split('\n')[0]}. Run with --help to see the options.`);
+      const flag = /'([^']+)'/.exec(err.message)?.[1];
+      if (flag && /ambiguous/.test(err.message))
+        throw new UsageError(
+          `Option ${flag} needs a value, not another option; write ${flag}=VALUE when the value starts with a dash. Run with --help to see the options.`,
+        );
+      throw new UsageError(
+        `${(err.message.split('\n')[0] ?? '').replace(/\.$/, '')}. Run with --help to see the options.`,
+      );
     }
     if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       throw new UsageError(`Unexpected argument: ${err.message.split("'")[1] ?? ''}. Run with --help.`);

@@ -77,6 +77,8 @@ describe('tidings publish / subscribe', () => {
     [['subscribe'], 2, /at least one topic/],
     [['subscribe', '--count', 'many', 'a'], 2, /positive whole number/],
     [['serve', '--port', '99999'], 2, /port number/],
+    [['serve', '--workers', '-1'], 2, /--workers takes a number of processes from 1 to 64.*got "-1"/],
+    [['serve', '--port', '--memory'], 2, /--port needs a value, not another option/],
     [['serve', '--memory', '--data', 'x'], 2, /exclude each other/],
     [['serve', '--retention-age', 'forever'], 2, /duration/],
     [['frobnicate'], 2, /unknown command "frobnicate"/],
