@@ -22,7 +22,9 @@ export const STREAM_FRONT: unique symbol = Symbol.for('tidings.streamFront');
 /** A socket whose request head is still arriving. */
 interface Pending {
   bytes: Buffer;
-  timer: NodeJS.Timeout | undefined;
+  /** The first-byte deadline, then (once bytes came) the whole-head deadline. */
+  timer: NodeJS.Timeout;
+  headStarted: boolean;
   onData: (chunk: Buffer) => void;
 }
 
@@ -55,8 +57,7 @@ function release(socket: FrontSocket): Pending | undefined {
   if (p === undefined) return undefined;
   socket.tidingsPending = undefined;
   socket.off('data', p.onData);
-  socket.removeAllListeners('timeout');
-  if (p.timer !== undefined) clearTimeout(p.timer);
+  clearTimeout(p.timer);
   return p;
 }
 
@@ -70,25 +71,27 @@ function release(socket: FrontSocket): Pending | undefined {
  * socket, and everything else — other paths, bodies, upgrades, anything unusual or malformed —
  * is handed to node:http exactly as it arrived, so its parser, limits and error answers apply.
  *
- * The connection's first-byte deadline is the one `hardenServer` set; the head must also be
- * complete within `headersTimeoutMs` and fit in `maxHeaderBytes` (else node:http answers `431`).
+ * Until the head is known the front owns the connection's deadlines — `firstByteTimeoutMs` to
+ * the first byte, then `headersTimeoutMs` for the whole head, which must also fit in
+ * `maxHeaderBytes` (else node:http answers `431`) — with plain timers, so a stream keeps no
+ * timer object once it runs. The server's other 'connection' listeners (node:http's own and
+ * `hardenServer`'s) run at hand-off, as if the connection had just arrived.
  */
 export function installStreamFront(
   server: Server,
   target: StreamFrontTarget,
   limits: ResolvedServerLimits,
 ): void {
-  // node:http's own listener, added by its constructor before any of ours.
-  const [httpListener] = server.listeners('connection') as Array<(socket: Socket) => void>;
-  if (httpListener === undefined) throw new Error('installStreamFront needs a node:http server.');
-  server.removeListener('connection', httpListener);
+  const original = server.listeners('connection') as Array<(socket: Socket) => void>;
+  if (original.length === 0) throw new Error('installStreamFront needs a node:http server.');
+  server.removeAllListeners('connection');
   const owned = new Set<Socket>();
 
   const handOff = (socket: FrontSocket, bytes: Buffer | undefined): void => {
     release(socket);
     socket.off('end', onPeerEnd);
     if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
-    httpListener.call(server, socket);
+    for (const listener of original) listener.call(server, socket);
   };
 
   const onHead = (socket: FrontSocket, bytes: Buffer): void => {
@@ -104,7 +107,6 @@ export function installStreamFront(
 
   const serve = (socket: FrontSocket, head: SimpleHead, bytes: Buffer): void => {
     release(socket);
-    socket.setTimeout(0);
     // Listeners for the rest of the socket's life: shared functions, nothing per connection
     // ('error' and 'end' are already there).
     socket.on('data', discard);
@@ -118,25 +120,27 @@ export function installStreamFront(
     socket.on('close', onOwnedClose);
   };
 
-  server.prependListener('connection', (socket: FrontSocket) => {
-    // Until the head is known the socket is ours; node:http's listener runs at hand-off.
+  server.on('connection', (socket: FrontSocket) => {
     socket.on('error', discard);
     socket.on('end', onPeerEnd);
     const pending: Pending = {
       bytes: Buffer.alloc(0),
-      timer: undefined,
+      timer: setTimeout(() => expire(socket, firstByteTimeout(limits)), limits.firstByteTimeoutMs),
+      headStarted: false,
       onData: (chunk) => {
         pending.bytes = pending.bytes.length === 0 ? chunk : Buffer.concat([pending.bytes, chunk]);
         onHead(socket, pending.bytes);
-        // Still incomplete: the whole head must arrive within headersTimeoutMs of its first byte
-        // (the socket's idle timeout alone would let a byte every few seconds keep it open).
-        if (socket.tidingsPending === pending && pending.timer === undefined)
+        // Still incomplete: the whole head must arrive within headersTimeoutMs of its first
+        // byte (an idle timeout alone would let a byte every few seconds keep it open).
+        if (socket.tidingsPending === pending && !pending.headStarted) {
+          pending.headStarted = true;
+          clearTimeout(pending.timer);
           pending.timer = setTimeout(() => expire(socket, headTimeout(limits)), limits.headersTimeoutMs);
+        }
       },
     };
     socket.tidingsPending = pending;
     socket.on('data', pending.onData);
-    socket.on('timeout', () => expire(socket, firstByteTimeout(limits)));
   });
 
   // node:http only knows the connections it was handed; the front's streams close with them.

@@ -13,6 +13,26 @@ export interface SubscriptionRequest {
 const MAX_LAST_EVENT_ID = 1024;
 
 /**
+ * Compiled patterns by source. Patterns are immutable, and thousands of streams usually name the
+ * same few topics: sharing one compiled pattern (its segments, matcher closure and strings) saves
+ * a few hundred bytes per open stream. Bounded, and simply emptied when full.
+ */
+const compiled = new Map<string, TopicPattern>();
+const MAX_COMPILED = 10_000;
+
+function compiledPattern(source: string): TopicPattern {
+  let p = compiled.get(source);
+  if (p === undefined) {
+    const err = validatePattern(source);
+    if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: source });
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    p = compilePattern(source);
+    compiled.set(source, p);
+  }
+  return p;
+}
+
+/**
  * Reads `?topic=` (repeatable) and the resume id from a request.
  * @throws HubError 400 naming the offending topic or limit.
  */
@@ -34,11 +54,7 @@ export function parseSubscription(req: HubRequest, maxTopics: number): Subscript
       { limit: maxTopics },
     );
   }
-  const patterns = unique.map((t) => {
-    const err = validatePattern(t);
-    if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: t });
-    return compilePattern(t);
-  });
+  const patterns = unique.map(compiledPattern);
   // The header wins: a browser EventSource keeps the original URL (and its query) on reconnect
   // but sends the newest id in the header.
   const header = req.header('last-event-id');
