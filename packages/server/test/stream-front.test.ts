@@ -6,6 +6,7 @@ import { tidingsNode } from '../src/adapters/node.js';
 import { createHub, createHubServer, type HubServerOptions, memoryStore } from '../src/index.js';
 import { mint, SECRET } from './auth-helpers.js';
 import { type RunningHub, StreamReader, startHub, until } from './helpers.js';
+import { HUB, KEYS, mercureToken } from './mercure-helpers.js';
 
 const running: RunningHub[] = [];
 const sockets: Socket[] = [];
@@ -61,6 +62,26 @@ describe('the stream front (createHubServer serves GET /events without node:http
     expect(s.text()).toContain('event: story');
     expect(h.requests).toEqual([]);
     expect(h.hub.connections()).toHaveLength(1);
+  });
+
+  it('serves the Mercure subscribe path too, and leaves its publish path (a POST) to node:http', async () => {
+    const h = await hub({ mercure: { ...KEYS, anonymous: true } });
+    const s = rawSocket(h.port);
+    s.write(
+      `GET ${HUB}?topic=${encodeURIComponent('https://example.com/books/1')} HTTP/1.1\r\nHost: hub\r\n\r\n`,
+    );
+    await until(() => h.hub.connections().length === 1);
+    expect(s.text()).toMatch(/^HTTP\/1.1 200 OK\r\ncontent-type: text\/event-stream/);
+    const form = new URLSearchParams({ topic: 'https://example.com/books/1', data: 'hello' });
+    const token = await mercureToken({ publish: ['*'] });
+    const res = await fetch(`${h.url}${HUB}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    expect(res.status).toBe(200);
+    await until(() => s.text().includes('data: hello'));
+    expect(h.requests).toEqual([`POST ${HUB}`]);
   });
 
   it('leaves streams to node:http when leanStreams is false', async () => {
