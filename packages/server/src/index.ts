@@ -52,7 +52,7 @@ export {
   hardenServer,
   hubServerOptions,
 } from './http/server-limits.js';
-export type { StreamSink } from './http/stream-sink.js';
+export type { SinkCloseListener, StreamSink } from './http/stream-sink.js';
 export type {
   FetchInfo,
   Hub,

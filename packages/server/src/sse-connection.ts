@@ -1,7 +1,7 @@
 import { comparePositions, type ResetReason, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from './authorizer.js';
 import { type ReplayTarget, resetFrame } from './catch-up.js';
-import type { StreamSink } from './http/stream-sink.js';
+import type { SinkCloseListener, StreamSink } from './http/stream-sink.js';
 import type { CloseReason, ConnectionInfo } from './observer.js';
 import { eventFrame, isMercurePrivate, type StoredEvent } from './stored-event.js';
 import type { Indexed } from './subscriber-index.js';
@@ -29,7 +29,7 @@ export interface ConnectionHost {
  * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
  * then `closed`. A connection without `Last-Event-ID` starts `live`.
  */
-export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
+export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, SinkCloseListener {
   mark = 0;
   readonly transport = 'sse' as const;
   state: 'replaying' | 'live' | 'closed';
@@ -64,7 +64,7 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
     this.canRead = grant.canRead;
     this.state = replaying ? 'replaying' : 'live';
     this.hasResumePoint = replaying;
-    sink.onClose(() => this.closed(this.closeReason ?? 'client'));
+    sink.onClose(this);
   }
 
   /** Set by connections that authorize private Mercure updates themselves (the Mercure face). */
@@ -201,6 +201,11 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget {
     } else {
       this.sink.destroy();
     }
+  }
+
+  /** @internal The sink closed: the peer went away, or close() finished ending it. */
+  onSinkClosed(): void {
+    this.closed(this.closeReason ?? 'client');
   }
 
   private closed(reason: CloseReason): void {

@@ -70,7 +70,7 @@ describe('the stream front (createHubServer serves GET /events without node:http
     s.write(
       `GET ${HUB}?topic=${encodeURIComponent('https://example.com/books/1')} HTTP/1.1\r\nHost: hub\r\n\r\n`,
     );
-    await until(() => h.hub.connections().length === 1);
+    await until(() => h.hub.connections().length === 1 && s.text().includes('\r\n\r\n'));
     expect(s.text()).toMatch(/^HTTP\/1.1 200 OK\r\ncontent-type: text\/event-stream/);
     const form = new URLSearchParams({ topic: 'https://example.com/books/1', data: 'hello' });
     const token = await mercureToken({ publish: ['*'] });

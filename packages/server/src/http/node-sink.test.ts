@@ -85,7 +85,7 @@ describe('NodeSink', () => {
   it('drops queued bytes on destroy and reports the close once', async () => {
     const { sink, client } = await open();
     let closes = 0;
-    sink.onClose(() => closes++);
+    sink.onClose({ onSinkClosed: () => closes++ });
     sink.write(bytes('data: never\n\n'));
     sink.destroy();
     expect(sink.bufferedBytes).toBe(0);

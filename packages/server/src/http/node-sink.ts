@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import type { StreamSink } from './stream-sink.js';
+import type { SinkCloseListener, StreamSink } from './stream-sink.js';
 
 /**
  * Sinks with bytes queued in this turn of the event loop. One `setImmediate` per turn flushes
@@ -50,7 +50,7 @@ export class NodeSink implements StreamSink {
   closed = false;
   /** Set by end(): the response may not be written again, though 'close' has not fired yet. */
   private ended = false;
-  private closeCb: (() => void) | undefined;
+  private closeListener: SinkCloseListener | undefined;
   private drainWaiters: Array<() => void> | undefined;
   /** Where bytes go: the socket itself, or the response when it cannot be bypassed. */
   private readonly out: Writable;
@@ -157,8 +157,8 @@ export class NodeSink implements StreamSink {
     this.finish();
   }
 
-  onClose(cb: () => void): void {
-    this.closeCb = cb;
+  onClose(listener: SinkCloseListener): void {
+    this.closeListener = listener;
   }
 
   /** @internal Called when the response closed. */
@@ -171,9 +171,9 @@ export class NodeSink implements StreamSink {
     (this.res ?? this.out).off('close', onClose);
     this.out.off('drain', onDrain);
     this.flushWaiters();
-    const cb = this.closeCb;
-    this.closeCb = undefined;
-    cb?.();
+    const listener = this.closeListener;
+    this.closeListener = undefined;
+    listener?.onSinkClosed();
   }
 
   /** @internal Resolves drain waiters. */

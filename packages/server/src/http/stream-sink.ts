@@ -15,6 +15,14 @@ export interface StreamSink {
   end(): void;
   /** Drops the stream at once, discarding queued bytes. */
   destroy(): void;
-  /** Registers the single close callback (peer gone, ended or destroyed). */
-  onClose(cb: () => void): void;
+  /**
+   * Registers the single close listener (peer gone, ended or destroyed). A listener object, not a
+   * callback: a closure per open stream is memory an idle stream should not cost.
+   */
+  onClose(listener: SinkCloseListener): void;
+}
+
+/** Told once when a {@link StreamSink} closes. */
+export interface SinkCloseListener {
+  onSinkClosed(): void;
 }

@@ -1,4 +1,4 @@
-import type { StreamSink } from './stream-sink.js';
+import type { SinkCloseListener, StreamSink } from './stream-sink.js';
 
 /** High-water mark of the Web stream's queue, in bytes. */
 const HIGH_WATER = 64 * 1024;
@@ -10,7 +10,7 @@ const HIGH_WATER = 64 * 1024;
 export class WebSink implements StreamSink {
   closed = false;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private closeCb: (() => void) | undefined;
+  private closeListener: SinkCloseListener | undefined;
   private drainWaiters: Array<() => void> = [];
   /** The body stream to hand to `new Response(...)`. */
   readonly stream: ReadableStream<Uint8Array>;
@@ -77,17 +77,17 @@ export class WebSink implements StreamSink {
     this.finish();
   }
 
-  onClose(cb: () => void): void {
-    this.closeCb = cb;
+  onClose(listener: SinkCloseListener): void {
+    this.closeListener = listener;
   }
 
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
     this.flushWaiters();
-    const cb = this.closeCb;
-    this.closeCb = undefined;
-    cb?.();
+    const listener = this.closeListener;
+    this.closeListener = undefined;
+    listener?.onSinkClosed();
   }
 
   private flushWaiters(): void {
