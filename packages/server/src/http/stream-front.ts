@@ -40,7 +40,9 @@ function onPeerEnd(this: Socket): void {
   this.destroy();
 }
 
-function onOwnedClose(this: FrontSocket): void {
+function onFrontClose(this: FrontSocket): void {
+  // Gone before its head was complete: its deadline timer need not hold it any longer.
+  release(this);
   this.tidingsOwned?.delete(this);
 }
 
@@ -117,12 +119,12 @@ export function installStreamFront(
     }
     owned.add(socket);
     socket.tidingsOwned = owned;
-    socket.on('close', onOwnedClose);
   };
 
   server.on('connection', (socket: FrontSocket) => {
     socket.on('error', discard);
     socket.on('end', onPeerEnd);
+    socket.on('close', onFrontClose);
     const pending: Pending = {
       bytes: Buffer.alloc(0),
       timer: setTimeout(() => expire(socket, firstByteTimeout(limits)), limits.firstByteTimeoutMs),
