@@ -67,6 +67,8 @@ export type { IpcEngineOptions } from './ipc/ipc-engine.js';
 export { DEFAULT_MAX_IN_FLIGHT, ipcEngine } from './ipc/ipc-engine.js';
 export { IpcEngineHost } from './ipc/ipc-host.js';
 export type { IpcPort } from './ipc/ipc-messages.js';
+export type { HubPeers, IpcPeers, IpcPeersHostOptions, PeerAnswers } from './ipc/ipc-peers.js';
+export { IpcPeersHost, ipcPeers } from './ipc/ipc-peers.js';
 export type { LimitOptions } from './limits/limits.js';
 export type { Rate } from './limits/token-bucket.js';
 export type { Logger } from './logger.js';

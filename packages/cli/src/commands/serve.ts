@@ -6,6 +6,7 @@ import {
   type Engine,
   type HistoryStore,
   ipcEngine,
+  ipcPeers,
   localEngine,
   memoryStore,
   sqliteRevocations,
@@ -234,7 +235,10 @@ export async function serve(argv: string[]): Promise<number> {
     }),
   );
 
-  const stopObservability = observability(hub, logger, level, values);
+  // Every worker answers for itself and asks the others, so /metrics and /admin describe the
+  // whole hub whichever worker takes the request.
+  const peers = worker !== undefined ? ipcPeers(process) : undefined;
+  const stopObservability = observability(hub, logger, level, values, peers);
 
   // Streams are long-lived by design; only the request head has to arrive promptly (slowloris).
   const server = createHubServer(hub.handleNode, security.server);
@@ -277,6 +281,7 @@ export async function serve(argv: string[]): Promise<number> {
       logger.info({ signal }, 'shutting down: closing streams so clients reconnect');
       server.close();
       stopObservability();
+      peers?.close();
       hub
         .close()
         .then(() => {
