@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamReader, until } from '../../server/test/helpers.js';
+import { deleteRedisKeys, needRedis, uniquePrefix } from '../../server/test/services.js';
 import { type ServeProcess, serve } from './spawn-cli.js';
 
 /**
@@ -9,21 +10,15 @@ import { type ServeProcess, serve } from './spawn-cli.js';
  * count the connections of both workers whichever worker answers. Every request below goes on a
  * connection of its own, so node:cluster's round robin spreads them over the workers.
  */
+const redisUrl = await needRedis(import.meta.url);
 const TOKEN = 'admin-token-for-workers';
+/** The hub of the running suite; each suite starts its own. */
 let hub: ServeProcess;
 /** Open streams by the node id of the worker holding them. */
 const open = new Map<string, StreamReader[]>();
 const idOf = new Map<StreamReader, string>();
 const topicOf = new Map<StreamReader, string>();
 let opened = 0;
-
-beforeAll(async () => {
-  hub = await serve(['--workers', '2', '--memory', '--node-id', 'sw', '--admin-token', TOKEN]);
-});
-afterAll(async () => {
-  for (const r of [...open.values()].flat()) await r.close();
-  hub?.proc.kill('SIGKILL');
-});
 
 /** GET or POST on a fresh connection (no keep-alive), JSON or text. */
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
@@ -112,7 +107,22 @@ function sample(text: string, series: string): { value: number | undefined; line
   };
 }
 
-describe('tidings serve --workers 2: one hub to the outside', () => {
+/** The whole-hub checks on a hub started with `args`, whose workers are `<node>-1` and `<node>-2`. */
+function oneHubToTheOutside(node: string, args: () => string[], cleanup?: () => Promise<void>) {
+  beforeAll(async () => {
+    open.clear();
+    idOf.clear();
+    topicOf.clear();
+    opened = 0;
+    hub = await serve(['--workers', '2', '--node-id', node, '--admin-token', TOKEN, ...args()]);
+  });
+  afterAll(async () => {
+    for (const r of [...open.values()].flat()) await r.close();
+    hub?.proc.kill('SIGTERM');
+    await hub?.exited;
+    await cleanup?.();
+  });
+
   it('counts the subscribers of every worker in /presence, whichever worker answers', async () => {
     await openOnBothWorkers('room/a', 2);
     const n = openCount('room/a');
@@ -165,7 +175,7 @@ describe('tidings serve --workers 2: one hub to the outside', () => {
       };
     };
     const expected = () => ({
-      workers: ['sw-1', 'sw-2'],
+      workers: [`${node}-1`, `${node}-2`],
       open: openCount(),
       byTransport: { sse: openCount() },
       ids: [...idOf.entries()]
@@ -175,8 +185,8 @@ describe('tidings serve --workers 2: one hub to the outside', () => {
     });
     await settlesAt(stats, expected());
     // One connection of each worker: whichever worker takes the POST, one of them is the other's.
-    for (const node of ['sw-1', 'sw-2']) {
-      const r = open.get(node)?.pop() as StreamReader;
+    for (const w of [`${node}-1`, `${node}-2`]) {
+      const r = open.get(w)?.pop() as StreamReader;
       const id = idOf.get(r) as string;
       const res = await call('/admin/disconnect', { method: 'POST', token: TOKEN, body: { connection: id } });
       expect(res.status).toBe(200);
@@ -233,4 +243,18 @@ describe('tidings serve --workers 2: one hub to the outside', () => {
       { status: 200, open: openCount(), admin: openCount(), workers: 2 },
     );
   }, 60_000);
+}
+
+describe('tidings serve --workers 2 (history in the primary): one hub to the outside', () => {
+  oneHubToTheOutside('sw', () => ['--memory']);
+});
+
+describe.skipIf(!redisUrl)('tidings serve --workers 2 --redis: one hub to the outside', () => {
+  const prefix = uniquePrefix();
+  // A dead worker's connections leave Redis presence when their TTL runs out.
+  oneHubToTheOutside(
+    'rw',
+    () => ['--redis', redisUrl as string, '--redis-prefix', prefix, '--presence-ttl', '1s'],
+    () => deleteRedisKeys(redisUrl as string, prefix),
+  );
 });
