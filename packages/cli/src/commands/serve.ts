@@ -48,7 +48,9 @@ Options:
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first
                            process owns the SQLite history for all of them, or
-                           with --redis each is a Redis node                [1]
+                           with --redis each is a Redis node. They act as one
+                           hub: /presence, /metrics and /admin count every
+                           worker's connections, whichever worker answers   [1]
   --log-level <level>      fatal, error, warn, info, debug or silent      [info]
 ${OBSERVABILITY_USAGE}  -h, --help               Show this help
 ${SECURITY_USAGE}${MERCURE_USAGE}`;
