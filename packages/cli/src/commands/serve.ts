@@ -161,7 +161,11 @@ export async function serve(argv: string[]): Promise<number> {
     // With --redis every worker is a Redis node; otherwise this process owns the history.
     const primaryEngine =
       values.redis !== undefined ? undefined : localEngine(localHistory(values, retention).store);
-    return runPrimary(workers, argv, primaryEngine, logger);
+    // Workers are named <node id>-<n> (and so are their connection ids), so that one hub's
+    // workers share a name in logs, the admin page and presence even without --node-id.
+    const nodeId = values['node-id'] ?? Math.random().toString(36).slice(2, 8);
+    const workerArgv = values['node-id'] === undefined ? [...argv, '--node-id', nodeId] : argv;
+    return runPrimary(workers, workerArgv, primaryEngine, logger);
   }
 
   let engine: Engine;

@@ -1,7 +1,9 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/helpers.js';
 import { localEngine } from '../engine.js';
 import { HubError } from '../errors.js';
+import { createHub } from '../hub.js';
 import type { StoredEvent } from '../stored-event.js';
 import { MemoryStore } from '../stores/memory-store.js';
 import { runPresenceSuite } from '../testing/presence-suite.js';
@@ -127,6 +129,31 @@ describe('ipcEngine backpressure', () => {
     primary.answerAll();
     expect(await again).toBe('7');
     await engine.close();
+  });
+
+  it('answers a publish past the limit with 503, Retry-After and the sentence, while the earlier one waits', async () => {
+    const primary = silentPrimary();
+    const hub = createHub({ engine: await ipcEngine(primary.port, undefined, { maxInFlight: 2 }) });
+    const publish = () =>
+      hub.fetch(
+        new Request('http://hub/publish', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ topic: 't', type: 'x', data: 1 }),
+        }),
+      );
+    const waiting = [publish(), publish()];
+    await until(() => primary.requests() === 2);
+    const refused = await publish();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      "This worker already has 2 requests waiting for the hub's primary process, which is overloaded; retry in a moment.",
+    );
+    expect(primary.requests()).toBe(2);
+    primary.answerAll();
+    await Promise.all(waiting);
+    await hub.close();
   });
 
   it('defaults to 10000 requests in flight and refuses a limit that is not a positive integer', async () => {
