@@ -63,9 +63,12 @@ export type {
   UpgradeHandler,
 } from './hub.js';
 export { createHub, SSE_HEADERS } from './hub.js';
-export { ipcEngine } from './ipc/ipc-engine.js';
+export type { IpcEngineOptions } from './ipc/ipc-engine.js';
+export { DEFAULT_MAX_IN_FLIGHT, ipcEngine } from './ipc/ipc-engine.js';
 export { IpcEngineHost } from './ipc/ipc-host.js';
 export type { IpcPort } from './ipc/ipc-messages.js';
+export type { HubPeers, IpcPeers, IpcPeersHostOptions, PeerAnswers } from './ipc/ipc-peers.js';
+export { IpcPeersHost, ipcPeers } from './ipc/ipc-peers.js';
 export type { LimitOptions } from './limits/limits.js';
 export type { Rate } from './limits/token-bucket.js';
 export type { Logger } from './logger.js';
@@ -90,6 +93,7 @@ export type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
 export type { HubOptions, ResolvedHubOptions } from './options.js';
 export { resolveOptions } from './options.js';
 export { LocalPresence } from './presence/local-presence.js';
+export { MemoryPresence } from './presence/memory-presence.js';
 export type { PresenceCount, PresenceEntry, PresenceStore } from './presence/presence-store.js';
 export type { EventMeta, NewEvent, StoredEvent } from './stored-event.js';
 export { envelopeJson, eventFrame, toEnvelope } from './stored-event.js';

@@ -2,6 +2,7 @@ import {
   ConnectionLogObserver,
   type Hub,
   HubError,
+  type HubPeers,
   installAdmin,
   installMetrics,
   type Logger,
@@ -24,7 +25,8 @@ export const OBSERVABILITY_USAGE = `  --metrics-token <t>      Require "Authoriz
 
 /**
  * Wires metrics (`/metrics`), per-connection info logs and, with an admin token, the admin page
- * into a hub started by `tidings serve`.
+ * into a hub started by `tidings serve`. With `peers` (the other workers of `--workers`), metrics
+ * and the admin page cover every worker.
  * @returns a function to call at shutdown.
  */
 export function observability(
@@ -32,6 +34,7 @@ export function observability(
   logger: Logger,
   level: string,
   flags: ObservabilityFlags,
+  peers?: HubPeers,
 ): () => void {
   const metricsToken = flags['metrics-token'] ?? (process.env.TIDINGS_METRICS_TOKEN || undefined);
   const adminToken = flags['admin-token'] ?? (process.env.TIDINGS_ADMIN_TOKEN || undefined);
@@ -46,7 +49,7 @@ export function observability(
     .map((s) => s.trim())
     .filter(Boolean);
   try {
-    installMetrics(hub, { token: metricsToken, topicPrefixes: prefixes });
+    installMetrics(hub, { token: metricsToken, topicPrefixes: prefixes, peers });
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(`--topic-labels: ${e.message}`);
     throw e;
@@ -64,5 +67,5 @@ export function observability(
     hub.route('GET', '/admin/stats', off);
     return () => {};
   }
-  return installAdmin(hub, { token: adminToken }).stop;
+  return installAdmin(hub, { token: adminToken, peers }).stop;
 }

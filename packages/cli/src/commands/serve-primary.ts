@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Engine, IpcEngineHost } from '@tidings/server';
+import { type Engine, IpcEngineHost, IpcPeersHost } from '@tidings/server';
 import type { Logger } from 'pino';
 import { EXIT, UsageError } from '../usage-error.js';
 
@@ -36,7 +36,9 @@ function isListening(m: unknown): m is ListeningMessage {
  * The primary of `tidings serve --workers N`: forks N workers that share the port (node:cluster)
  * and, without `--redis`, owns the history (`engine`) for all of them through an
  * {@link IpcEngineHost}: workers append and read through it and receive every stored event from
- * it in position order. With `--redis` (`engine` undefined) each worker is an ordinary Redis node.
+ * it in position order; it keeps every worker's presence. With `--redis` (`engine` undefined) each
+ * worker is an ordinary Redis node. Either way it relays questions between workers
+ * ({@link IpcPeersHost}), so `/metrics` and `/admin` on any worker describe all of them.
  * Resolves with the exit code once every worker has stopped.
  */
 export function runPrimary(
@@ -52,6 +54,7 @@ export function runPrimary(
     args: ['serve', ...argv],
   });
   const host = engine ? new IpcEngineHost(engine) : undefined;
+  const peers = new IpcPeersHost();
   const listening = new Set<number>();
   let url: string | undefined;
   let announced = false;
@@ -61,6 +64,7 @@ export function runPrimary(
   return new Promise<number>((done) => {
     const finish = () => {
       if (Object.keys(cluster.workers ?? {}).length > 0) return;
+      peers.close();
       (host ? host.close() : Promise.resolve()).then(
         () => {
           logger.flush?.();
@@ -82,6 +86,7 @@ export function runPrimary(
     const fork = (index: number): Worker => {
       const w = cluster.fork({ [WORKER_ENV]: String(index) });
       host?.attach(w);
+      peers.attach(w);
       w.on('message', (m: unknown) => {
         if (!isListening(m)) return;
         listening.add(index);
@@ -95,6 +100,7 @@ export function runPrimary(
       });
       w.on('exit', (code, signal) => {
         host?.detach(w);
+        peers.detach(w);
         if (stopping) {
           finish();
           return;

@@ -6,6 +6,7 @@ import {
   type Engine,
   type HistoryStore,
   ipcEngine,
+  ipcPeers,
   localEngine,
   memoryStore,
   sqliteRevocations,
@@ -47,7 +48,9 @@ Options:
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first
                            process owns the SQLite history for all of them, or
-                           with --redis each is a Redis node                [1]
+                           with --redis each is a Redis node. They act as one
+                           hub: /presence, /metrics and /admin count every
+                           worker's connections, whichever worker answers   [1]
   --log-level <level>      fatal, error, warn, info, debug or silent      [info]
 ${OBSERVABILITY_USAGE}  -h, --help               Show this help
 ${SECURITY_USAGE}${MERCURE_USAGE}`;
@@ -158,7 +161,11 @@ export async function serve(argv: string[]): Promise<number> {
     // With --redis every worker is a Redis node; otherwise this process owns the history.
     const primaryEngine =
       values.redis !== undefined ? undefined : localEngine(localHistory(values, retention).store);
-    return runPrimary(workers, argv, primaryEngine, logger);
+    // Workers are named <node id>-<n> (and so are their connection ids), so that one hub's
+    // workers share a name in logs, the admin page and presence even without --node-id.
+    const nodeId = values['node-id'] ?? Math.random().toString(36).slice(2, 8);
+    const workerArgv = values['node-id'] === undefined ? [...argv, '--node-id', nodeId] : argv;
+    return runPrimary(workers, workerArgv, primaryEngine, logger);
   }
 
   let engine: Engine;
@@ -234,7 +241,10 @@ export async function serve(argv: string[]): Promise<number> {
     }),
   );
 
-  const stopObservability = observability(hub, logger, level, values);
+  // Every worker answers for itself and asks the others, so /metrics and /admin describe the
+  // whole hub whichever worker takes the request.
+  const peers = worker !== undefined ? ipcPeers(process) : undefined;
+  const stopObservability = observability(hub, logger, level, values, peers);
 
   // Streams are long-lived by design; only the request head has to arrive promptly (slowloris).
   const server = createHubServer(hub.handleNode, security.server);
@@ -277,6 +287,7 @@ export async function serve(argv: string[]): Promise<number> {
       logger.info({ signal }, 'shutting down: closing streams so clients reconnect');
       server.close();
       stopObservability();
+      peers?.close();
       hub
         .close()
         .then(() => {

@@ -94,7 +94,10 @@ export function renderTop(
   const a = s.activity;
   const c = s.connections;
   const lines: string[] = [];
-  const head = `Tidings top · node ${s.node} · ${s.store} store · ${s.broker} broker · up ${age(s.uptimeS * 1000)}`;
+  const where = s.workers?.length
+    ? `${s.workers.length} workers (${s.workers.join(', ')})`
+    : `node ${s.node}`;
+  const head = `Tidings top · ${where} · ${s.store} store · ${s.broker} broker · up ${age(s.uptimeS * 1000)}`;
   const time = s.time.slice(11, 19);
   lines.push(`${paint('bold', fit(head, w - time.length - 1))} ${paint('dim', time)}`);
   lines.push('');

@@ -289,7 +289,8 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
     state = s;
     document.body.setAttribute('data-renders', String(++renders));
     var a = s.activity, c = s.connections;
-    setText('meta', 'node ' + s.node + ' · ' + s.store + ' store · ' + s.broker + ' broker · up ' + age(s.uptimeS * 1000));
+    var where = s.workers && s.workers.length > 0 ? s.workers.length + ' workers (' + s.workers.join(', ') + ')' : 'node ' + s.node;
+    setText('meta', where + ' · ' + s.store + ' store · ' + s.broker + ' broker · up ' + age(s.uptimeS * 1000));
     setText('kpi-connections', num(c.open - c.sys));
     setText('kpi-connections-sub', (c.sys ? '+' + c.sys + ' admin · ' : '') + num(a.totals.connectionsOpened) + ' opened');
     setText('kpi-subs', num(c.subscriptions));

@@ -3,10 +3,12 @@ import { queryToken } from '../auth/token-source.js';
 import { HubError } from '../errors.js';
 import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
 import type { Hub } from '../hub.js';
+import type { HubPeers } from '../ipc/ipc-peers.js';
 import { startSysPublisher } from '../sys/sys-publisher.js';
 import { ActivityTracker, type ActivityTrackerOptions } from './activity-tracker.js';
 import { adminPage } from './admin-page.js';
-import { StatsSource } from './hub-stats.js';
+import { type HubStats, StatsSource } from './hub-stats.js';
+import { mergeStats } from './merge-stats.js';
 import { bearerToken, cookie, secretEquals, sessionValue } from './secret.js';
 
 /** Options of {@link installAdmin}. */
@@ -23,7 +25,17 @@ export interface AdminOptions extends ActivityTrackerOptions {
   maxConnectionsListed?: number | undefined;
   /** Use this tracker instead of creating one (it is observed all the same). */
   tracker?: ActivityTracker | undefined;
+  /**
+   * The other processes of this hub (`tidings serve --workers`): the stats, the page and
+   * `$sys/stats` then cover every process (connections listed from all, figures summed), and a
+   * disconnect reaches whichever process holds the connection.
+   * @defaultValue none: this process only
+   */
+  peers?: HubPeers | undefined;
 }
+
+const STATS_QUESTION = 'tidings:admin-stats';
+const DISCONNECT_QUESTION = 'tidings:admin-disconnect';
 
 /** What {@link installAdmin} returns. */
 export interface AdminHandle {
@@ -43,7 +55,8 @@ const COOKIE = 'tidings_admin';
  *   it subscribes to `$sys/stats` through `GET /events`.
  * - `GET /admin/stats`: the same figures as JSON (`tidings top` polls it).
  * - `POST /admin/disconnect` with `{"connection":"id"}` or `{"user":"u1"}`: closes connections
- *   on this node; clients reconnect (and are refused if their credentials were revoked).
+ *   on this node (on every process of the hub, with `peers`); clients reconnect (and are refused
+ *   if their credentials were revoked).
  *
  * @throws {RangeError} when the token is shorter than 8 characters.
  */
@@ -55,8 +68,38 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
   const session = sessionValue(token);
   const tracker = o.tracker ?? new ActivityTracker(o);
   hub.observe(tracker);
-  const source = new StatsSource(hub, tracker, o.maxConnectionsListed ?? 100);
+  const maxListed = o.maxConnectionsListed ?? 100;
+  const source = new StatsSource(hub, tracker, maxListed);
   const base = hub.options.basePath;
+  const peers = o.peers;
+
+  /** Closes this process's connections named by id or user; returns their ids. */
+  const disconnectHere = (target: { connection?: unknown; user?: unknown }): string[] => {
+    const ids =
+      typeof target.connection === 'string'
+        ? hub.connections().some((c) => c.id === target.connection)
+          ? [target.connection]
+          : []
+        : typeof target.user === 'string'
+          ? hub
+              .connections()
+              .filter((c) => c.user === target.user)
+              .map((c) => c.id)
+          : [];
+    for (const id of ids) hub.disconnect(id, 'disconnected');
+    return ids;
+  };
+  const offStats = peers?.answer(STATS_QUESTION, () => source.stats());
+  const offDisconnect = peers?.answer(DISCONNECT_QUESTION, (arg) =>
+    disconnectHere((arg ?? {}) as { connection?: unknown; user?: unknown }),
+  );
+  /** This process's figures, or with peers the whole hub's (what answered in time). */
+  const stats = async (): Promise<HubStats> => {
+    const self = source.stats();
+    if (!peers) return self;
+    const all = await peers.ask<HubStats>(STATS_QUESTION);
+    return mergeStats(all.answers, self, maxListed);
+  };
 
   /** Whether the request carries the admin token (header) or the admin session cookie. */
   const authorized = (req: HubRequest): boolean => {
@@ -109,7 +152,7 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
 
   hub.route('GET', '/admin/stats', async (req) => {
     requireAdmin(req);
-    return json(200, source.stats(), { 'cache-control': 'no-store' });
+    return json(200, await stats(), { 'cache-control': 'no-store' });
   });
 
   hub.route('POST', '/admin/disconnect', async (req) => {
@@ -140,29 +183,36 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
         'Name exactly one of "connection" (a connection id) or "user" (a user id) as a string.',
       );
     }
-    const ids =
-      typeof connection === 'string'
-        ? hub.connections().some((c) => c.id === connection)
-          ? [connection]
-          : []
-        : hub
-            .connections()
-            .filter((c) => c.user === user)
-            .map((c) => c.id);
+    let ids: string[];
+    if (peers) {
+      const all = await peers.ask<string[]>(DISCONNECT_QUESTION, { connection, user });
+      ids = all.answers.flat();
+      if (ids.length === 0 && all.missing > 0) {
+        throw new HubError(
+          503,
+          'unavailable',
+          `${all.missing} of this hub's worker processes did not answer in time, and the others hold no such connection; retry.`,
+          { missing: all.missing },
+          { 'retry-after': '1' },
+        );
+      }
+    } else {
+      ids = disconnectHere({ connection, user });
+    }
+    const where = peers ? 'this hub' : 'this node';
     if (ids.length === 0) {
       throw new HubError(
         404,
         'not-found',
         typeof connection === 'string'
-          ? `No connection "${connection}" is open on this node; it may have closed already.`
-          : `User "${String(user)}" has no open connection on this node.`,
+          ? `No connection "${connection}" is open on ${where}; it may have closed already.`
+          : `User "${String(user)}" has no open connection on ${where}.`,
       );
     }
-    for (const id of ids) hub.disconnect(id, 'disconnected');
     return json(200, { node: hub.nodeId, disconnected: ids });
   });
 
-  const stopTimer = startSysPublisher(hub, () => source.stats(), {
+  const stopTimer = startSysPublisher(hub, stats, {
     intervalMs: o.intervalMs,
     tick: () => source.sample(),
   });
@@ -170,6 +220,8 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
     tracker,
     stop() {
       stopTimer();
+      offStats?.();
+      offDisconnect?.();
       source.close();
     },
   };

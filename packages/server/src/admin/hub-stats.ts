@@ -20,7 +20,13 @@ export interface ConnectionRow {
 
 /** What `GET /admin/stats` answers and `$sys/stats` carries. */
 export interface HubStats {
+  /** The node that answered. */
   readonly node: string;
+  /**
+   * With several worker processes (`tidings serve --workers`): the node id of every worker whose
+   * figures are summed here, sorted. Absent for a hub of one process.
+   */
+  readonly workers?: readonly string[] | undefined;
   readonly time: string;
   readonly uptimeS: number;
   readonly store: string;

@@ -1,9 +1,12 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/helpers.js';
 import { localEngine } from '../engine.js';
 import { HubError } from '../errors.js';
+import { createHub } from '../hub.js';
 import type { StoredEvent } from '../stored-event.js';
 import { MemoryStore } from '../stores/memory-store.js';
+import { runPresenceSuite } from '../testing/presence-suite.js';
 import { runStoreSuite } from '../testing/store-suite.js';
 import { ipcEngine } from './ipc-engine.js';
 import { IpcEngineHost } from './ipc-host.js';
@@ -50,6 +53,123 @@ runStoreSuite({
     new IpcEngineHost(localEngine(new MemoryStore(o))).attach(primary);
     return (await ipcEngine(worker)).store;
   },
+});
+
+/** One host per `shared`, one worker per node; killing a node detaches it as the primary does at exit. */
+const presenceHosts = new Map<number, { host: IpcEngineHost; ports: Map<number, IpcPort> }>();
+runPresenceSuite({
+  name: 'ipc (workers announcing to their primary)',
+  async create(shared, node) {
+    let h = presenceHosts.get(shared);
+    if (!h) {
+      h = { host: new IpcEngineHost(localEngine(new MemoryStore())), ports: new Map() };
+      presenceHosts.set(shared, h);
+    }
+    const { primary, worker } = pair();
+    h.host.attach(primary);
+    h.ports.set(node, primary);
+    const presence = (await ipcEngine(worker)).presence;
+    if (!presence) throw new Error('ipcEngine has no presence store');
+    return presence;
+  },
+  async kill(shared, node) {
+    const h = presenceHosts.get(shared);
+    const p = h?.ports.get(node);
+    if (h && p) h.host.detach(p);
+  },
+});
+
+/** A primary that takes requests and answers only when told to. */
+function silentPrimary(): { port: IpcPort; answerAll: () => void; requests: () => number } {
+  const listeners: ((m: unknown) => void)[] = [];
+  const queued: { rid: number; op: string }[] = [];
+  const answer = (m: unknown) => {
+    for (const l of listeners) l(m);
+  };
+  return {
+    port: {
+      send(m) {
+        const req = m as { rid: number; op: string };
+        if (req.op === 'hello')
+          answer({ tidings: 'ok', rid: req.rid, value: { kind: 'memory', sampleId: 'ab12cd.1' } });
+        else queued.push(req);
+      },
+      on: (_e, l) => listeners.push(l),
+      off: () => {},
+    },
+    answerAll() {
+      for (const r of queued.splice(0))
+        answer({ tidings: 'ok', rid: r.rid, value: r.op === 'head' ? '7' : [] });
+    },
+    requests: () => queued.length,
+  };
+}
+
+describe('ipcEngine backpressure', () => {
+  it('refuses a request past maxInFlight with a 503 that says to retry, and takes requests again once answers arrive', async () => {
+    const primary = silentPrimary();
+    const engine = await ipcEngine(primary.port, undefined, { maxInFlight: 3 });
+    const waiting = [engine.store.head(), engine.store.head(), engine.store.head()];
+    expect(primary.requests()).toBe(3);
+    const err = await engine.store
+      .append([{ topic: 't', type: 'x', ts: Date.now(), dataJson: '1' }])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HubError);
+    expect((err as HubError).status).toBe(503);
+    expect((err as HubError).headers).toEqual({ 'retry-after': '1' });
+    expect((err as HubError).message).toBe(
+      "This worker already has 3 requests waiting for the hub's primary process, which is overloaded; retry in a moment.",
+    );
+    // The refused request never reached the primary.
+    expect(primary.requests()).toBe(3);
+    primary.answerAll();
+    expect(await Promise.all(waiting)).toEqual(['7', '7', '7']);
+    const again = engine.store.head();
+    expect(primary.requests()).toBe(1);
+    primary.answerAll();
+    expect(await again).toBe('7');
+    await engine.close();
+  });
+
+  it('answers a publish past the limit with 503, Retry-After and the sentence, while the earlier one waits', async () => {
+    const primary = silentPrimary();
+    const hub = createHub({ engine: await ipcEngine(primary.port, undefined, { maxInFlight: 2 }) });
+    const publish = () =>
+      hub.fetch(
+        new Request('http://hub/publish', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ topic: 't', type: 'x', data: 1 }),
+        }),
+      );
+    const waiting = [publish(), publish()];
+    await until(() => primary.requests() === 2);
+    const refused = await publish();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      "This worker already has 2 requests waiting for the hub's primary process, which is overloaded; retry in a moment.",
+    );
+    expect(primary.requests()).toBe(2);
+    primary.answerAll();
+    await Promise.all(waiting);
+    await hub.close();
+  });
+
+  it('defaults to 10000 requests in flight and refuses a limit that is not a positive integer', async () => {
+    const primary = silentPrimary();
+    const engine = await ipcEngine(primary.port);
+    const waiting = Array.from({ length: 10_000 }, () => engine.store.head());
+    const err = await engine.store.head().catch((e: unknown) => e);
+    expect((err as HubError).status).toBe(503);
+    expect(primary.requests()).toBe(10_000);
+    primary.answerAll();
+    await Promise.all(waiting);
+    await expect(ipcEngine(silentPrimary().port, undefined, { maxInFlight: 0 })).rejects.toThrow(
+      /maxInFlight must be a positive integer, not 0/,
+    );
+    await engine.close();
+  });
 });
 
 describe('ipcEngine', () => {

@@ -1,6 +1,7 @@
 import type { Broker, BrokerListener, ControlListener, ControlMessage } from '../brokers/broker.js';
 import type { Engine } from '../engine.js';
 import { HubError } from '../errors.js';
+import type { PresenceCount, PresenceEntry, PresenceStore } from '../presence/presence-store.js';
 import type { NewEvent, StoredEvent } from '../stored-event.js';
 import type {
   AppendResult,
@@ -26,6 +27,20 @@ type RequestBody = IpcRequest extends infer R
     : never
   : never;
 
+/** Options of {@link ipcEngine}. */
+export interface IpcEngineOptions {
+  /**
+   * Most requests this worker may have waiting for the primary. Past it, requests (a publish's
+   * append, a resume's read) fail at once with 503 instead of queueing without bound while the
+   * primary is saturated.
+   * @defaultValue 10000
+   */
+  maxInFlight?: number | undefined;
+}
+
+/** {@link IpcEngineOptions.maxInFlight} unless given. */
+export const DEFAULT_MAX_IN_FLIGHT = 10_000;
+
 /** Requests to the primary, matched to answers by id; everything fails once the channel closes. */
 class IpcClient {
   private seq = 0;
@@ -35,12 +50,31 @@ class IpcClient {
   controlListeners: ControlListener[] = [];
   private readonly onMessage = (m: unknown) => this.receive(m);
 
-  constructor(private readonly port: IpcPort) {
+  constructor(
+    private readonly port: IpcPort,
+    private readonly maxInFlight: number,
+  ) {
     port.on('message', this.onMessage);
   }
 
-  call<T>(body: RequestBody): Promise<T> {
+  /**
+   * Sends a request. `bounded: false` is for callers that never have more than one request
+   * waiting (the presence tracker's calls are chained), which must not be refused: presence
+   * over IPC is never refreshed, so a refused announce would be lost.
+   */
+  call<T>(body: RequestBody, bounded = true): Promise<T> {
     if (this.closed) return Promise.reject(new HubError(503, 'unavailable', 'The history store is closed.'));
+    if (bounded && this.pending.size >= this.maxInFlight) {
+      return Promise.reject(
+        new HubError(
+          503,
+          'unavailable',
+          `This worker already has ${this.maxInFlight} requests waiting for the hub's primary process, which is overloaded; retry in a moment.`,
+          { limit: this.maxInFlight },
+          { 'retry-after': '1' },
+        ),
+      );
+    }
     const rid = ++this.seq;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject });
@@ -179,11 +213,31 @@ class IpcBroker implements Broker {
   async close(): Promise<void> {}
 }
 
+/** Presence kept by the primary ({@link IpcEngineHost.presence}) for every worker. */
+class IpcPresence implements PresenceStore {
+  readonly kind = 'ipc';
+
+  constructor(private readonly client: IpcClient) {}
+
+  async announce(entries: readonly PresenceEntry[]): Promise<void> {
+    if (entries.length > 0) await this.client.call({ op: 'presence', kind: 'announce', entries }, false);
+  }
+
+  async withdraw(entries: readonly PresenceEntry[]): Promise<void> {
+    if (entries.length > 0) await this.client.call({ op: 'presence', kind: 'withdraw', entries }, false);
+  }
+
+  query(topic: string): Promise<PresenceCount> {
+    return this.client.call({ op: 'presenceQuery', topic });
+  }
+}
+
 /**
  * The engine of a worker process whose history lives in its primary ({@link IpcEngineHost}):
  * appends, reads and resumes are requests to the primary, and live events arrive from it in
  * position order, already durable. Revocations, when given, are this worker's own view of a
- * store shared some other way (for example the same SQLite file).
+ * store shared some other way (for example the same SQLite file). Presence is the primary's, so
+ * `GET /presence` on any worker counts the connections of all of them.
  *
  * Resolves once the primary answered, so a worker does not listen before its history is reachable.
  * @see IpcEngineHost
@@ -191,13 +245,18 @@ class IpcBroker implements Broker {
 export async function ipcEngine(
   port: IpcPort | NodeJS.Process,
   revocations?: Engine['revocations'],
+  options: IpcEngineOptions = {},
 ): Promise<Engine> {
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
+    throw new RangeError(`maxInFlight must be a positive integer, not ${maxInFlight}.`);
+  }
   if (typeof port.send !== 'function') {
     throw new Error(
       'ipcEngine needs an IPC channel to its primary: run it in a process forked by node:cluster or child_process.fork.',
     );
   }
-  const client = new IpcClient(port as IpcPort);
+  const client = new IpcClient(port as IpcPort, maxInFlight);
   const hello = await client.call<IpcHello>({ op: 'hello' });
   const store = new IpcStore(client, hello);
   const broker = new IpcBroker(client);
@@ -205,6 +264,7 @@ export async function ipcEngine(
     store,
     broker,
     revocations,
+    presence: new IpcPresence(client),
     async close() {
       client.close();
       await revocations?.close?.();

@@ -1,5 +1,7 @@
 import { compilePattern } from '@tidings/protocol';
 import type { Engine } from '../engine.js';
+import { MemoryPresence } from '../presence/memory-presence.js';
+import type { PresenceEntry } from '../presence/presence-store.js';
 import type { StoredEvent } from '../stored-event.js';
 import {
   type IpcHello,
@@ -16,9 +18,16 @@ import {
  * sequencing) for workers attached with {@link IpcEngineHost.attach}, whose hubs run on
  * {@link ipcEngine}. Every stored event is pushed to every worker, in position order, after its
  * append committed (durable before dispatched), so each worker fans out to its own subscribers.
+ *
+ * It also keeps the presence of every worker's connections (`GET /presence` on any worker counts
+ * them all), and forgets a worker's connections when it is detached.
  */
 export class IpcEngineHost {
+  /** The connections every attached worker announced; what workers' `GET /presence` counts. */
+  readonly presence = new MemoryPresence();
   private readonly ports = new Set<IpcPort>();
+  /** Connection ids each worker announced and has not withdrawn. */
+  private readonly present = new Map<IpcPort, Map<string, PresenceEntry>>();
   private readonly offs = new Map<IpcPort, () => void>();
   /** Appends are answered and fanned out in call order, as the hub itself does. */
   private tail: Promise<void> = Promise.resolve();
@@ -41,11 +50,17 @@ export class IpcEngineHost {
     this.offs.set(port, () => port.off('message', onMessage));
   }
 
-  /** Stops serving one worker (call when it exited); it no longer receives events. */
+  /**
+   * Stops serving one worker (call when it exited): it no longer receives events, and its
+   * connections no longer count in presence.
+   */
   detach(port: IpcPort): void {
     this.offs.get(port)?.();
     this.offs.delete(port);
     this.ports.delete(port);
+    const gone = this.present.get(port);
+    this.present.delete(port);
+    if (gone) void this.presence.withdraw([...gone.values()]);
   }
 
   /** Stops serving workers and closes the engine (after appends in flight). */
@@ -59,6 +74,22 @@ export class IpcEngineHost {
 
   private push(message: IpcPush): void {
     for (const p of this.ports) safeSend(p, message);
+  }
+
+  private notePresence(port: IpcPort, kind: 'announce' | 'withdraw', entries: readonly PresenceEntry[]) {
+    // A worker detached meanwhile is gone: its entries must not come back.
+    if (!this.ports.has(port)) return Promise.resolve();
+    let mine = this.present.get(port);
+    if (!mine) {
+      mine = new Map();
+      this.present.set(port, mine);
+    }
+    if (kind === 'announce') {
+      for (const e of entries) mine.set(e.connectionId, e);
+      return this.presence.announce(entries);
+    }
+    for (const e of entries) mine.delete(e.connectionId);
+    return this.presence.withdraw(entries);
   }
 
   private handle(port: IpcPort, req: IpcRequest): void {
@@ -113,6 +144,12 @@ export class IpcEngineHost {
         return;
       case 'control':
         reply(this.engine.broker.sendControl(req.message));
+        return;
+      case 'presence':
+        reply(this.notePresence(port, req.kind, req.entries));
+        return;
+      case 'presenceQuery':
+        reply(this.presence.query(req.topic));
         return;
     }
   }

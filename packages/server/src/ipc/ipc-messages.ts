@@ -1,5 +1,6 @@
 import type { ControlMessage } from '../brokers/broker.js';
 import { HubError } from '../errors.js';
+import type { PresenceEntry } from '../presence/presence-store.js';
 import type { NewEvent, StoredEvent } from '../stored-event.js';
 
 /**
@@ -30,6 +31,12 @@ export type IpcRequest = { readonly tidings: 'req'; readonly rid: number } & (
   | { readonly op: 'head' }
   | { readonly op: 'prune' }
   | { readonly op: 'control'; readonly message: ControlMessage }
+  | {
+      readonly op: 'presence';
+      readonly kind: 'announce' | 'withdraw';
+      readonly entries: readonly PresenceEntry[];
+    }
+  | { readonly op: 'presenceQuery'; readonly topic: string }
 );
 
 /** An error carried over IPC; a `HubError` keeps its status, code and detail. */

@@ -1,8 +1,18 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
 import { bearerToken, secretEquals } from '../admin/secret.js';
 import { HubError } from '../errors.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { Hub } from '../hub.js';
+import type { HubPeers } from '../ipc/ipc-peers.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from '../observer.js';
 import type { StoredEvent } from '../stored-event.js';
 import { BoundedLabels, LabelPolicy, type LabelPolicyOptions, OTHER_LABEL } from './label-policy.js';
@@ -137,6 +147,8 @@ export class PrometheusObserver implements HubObserver {
       name: `${p}outbound_buffered_bytes_max`,
       help: 'The largest outbound queue of any one connection, in bytes (near max-buffer means a slow consumer is about to be dropped).',
       registers,
+      // Across the worker processes of one hub: the largest, not the sum.
+      aggregator: 'max',
       collect() {
         let n = 0;
         for (const c of self.hub?.connections() ?? []) n = Math.max(n, c.bufferedBytes);
@@ -319,7 +331,19 @@ export interface InstallMetricsOptions extends MetricsOptions {
   path?: string | undefined;
   /** An observer to use instead of creating one (it is bound and observed all the same). */
   observer?: PrometheusObserver | undefined;
+  /**
+   * The other processes of this hub (`tidings serve --workers`): `GET /metrics` on any of them
+   * then answers with every process's metrics aggregated by prom-client's `AggregatorRegistry`
+   * (counters, histograms and connection gauges summed, the largest outbound queue as a maximum),
+   * and refuses with 503 when a process does not report in time rather than under-count.
+   * Metrics of a worker that exited go with it, which Prometheus reads as a counter reset.
+   * @defaultValue none: this process's metrics only
+   */
+  peers?: HubPeers | undefined;
 }
+
+/** The question {@link installMetrics} asks the peers of a hub. */
+const METRICS_QUESTION = 'tidings:metrics';
 
 /**
  * Attaches a {@link PrometheusObserver} to `hub` and serves its registry at `GET /metrics` in the
@@ -340,6 +364,8 @@ export function installMetrics(hub: Hub, o: InstallMetricsOptions = {}): Prometh
   obs.bind(hub);
   hub.observe(obs);
   const token = o.token;
+  const peers = o.peers;
+  peers?.answer(METRICS_QUESTION, () => obs.registry.getMetricsAsJSON());
   hub.route('GET', o.path ?? '/metrics', async (req) => {
     if (token !== undefined) {
       const given = bearerToken(req);
@@ -354,6 +380,24 @@ export function installMetrics(hub: Hub, o: InstallMetricsOptions = {}): Prometh
           { 'www-authenticate': 'Bearer realm="tidings-metrics"' },
         );
       }
+    }
+    if (peers) {
+      const all = await peers.ask<MetricObjectWithValues<MetricValue<string>>[]>(METRICS_QUESTION);
+      if (all.missing > 0) {
+        throw new HubError(
+          503,
+          'unavailable',
+          `${all.missing} of this hub's worker processes did not report their metrics in time, so the scrape is refused rather than under-counted; retry, and if it persists look for a stuck worker in the logs.`,
+          { missing: all.missing },
+          { 'retry-after': '5' },
+        );
+      }
+      const merged = AggregatorRegistry.aggregate(all.answers as object[]);
+      return {
+        status: 200,
+        headers: { 'content-type': merged.contentType, 'cache-control': 'no-store' },
+        body: await merged.metrics(),
+      };
     }
     return {
       status: 200,

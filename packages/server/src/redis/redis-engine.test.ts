@@ -2,8 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteRedisKeys, needRedis, uniquePrefix } from '../../test/services.js';
 import { createHub } from '../hub.js';
+import { runPresenceSuite } from '../testing/presence-suite.js';
 import { runRevocationSuite } from '../testing/revocation-suite.js';
 import { redisEngine } from './redis-engine.js';
+import { RedisPresence } from './redis-presence.js';
 import { RedisRevocationStore } from './redis-revocations.js';
 
 const url = await needRedis(import.meta.url);
@@ -27,6 +29,21 @@ describe.skipIf(!url)('RedisRevocationStore', () => {
       return new RedisRevocationStore({ redis: url as string, keyPrefix: s.keys.base.slice(1, -2) });
     },
     clockIsInjected: false,
+  });
+});
+
+describe.skipIf(!url)('RedisPresence', () => {
+  const prefixOf = new Map<number, string>();
+  runPresenceSuite({
+    name: 'redis',
+    create(shared) {
+      let p = prefixOf.get(shared);
+      if (!p) {
+        p = prefix();
+        prefixOf.set(shared, p);
+      }
+      return new RedisPresence({ redis: url as string, keyPrefix: p });
+    },
   });
 });
 

@@ -14,7 +14,8 @@ export interface SysPublisherOptions {
 
 /**
  * Sends `snapshot()` on a `$sys` topic every interval, but builds it only while some admitted
- * connection listens, so an idle hub pays for a timer and nothing else.
+ * connection listens, so an idle hub pays for a timer and nothing else. A snapshot may be a
+ * promise (figures gathered from other processes); while one is pending, ticks send nothing.
  * @returns a function that stops the timer.
  */
 export function startSysPublisher(
@@ -24,10 +25,30 @@ export function startSysPublisher(
 ): () => void {
   const topic = o.topic ?? '$sys/stats';
   const type = o.type ?? 'stats';
+  let building = false;
+  let stopped = false;
   const timer = setInterval(() => {
     o.tick?.();
-    if (hub.sys.listenerCount > 0) hub.sys.emit(topic, type, snapshot());
+    if (hub.sys.listenerCount === 0 || building) return;
+    const s = snapshot();
+    if (!(s instanceof Promise)) {
+      hub.sys.emit(topic, type, s);
+      return;
+    }
+    building = true;
+    s.then(
+      (v) => {
+        if (!stopped && hub.sys.listenerCount > 0) hub.sys.emit(topic, type, v);
+      },
+      // A failed gathering skips one tick; the next one tries again.
+      () => {},
+    ).finally(() => {
+      building = false;
+    });
   }, o.intervalMs ?? 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }

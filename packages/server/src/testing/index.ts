@@ -1,10 +1,12 @@
 /**
- * `@tidings/server/testing`: the conformance suites every store and broker implementation runs.
+ * `@tidings/server/testing`: the conformance suites every store, broker and presence implementation runs.
  * Requires `vitest`.
  * @packageDocumentation
  */
 export type { BrokerSuiteOptions } from './broker-suite.js';
 export { runBrokerSuite } from './broker-suite.js';
+export type { PresenceSuiteOptions } from './presence-suite.js';
+export { runPresenceSuite } from './presence-suite.js';
 export type { RevocationSuiteOptions } from './revocation-suite.js';
 export { runRevocationSuite } from './revocation-suite.js';
 export type { StoreSuiteOptions } from './store-suite.js';

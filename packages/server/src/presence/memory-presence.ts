@@ -1,0 +1,49 @@
+import { compilePattern, type TopicPattern } from '@tidings/protocol';
+import type { PresenceCount, PresenceEntry, PresenceStore } from './presence-store.js';
+
+/**
+ * Presence announced to this process and kept in memory: what the primary of
+ * `tidings serve --workers` holds for its workers (through {@link IpcEngineHost}), or a store for
+ * several hubs in one process. Entries never expire: whoever announces withdraws, and the
+ * primary withdraws the entries of a worker that exited.
+ */
+export class MemoryPresence implements PresenceStore {
+  readonly kind = 'memory';
+  private readonly entries = new Map<string, PresenceEntry>();
+  private readonly compiled = new Map<string, TopicPattern>();
+
+  async announce(entries: readonly PresenceEntry[]): Promise<void> {
+    for (const e of entries) this.entries.set(e.connectionId, e);
+  }
+
+  async withdraw(entries: readonly PresenceEntry[]): Promise<void> {
+    for (const e of entries) this.entries.delete(e.connectionId);
+  }
+
+  async query(topic: string): Promise<PresenceCount> {
+    let connections = 0;
+    const users = new Set<string>();
+    for (const e of this.entries.values()) {
+      if (!e.topics.some((t) => this.pattern(t).matches(topic))) continue;
+      connections++;
+      if (e.user !== undefined && e.user !== null) users.add(e.user);
+    }
+    return { connections, users: [...users].sort() };
+  }
+
+  /** Connections currently present. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private pattern(source: string): TopicPattern {
+    let p = this.compiled.get(source);
+    if (!p) {
+      p = compilePattern(source);
+      // Subscriptions name arbitrary topics; the cache must not grow with them forever.
+      if (this.compiled.size > 10_000) this.compiled.clear();
+      this.compiled.set(source, p);
+    }
+    return p;
+  }
+}
