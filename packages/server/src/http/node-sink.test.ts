@@ -110,19 +110,22 @@ describe('NodeSink', () => {
       let made = 0;
       const sinks: NodeSink[] = [];
       const sockets: Socket[] = [];
-      const all = new Promise<void>((done) => {
-        server = createServer((_req, res) => {
-          closeDelimited(res);
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          res.flushHeaders();
-          sinks.push(new NodeSink(res));
-          sockets.push(res.socket as Socket);
-          if (++made === n) done();
-        });
+      let done: () => void = () => {};
+      const all = new Promise<void>((r) => {
+        done = r;
       });
-      server?.listen(0, '127.0.0.1');
-      await once(server as Server, 'listening');
-      const port = (server?.address() as AddressInfo).port;
+      const srv = createServer((_req, res) => {
+        closeDelimited(res);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        sinks.push(new NodeSink(res));
+        sockets.push(res.socket as Socket);
+        if (++made === n) done();
+      });
+      server = srv;
+      srv.listen(0, '127.0.0.1');
+      await once(srv, 'listening');
+      const port = (srv.address() as AddressInfo).port;
       const clients = Array.from({ length: n }, () => {
         const c = connect(port, '127.0.0.1');
         c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
