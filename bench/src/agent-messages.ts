@@ -30,6 +30,8 @@ export interface TickMessage {
   failed: number;
   /** Events received (in order or not). */
   received: number;
+  /** Socket reads handled (each one a read syscall and a JS callback): events per read is what coalescing buys. */
+  reads: number;
   /** The lowest "highest sequence number seen" over this agent's subscribers. */
   low: number;
   /** This process's CPU seconds (user + system, all threads). */

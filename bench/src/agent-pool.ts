@@ -13,6 +13,8 @@ export interface PoolStatus {
   open: number;
   failed: number;
   received: number;
+  /** Socket reads of all agents. */
+  reads: number;
   /** The lowest "highest sequence number seen" over every subscriber. */
   low: number;
   /** CPU seconds of all agent processes. */
@@ -80,6 +82,7 @@ export class AgentPool {
       open: 0,
       failed: 0,
       received: 0,
+      reads: 0,
       low: Number.POSITIVE_INFINITY,
       cpu: 0,
       errors: [],
@@ -93,6 +96,7 @@ export class AgentPool {
       s.open += t.open;
       s.failed += t.failed;
       s.received += t.received;
+      s.reads += t.reads;
       if (to > from) s.low = Math.min(s.low, t.low);
       s.cpu += t.cpu;
       s.errors.push(...t.errors);

@@ -92,7 +92,8 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
         });
     };
     const start = await pool.settle();
-    const srv0 = treeUsage(server.pid).cpu;
+    const use0 = treeUsage(server.pid);
+    const srv0 = use0.cpu;
     const gen0 = ownCpu(start.cpu);
     const t0 = performance.now();
     const endAt = t0 + plan.durationS * 1000;
@@ -133,7 +134,8 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
     }
     const t1 = performance.now();
     const drained = st.received >= expectedTotal;
-    const srv1 = treeUsage(server.pid).cpu;
+    const use1 = treeUsage(server.pid);
+    const srv1 = use1.cpu;
     const end = await pool.settle();
     const gen1 = ownCpu(end.cpu);
     const c = await pool.collect((sub) => counts[sub % plan.topics] ?? 0);
@@ -157,6 +159,10 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
       lost: c.summary.lost,
       duplicates: c.summary.duplicates,
       reordered: c.summary.reordered,
+      // How well each side coalesces: events per generator read, deliveries per server write
+      // syscall (write/writev only: a server that uses send() shows fewer writes than it makes).
+      eventsPerRead: (end.received - start.received) / Math.max(1, end.reads - start.reads),
+      deliveriesPerServerWrite: deliveries / Math.max(1, use1.writes - use0.writes),
     });
     if (plan.rate) row.metrics.askedDeliveriesPerSec = plan.rate * (plan.subscribers / plan.topics);
     if (publishError) {
@@ -190,6 +196,11 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
       row.verdict = 'saturated';
       row.notes.push(
         `The load generator used ${Math.round(genUtil * 100)} % of its ${ctx.generatorCores} core(s): it, not the server, may have been the limit, so no figures are reported. Give it more room (a quieter machine, --no-pin) and run again.`,
+      );
+      // Shown for diagnosis only, never as a result: how far it got while the generator was the limit.
+      const m = row.metrics;
+      row.notes.push(
+        `Not a result, for diagnosis: ${Math.round(m.deliveriesPerSec ?? 0)} deliveries/s, p99 ${Math.round(m.p99Ms ?? 0)} ms, ${(m.eventsPerRead ?? 0).toFixed(1)} events per generator read.`,
       );
       row.metrics = { generatorCpuShare: genUtil };
     }

@@ -30,6 +30,18 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** Read and write syscalls of one process so far (`syscr`, `syscw` of /proc/PID/io); 0 when it is gone. */
+export function syscalls(pid: number): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'latin1');
+    const reads = /syscr:\s+(\d+)/.exec(io);
+    const writes = /syscw:\s+(\d+)/.exec(io);
+    return { reads: reads ? Number(reads[1]) : 0, writes: writes ? Number(writes[1]) : 0 };
+  } catch {
+    return { reads: 0, writes: 0 };
+  }
+}
+
 /** `pid` and all its descendants (nginx's workers, a hub's worker processes). */
 export function processTree(pid: number): number[] {
   const parent = new Map<number, number>();
@@ -45,16 +57,18 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-/** CPU seconds and RSS bytes summed over a process tree. */
-export function treeUsage(pid: number): { cpu: number; rss: number; pids: number } {
+/** CPU seconds, RSS bytes and write syscalls summed over a process tree. */
+export function treeUsage(pid: number): { cpu: number; rss: number; pids: number; writes: number } {
   const pids = processTree(pid);
   let cpu = 0;
   let rss = 0;
+  let writes = 0;
   for (const p of pids) {
     cpu += cpuSeconds(p);
     rss += rssBytes(p);
+    writes += syscalls(p).writes;
   }
-  return { cpu, rss, pids: pids.length };
+  return { cpu, rss, pids: pids.length, writes };
 }
 
 /** The 1-, 5- and 15-minute load averages, as `uptime` prints them. */

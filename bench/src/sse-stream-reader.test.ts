@@ -88,4 +88,16 @@ describe('SseStreamReader', () => {
     expect(r.frames).toBe(2);
     expect(r.lastId).toBeUndefined();
   });
+
+  it('finds the marks wherever they are in a frame, and only within it', () => {
+    const wire = `${HEAD_PLAIN}data: {"a":{"b":1},"s":3,"q":"{","t":44}\n\ndata: {"x":"s"}\n\ndata: {"t":1,"s":4}\n\n`;
+    for (let cut = 1; cut < wire.length; cut++) {
+      const { r, seen } = feed(wire, [cut], false);
+      expect(seen, `cut at ${cut}`).toEqual([
+        [3, 44],
+        [4, 0],
+      ]);
+      expect(r.frames).toBe(3);
+    }
+  });
 });
