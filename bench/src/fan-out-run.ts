@@ -65,7 +65,8 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
   let publisher: HttpPublisher | undefined;
   try {
     server = await kind.start({ cpus: plan.pin === false ? undefined : ctx.serverCpus });
-    pool = AgentPool.start(plan.subscribers);
+    // One agent per generator core at least: a single agent process could use only one of them.
+    pool = AgentPool.start(plan.subscribers, Math.min(ctx.generatorCores, Math.ceil(plan.subscribers / 500)));
     const paths = Array.from({ length: plan.subscribers }, (_, i) =>
       server!.subscribePath(`b${i % plan.topics}`),
     );

@@ -49,9 +49,12 @@ export async function runBench(argv: string[]): Promise<number> {
   let serverCpus: string | undefined;
   if (opts.pin && availableParallelism() >= 2 && hasTaskset()) {
     // Children (generator agents) inherit the affinity; servers are started under `taskset -c 0`.
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    // On a bigger machine the generator gets every other core (one agent per core, see fanOutRun).
+    const last = availableParallelism() - 1;
+    const generator = last === 1 ? '1' : `1-${last}`;
+    execFileSync('taskset', ['-a', '-p', '-c', generator, String(process.pid)], { stdio: 'ignore' });
     serverCpus = '0';
-    progress.log('Pinned: servers to CPU 0, load generator to CPU 1.');
+    progress.log(`Pinned: servers to CPU 0, load generator to CPU ${generator}.`);
   } else {
     progress.log(
       opts.pin
