@@ -1,6 +1,6 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../../test/helpers.js';
+import { ipcPair } from '../../test/ipc-ports.js';
 import { localEngine } from '../engine.js';
 import { HubError } from '../errors.js';
 import { createHub } from '../hub.js';
@@ -12,44 +12,10 @@ import { ipcEngine } from './ipc-engine.js';
 import { IpcEngineHost } from './ipc-host.js';
 import type { IpcPort } from './ipc-messages.js';
 
-/**
- * Worker and primary connected by a real MessageChannel, each message serialised as JSON the way
- * node:cluster's default IPC serialisation does (so `undefined` fields vanish as they would).
- */
-const channels: MessageChannel[] = [];
-afterAll(() => {
-  for (const c of channels) {
-    c.port1.close();
-    c.port2.close();
-  }
-});
-
-function port(p: MessagePort): IpcPort {
-  const wrapped = new Map<(m: unknown) => void, (m: unknown) => void>();
-  return {
-    send: (m) => p.postMessage(JSON.stringify(m)),
-    on: (_e, l) => {
-      const w = (m: unknown) => l(JSON.parse(m as string));
-      wrapped.set(l, w);
-      p.on('message', w);
-    },
-    off: (_e, l) => {
-      const w = wrapped.get(l);
-      if (w) p.off('message', w);
-    },
-  };
-}
-
-function pair(): { primary: IpcPort; worker: IpcPort } {
-  const c = new MessageChannel();
-  channels.push(c);
-  return { primary: port(c.port1), worker: port(c.port2) };
-}
-
 runStoreSuite({
   name: 'ipc (a worker reading a MemoryStore in its primary)',
   async create(o) {
-    const { primary, worker } = pair();
+    const { primary, worker } = ipcPair();
     new IpcEngineHost(localEngine(new MemoryStore(o))).attach(primary);
     return (await ipcEngine(worker)).store;
   },
@@ -65,7 +31,7 @@ runPresenceSuite({
       h = { host: new IpcEngineHost(localEngine(new MemoryStore())), ports: new Map() };
       presenceHosts.set(shared, h);
     }
-    const { primary, worker } = pair();
+    const { primary, worker } = ipcPair();
     h.host.attach(primary);
     h.ports.set(node, primary);
     const presence = (await ipcEngine(worker)).presence;
@@ -177,7 +143,7 @@ describe('ipcEngine', () => {
     const host = new IpcEngineHost(localEngine(new MemoryStore()));
     const workers = await Promise.all(
       [0, 1, 2].map(async () => {
-        const { primary, worker } = pair();
+        const { primary, worker } = ipcPair();
         host.attach(primary);
         const engine = await ipcEngine(worker);
         const seen: StoredEvent[] = [];
@@ -208,8 +174,8 @@ describe('ipcEngine', () => {
 
   it('carries a refusal as the same HubError, and relays control messages to every worker', async () => {
     const host = new IpcEngineHost(localEngine(new MemoryStore()));
-    const a = pair();
-    const b = pair();
+    const a = ipcPair();
+    const b = ipcPair();
     host.attach(a.primary);
     host.attach(b.primary);
     const wa = await ipcEngine(a.worker);

@@ -1,45 +1,17 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../../test/helpers.js';
+import { ipcPair } from '../../test/ipc-ports.js';
 import { HubError } from '../errors.js';
 import { createHub } from '../hub.js';
 import { installMetrics } from '../metrics/prometheus-observer.js';
-import type { IpcPort } from './ipc-messages.js';
 import { IpcPeersHost, ipcPeers } from './ipc-peers.js';
-
-/** Primary and workers over real MessageChannels, JSON-serialised as node:cluster's IPC is. */
-const channels: MessageChannel[] = [];
-afterAll(() => {
-  for (const c of channels) {
-    c.port1.close();
-    c.port2.close();
-  }
-});
-
-function port(p: MessagePort): IpcPort {
-  const wrapped = new Map<(m: unknown) => void, (m: unknown) => void>();
-  return {
-    send: (m) => p.postMessage(JSON.stringify(m)),
-    on: (_e, l) => {
-      const w = (m: unknown) => l(JSON.parse(m as string));
-      wrapped.set(l, w);
-      p.on('message', w);
-    },
-    off: (_e, l) => {
-      const w = wrapped.get(l);
-      if (w) p.off('message', w);
-    },
-  };
-}
 
 /** `n` workers, once the host has every hello (channels are not ordered with each other). */
 async function workers(host: IpcPeersHost, n: number) {
   const ws = Array.from({ length: n }, () => {
-    const c = new MessageChannel();
-    channels.push(c);
-    const primary = port(c.port1);
+    const { primary, worker } = ipcPair();
     host.attach(primary);
-    return { primary, peers: ipcPeers(port(c.port2)) };
+    return { primary, peers: ipcPeers(worker) };
   });
   await until(() => host.workers === n);
   return ws;

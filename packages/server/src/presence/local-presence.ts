@@ -1,5 +1,5 @@
-import { compilePattern, type TopicPattern } from '@tidings/protocol';
 import type { ConnectionInfo } from '../observer.js';
+import { sharedPattern } from '../shared-pattern.js';
 import type { PresenceCount, PresenceStore } from './presence-store.js';
 
 /**
@@ -8,7 +8,6 @@ import type { PresenceCount, PresenceStore } from './presence-store.js';
  */
 export class LocalPresence implements PresenceStore {
   readonly kind = 'local';
-  private readonly compiled = new Map<string, TopicPattern>();
 
   constructor(private readonly connections: () => Iterable<ConnectionInfo>) {}
 
@@ -20,20 +19,10 @@ export class LocalPresence implements PresenceStore {
     let connections = 0;
     const users = new Set<string>();
     for (const c of this.connections()) {
-      if (!c.topics.some((t) => this.pattern(t).matches(topic))) continue;
+      if (!c.topics.some((t) => sharedPattern(t).matches(topic))) continue;
       connections++;
       if (c.user !== undefined) users.add(c.user);
     }
     return { connections, users: [...users].sort() };
-  }
-
-  private pattern(source: string): TopicPattern {
-    let p = this.compiled.get(source);
-    if (!p) {
-      p = compilePattern(source);
-      if (this.compiled.size > 10_000) this.compiled.clear();
-      this.compiled.set(source, p);
-    }
-    return p;
   }
 }

@@ -1,4 +1,4 @@
-import { compilePattern, type TopicPattern } from '@tidings/protocol';
+import { sharedPattern } from '../shared-pattern.js';
 import type { PresenceCount, PresenceEntry, PresenceStore } from './presence-store.js';
 
 /**
@@ -10,7 +10,6 @@ import type { PresenceCount, PresenceEntry, PresenceStore } from './presence-sto
 export class MemoryPresence implements PresenceStore {
   readonly kind = 'memory';
   private readonly entries = new Map<string, PresenceEntry>();
-  private readonly compiled = new Map<string, TopicPattern>();
 
   async announce(entries: readonly PresenceEntry[]): Promise<void> {
     for (const e of entries) this.entries.set(e.connectionId, e);
@@ -24,7 +23,7 @@ export class MemoryPresence implements PresenceStore {
     let connections = 0;
     const users = new Set<string>();
     for (const e of this.entries.values()) {
-      if (!e.topics.some((t) => this.pattern(t).matches(topic))) continue;
+      if (!e.topics.some((t) => sharedPattern(t).matches(topic))) continue;
       connections++;
       if (e.user !== undefined && e.user !== null) users.add(e.user);
     }
@@ -34,16 +33,5 @@ export class MemoryPresence implements PresenceStore {
   /** Connections currently present. */
   get size(): number {
     return this.entries.size;
-  }
-
-  private pattern(source: string): TopicPattern {
-    let p = this.compiled.get(source);
-    if (!p) {
-      p = compilePattern(source);
-      // Subscriptions name arbitrary topics; the cache must not grow with them forever.
-      if (this.compiled.size > 10_000) this.compiled.clear();
-      this.compiled.set(source, p);
-    }
-    return p;
   }
 }

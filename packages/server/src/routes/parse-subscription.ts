@@ -1,6 +1,7 @@
-import { compilePattern, type TopicPattern, validatePattern } from '@tidings/protocol';
+import { type TopicPattern, validatePattern } from '@tidings/protocol';
 import { HubError } from '../errors.js';
 import type { HubRequest } from '../http/hub-request.js';
+import { sharedPattern } from '../shared-pattern.js';
 
 /** A validated subscription request. */
 export interface SubscriptionRequest {
@@ -12,24 +13,11 @@ export interface SubscriptionRequest {
 /** Longest `Last-Event-ID` accepted. */
 const MAX_LAST_EVENT_ID = 1024;
 
-/**
- * Compiled patterns by source. Patterns are immutable, and thousands of streams usually name the
- * same few topics: sharing one compiled pattern (its segments, matcher closure and strings) saves
- * a few hundred bytes per open stream. Bounded, and simply emptied when full.
- */
-const compiled = new Map<string, TopicPattern>();
-const MAX_COMPILED = 10_000;
-
+/** The shared compiled pattern (see {@link sharedPattern}), once `source` proved valid. */
 function compiledPattern(source: string): TopicPattern {
-  let p = compiled.get(source);
-  if (p === undefined) {
-    const err = validatePattern(source);
-    if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: source });
-    if (compiled.size >= MAX_COMPILED) compiled.clear();
-    p = compilePattern(source);
-    compiled.set(source, p);
-  }
-  return p;
+  const err = validatePattern(source);
+  if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: source });
+  return sharedPattern(source);
 }
 
 /**
