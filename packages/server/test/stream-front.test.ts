@@ -143,6 +143,18 @@ describe('the stream front (createHubServer serves GET /events without node:http
     expect(h.requests).toEqual(['POST /publish', 'GET /healthz', 'GET /healthz']);
   });
 
+  it('leaves a stream asked for on a kept-alive connection to node:http, which serves it', async () => {
+    const h = await hub();
+    const s = rawSocket(h.port);
+    s.write('GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n');
+    await until(() => s.text().includes('"status"'));
+    s.write('GET /events?topic=news HTTP/1.1\r\nHost: hub\r\n\r\n');
+    await until(() => s.text().includes('event: connected'));
+    const { id } = await h.hub.publish({ topic: 'news', type: 't', data: 1 });
+    await until(() => s.text().includes(`id: ${id}`));
+    expect(h.requests).toEqual(['GET /healthz', 'GET /events?topic=news']);
+  });
+
   it('hands a stream request with pipelined bytes behind it to node:http, which still serves it', async () => {
     const h = await hub();
     const s = rawSocket(h.port);
