@@ -1,5 +1,6 @@
 /** The demo's users and the tokens the backend issues them: the hub verifies the same secret. */
 import { jwtVerify, SignJWT } from 'jose';
+import { APP_TOPICS } from '../topics.js';
 
 export interface DemoUser {
   readonly id: string;
@@ -17,16 +18,7 @@ export const USERS: readonly DemoUser[] = [
 
 /** What every demo token may read, and the commands it may send (the job monitor's). */
 export const GRANT = {
-  subscribe: [
-    'leases',
-    'projects/**',
-    'clusters/**',
-    'ops/**',
-    'jobs/**',
-    'coaching/**',
-    'console',
-    'user/{sub}/**',
-  ],
+  subscribe: [...APP_TOPICS, 'user/{sub}/**'],
   commands: ['job.*'],
 };
 

@@ -108,13 +108,4 @@ declare module '@tidings/react' {
   }
 }
 
-/** Every topic the app subscribes to; the token grants them all. */
-export const APP_TOPICS = [
-  'leases',
-  'projects/**',
-  'clusters/**',
-  'ops/**',
-  'jobs/**',
-  'coaching/**',
-  'console',
-];
+export { APP_TOPICS } from '../topics.js';
