@@ -24,7 +24,6 @@ interface Pending {
   bytes: Buffer;
   /** The first-byte deadline, then (once bytes came) the whole-head deadline. */
   timer: NodeJS.Timeout;
-  headStarted: boolean;
   onData: (chunk: Buffer) => void;
 }
 
@@ -54,13 +53,12 @@ function expire(socket: FrontSocket, answer: string): void {
 }
 
 /** Stops watching a pending socket: listeners, head deadline, buffered bytes. */
-function release(socket: FrontSocket): Pending | undefined {
+function release(socket: FrontSocket): void {
   const p = socket.tidingsPending;
-  if (p === undefined) return undefined;
+  if (p === undefined) return;
   socket.tidingsPending = undefined;
   socket.off('data', p.onData);
   clearTimeout(p.timer);
-  return p;
 }
 
 /**
@@ -89,10 +87,10 @@ export function installStreamFront(
   server.removeAllListeners('connection');
   const owned = new Set<Socket>();
 
-  const handOff = (socket: FrontSocket, bytes: Buffer | undefined): void => {
+  const handOff = (socket: FrontSocket, bytes: Buffer): void => {
     release(socket);
     socket.off('end', onPeerEnd);
-    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
+    socket.unshift(bytes);
     for (const listener of original) listener.call(server, socket);
   };
 
@@ -128,14 +126,14 @@ export function installStreamFront(
     const pending: Pending = {
       bytes: Buffer.alloc(0),
       timer: setTimeout(() => expire(socket, firstByteTimeout(limits)), limits.firstByteTimeoutMs),
-      headStarted: false,
       onData: (chunk) => {
-        pending.bytes = pending.bytes.length === 0 ? chunk : Buffer.concat([pending.bytes, chunk]);
+        const firstChunk = pending.bytes.length === 0;
+        pending.bytes = firstChunk ? chunk : Buffer.concat([pending.bytes, chunk]);
         onHead(socket, pending.bytes);
-        // Still incomplete: the whole head must arrive within headersTimeoutMs of its first
-        // byte (an idle timeout alone would let a byte every few seconds keep it open).
-        if (socket.tidingsPending === pending && !pending.headStarted) {
-          pending.headStarted = true;
+        // Still incomplete after its first bytes: the whole head must arrive within
+        // headersTimeoutMs of them (an idle timeout alone would let a byte every few seconds
+        // keep it open).
+        if (firstChunk && socket.tidingsPending === pending) {
           clearTimeout(pending.timer);
           pending.timer = setTimeout(() => expire(socket, headTimeout(limits)), limits.headersTimeoutMs);
         }
