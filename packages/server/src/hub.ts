@@ -351,23 +351,21 @@ class HubImpl implements FaceHost {
       socket.destroySoon();
     };
     this.handle(socketRequest(head, url, path, socket.remoteAddress ?? '', abort))
-      .then(
-        (result) => {
-          socket.off('close', onClose);
-          if (abort.closed || socket.destroyed) return;
-          if (!('kind' in result)) {
-            answer(result);
-            return;
-          }
-          socket.write(rawHead(200, result.headers));
-          socket.setNoDelay(true);
-          socket.setKeepAlive(true, 30_000);
-          result.open(NodeSink.forSocket(socket));
-        },
-        (err) => answer(this.internalError('stream front', err)),
-      )
+      .then((result) => {
+        socket.off('close', onClose);
+        if (abort.closed || socket.destroyed) return;
+        if (!('kind' in result)) {
+          answer(result);
+          return;
+        }
+        socket.write(rawHead(200, result.headers));
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 30_000);
+        result.open(NodeSink.forSocket(socket));
+      })
       .catch((err) => {
-        // rawHead refuses a header with a line break: answer 500 rather than split the response.
+        // handle() answers its own errors; what lands here is rawHead refusing a header with a
+        // line break: answer 500 rather than split the response.
         if (!socket.destroyed) answer(this.internalError('stream front', err));
       });
     return true;
