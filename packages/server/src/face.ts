@@ -51,9 +51,9 @@ export interface FaceHost extends Hub {
    * @returns the principal to give the connection (a fresh object keying its slots).
    * @throws HubError 429 when a limit is reached.
    */
-  admitStream(principal: Principal, req: HubRequest): Principal;
+  admitStream(principal: Principal, req: HubRequest): Promise<Principal>;
   /** @throws HubError 429 when `principal` publishes faster than the hub's limits allow. */
-  checkPublishRate(principal: Principal, req: HubRequest, events: number): void;
+  checkPublishRate(principal: Principal, req: HubRequest, events: number): Promise<void>;
   /** Runs `fn` when the hub closes, before the engine is closed. */
   onClose(fn: () => void | Promise<void>): void;
   /** Adds a middleware outside every other one (it runs first). */

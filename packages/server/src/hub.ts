@@ -789,12 +789,12 @@ class HubImpl implements FaceHost {
     return this.closing;
   }
 
-  admitStream(principal: Principal, req: HubRequest): Principal {
+  admitStream(principal: Principal, req: HubRequest): Promise<Principal> {
     return this.security.admitStream(principal, req);
   }
 
-  checkPublishRate(principal: Principal, req: HubRequest, events: number): void {
-    this.security.checkPublishRate(principal, req, events);
+  checkPublishRate(principal: Principal, req: HubRequest, events: number): Promise<void> {
+    return this.security.checkPublishRate(principal, req, events);
   }
 
   onClose(fn: () => void | Promise<void>): void {

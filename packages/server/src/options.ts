@@ -3,6 +3,7 @@ import type { Authorizer } from './authorizer.js';
 import type { Broker } from './brokers/broker.js';
 import type { Engine } from './engine.js';
 import type { CorsOptions } from './http/cors.js';
+import type { LimitCounters } from './limits/limit-counters.js';
 import type { LimitOptions } from './limits/limits.js';
 import type { Rate } from './limits/token-bucket.js';
 import type { Logger } from './logger.js';
@@ -48,6 +49,13 @@ export interface HubOptions {
    * @defaultValue the defaults of {@link LimitOptions} when `auth` is given, else off
    */
   limits?: LimitOptions | false | undefined;
+  /**
+   * Where the counts behind `limits` live. The workers of one hub split over several processes
+   * pass {@link ipcLimitCounters} so that every limit holds for the hub as a whole; the hub
+   * closes them when it closes.
+   * @defaultValue counts in this process ({@link LocalLimitCounters})
+   */
+  limitCounters?: LimitCounters | undefined;
   /**
    * Browser origins allowed to call the hub across origins (CORS), and whether they may send
    * cookies. Cookie-authenticated requests from other sites are refused.

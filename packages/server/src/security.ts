@@ -8,9 +8,14 @@ import { HubError } from './errors.js';
 import { type CorsOptions, CorsPolicy } from './http/cors.js';
 import type { HubRequest } from './http/hub-request.js';
 import type { Middleware, RouteHandler } from './hub.js';
-import { ConnectionCounter, type Release } from './limits/connection-limits.js';
+import type { Release } from './limits/connection-limits.js';
+import {
+  type LimitCounters,
+  LocalLimitCounters,
+  type SlotRequest,
+  userLimitKey,
+} from './limits/limit-counters.js';
 import { checkPatternComplexity, type LimitOptions, NO_LIMITS, resolveLimits } from './limits/limits.js';
-import { TokenBuckets } from './limits/token-bucket.js';
 import type { Logger } from './logger.js';
 import type { HubObserver } from './observer.js';
 import { disconnectAnswer, parseDisconnect } from './routes/disconnect-route.js';
@@ -21,6 +26,7 @@ export interface SecurityOptions {
   auth?: AuthOptions | undefined;
   authorizer?: Authorizer | undefined;
   limits?: LimitOptions | false | undefined;
+  limitCounters?: LimitCounters | undefined;
   cors?: CorsOptions | undefined;
 }
 
@@ -47,9 +53,9 @@ export interface Security {
    * Takes the connection slots of a stream authorized elsewhere (another protocol face); returns
    * the fresh principal that keys them. @throws HubError 429 at a limit.
    */
-  admitStream(principal: Principal, req: HubRequest): Principal;
+  admitStream(principal: Principal, req: HubRequest): Promise<Principal>;
   /** Counts `n` published events against the publish rate limits. @throws HubError 429. */
-  checkPublishRate(principal: Principal, req: HubRequest, n: number): void;
+  checkPublishRate(principal: Principal, req: HubRequest, n: number): Promise<void>;
   /** Stops timers and listeners; closes revocations the hub created itself. */
   close(): Promise<void>;
 }
@@ -79,10 +85,8 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     o.limits === false ? NO_LIMITS : o.limits || o.auth ? resolveLimits(o.limits || {}) : NO_LIMITS;
   const cors = new CorsPolicy(o.cors);
 
-  const perUser = limits.connectionsPerUser ? new ConnectionCounter(limits.connectionsPerUser) : undefined;
-  const perIp = limits.connectionsPerIp ? new ConnectionCounter(limits.connectionsPerIp) : undefined;
-  const publishBuckets = limits.publishRate ? new TokenBuckets(limits.publishRate) : undefined;
-  const keyBuckets = limits.publisherKeyRate ? new TokenBuckets(limits.publisherKeyRate) : undefined;
+  // In this process, or shared by every worker of the hub (the primary's counts).
+  const counters: LimitCounters = o.limitCounters ?? new LocalLimitCounters();
   const leases = new WeakMap<Principal, Release>();
   // A WebSocket connection authorizes each runtime subscription with its upgrade request: the
   // stream already holds its connection slots and keeps its principal.
@@ -129,46 +133,62 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
 
   // ---- authorizer with limits ----------------------------------------------------------------
 
-  function takeConnectionSlots(principal: Principal, req: HubRequest): Release | undefined {
+  async function takeConnectionSlots(principal: Principal, req: HubRequest): Promise<Release | undefined> {
+    if (principal.trusted) return undefined;
     const user = principal.user;
-    if (perUser && user !== undefined && !principal.trusted && perUser.full(user)) {
-      throw new HubError(
-        429,
-        'too-many-connections',
-        `User "${user}" already has ${perUser.limit} open streams, the limit per user; close some (other tabs, devices) before opening another.`,
-        { limit: perUser.limit, option: 'connectionsPerUser' },
-      );
-    }
     const ip = req.remoteAddress;
-    if (perIp && ip && !principal.trusted && perIp.full(ip)) {
+    const slots: SlotRequest[] = [];
+    // A user is the pair (tenant, sub): the same sub in two tenants is two people.
+    if (limits.connectionsPerUser !== undefined && user !== undefined)
+      slots.push({
+        counter: 'user',
+        key: userLimitKey(principal.tenant, user),
+        limit: limits.connectionsPerUser,
+      });
+    if (limits.connectionsPerIp !== undefined && ip)
+      slots.push({ counter: 'ip', key: ip, limit: limits.connectionsPerIp });
+    if (slots.length === 0) return undefined;
+    const full = await counters.acquire(slots);
+    if (full !== -1) {
+      const s = slots[full] as SlotRequest;
+      if (s.counter === 'user') {
+        const who =
+          principal.tenant === undefined
+            ? `User "${user}"`
+            : `User "${user}" of tenant "${principal.tenant}"`;
+        throw new HubError(
+          429,
+          'too-many-connections',
+          `${who} already has ${s.limit} open streams, the limit per user; close some (other tabs, devices) before opening another.`,
+          { limit: s.limit, option: 'connectionsPerUser' },
+        );
+      }
       throw new HubError(
         429,
         'too-many-connections',
-        `Your address already has ${perIp.limit} open streams, the limit per address; close some before opening another.`,
-        { limit: perIp.limit, option: 'connectionsPerIp' },
+        `Your address already has ${s.limit} open streams, the limit per address; close some before opening another.`,
+        { limit: s.limit, option: 'connectionsPerIp' },
       );
     }
-    const releases: Release[] = [];
-    if (perUser && user !== undefined && !principal.trusted) releases.push(perUser.acquire(user));
-    if (perIp && ip && !principal.trusted) releases.push(perIp.acquire(ip));
-    if (releases.length === 0) return undefined;
+    let done = false;
     return () => {
-      for (const r of releases) r();
+      if (done) return;
+      done = true;
+      counters.release(slots);
     };
   }
 
-  function checkPublishRate(principal: Principal, req: HubRequest, n: number): void {
-    const buckets = principal.trusted ? keyBuckets : publishBuckets;
-    if (!buckets) return;
+  async function checkPublishRate(principal: Principal, req: HubRequest, n: number): Promise<void> {
+    const r = principal.trusted ? limits.publisherKeyRate : limits.publishRate;
+    if (!r) return;
     const key = principal.trusted
       ? 'publisher-key'
       : principal.user !== undefined
-        ? `user:${principal.user}`
+        ? `user:${userLimitKey(principal.tenant, principal.user)}`
         : `ip:${req.remoteAddress}`;
     if (key === 'ip:') return;
-    const wait = buckets.take(key, n);
+    const wait = await counters.take(principal.trusted ? 'publisherKeyRate' : 'publishRate', key, n, r);
     if (wait > 0) {
-      const r = buckets.rate;
       throw new HubError(
         429,
         'rate-limited',
@@ -184,10 +204,10 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     }
   }
 
-  function admitStream(granted: Principal, req: HubRequest): Principal {
+  async function admitStream(granted: Principal, req: HubRequest): Promise<Principal> {
     // A fresh principal per stream: it keys this stream's connection slots.
     const principal: Principal = { ...granted };
-    const release = takeConnectionSlots(principal, req);
+    const release = await takeConnectionSlots(principal, req);
     if (release) {
       leases.set(principal, release);
       // Frees the slots if the stream never opens (the client left first).
@@ -204,13 +224,13 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       const grant = await inner.authorizeSubscribe(view(req), patterns);
       const known = admitted.get(req);
       if (known) return { principal: known, canRead: grant.canRead };
-      const principal = admitStream(grant.principal, req);
+      const principal = await admitStream(grant.principal, req);
       admitted.set(req, principal);
       return { principal, canRead: grant.canRead };
     },
     async authorizePublish(req, topics): Promise<Principal> {
       const principal = await inner.authorizePublish(view(req), topics);
-      checkPublishRate(principal, req, topics.length);
+      await checkPublishRate(principal, req, topics.length);
       return principal;
     },
     async authorizeCommand(req, name): Promise<Principal> {
@@ -270,6 +290,7 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     async close() {
       expiry.close();
       logout.close();
+      counters.close?.();
       await ownRevocations?.close();
     },
   };

@@ -1,9 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Engine, IpcEngineHost, IpcPeersHost } from '@tidings/server';
+import { type Engine, IpcEngineHost, IpcLimitsHost, IpcPeersHost } from '@tidings/server';
 import type { Logger } from 'pino';
 import { EXIT, UsageError } from '../usage-error.js';
+import { ConnectionDispatcher } from './connection-dispatcher.js';
 
 /** Largest `--workers`: more processes than this only add memory and context switches. */
 export const MAX_WORKERS = 64;
@@ -22,10 +24,42 @@ export function parseWorkers(value: string): number {
 /** The environment variable that tells a forked process which worker it is. */
 export const WORKER_ENV = 'TIDINGS_WORKER';
 
-/** What a worker tells the primary once its server listens. */
+/** What a worker tells the primary once its hub serves. */
 interface ListeningMessage {
   tidings: 'listening';
-  url: string;
+  /** The hub's `--base-path` ("" for none). */
+  basePath: string;
+}
+
+/** Where the primary listens for every worker. */
+export interface PrimaryListen {
+  readonly port: number;
+  readonly host: string;
+}
+
+/**
+ * Opens the port the workers share, in the primary, before any worker is forked: a port in use
+ * is a usage error (exit code 2) before any process started.
+ */
+export async function listenPrimary(at: PrimaryListen): Promise<Server> {
+  // Paused: the primary reads no byte of a connection, it only hands it on.
+  const server = createServer({ pauseOnConnect: true });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    // A restarted hub meets every client at once; Node's default backlog (511) drops the SYNs of
+    // a reconnect storm and TCP retries them only after 1, 3, 7… s. The kernel caps this at somaxconn.
+    server.listen({ port: at.port, host: at.host, backlog: 4096 }, () => {
+      server.off('error', fail);
+      ok();
+    });
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EADDRINUSE')
+      throw new UsageError(`Port ${at.port} on ${at.host} is already in use; pass another --port.`);
+    if (e.code === 'EACCES')
+      throw new UsageError(`Not allowed to listen on port ${at.port}; pick a port above 1023.`);
+    throw e;
+  });
+  return server;
 }
 
 function isListening(m: unknown): m is ListeningMessage {
@@ -33,19 +67,23 @@ function isListening(m: unknown): m is ListeningMessage {
 }
 
 /**
- * The primary of `tidings serve --workers N`: forks N workers that share the port (node:cluster)
- * and, without `--redis`, owns the history (`engine`) for all of them through an
+ * The primary of `tidings serve --workers N`: accepts every connection on `server` (from
+ * {@link listenPrimary}, on `hostName`) and hands it to one of N forked workers ({@link ConnectionDispatcher});
+ * without `--redis`, owns the history (`engine`) for all of them through an
  * {@link IpcEngineHost}: workers append and read through it and receive every stored event from
  * it in position order; it keeps every worker's presence. With `--redis` (`engine` undefined) each
- * worker is an ordinary Redis node. Either way it relays questions between workers
- * ({@link IpcPeersHost}), so `/metrics` and `/admin` on any worker describe all of them.
- * Resolves with the exit code once every worker has stopped.
+ * worker is an ordinary Redis node. Either way it counts every worker's connections and publish
+ * rates against the limits ({@link IpcLimitsHost}), so they hold for the hub as a whole, and
+ * relays questions between workers ({@link IpcPeersHost}), so `/metrics` and `/admin` on any
+ * worker describe all of them. Resolves with the exit code once every worker has stopped.
  */
 export function runPrimary(
   workers: number,
   argv: readonly string[],
   engine: Engine | undefined,
   logger: Logger,
+  server: Server,
+  hostName: string,
 ): Promise<number> {
   // Workers run this CLI's own `serve`, whatever script started the primary (a test runner,
   // an embedding program calling main()).
@@ -55,6 +93,12 @@ export function runPrimary(
   });
   const host = engine ? new IpcEngineHost(engine) : undefined;
   const peers = new IpcPeersHost();
+  const limits = new IpcLimitsHost();
+  const dispatcher = new ConnectionDispatcher();
+  server.on('connection', (socket) => dispatcher.dispatch(socket));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const origin = `http://${hostName.includes(':') ? `[${hostName}]` : hostName}:${port}`;
   const listening = new Set<number>();
   let url: string | undefined;
   let announced = false;
@@ -64,6 +108,7 @@ export function runPrimary(
   return new Promise<number>((done) => {
     const finish = () => {
       if (Object.keys(cluster.workers ?? {}).length > 0) return;
+      dispatcher.close();
       peers.close();
       (host ? host.close() : Promise.resolve()).then(
         () => {
@@ -80,6 +125,7 @@ export function runPrimary(
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: stopping every worker');
+      server.close();
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
       finish();
     };
@@ -87,10 +133,12 @@ export function runPrimary(
       const w = cluster.fork({ [WORKER_ENV]: String(index) });
       host?.attach(w);
       peers.attach(w);
+      limits.attach(w);
       w.on('message', (m: unknown) => {
-        if (!isListening(m)) return;
+        if (dispatcher.onMessage(m) || !isListening(m)) return;
         listening.add(index);
-        url ??= m.url;
+        if (!stopping) dispatcher.add(w);
+        url ??= `${origin}${m.basePath}`;
         if (listening.size === workers && !stopping && !announced) {
           announced = true;
           logger.info({ url, workers }, `Tidings hub listening on ${url} with ${workers} worker processes`);
@@ -98,9 +146,13 @@ export function runPrimary(
             process.stdout.write(`${JSON.stringify({ tidings: 'listening', url, workers })}\n`);
         }
       });
+      // Whichever comes first: connections it has not confirmed are closed, not left hanging.
+      w.on('disconnect', () => dispatcher.remove(w));
       w.on('exit', (code, signal) => {
+        dispatcher.remove(w);
         host?.detach(w);
         peers.detach(w);
+        limits.detach(w);
         if (stopping) {
           finish();
           return;

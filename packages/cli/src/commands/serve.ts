@@ -6,6 +6,7 @@ import {
   type Engine,
   type HistoryStore,
   ipcEngine,
+  ipcLimitCounters,
   ipcPeers,
   localEngine,
   memoryStore,
@@ -16,9 +17,10 @@ import { pino } from 'pino';
 import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
 import { EXIT, UsageError } from '../usage-error.js';
+import { receiveConnections } from './connection-dispatcher.js';
 import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
 import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
-import { parseWorkers, runPrimary, WORKER_ENV } from './serve-primary.js';
+import { listenPrimary, parseWorkers, runPrimary, WORKER_ENV } from './serve-primary.js';
 import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-security.js';
 
 export const SERVE_USAGE = `Usage: tidings serve [options]
@@ -158,14 +160,20 @@ export async function serve(argv: string[]): Promise<number> {
   );
 
   if (workers > 1 && cluster.isPrimary) {
+    // The port first: one in use stops the start before any process exists.
+    const listener = await listenPrimary({ port, host });
     // With --redis every worker is a Redis node; otherwise this process owns the history.
     const primaryEngine =
       values.redis !== undefined ? undefined : localEngine(localHistory(values, retention).store);
+    // Every worker opens the revocations file; creating it (schema, WAL mode) here, before any of
+    // them starts, leaves them nothing to race for.
+    if (values.redis === undefined && !values.memory)
+      await sqliteRevocations({ path: revocationsPath(values) }).close();
     // Workers are named <node id>-<n> (and so are their connection ids), so that one hub's
     // workers share a name in logs, the admin page and presence even without --node-id.
     const nodeId = values['node-id'] ?? Math.random().toString(36).slice(2, 8);
     const workerArgv = values['node-id'] === undefined ? [...argv, '--node-id', nodeId] : argv;
-    return runPrimary(workers, workerArgv, primaryEngine, logger);
+    return runPrimary(workers, workerArgv, primaryEngine, logger, listener, host);
   }
 
   let engine: Engine;
@@ -222,6 +230,8 @@ export async function serve(argv: string[]): Promise<number> {
       engine,
       auth: security.auth,
       limits: security.limits,
+      // Workers count against the primary's counters: limits hold for the whole hub.
+      limitCounters: worker !== undefined ? ipcLimitCounters(process) : undefined,
       cors: security.cors,
       maxTopicsPerSubscription: security.maxTopicsPerSubscription,
       logger,
@@ -249,33 +259,41 @@ export async function serve(argv: string[]): Promise<number> {
   // Streams are long-lived by design; only the request head has to arrive promptly (slowloris).
   const server = createHubServer(hub.handleNode, security.server);
 
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    // A restarted hub meets every client at once; Node's default backlog (511) drops the SYNs of
-    // a reconnect storm and TCP retries them only after 1, 3, 7… s. The kernel caps this at somaxconn.
-    server.listen({ port, host, backlog: 4096 }, () => {
-      server.off('error', fail);
-      ok();
+  let stopReceiving: (() => void) | undefined;
+  if (worker !== undefined) {
+    // The primary listens and hands each connection to a worker; this one serves what it gets.
+    stopReceiving = receiveConnections(process, server);
+    logger.info({ history: where, node: hub.nodeId }, `worker ${worker} of ${workers} serving`);
+  } else {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      // A restarted hub meets every client at once; Node's default backlog (511) drops the SYNs of
+      // a reconnect storm and TCP retries them only after 1, 3, 7… s. The kernel caps this at somaxconn.
+      server.listen({ port, host, backlog: 4096 }, () => {
+        server.off('error', fail);
+        ok();
+      });
+    }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE')
+        throw new UsageError(`Port ${port} on ${host} is already in use; pass another --port.`);
+      if (e.code === 'EACCES')
+        throw new UsageError(`Not allowed to listen on port ${port}; pick a port above 1023.`);
+      throw e;
     });
-  }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'EADDRINUSE')
-      throw new UsageError(`Port ${port} on ${host} is already in use; pass another --port.`);
-    if (e.code === 'EACCES')
-      throw new UsageError(`Not allowed to listen on port ${port}; pick a port above 1023.`);
-    throw e;
-  });
+  }
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${hub.options.basePath}`;
-  logger.info({ url: base, history: where, node: hub.nodeId }, `Tidings hub listening on ${base}`);
+  if (worker === undefined)
+    logger.info({ url: base, history: where, node: hub.nodeId }, `Tidings hub listening on ${base}`);
   if (security.auth) logger.info({}, security.summary);
   else logger.warn({}, security.summary);
   if (mercure.mercure)
     logger.info({ url: `${base}/.well-known/mercure` }, 'Mercure hub on /.well-known/mercure');
   for (const note of mercure.notes) logger.warn({}, note);
   // A machine-readable line for scripts and tests that start the hub on port 0 (the primary
-  // prints it for its workers once all of them listen).
-  if (worker !== undefined) process.send?.({ tidings: 'listening', url: base });
+  // prints it for its workers once all of them serve).
+  if (worker !== undefined) process.send?.({ tidings: 'listening', basePath: hub.options.basePath });
   else if (!process.stdout.isTTY)
     process.stdout.write(`${JSON.stringify({ tidings: 'listening', url: base })}\n`);
 
@@ -285,6 +303,7 @@ export async function serve(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: closing streams so clients reconnect');
+      stopReceiving?.();
       server.close();
       stopObservability();
       peers?.close();

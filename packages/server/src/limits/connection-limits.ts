@@ -27,10 +27,15 @@ export class ConnectionCounter {
     return () => {
       if (done) return;
       done = true;
-      const n = this.count(key) - 1;
-      if (n <= 0) this.counts.delete(key);
-      else this.counts.set(key, n);
+      this.decrement(key);
     };
+  }
+
+  /** Gives back one slot of `key` (what a {@link Release} does, for callers that keep no handle). */
+  decrement(key: string): void {
+    const n = this.count(key) - 1;
+    if (n <= 0) this.counts.delete(key);
+    else this.counts.set(key, n);
   }
 
   /** Number of keys with at least one connection. */

@@ -200,7 +200,7 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
     }
 
     const creds = await auth.subscriber(req);
-    const principal = host.admitStream(creds?.principal ?? {}, req);
+    const principal = await host.admitStream(creds?.principal ?? {}, req);
     const selectors = unique.map(compileSelector);
     const scope = [...new Set(selectors.flatMap((s) => hubScopeOf(s.source, s.template !== undefined)))];
     const scopePatterns = scope.map((p) => compilePattern(p));
@@ -339,7 +339,7 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
         { topics: denied },
       );
     }
-    host.checkPublishRate(creds.principal, req, 1);
+    await host.checkPublishRate(creds.principal, req, 1);
     const meta: MercureMeta = {
       topics: update.topics,
       ...(update.private && { private: true as const }),
