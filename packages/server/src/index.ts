@@ -26,6 +26,7 @@ export {
 } from './auth/grant.js';
 export type { AuthOptions, GrantPatterns, JwtOptions, ResolvedAuth } from './auth/jwt-authorizer.js';
 export { jwtAuthorizer } from './auth/jwt-authorizer.js';
+export { checkKeySet, keySetAlgorithms, MAX_KEY_SET_BYTES, MAX_KEY_SET_KEYS } from './auth/key-set.js';
 export type { FoundToken, TokenSource } from './auth/token-source.js';
 export { findToken, MAX_TOKEN_LENGTH, queryToken } from './auth/token-source.js';
 export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { AuthOptions, CorsOptions, JwtOptions, LimitOptions, ServerLimits } from '@tidings/server';
+import { readFileSync, statSync } from 'node:fs';
+import {
+  type AuthOptions,
+  type CorsOptions,
+  checkKeySet,
+  type JwtOptions,
+  type LimitOptions,
+  MAX_KEY_SET_BYTES,
+  type ServerLimits,
+} from '@tidings/server';
 import type { FlagValues } from '../args.js';
 import { parseBytes, parseDuration, parsePositiveInt } from '../parse-values.js';
 import { UsageError } from '../usage-error.js';
@@ -116,17 +124,32 @@ export function securityFromFlags(
       : undefined;
   let jwks: JwtOptions['jwks'];
   if (values['jwks-file'] !== undefined) {
-    const text = readSecretFile('jwks-file', values['jwks-file']);
+    const path = values['jwks-file'];
+    // Sized before it is read: a key set is a few keys, never megabytes (indentation allowed for).
+    let size = 0;
     try {
-      jwks = JSON.parse(text);
+      size = statSync(path).size;
     } catch {
-      throw new UsageError(`--jwks-file "${values['jwks-file']}" is not JSON; it must hold {"keys":[...]}.`);
+      // readSecretFile says why it cannot be read.
     }
-    if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) {
+    if (size > 4 * MAX_KEY_SET_BYTES) {
       throw new UsageError(
-        `--jwks-file "${values['jwks-file']}" must hold a key set such as {"keys":[...]}.`,
+        `--jwks-file "${path}" is ${size} bytes; a key set may have at most ${MAX_KEY_SET_BYTES} bytes of JSON. Keep only the public keys in use.`,
       );
     }
+    const text = readSecretFile('jwks-file', path);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UsageError(`--jwks-file "${path}" is not JSON; it must hold {"keys":[...]}.`);
+    }
+    try {
+      checkKeySet(parsed, `--jwks-file "${path}"`);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    jwks = parsed;
   }
   const keySources = [jwtSecret, publicKey, jwks].filter((x) => x !== undefined).length;
   if (keySources > 1) {

@@ -21,6 +21,7 @@ import {
   grantCanPublish,
   type TopicGrant,
 } from './grant.js';
+import { checkKeySet, keySetAlgorithms } from './key-set.js';
 import { type FoundToken, findToken } from './token-source.js';
 
 /** How tokens are verified. Give exactly one of `secret`, `publicKey` or `jwks`. */
@@ -29,12 +30,18 @@ export interface JwtOptions {
   secret?: string | Uint8Array | undefined;
   /** A public key in PEM (SPKI, `-----BEGIN PUBLIC KEY-----`), RSA or EC P-256. */
   publicKey?: string | undefined;
-  /** A JSON Web Key Set (the parsed contents of a local JWKS file); keys are chosen by `kid`. */
+  /**
+   * A JSON Web Key Set (the parsed contents of a local JWKS file); keys are chosen by `kid`.
+   * Checked when the hub is created: public RSA, EC or Ed25519 keys only, at most 100 keys and
+   * 256 KiB; anything else throws a RangeError naming the key and what to do.
+   * @see checkKeySet
+   */
   jwks?: JSONWebKeySet | undefined;
   /**
    * Signature algorithms accepted; anything else (including `none`) is refused.
    * @defaultValue `["HS256"]` with a secret; `["RS256"]` or `["ES256"]` after the public key's
-   *   type; `["RS256", "ES256"]` with a JWKS
+   *   type; with a JWKS, each key's `alg`, else the usual one of its type (RS256 for RSA, ES256,
+   *   ES384 or ES512 after an EC key's curve, EdDSA)
    */
   algorithms?: readonly string[] | undefined;
   /** Required `iss`, or one of several. @defaultValue not checked */
@@ -225,8 +232,10 @@ export function buildVerifier(
         }
       };
     } else {
-      algorithms = [...(o.algorithms ?? ['RS256', 'ES256'])];
-      const set = createLocalJWKSet(o.jwks as JSONWebKeySet);
+      // Checked here, at start: a bad key would otherwise fail every token later.
+      checkKeySet(o.jwks, `${option}.jwks`);
+      algorithms = [...(o.algorithms ?? keySetAlgorithms(o.jwks))];
+      const set = createLocalJWKSet(o.jwks);
       key = set;
     }
     for (const a of algorithms) {

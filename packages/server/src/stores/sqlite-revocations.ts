@@ -11,6 +11,41 @@ export interface SqliteRevocationsOptions {
   now?: (() => number) | undefined;
 }
 
+/** How long opening waits, in all, for other processes opening the same file. */
+const OPEN_PATIENCE_MS = 10_000;
+
+/**
+ * Opens (and if need be creates) the revocations file, which several processes of one hub open
+ * at once. Switching a new file to WAL takes a lock that SQLite's busy timeout does not wait for,
+ * so a process that meets another one doing it gets SQLITE_BUSY at once: it waits a little and
+ * tries again, for up to {@link OPEN_PATIENCE_MS}.
+ */
+function openShared(path: string): Database.Database {
+  const deadline = Date.now() + OPEN_PATIENCE_MS;
+  for (let attempt = 1; ; attempt++) {
+    const db = new Database(path, { timeout: 5000 });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS revocations (key TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID',
+      );
+      return db;
+    } catch (e) {
+      db.close();
+      const code = (e as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw e;
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `The revocations file ${path} stayed locked by another process for ${OPEN_PATIENCE_MS / 1000} s; stop the other hub using this --data directory, or give this one its own.`,
+        );
+      }
+      // Synchronous, as opening is: this runs once, at start, before anything is served.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(200, 5 * 2 ** attempt));
+    }
+  }
+}
+
 /**
  * Revocations in a SQLite file: they survive a restart of a single-node hub, so a forced logout
  * still holds after `tidings serve` is restarted. Expired rows are deleted on every revoke.
@@ -25,12 +60,7 @@ export class SqliteRevocations implements RevocationStore {
   constructor(options: SqliteRevocationsOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.now = options.now ?? Date.now;
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS revocations (key TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID',
-    );
+    this.db = openShared(options.path);
     this.upsert = this.db.prepare(
       'INSERT INTO revocations (key, until) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET until = max(until, excluded.until)',
     );
