@@ -135,7 +135,7 @@ export function checkKeySet(set: unknown, name: string): asserts set is JSONWebK
     const algs = ALGORITHMS[k.kty] as readonly string[];
     if (k.alg !== undefined && !algs.includes(k.alg as string)) {
       throw new RangeError(
-        `${at} names the algorithm ${JSON.stringify(k.alg)?.slice(0, 40)}, which does not fit a ${k.kty} key; use one of ${algs.join(', ')}, or remove alg.`,
+        `${at} names the algorithm ${JSON.stringify(k.alg)?.slice(0, 40)}, which does not fit this ${k.kty} key; use one of ${algs.join(', ')}, or remove alg.`,
       );
     }
     let imported: ReturnType<typeof createPublicKey>;
