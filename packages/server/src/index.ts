@@ -64,6 +64,8 @@ export type {
   UpgradeHandler,
 } from './hub.js';
 export { createHub, SSE_HEADERS } from './hub.js';
+export type { ConnectionDispatcherOptions, DispatchTarget } from './ipc/connection-dispatcher.js';
+export { ConnectionDispatcher, receiveConnections } from './ipc/connection-dispatcher.js';
 export type { IpcEngineOptions } from './ipc/ipc-engine.js';
 export { DEFAULT_MAX_IN_FLIGHT, ipcEngine } from './ipc/ipc-engine.js';
 export { IpcEngineHost } from './ipc/ipc-host.js';

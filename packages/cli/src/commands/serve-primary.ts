@@ -2,10 +2,15 @@ import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Engine, IpcEngineHost, IpcLimitsHost, IpcPeersHost } from '@tidings/server';
+import {
+  ConnectionDispatcher,
+  type Engine,
+  IpcEngineHost,
+  IpcLimitsHost,
+  IpcPeersHost,
+} from '@tidings/server';
 import type { Logger } from 'pino';
 import { EXIT, UsageError } from '../usage-error.js';
-import { ConnectionDispatcher } from './connection-dispatcher.js';
 
 /** Largest `--workers`: more processes than this only add memory and context switches. */
 export const MAX_WORKERS = 64;

@@ -10,6 +10,7 @@ import {
   ipcPeers,
   localEngine,
   memoryStore,
+  receiveConnections,
   sqliteRevocations,
   sqliteStore,
 } from '@tidings/server';
@@ -17,7 +18,6 @@ import { pino } from 'pino';
 import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
 import { EXIT, UsageError } from '../usage-error.js';
-import { receiveConnections } from './connection-dispatcher.js';
 import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
 import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
 import { listenPrimary, parseWorkers, runPrimary, WORKER_ENV } from './serve-primary.js';

@@ -44,7 +44,7 @@ interface InFlight {
 }
 
 /**
- * Hands the connections the primary of `tidings serve --workers N` accepts to its workers, round
+ * Hands the connections a primary process accepts (`tidings serve --workers N`) to its workers, round
  * robin. It replaces node:cluster's own round robin, which keeps a connection open in the primary
  * until the worker it was handed to confirms, and never closes it when that worker dies first:
  * the client then waits forever. Here every connection is, within a bound, either confirmed by a
