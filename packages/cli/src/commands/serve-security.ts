@@ -42,7 +42,7 @@ export const SECURITY_USAGE = `
 Authentication (required: pass at least one of the first four, or --dev):
   --jwt-secret-file <file>       HS256 secret for user tokens ($TIDINGS_JWT_SECRET also works)
   --jwt-public-key <file>        PEM public key (RS256 or ES256) for user tokens
-  --jwks-file <file>             Local JWKS file for user tokens (keys chosen by kid)
+  --jwks-file <file>             Local JWKS file of public keys for user tokens (by kid)
   --publisher-key-file <file>    Key your backend publishes with, as Authorization: Bearer
                                  ($TIDINGS_PUBLISHER_KEY also works)
   --dev                          No authentication, any CORS origin: for development only
@@ -55,7 +55,7 @@ Authentication (required: pass at least one of the first four, or --dev):
                                  "*" allows any origin without cookies)
 
 Limits ("off" turns one off):
-  --max-connections-per-user <n> Open streams per user                   [32]
+  --max-connections-per-user <n> Open streams per user (tenant and sub)  [32]
   --max-connections-per-ip <n>   Open streams per client address         [256]
   --max-pattern-wildcards <n>    Wildcard segments in one pattern        [4]
   --max-topics <n>               Topics and patterns per subscription    [64]

@@ -52,7 +52,8 @@ Options:
                            process owns the SQLite history for all of them, or
                            with --redis each is a Redis node. They act as one
                            hub: /presence, /metrics and /admin count every
-                           worker's connections, whichever worker answers   [1]
+                           worker's connections, whichever worker answers,
+                           and every limit holds for the hub as a whole    [1]
   --log-level <level>      fatal, error, warn, info, debug or silent      [info]
 ${OBSERVABILITY_USAGE}  -h, --help               Show this help
 ${SECURITY_USAGE}${MERCURE_USAGE}`;

@@ -207,6 +207,13 @@ export function buildVerifier(
     }
   } else {
     if (o.publicKey !== undefined) {
+      // node would derive the public half of a private key silently; the private key then sits
+      // in the hub's configuration, where it does not belong.
+      if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(String(o.publicKey))) {
+        throw new RangeError(
+          `${option}.publicKey is a private key; give the hub only the public half (openssl pkey -in key.pem -pubout) and keep the private key with the token issuer.`,
+        );
+      }
       let type: string | undefined;
       try {
         type = createPublicKey(o.publicKey).asymmetricKeyType;

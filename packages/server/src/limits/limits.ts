@@ -7,7 +7,12 @@ import type { Rate } from './token-bucket.js';
  * naming the option.
  */
 export interface LimitOptions {
-  /** Open streams per user (`sub`); one more gets `429 too-many-connections`. @defaultValue 32 */
+  /**
+   * Open streams per user, a user being the pair (tenant, `sub`): the same `sub` in two tenants
+   * has two quotas. One more gets `429 too-many-connections`. Counted for the whole hub when its
+   * processes share `limitCounters`.
+   * @defaultValue 32
+   */
   connectionsPerUser?: number | false | undefined;
   /**
    * Open streams per client address; one more gets `429 too-many-connections`. Behind a reverse
@@ -23,7 +28,7 @@ export interface LimitOptions {
   maxPatternWildcards?: number | false | undefined;
   /**
    * Events per second each token-holding or anonymous publisher may publish (token bucket, per
-   * `sub`, else per address); past it `429 rate-limited` with `Retry-After`.
+   * (tenant, `sub`), else per address); past it `429 rate-limited` with `Retry-After`.
    * @defaultValue `{ perSecond: 50, burst: 200 }`
    */
   publishRate?: Rate | false | undefined;

@@ -212,6 +212,14 @@ describe('key sets are checked when the hub starts', () => {
     );
   });
 
+  it('a private key given as the PEM public key is refused rather than silently reduced to its public half', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    expect(() => createHub({ store: memoryStore(), auth: { jwt: { publicKey: pem } } })).toThrow(
+      'Auth option jwt.publicKey is a private key; give the hub only the public half (openssl pkey -in key.pem -pubout) and keep the private key with the token issuer.',
+    );
+  });
+
   it('a symmetric (oct) key in a key set is refused, as anyone reading the set could sign tokens', () => {
     expect(make({ keys: [{ kty: 'oct', k: Buffer.from(SECRET).toString('base64url') }] })).toThrow(
       /is a symmetric \("oct"\) key: anyone who can read the key set could sign tokens/,
