@@ -524,7 +524,7 @@ describe('hostile input against an authenticated hub', () => {
       limit: 3,
       option: 'connectionsPerUser',
     });
-    expect(fourth.body.error.message).toMatch(/User "many" already has 3 open streams/);
+    expect(fourth.body.error.message).toMatch(/User "many" of tenant "a" already has 3 open streams/);
     await open.pop()?.close();
     await until(() => h.hub.connections().filter((c) => c.user === 'many').length === 2);
     const again = await StreamReader.open(h.url, ['tenant/a/feed'], { query: { token: t } });
