@@ -11,6 +11,7 @@ import { run, type ServeProcess, serve } from '../../../cli/test/spawn-cli.js';
 import { createHub, memoryStore } from '../../src/index.js';
 import { mint, SECRET } from '../auth-helpers.js';
 import { type RunningHub, startHub, until } from '../helpers.js';
+import { deleteRedisKeys, needRedis, uniquePrefix } from '../services.js';
 import { Innocent } from './innocent.js';
 
 /**
@@ -19,6 +20,7 @@ import { Innocent } from './innocent.js';
  * connections are handed to it, processes racing for the revocations file at start, and key
  * sets that are malformed, private, empty or huge. Process cases run the built CLI.
  */
+const redisUrl = await needRedis(import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'tidings-attack-workers-'));
 const procs: ServeProcess[] = [];
 const hubs: RunningHub[] = [];
@@ -119,11 +121,11 @@ function workerPids(hub: ServeProcess): Map<string, number> {
   return out;
 }
 
-async function workersHub(node: string, extra: string[] = []): Promise<ServeProcess> {
+async function workersHub(node: string, extra: string[] = [], history = ['--memory']): Promise<ServeProcess> {
   const hub = await serve([
     '--workers',
     '2',
-    '--memory',
+    ...history,
     '--node-id',
     node,
     '--jwt-secret-file',
@@ -381,6 +383,32 @@ describe('tidings serve --workers 2 under attack', () => {
     await innocent.assertUnharmed();
     await innocent.close();
   }, 30_000);
+
+  it.skipIf(!redisUrl)(
+    'with --redis, too, a user spreading streams over both workers gets no more than the limit',
+    async () => {
+      const prefix = uniquePrefix('attack-workers');
+      try {
+        const hub = await workersHub(
+          'rw',
+          ['--max-connections-per-user', '2'],
+          ['--redis', redisUrl as string, '--redis-prefix', prefix],
+        );
+        const tok = await token('spreader', 'acme');
+        const innocent = await Innocent.open(hub.url, { headers: bearer(await token('bystander', 'acme')) });
+        const held = [await openStream(hub.url, 'room/a', tok), await openStream(hub.url, 'room/a', tok)];
+        expect(held.map((s) => s.status)).toEqual([200, 200]);
+        expect(new Set(held.map((s) => workerOf(s.connectionId)))).toEqual(new Set(['rw-1', 'rw-2']));
+        for (let i = 0; i < 2; i++) expect((await openStream(hub.url, 'room/a', tok)).status).toBe(429);
+        for (const s of held) s.close();
+        await innocent.assertUnharmed();
+        await innocent.close();
+      } finally {
+        await deleteRedisKeys(redisUrl as string, prefix);
+      }
+    },
+    30_000,
+  );
 
   it('publishes spread over both workers pass no more than the burst, then 429 with Retry-After', async () => {
     const hub = await workersHub('pw', ['--publish-rate', '1', '--publish-burst', '10']);
