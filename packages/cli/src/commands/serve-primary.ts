@@ -29,6 +29,9 @@ export function parseWorkers(value: string): number {
 /** The environment variable that tells a forked process which worker it is. */
 export const WORKER_ENV = 'TIDINGS_WORKER';
 
+/** The environment variable that tells a worker the port its primary listens on (for its logs). */
+export const WORKER_PORT_ENV = 'TIDINGS_WORKER_PORT';
+
 /** What a worker tells the primary once its hub serves. */
 interface ListeningMessage {
   tidings: 'listening';
@@ -135,7 +138,7 @@ export function runPrimary(
       finish();
     };
     const fork = (index: number): Worker => {
-      const w = cluster.fork({ [WORKER_ENV]: String(index) });
+      const w = cluster.fork({ [WORKER_ENV]: String(index), [WORKER_PORT_ENV]: String(port) });
       host?.attach(w);
       peers.attach(w);
       limits.attach(w);

@@ -20,7 +20,7 @@ import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse
 import { EXIT, UsageError } from '../usage-error.js';
 import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
 import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
-import { listenPrimary, parseWorkers, runPrimary, WORKER_ENV } from './serve-primary.js';
+import { listenPrimary, parseWorkers, runPrimary, WORKER_ENV, WORKER_PORT_ENV } from './serve-primary.js';
 import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-security.js';
 
 export const SERVE_USAGE = `Usage: tidings serve [options]
@@ -283,7 +283,9 @@ export async function serve(argv: string[]): Promise<number> {
     });
   }
   const addr = server.address();
-  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  // A worker does not listen: the port is its primary's.
+  const actualPort =
+    typeof addr === 'object' && addr ? addr.port : Number(process.env[WORKER_PORT_ENV] ?? port);
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${hub.options.basePath}`;
   if (worker === undefined)
     logger.info({ url: base, history: where, node: hub.nodeId }, `Tidings hub listening on ${base}`);
