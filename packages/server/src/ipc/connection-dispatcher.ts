@@ -24,8 +24,9 @@ interface TakenMessage {
 /** Options of {@link ConnectionDispatcher}. */
 export interface ConnectionDispatcherOptions {
   /**
-   * How long a connection waits for a worker to confirm it took it, in ms; past it the
-   * connection is closed. @defaultValue 5000
+   * How long the primary keeps its copy of a connection for a worker to confirm it, in ms; past
+   * it the copy is closed: a connection still queued in the primary ends, one the worker already
+   * received stays the worker's. @defaultValue 5000
    */
   takeTimeoutMs?: number | undefined;
   /**
@@ -48,8 +49,9 @@ interface InFlight {
  * robin. It replaces node:cluster's own round robin, which keeps a connection open in the primary
  * until the worker it was handed to confirms, and never closes it when that worker dies first:
  * the client then waits forever. Here every connection is, within a bound, either confirmed by a
- * live worker (and the primary lets go of it) or closed: when its worker dies, when that worker
- * does not confirm in `takeTimeoutMs`, or when no worker is ready for `waitTimeoutMs`.
+ * live worker (and the primary lets go of it) or closed: when its worker dies or its channel
+ * closes (call {@link ConnectionDispatcher.remove}), when it is still unsent after
+ * `takeTimeoutMs`, or when no worker is ready for `waitTimeoutMs`.
  * A connection is accepted paused, so no byte of it is read in the primary.
  */
 export class ConnectionDispatcher {
@@ -70,7 +72,7 @@ export class ConnectionDispatcher {
     this.maxWaiting = o.maxWaiting ?? 4096;
   }
 
-  /** Connections handed to a worker that has not confirmed them yet. */
+  /** Connections not confirmed by a worker yet: handed to one, or waiting for one to be ready. */
   get pending(): number {
     return this.inFlight.size + this.waiting.length;
   }
@@ -80,7 +82,7 @@ export class ConnectionDispatcher {
     if (this.ready.includes(worker)) return;
     this.ready.push(worker);
     const queued = this.waiting.splice(0);
-    for (const w of queued) this.dispatch(w.socket);
+    for (const w of queued) this.route(w.socket);
   }
 
   /**
@@ -118,8 +120,16 @@ export class ConnectionDispatcher {
       socket.destroy();
       return;
     }
-    // A client that leaves while waiting must not hold a slot; nothing is read in the primary.
+    // A reset while the connection waits ends it here; nothing is read in the primary.
     socket.on('error', () => socket.destroy());
+    this.route(socket);
+  }
+
+  private route(socket: Socket): void {
+    if (this.closed || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
     const worker = this.ready[this.next++ % Math.max(1, this.ready.length)];
     if (!worker) {
       if (this.waiting.length >= this.maxWaiting) {
@@ -167,7 +177,7 @@ export class ConnectionDispatcher {
     // The message never left, so the worker never saw the socket: another one may serve it.
     const i = this.ready.indexOf(f.worker);
     if (i !== -1) this.ready.splice(i, 1);
-    this.dispatch(f.socket);
+    this.route(f.socket);
   }
 
   private armWaitTimer(): void {
