@@ -48,9 +48,13 @@ export class Subscription implements ReplayTarget {
     return false;
   }
 
-  accepts(ev: StoredEvent): boolean {
+  mayRead(ev: StoredEvent): boolean {
     if (this.canRead && !this.canRead(ev.topic)) return false;
-    if (!this.conn.addressedTo(ev)) return false;
+    return this.conn.addressedTo(ev);
+  }
+
+  accepts(ev: StoredEvent): boolean {
+    if (!this.mayRead(ev)) return false;
     // Replaying topics added to a live connection: what another live subscription of the same
     // connection already delivered must not be sent twice.
     if (this.state === 'replaying' && this.conn.deliveredLive(ev, this)) return false;
