@@ -77,9 +77,14 @@ export type Middleware = (req: HubRequest, next: () => Promise<RouteResult>) => 
 export interface PublishResult {
   /** The event id (for a duplicate, the original event's). */
   readonly id: string;
-  /** The event as stored and delivered. */
+  /** The event as stored and delivered (for a duplicate, the original: always the publisher's own). */
   readonly event: TidingsEvent;
-  /** True when the supplied id was already stored: nothing was delivered again. */
+  /**
+   * True when the same publisher already stored the supplied id on this topic: nothing was
+   * delivered again. Ids are scoped per publisher and topic, so another publisher's event with
+   * the same id never makes this true.
+   * @see publisherKey
+   */
   readonly duplicate: boolean;
 }
 
