@@ -358,7 +358,8 @@ export class RedisBroker implements Broker {
         }
         batch.push({
           // An entry of the store's append names a supplied id only; one of `publish` always has one.
-          id: f.get('i') ?? this.ids?.encode(id) ?? id,
+          // hello() learned the key before this read (a missing one throws, and the loop says hello again).
+          id: f.get('i') ?? (this.ids as GeneratedIds).encode(id),
           pos: f.get('q') ?? id,
           topic: f.get('t') ?? '',
           type: f.get('y') ?? '',
