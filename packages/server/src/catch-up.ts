@@ -37,6 +37,12 @@ export interface ReplayTarget {
    * it can resume after.
    */
   mayRead(ev: StoredEvent): boolean;
+  /**
+   * The topics on which a supplied `Last-Event-ID` may name the resume point, when wider than
+   * the topics replayed (a WebSocket subscription added to a connection: the client's last id
+   * may come from any of the connection's topics). Default: the replay's own filter.
+   */
+  resumeFilter?(): TopicFilter;
   /** Writes an event from history (or held back during replay). */
   replay(ev: StoredEvent): void;
   /** Writes the reset notice. */
@@ -88,7 +94,8 @@ export async function catchUp(
     lastEventId = from.lastEventId;
     // A supplied id counts only through an event this subscriber may read on its own topics;
     // anything else answers exactly like an id that never existed.
-    const pos = resumePosition(await store.resolve(lastEventId, filter), (ev) => conn.mayRead(ev));
+    const scope = conn.resumeFilter?.() ?? filter;
+    const pos = resumePosition(await store.resolve(lastEventId, scope), (ev) => conn.mayRead(ev));
     if (pos === undefined) {
       conn.sendReset('unknown-id', lastEventId);
       goLive(conn, undefined);

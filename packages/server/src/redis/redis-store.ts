@@ -47,6 +47,12 @@ function fieldsToMap(flat: Fields): Map<string, string> {
 }
 
 /**
+ * Ids made without the history's key (before it was ever read): they resolve as unknown anywhere
+ * (a `reset`, never a gap), and show nothing.
+ */
+const orphanIds = GeneratedIds.create();
+
+/**
  * Turns stream entries of topics into StoredEvents: a supplied id is in the entry, a generated one
  * is made from the position with the history's id key (all of a page in one cipher call).
  */
@@ -56,7 +62,7 @@ export function entriesToEvents(
 ): StoredEvent[] {
   const maps = rows.map(([, , flat]) => fieldsToMap(flat));
   const missing = rows.filter((_, i) => !maps[i]?.has('i')).map(([, pos]) => pos);
-  const generated = ids ? ids.encodeAll(missing) : missing.map(() => '');
+  const generated = (ids ?? orphanIds).encodeAll(missing);
   let next = 0;
   return rows.map(([topic, pos], i): StoredEvent => {
     const f = maps[i] as Map<string, string>;
@@ -72,9 +78,6 @@ export function entriesToEvents(
     };
   });
 }
-
-/** Ids made before the key was ever read: they resolve as unknown anywhere (a `reset`, no gap). */
-const orphanIds = GeneratedIds.create();
 
 /**
  * History in Redis, shared by every hub node: one stream per topic whose entry ids are the

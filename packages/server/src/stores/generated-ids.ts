@@ -91,9 +91,9 @@ export class GeneratedIds {
   /** {@link encode} for many positions in one cipher call (a page of history). */
   encodeAll(positions: readonly string[]): string[] {
     if (positions.length === 0) return [];
-    const blocks = Buffer.allocUnsafe(16 * positions.length);
+    const blocks = Buffer.alloc(16 * positions.length);
     positions.forEach((p, i) => {
-      pack(p).copy(blocks, 16 * i);
+      pack(p, blocks, 16 * i);
     });
     const out = this.cipher.update(blocks);
     return positions.map((_, i) => `~${out.subarray(16 * i, 16 * i + 16).toString('base64url')}`);
@@ -111,6 +111,8 @@ export class GeneratedIds {
   decode(id: string): string | undefined {
     if (!SHAPE.test(id)) return undefined;
     const raw = Buffer.from(id.slice(1), 'base64url');
+    // One spelling per id: the unused low bits of the last character must be zero.
+    if (raw.toString('base64url') !== id.slice(1)) return undefined;
     let nonce: Buffer | undefined;
     let sealed = raw;
     if (id.length === 1 + RESUME_ID_CHARS) {
@@ -133,8 +135,11 @@ export class GeneratedIds {
   }
 }
 
-/** The plaintext block of a position: tag, 48-bit first segment, 32-bit second, 5 zero bytes. */
-function pack(pos: string): Buffer {
+/**
+ * The plaintext block of a position: tag, 48-bit first segment, 32-bit second, 5 zero bytes;
+ * written at `offset` of `into` (zeroed), or in a new buffer.
+ */
+function pack(pos: string, into: Buffer = Buffer.alloc(16), offset = 0): Buffer {
   const m = POSITION.exec(pos);
   const hi = m ? Number(m[1]) : Number.NaN;
   const lo = m?.[2] === undefined ? 0 : Number(m[2]);
@@ -143,9 +148,8 @@ function pack(pos: string): Buffer {
       `Position "${pos}" cannot be turned into an id: it must be "<n>" or "<n>-<m>" below 2^48 and 2^32.`,
     );
   }
-  const block = Buffer.alloc(16);
-  block[0] = m[2] === undefined ? ONE_SEGMENT : TWO_SEGMENTS;
-  block.writeUIntBE(hi, 1, 6);
-  block.writeUInt32BE(lo, 7);
-  return block;
+  into[offset] = m[2] === undefined ? ONE_SEGMENT : TWO_SEGMENTS;
+  into.writeUIntBE(hi, offset + 1, 6);
+  into.writeUInt32BE(lo, offset + 7);
+  return into;
 }

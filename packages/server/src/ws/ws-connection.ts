@@ -6,6 +6,7 @@ import type { ReplayTarget } from '../catch-up.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
 import { isMercurePrivate, type StoredEvent } from '../stored-event.js';
+import type { TopicFilter } from '../stores/history-store.js';
 import type { Indexed } from '../subscriber-index.js';
 
 /** What a WebSocket connection needs from its channel. */
@@ -48,13 +49,27 @@ export class Subscription implements ReplayTarget {
     return false;
   }
 
+  /**
+   * Whether the connection may read `ev` through any of its subscriptions (each one's grant
+   * check holds for the topics it matches only): a resume id counts through any of them.
+   */
   mayRead(ev: StoredEvent): boolean {
-    if (this.canRead && !this.canRead(ev.topic)) return false;
-    return this.conn.addressedTo(ev);
+    if (!this.conn.addressedTo(ev)) return false;
+    return this.conn.subs.some((s) => s.matches(ev.topic) && (!s.canRead || s.canRead(ev.topic)));
+  }
+
+  /** Every topic of the connection: the client's last id may come from any subscription. */
+  resumeFilter(): TopicFilter {
+    const all = this.conn.subs.flatMap((s) => s.patterns);
+    return {
+      topics: all.filter((p) => !p.wildcard).map((p) => p.source),
+      patterns: all.filter((p) => p.wildcard),
+    };
   }
 
   accepts(ev: StoredEvent): boolean {
-    if (!this.mayRead(ev)) return false;
+    if (this.canRead && !this.canRead(ev.topic)) return false;
+    if (!this.conn.addressedTo(ev)) return false;
     // Replaying topics added to a live connection: what another live subscription of the same
     // connection already delivered must not be sent twice.
     if (this.state === 'replaying' && this.conn.deliveredLive(ev, this)) return false;

@@ -255,6 +255,34 @@ describe.each(engines)('ids under attack (%s)', (_name, makeEngine) => {
     await inn.assertUnharmed();
   });
 
+  it("a WebSocket subscribe resumes from B's own supplied id on another of its topics, while A's id there gets reset", async () => {
+    const inn = await bystander();
+    const mine = `mine-${uid()}`;
+    const theirs = `theirs-${uid()}`;
+    const peer = await WsPeer.open(h.url, ['tenant/b/first'], { query: { token: bob } });
+    open.push(peer);
+    expect((await publish(bob, { topic: 'tenant/b/first', type: 'f', data: 'own', id: mine })).status).toBe(
+      201,
+    );
+    expect(
+      (await publish(alice, { topic: 'tenant/a/first', type: 'f', data: 'alice-private', id: theirs }))
+        .status,
+    ).toBe(201);
+    expect((await publish(bob, { topic: 'tenant/b/second', type: 's', data: 'missed' })).status).toBe(201);
+    await peer.waitForEvents(1);
+    // The last id the client holds came from its first topic: the new topic replays after it.
+    const ack = await peer.request({ op: 'subscribe', topics: ['tenant/b/second'], lastEventId: mine });
+    expect(ack.op).toBe('ack');
+    await peer.waitForEvents(2);
+    expect(peer.events.map((e) => e.data)).toEqual(['own', 'missed']);
+    const ack2 = await peer.request({ op: 'subscribe', topics: ['tenant/b/third'], lastEventId: theirs });
+    expect(ack2.op).toBe('ack');
+    const reset = await peer.waitFor((m) => m.op === 'reset');
+    expect(reset).toMatchObject({ reason: 'unknown-id', lastEventId: theirs });
+    expect(peer.messages.filter((m) => m.op === 'reset')).toHaveLength(1);
+    await inn.assertUnharmed();
+  });
+
   it("B resuming over Mercure from A's private update id gets reset and Last-Event-ID earliest, as for a random id", async () => {
     const inn = await bystander();
     const id = `urn:uuid:${uid()}-a`;
@@ -268,8 +296,14 @@ describe.each(engines)('ids under attack (%s)', (_name, makeEngine) => {
     expect(pub.body).toBe(id);
     const subB = await mercureToken({ subscribe: ['https://b.example/{x}'] });
     const answers = [];
-    for (const lastEventId of [id, NEVER]) {
-      const r = await MercureReader.open(h.url, ['*'], { token: subB, lastEventIdHeader: lastEventId });
+    const tries = [
+      { lastEventIdHeader: id },
+      { lastEventIdHeader: NEVER },
+      // The query parameter of clients that cannot set headers goes the same way.
+      { lastEventID: id },
+    ];
+    for (const how of tries) {
+      const r = await MercureReader.open(h.url, ['*'], { token: subB, ...how });
       open.push(r);
       expect(r.response.status).toBe(200);
       await until(() => r.frames.some((f) => f.event === 'reset'));
@@ -281,6 +315,7 @@ describe.each(engines)('ids under attack (%s)', (_name, makeEngine) => {
     }
     expect(answers[0]).toEqual({ header: 'earliest', reset: 'unknown-id', leaked: false });
     expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
     await inn.assertUnharmed();
   });
 
