@@ -34,8 +34,8 @@ export class AuditedStore implements HistoryStore {
     return results;
   }
 
-  resolve(lastEventId: string): Promise<ResumePoint> {
-    return this.inner.resolve(lastEventId);
+  resolve(lastEventId: string, filter: TopicFilter): Promise<ResumePoint> {
+    return this.inner.resolve(lastEventId, filter);
   }
 
   readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {

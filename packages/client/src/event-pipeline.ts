@@ -38,7 +38,8 @@ function plainIssues(issues: readonly { message: string; path?: readonly unknown
 }
 
 /**
- * Turns frames into deliveries, one tab's worth: drops duplicate ids, tracks the resume id,
+ * Turns frames into deliveries, one tab's worth: drops duplicates (the same id and envelope),
+ * tracks the resume id,
  * parses the envelope, checks the payload against its schema, and hands results to the sink in
  * the order the frames arrived, even when a schema validates asynchronously. A bad payload is
  * reported, never thrown.
@@ -88,12 +89,16 @@ export class EventPipeline {
       this.log.debug(`ignored a "${frame.event ?? 'message'}" frame without an id`);
       return;
     }
-    if (this.recent.has(id)) {
+    // A duplicate is the same id with the same envelope (topic, type, the millisecond the hub
+    // stamped in `time`, payload: its first 2,000 characters and length, so keys stay small). The id
+    // alone is not enough: a supplied id is unique on the hub only per publisher and topic, and
+    // dropping another event with the same id would let one publisher suppress another's. A
+    // replay of an event already received is byte-identical, so it is still dropped.
+    if (this.recent.seen(id + frame.data.slice(0, 2000) + frame.data.length)) {
       this.duplicates++;
       this.log.debug(`dropped duplicate ${id}`);
       return;
     }
-    this.recent.add(id);
     // The resume point moves on receipt, valid or not: the hub must not send this event again.
     this.lastEventId = id;
     this.lastEventAt = this.now();

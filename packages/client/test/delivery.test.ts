@@ -144,6 +144,39 @@ describe('duplicates', () => {
   });
 });
 
+describe('events that share an id', () => {
+  it('delivers two different events with the same id (ids are unique per publisher and topic), and drops a replay of either', async () => {
+    // Two publishers used one id: on another topic, and on the same topic with other data.
+    const server = await rawSseServer((req) => {
+      openStream(req, 10);
+      req.send(envelopeFrame('order:1', 'x', 1, 't'));
+      req.send(envelopeFrame('order:1', 'x', 1, 'u'));
+      req.send(envelopeFrame('order:1', 'x', 2, 't'));
+      req.send(envelopeFrame('order:1', 'x', 1, 'u'));
+      req.send(envelopeFrame('order:1', 'x', 1, 't'));
+      req.send(envelopeFrame('e2', 'x', 3, 't'));
+    });
+    cleanups.push(() => server.close());
+    const client = createClient({
+      url: `${server.url}/events`,
+      topics: ['t', 'u'],
+      backoff: { jitter: false },
+      environment: quietEnv(),
+    });
+    cleanups.push(() => client.disconnect());
+    const r = record(client);
+    client.connect();
+    await until(() => r.events.length === 4);
+    expect(r.events.map((e) => [e.id, e.topic, e.data])).toEqual([
+      ['order:1', 't', 1],
+      ['order:1', 'u', 1],
+      ['order:1', 't', 2],
+      ['e2', 't', 3],
+    ]);
+    expect(client.stats.duplicates).toBe(2);
+  });
+});
+
 describe('HTTP answers', () => {
   it('stops on 204 as the SSE spec says', async () => {
     hub = await startHub();

@@ -1,6 +1,6 @@
 import { comparePositions, encodeSseFrame, type ResetReason } from '@tidings/protocol';
 import type { StoredEvent } from './stored-event.js';
-import type { HistoryStore, TopicFilter } from './stores/history-store.js';
+import { type HistoryStore, resumePosition, type TopicFilter } from './stores/history-store.js';
 
 /** What the catch-up reports back to the hub. */
 export interface CatchUpResult {
@@ -29,8 +29,20 @@ export interface ReplayTarget {
    */
   replayedThrough: string | undefined;
   isClosed(): boolean;
-  /** Whether this subscriber may receive `ev`. */
+  /** Whether this subscriber may receive `ev` now (it may also skip what it already sent). */
   accepts(ev: StoredEvent): boolean;
+  /**
+   * Whether this subscriber may read `ev` at all (grant, targeted delivery, Mercure privacy),
+   * whatever it already received: what decides whether a supplied `Last-Event-ID` names an event
+   * it can resume after.
+   */
+  mayRead(ev: StoredEvent): boolean;
+  /**
+   * The topics on which a supplied `Last-Event-ID` may name the resume point, when wider than
+   * the topics replayed (a WebSocket subscription added to a connection: the client's last id
+   * may come from any of the connection's topics). Default: the replay's own filter.
+   */
+  resumeFilter?(): TopicFilter;
   /** Writes an event from history (or held back during replay). */
   replay(ev: StoredEvent): void;
   /** Writes the reset notice. */
@@ -58,8 +70,8 @@ export function resetFrame(reason: ResetReason, lastEventId: string): Uint8Array
  * the connection goes live. Since an event is durable before it is dispatched, whatever pending
  * drops on overflow is found by reading further.
  *
- * If the id is unknown, or retention removed events the subscriber would have received, a
- * `reset` frame goes first and the connection goes live without replay: the client refetches.
+ * If the id is unknown (or, for a supplied id, only names events the subscriber may not read),
+ * or retention removed events the subscriber would have received, a `reset` frame goes first and the connection goes live without replay: the client refetches.
  * With `truncation: 'ignore'` the replay sends whatever history still holds instead (a face whose
  * caller checked for truncation itself, such as Mercure's, whose clients expect every retained
  * update).
@@ -80,13 +92,16 @@ export async function catchUp(
     lastEventId = store.idAt(from.pos);
   } else {
     lastEventId = from.lastEventId;
-    const point = await store.resolve(lastEventId);
-    if (point.kind === 'unknown') {
+    // A supplied id counts only through an event this subscriber may read on its own topics;
+    // anything else answers exactly like an id that never existed.
+    const scope = conn.resumeFilter?.() ?? filter;
+    const pos = resumePosition(await store.resolve(lastEventId, scope), (ev) => conn.mayRead(ev));
+    if (pos === undefined) {
       conn.sendReset('unknown-id', lastEventId);
       goLive(conn, undefined);
       return { replayed: 0, reset: 'unknown-id', liveAfter: undefined };
     }
-    cursor = point.pos;
+    cursor = pos;
   }
   let replayed = 0;
   for (;;) {

@@ -44,8 +44,12 @@ export interface FaceHost extends Hub {
   readonly isClosing: boolean;
   /** Turns a spec into the route result that opens the stream. */
   openStream(spec: StreamSpec): RouteResult;
-  /** Appends and fans out validated events (meta included), like `hub.publish`. */
-  publishParsed(items: readonly ParsedPublish[]): Promise<AppendResult[]>;
+  /**
+   * Appends and fans out validated events (meta included), like `hub.publish`.
+   * @param publisher who publishes (`publisherKey`), which scopes supplied ids.
+   *   @defaultValue the backend's key, as for `hub.publish`
+   */
+  publishParsed(items: readonly ParsedPublish[], publisher?: string): Promise<AppendResult[]>;
   /**
    * Takes the connection slots of a stream about to open (per-user and per-address limits).
    * @returns the principal to give the connection (a fresh object keying its slots).

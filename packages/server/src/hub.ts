@@ -27,6 +27,7 @@ import { installMercure } from './mercure/install-mercure.js';
 import { type CloseReason, type ConnectionInfo, combineObservers, type HubObserver } from './observer.js';
 import { type HubOptions, type ResolvedHubOptions, resolveOptions } from './options.js';
 import { installPresence, type PresenceHandle } from './presence/install-presence.js';
+import { BACKEND_PUBLISHER, publisherKey } from './publisher-key.js';
 import {
   type ExtraFieldParser,
   type ParsedPublish,
@@ -76,9 +77,14 @@ export type Middleware = (req: HubRequest, next: () => Promise<RouteResult>) => 
 export interface PublishResult {
   /** The event id (for a duplicate, the original event's). */
   readonly id: string;
-  /** The event as stored and delivered. */
+  /** The event as stored and delivered (for a duplicate, the original: always the publisher's own). */
   readonly event: TidingsEvent;
-  /** True when the supplied id was already stored: nothing was delivered again. */
+  /**
+   * True when the same publisher already stored the supplied id on this topic: nothing was
+   * delivered again. Ids are scoped per publisher and topic, so another publisher's event with
+   * the same id never makes this true.
+   * @see publisherKey
+   */
   readonly duplicate: boolean;
 }
 
@@ -669,11 +675,13 @@ class HubImpl implements FaceHost {
     }
     const text = await req.text(this.options.maxBodyBytes);
     const { items, batch } = parsePublishBody(text, this.options, this.extraFields);
-    await this.authorizer.authorizePublish(
+    const principal = await this.authorizer.authorizePublish(
       req,
       items.map((i) => i.topic),
     );
-    const results = await this.publishParsed(items);
+    // Supplied ids are idempotent per publisher and topic: a duplicate answer below can only be
+    // the caller's own event, and nobody else's id can suppress this publish.
+    const results = await this.publishParsed(items, publisherKey(principal));
     const anyNew = results.some((r) => !r.duplicate);
     if (!batch) {
       const r = results[0] as AppendResult;
@@ -704,7 +712,10 @@ class HubImpl implements FaceHost {
 
   // ---- publishing and fan-out -------------------------------------------------------------
 
-  async publishParsed(items: readonly ParsedPublish[]): Promise<AppendResult[]> {
+  async publishParsed(
+    items: readonly ParsedPublish[],
+    publisher: string = BACKEND_PUBLISHER,
+  ): Promise<AppendResult[]> {
     if (this.closing) {
       throw new HubError(
         503,
@@ -725,6 +736,7 @@ class HubImpl implements FaceHost {
     const ts = Date.now();
     const events: NewEvent[] = items.map((i) => ({
       id: i.id,
+      publisher: i.id === undefined ? undefined : publisher,
       topic: i.topic,
       type: i.type,
       ts,

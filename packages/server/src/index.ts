@@ -101,8 +101,10 @@ export { resolveOptions } from './options.js';
 export { LocalPresence } from './presence/local-presence.js';
 export { MemoryPresence } from './presence/memory-presence.js';
 export type { PresenceCount, PresenceEntry, PresenceStore } from './presence/presence-store.js';
+export { BACKEND_PUBLISHER, publisherKey } from './publisher-key.js';
 export type { EventMeta, NewEvent, StoredEvent } from './stored-event.js';
 export { envelopeJson, eventFrame, toEnvelope } from './stored-event.js';
+export { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from './stores/generated-ids.js';
 export type {
   AppendResult,
   HistoryStore,
@@ -112,6 +114,7 @@ export type {
   RetentionRule,
   TopicFilter,
 } from './stores/history-store.js';
+export { MAX_ID_MATCHES, resumePosition } from './stores/history-store.js';
 export type { MemoryRevocationsOptions } from './stores/memory-revocations.js';
 export { MemoryRevocations, memoryRevocations } from './stores/memory-revocations.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';

@@ -103,14 +103,15 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
   accepts(ev: StoredEvent): boolean {
     if (this.canRead && !this.canRead(ev.topic)) return false;
     if (!this.decidesMercurePrivacy && isMercurePrivate(ev)) return false;
-    const to = ev.meta?.to;
-    if (to) {
-      const p = this.grant.principal;
-      const byUser = p.user !== undefined && to.users?.includes(p.user) === true;
-      const bySession = p.session !== undefined && to.sessions?.includes(p.session) === true;
-      if (!byUser && !bySession) return false;
-    }
-    return true;
+    return addressedTo(ev, this.grant.principal);
+  }
+
+  /**
+   * Whether this stream may read `ev` at all: for a stream, the same as {@link accepts} (which a
+   * protocol face such as Mercure's overrides).
+   */
+  mayRead(ev: StoredEvent): boolean {
+    return this.accepts(ev);
   }
 
   /**
@@ -214,4 +215,16 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     this.pending = [];
     this.host.connectionClosed(this, reason);
   }
+}
+
+/**
+ * Whether targeted delivery (`to: {users, sessions}`) lets `ev` reach `principal`: always for an
+ * event without `to`, else when its verified `sub` or session is listed.
+ */
+export function addressedTo(ev: StoredEvent, principal: Principal): boolean {
+  const to = ev.meta?.to;
+  if (!to) return true;
+  const byUser = principal.user !== undefined && to.users?.includes(principal.user) === true;
+  const bySession = principal.session !== undefined && to.sessions?.includes(principal.session) === true;
+  return byUser || bySession;
 }

@@ -29,6 +29,12 @@ export function isMercurePrivate(ev: NewEvent): boolean {
 export interface NewEvent {
   /** Publisher-supplied id, or undefined to let the store generate one. */
   readonly id?: string | undefined;
+  /**
+   * Who published it, as an opaque key (`publisherKey`): a supplied `id` is idempotent per
+   * publisher and topic, never across them. Stores keep it for that check only and never hand it
+   * out. Undefined is one publisher of its own (`""`).
+   */
+  readonly publisher?: string | undefined;
   readonly topic: string;
   readonly type: string;
   /** Acceptance time in epoch milliseconds. */

@@ -39,9 +39,9 @@ function withReadLatency(store: HistoryStore): HistoryStore {
   return {
     kind: store.kind,
     append: (e) => store.append(e),
-    resolve: async (id) => {
+    resolve: async (id, filter) => {
       await pause();
-      return store.resolve(id);
+      return store.resolve(id, filter);
     },
     readAfter: async (after, filter, limit) => {
       await pause();

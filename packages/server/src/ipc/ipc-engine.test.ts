@@ -57,7 +57,7 @@ function silentPrimary(): { port: IpcPort; answerAll: () => void; requests: () =
       send(m) {
         const req = m as { rid: number; op: string };
         if (req.op === 'hello')
-          answer({ tidings: 'ok', rid: req.rid, value: { kind: 'memory', sampleId: 'ab12cd.1' } });
+          answer({ tidings: 'ok', rid: req.rid, value: { kind: 'memory', idKey: undefined } });
         else queued.push(req);
       },
       on: (_e, l) => listeners.push(l),

@@ -3,6 +3,7 @@ import type { Engine } from '../engine.js';
 import { HubError } from '../errors.js';
 import type { PresenceCount, PresenceEntry, PresenceStore } from '../presence/presence-store.js';
 import type { NewEvent, StoredEvent } from '../stored-event.js';
+import { GeneratedIds } from '../stores/generated-ids.js';
 import type {
   AppendResult,
   HistoryStore,
@@ -10,7 +11,6 @@ import type {
   ResumePoint,
   TopicFilter,
 } from '../stores/history-store.js';
-import { generatedId, parseGeneratedId } from '../stores/retention.js';
 import {
   fromIpcError,
   type IpcHello,
@@ -125,7 +125,7 @@ class IpcClient {
 
 class IpcStore implements HistoryStore {
   readonly kind: string;
-  private readonly epoch: string | undefined;
+  readonly generatedIds: GeneratedIds | undefined;
   private closed = false;
 
   constructor(
@@ -133,15 +133,21 @@ class IpcStore implements HistoryStore {
     hello: IpcHello,
   ) {
     this.kind = hello.kind;
-    this.epoch = parseGeneratedId(hello.sampleId)?.epoch;
+    this.generatedIds = hello.idKey === undefined ? undefined : new GeneratedIds(hello.idKey);
   }
 
   append(events: readonly NewEvent[]): Promise<AppendResult[]> {
     return this.call({ op: 'append', events });
   }
 
-  resolve(lastEventId: string): Promise<ResumePoint> {
-    return this.call({ op: 'resolve', lastEventId });
+  resolve(lastEventId: string, filter: TopicFilter): Promise<ResumePoint> {
+    // The primary looks the id up on these topics; the worker's stream then judges each match.
+    return this.call({
+      op: 'resolve',
+      lastEventId,
+      topics: filter.topics,
+      patterns: filter.patterns.map((p) => p.source),
+    });
   }
 
   readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
@@ -159,12 +165,12 @@ class IpcStore implements HistoryStore {
   }
 
   idAt(pos: string): string {
-    if (this.epoch === undefined) {
+    if (this.generatedIds === undefined) {
       throw new Error(
         `A ${this.kind} store does not generate ids this worker can derive; run it without --workers.`,
       );
     }
-    return generatedId(this.epoch, Number(pos));
+    return this.generatedIds.resumeId(pos);
   }
 
   prune(): Promise<void> {

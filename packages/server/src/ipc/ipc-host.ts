@@ -102,7 +102,11 @@ export class IpcEngineHost {
       );
     switch (req.op) {
       case 'hello':
-        reply(Promise.resolve({ kind: store.kind, sampleId: store.idAt('1') } satisfies IpcHello));
+        // The key of the store's ids crosses to the worker, a process of the same hub (as trusted as
+        // the primary), so that its idAt gives ids the store resolves.
+        reply(
+          Promise.resolve({ kind: store.kind, idKey: store.generatedIds?.exportKey() } satisfies IpcHello),
+        );
         return;
       case 'append': {
         const appending = store.append(req.events);
@@ -123,7 +127,14 @@ export class IpcEngineHost {
         return;
       }
       case 'resolve':
-        reply(store.resolve(req.lastEventId));
+        reply(
+          Promise.resolve().then(() =>
+            store.resolve(req.lastEventId, {
+              topics: req.topics,
+              patterns: req.patterns.map((p) => compilePattern(p)),
+            }),
+          ),
+        );
         return;
       case 'readAfter':
         reply(

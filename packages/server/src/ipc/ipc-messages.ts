@@ -20,7 +20,12 @@ export interface IpcPort {
 export type IpcRequest = { readonly tidings: 'req'; readonly rid: number } & (
   | { readonly op: 'hello' }
   | { readonly op: 'append'; readonly events: readonly NewEvent[] }
-  | { readonly op: 'resolve'; readonly lastEventId: string }
+  | {
+      readonly op: 'resolve';
+      readonly lastEventId: string;
+      readonly topics: readonly string[];
+      readonly patterns: readonly string[];
+    }
   | {
       readonly op: 'readAfter';
       readonly after: string;
@@ -61,8 +66,8 @@ export type IpcPush =
 /** What `hello` answers: what a worker needs to know about the primary's store. */
 export interface IpcHello {
   readonly kind: string;
-  /** `idAt("1")` of the primary's store, from which a worker derives `idAt` locally. */
-  readonly sampleId: string;
+  /** The key of the primary store's generated ids, from which a worker derives `idAt` locally. */
+  readonly idKey: string | undefined;
 }
 
 export function toIpcError(e: unknown): IpcError {

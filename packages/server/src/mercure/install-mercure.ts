@@ -11,9 +11,16 @@ import { HubError } from '../errors.js';
 import type { FaceHost } from '../face.js';
 import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
 import { type RouteResult, SSE_HEADERS } from '../hub.js';
+import { publisherKey } from '../publisher-key.js';
 import type { ParsedPublish } from '../routes/parse-publish.js';
+import { resumePosition } from '../stores/history-store.js';
 import { MercureAuth, stripAuthorizationParam } from './mercure-auth.js';
-import { DEFAULT_TYPE, MercureConnection, type MercureSubscriber } from './mercure-connection.js';
+import {
+  DEFAULT_TYPE,
+  MercureConnection,
+  type MercureSubscriber,
+  mercureAccepts,
+} from './mercure-connection.js';
 import { MercureDispatcher } from './mercure-dispatcher.js';
 import {
   MAX_MERCURE_TOPIC_LENGTH,
@@ -204,6 +211,18 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
     const selectors = unique.map(compileSelector);
     const scope = [...new Set(selectors.flatMap((s) => hubScopeOf(s.source, s.template !== undefined)))];
     const scopePatterns = scope.map((p) => compilePattern(p));
+    const subscriber: MercureSubscriber = {
+      id: `urn:uuid:${randomUUID()}`,
+      selectors,
+      allowed: creds?.subscribe,
+      payload: creds?.payload,
+    };
+    // The subscription's own hub topics, plus every update with alternates (one of which may
+    // match); each event is then judged as the connection's accepts() would.
+    const replayFilter = {
+      topics: scopePatterns.filter((p) => !p.wildcard).map((p) => p.source),
+      patterns: [...scopePatterns.filter((p) => p.wildcard), WITH_ALTERNATES],
+    };
 
     // Where replay starts, what the Last-Event-ID response header says (draft-07: the id of the
     // event preceding the first one sent, or "earliest"), and whether a reset goes first.
@@ -222,19 +241,23 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
       from = { pos: '0' };
       echo = 'earliest';
     } else {
-      const point = await store.resolve(lastEventId);
-      if (point.kind === 'unknown') {
+      // A supplied id counts only through an update this subscriber may receive: any other
+      // answers exactly like an id that never existed.
+      const pos = resumePosition(await store.resolve(lastEventId, replayFilter), (ev) =>
+        mercureAccepts(subscriber, principal, ev),
+      );
+      if (pos === undefined) {
         from = { pos: await store.head() };
         echo = 'earliest';
         reset = resetFrame('unknown-id', lastEventId);
         resumePoint = store.idAt(from.pos);
       } else {
-        from = { pos: point.pos };
+        from = { pos };
         // Retention may have removed updates this subscription would have received; checked on
         // the hub topics its selectors cover (an update matching only through an alternate topic
         // is replayed when retained, but its loss is not detected).
         const probe = await store.readAfter(
-          point.pos,
+          pos,
           {
             topics: scopePatterns.filter((p) => !p.wildcard).map((p) => p.source),
             patterns: scopePatterns.filter((p) => p.wildcard),
@@ -246,12 +269,6 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
       }
     }
 
-    const subscriber: MercureSubscriber = {
-      id: `urn:uuid:${randomUUID()}`,
-      selectors,
-      allowed: creds?.subscribe,
-      payload: creds?.payload,
-    };
     return host.openStream({
       headers: {
         ...SSE_HEADERS,
@@ -289,14 +306,9 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
           subscriptions?.closedConnection(c);
         };
       },
-      // The subscription's own hub topics, plus every update with alternates (one of which may
-      // match); each event is then judged by the connection's accepts().
       replay: {
         from,
-        filter: {
-          topics: scopePatterns.filter((p) => !p.wildcard).map((p) => p.source),
-          patterns: [...scopePatterns.filter((p) => p.wildcard), WITH_ALTERNATES],
-        },
+        filter: replayFilter,
         truncation: 'ignore',
       },
     });
@@ -362,7 +374,9 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
       dataJson,
       meta: { mercure: meta },
     };
-    const [result] = await host.publishParsed([item]);
+    // Ids are idempotent per Mercure publisher (its `sub`) and topic: a 409 or a retry answer only
+    // ever concerns this publisher's own update.
+    const [result] = await host.publishParsed([item], publisherKey(creds.principal, 'mercure'));
     if (!result) throw new Error('the store returned no result');
     if (result.duplicate && !sameUpdate(result.event, item)) {
       throw new HubError(

@@ -1,7 +1,7 @@
 import { encodeSseFrame, type TopicPattern } from '@tidings/protocol';
-import type { SubscribeGrant } from '../authorizer.js';
+import type { Principal, SubscribeGrant } from '../authorizer.js';
 import type { StreamSink } from '../http/stream-sink.js';
-import { type ConnectionHost, SseConnection } from '../sse-connection.js';
+import { addressedTo, type ConnectionHost, SseConnection } from '../sse-connection.js';
 import type { StoredEvent } from '../stored-event.js';
 import { anyMatch, type TopicSelector } from './selector.js';
 import { mercureMeta, mercureTopicsOf } from './topic-mapping.js';
@@ -55,6 +55,17 @@ export interface MercureSubscriber {
   readonly allowed: readonly TopicSelector[] | undefined;
   /** The token's `mercure.payload`. */
   readonly payload: unknown;
+}
+
+/**
+ * Whether the Mercure stream of `sub` (opened with `principal`) receives `ev`: one of its selectors
+ * matches one of the update's topics, it may read it ({@link mayRead}), and targeted delivery
+ * (`to`) lets it through. What {@link MercureConnection.accepts} decides, usable before the
+ * connection exists (to judge a `Last-Event-ID`).
+ */
+export function mercureAccepts(sub: MercureSubscriber, principal: Principal, ev: StoredEvent): boolean {
+  const topics = mercureTopicsOf(ev);
+  return anyMatch(sub.selectors, topics) && mayRead(sub, ev, topics) && addressedTo(ev, principal);
 }
 
 /**

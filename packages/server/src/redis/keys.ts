@@ -10,8 +10,13 @@ export interface RedisKeys {
   readonly epoch: string;
   /** String: the newest position handed out (`ms-seq`). */
   readonly last: string;
-  /** Hash: supplied id → `"<pos> <topic>"`, for idempotency and resume. */
+  /**
+   * Hash: `"<topic>\n<supplied id>"` → lines `"<pos> <publisher>"`, for idempotency (per
+   * publisher and topic) and resume (on the topics a stream covers).
+   */
   readonly ids: string;
+  /** String: the secret key of this history's generated ids (see `GeneratedIds`). */
+  readonly idKey: string;
   /** Sorted set, all scores 0: every topic with history, ordered by name for pattern lookups. */
   readonly topics: string;
   /** Sorted set: topic → `ts` of its oldest retained event, for age-based retention. */
@@ -52,6 +57,7 @@ export function redisKeys(prefix: string): RedisKeys {
     epoch: `${base}epoch`,
     last: `${base}last`,
     ids: `${base}ids`,
+    idKey: `${base}idkey`,
     topics: `${base}topics`,
     ages: `${base}ages`,
     evicted: `${base}evicted`,

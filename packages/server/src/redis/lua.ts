@@ -32,6 +32,33 @@ local function ensure_epoch(pre, candidate)
   end
   return e
 end
+-- The secret of this history's generated ids, made with the epoch (and with it again if Redis
+-- loses its data): only the nodes turn positions into ids, with it (see GeneratedIds).
+local function ensure_idkey(pre, candidate)
+  local k = redis.call('GET', pre .. 'idkey')
+  if not k then
+    redis.call('SET', pre .. 'idkey', candidate)
+    k = candidate
+  end
+  return k
+end
+-- Supplied ids: hash 'ids', field "<topic>\\n<id>" -> lines "<pos> <publisher>", one per publisher
+-- that used the id on the topic (idempotency is per publisher and topic; resume looks at the
+-- topics a stream covers only).
+local function id_field(topic, sid) return topic .. '\\n' .. sid end
+local function drop_line(pre, fieldname, pos)
+  local lines = redis.call('HGET', pre .. 'ids', fieldname)
+  if not lines then return end
+  local keep = {}
+  for line in string.gmatch(lines, '[^\\n]+') do
+    if string.sub(line, 1, #pos + 1) ~= pos .. ' ' then keep[#keep + 1] = line end
+  end
+  if #keep == 0 then
+    redis.call('HDEL', pre .. 'ids', fieldname)
+  else
+    redis.call('HSET', pre .. 'ids', fieldname, table.concat(keep, '\\n'))
+  end
+end
 local function field(flat, name)
   for i = 1, #flat, 2 do
     if flat[i] == name then return flat[i + 1] end
@@ -44,9 +71,7 @@ local function forget(pre, topic, entries)
   if #entries == 0 then return end
   for _, e in ipairs(entries) do
     local sid = field(e[2], 'i')
-    if sid and redis.call('HGET', pre .. 'ids', sid) == (e[1] .. ' ' .. topic) then
-      redis.call('HDEL', pre .. 'ids', sid)
-    end
+    if sid then drop_line(pre, id_field(topic, sid), e[1]) end
   end
   redis.call('HSET', pre .. 'evicted', topic, entries[#entries][1])
 end
@@ -98,35 +123,47 @@ end
 `;
 
 /**
- * Appends a batch. KEYS[1]: the epoch key. ARGV: key base, epoch candidate, fan-out length,
- * then 7 values per event: supplied id or "", topic, type, ts, data, meta JSON or "", the
- * topic's maxEvents. Returns per event `{0, pos, id}` or, for a supplied id already stored,
- * `{1, pos, id, topic, fields}` of the original.
+ * Appends a batch. KEYS[1]: the epoch key. ARGV: key base, epoch candidate, fan-out length, id key
+ * candidate, then 8 values per event: supplied id or "", publisher key (no spaces), topic, type,
+ * ts, data, meta JSON or "", the topic's maxEvents. Returns `{idkey, rows}`, a row per event:
+ * `{0, pos, supplied id or ""}`, or, when the same publisher already stored the id on the topic,
+ * `{1, pos, id, topic, fields}` of that original. A generated id is made by the node from the
+ * position and the id key; the stream entries carry the supplied id only.
  */
 export const APPEND = `${PRELUDE}
 local pre = ARGV[1]
 local epoch = ensure_epoch(pre, ARGV[2])
 local fmax = ARGV[3]
+local idkey = ensure_idkey(pre, ARGV[4])
 local now = now_ms()
 load_last(pre)
 local out = {}
 local limits = {}
 local touched = {}
-for i = 4, #ARGV, 7 do
-  local sid, topic, typ, ts, data, meta, maxev =
-    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+for i = 5, #ARGV, 8 do
+  local sid, pub, topic, typ, ts, data, meta, maxev =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local done = false
+  local fieldname, lines
   if sid ~= '' then
-    local ref = redis.call('HGET', pre .. 'ids', sid)
-    if ref then
-      local sp = string.find(ref, ' ', 1, true)
-      local rpos, rtopic = string.sub(ref, 1, sp - 1), string.sub(ref, sp + 1)
-      local e = redis.call('XRANGE', pre .. 't:' .. rtopic, rpos, rpos)
-      if #e > 0 then
-        out[#out + 1] = { 1, rpos, sid, rtopic, e[1][2] }
-        done = true
-      else
-        redis.call('HDEL', pre .. 'ids', sid)
+    fieldname = id_field(topic, sid)
+    lines = redis.call('HGET', pre .. 'ids', fieldname)
+    if lines then
+      -- Only this publisher's own event on this topic is a duplicate.
+      for line in string.gmatch(lines, '[^\\n]+') do
+        local sp = string.find(line, ' ', 1, true)
+        if string.sub(line, sp + 1) == pub then
+          local rpos = string.sub(line, 1, sp - 1)
+          local e = redis.call('XRANGE', pre .. 't:' .. topic, rpos, rpos)
+          if #e > 0 then
+            out[#out + 1] = { 1, rpos, sid, topic, e[1][2] }
+            done = true
+          else
+            drop_line(pre, fieldname, rpos)
+            lines = redis.call('HGET', pre .. 'ids', fieldname)
+          end
+          break
+        end
       end
     end
   end
@@ -137,21 +174,19 @@ for i = 4, #ARGV, 7 do
       fields[#fields + 1] = 'm'
       fields[#fields + 1] = meta
     end
-    local evid
     if sid ~= '' then
-      evid = sid
       redis.call('XADD', pre .. 't:' .. topic, pos, 'i', sid, unpack(fields))
-      redis.call('HSET', pre .. 'ids', sid, pos .. ' ' .. topic)
+      redis.call('HSET', pre .. 'ids', fieldname, (lines and (lines .. '\\n') or '') .. pos .. ' ' .. pub)
+      redis.call('XADD', pre .. 'fanout', 'MAXLEN', fmax, pos, 'p', prev, 'e', epoch, 't', topic, 'i', sid, unpack(fields))
     else
-      evid = epoch .. '.' .. pos
       redis.call('XADD', pre .. 't:' .. topic, pos, unpack(fields))
+      redis.call('XADD', pre .. 'fanout', 'MAXLEN', fmax, pos, 'p', prev, 'e', epoch, 't', topic, unpack(fields))
     end
-    redis.call('XADD', pre .. 'fanout', 'MAXLEN', fmax, pos, 'p', prev, 'e', epoch, 't', topic, 'i', evid, unpack(fields))
     redis.call('ZADD', pre .. 'topics', 0, topic)
     redis.call('ZADD', pre .. 'ages', 'NX', ts, topic)
     if not limits[topic] then touched[#touched + 1] = topic end
     limits[topic] = tonumber(maxev)
-    out[#out + 1] = { 0, pos, evid }
+    out[#out + 1] = { 0, pos, sid }
   end
 end
 redis.call('SET', pre .. 'last', last_id)
@@ -165,7 +200,32 @@ for _, topic in ipairs(touched) do
     refresh_age(pre, topic)
   end
 end
-return out
+return { idkey, out }
+`;
+
+/**
+ * The retained events carrying a supplied id on some topics (a resume lookup that never looks at
+ * other topics). ARGV: key base, the id, most events to return, topics… Returns
+ * `{{{topic, pos, fields}…}, idkey}`, in no particular order.
+ */
+export const RESOLVE = `${PRELUDE}
+local pre = ARGV[1]
+local sid = ARGV[2]
+local cap = tonumber(ARGV[3])
+local out = {}
+for i = 4, #ARGV do
+  local topic = ARGV[i]
+  local lines = redis.call('HGET', pre .. 'ids', id_field(topic, sid))
+  if lines then
+    for line in string.gmatch(lines, '[^\\n]+') do
+      local rpos = string.sub(line, 1, string.find(line, ' ', 1, true) - 1)
+      local e = redis.call('XRANGE', pre .. 't:' .. topic, rpos, rpos)
+      if #e > 0 then out[#out + 1] = { topic, rpos, e[1][2] } end
+      if #out >= cap then return { out, redis.call('GET', pre .. 'idkey') or '' } end
+    end
+  end
+end
+return { out, redis.call('GET', pre .. 'idkey') or '' }
 `;
 
 /**
@@ -204,9 +264,15 @@ redis.call('SET', pre .. 'clast', id)
 return id
 `;
 
-/** Returns the epoch, creating it if Redis has none (first use, or Redis lost its data). */
+/**
+ * Returns the epoch, the newest position, Redis' clock and the id key, creating epoch and key if
+ * Redis has none (first use, or Redis lost its data). ARGV: key base, epoch candidate, id key
+ * candidate.
+ */
 export const EPOCH = `${PRELUDE}
-return { ensure_epoch(ARGV[1], ARGV[2]), redis.call('GET', ARGV[1] .. 'last') or '0-0', fmt(now_ms()) }
+local e = ensure_epoch(ARGV[1], ARGV[2])
+local k = ensure_idkey(ARGV[1], ARGV[3])
+return { e, redis.call('GET', ARGV[1] .. 'last') or '0-0', fmt(now_ms()), k }
 `;
 
 /**
@@ -214,7 +280,7 @@ return { ensure_epoch(ARGV[1], ARGV[2]), redis.call('GET', ARGV[1] .. 'last') or
  * order (a k-way merge over a heap, fetching from each stream in growing chunks so that a read
  * over many topics does not pull `limit` events from each). Also reports whether retention
  * removed anything after the position from any of the topics. ARGV: key base, position, limit,
- * topics… Returns `{truncated, {{topic, pos, fields}…}, epoch}`.
+ * topics… Returns `{truncated, {{topic, pos, fields}…}, idkey}`.
  */
 export const READ = `${PRELUDE}
 local pre = ARGV[1]
@@ -304,7 +370,7 @@ while #out < limit and #heap > 0 do
     if load(s, e[1], math.min(limit, s.count * 2)) then push(s) end
   end
 end
-return { truncated, out, redis.call('GET', pre .. 'epoch') or '' }
+return { truncated, out, redis.call('GET', pre .. 'idkey') or '' }
 `;
 
 /**

@@ -4,7 +4,9 @@ import type { Broker, BrokerListener, ControlListener, ControlMessage } from '..
 import { HubError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { EventMeta, StoredEvent } from '../stored-event.js';
+import { GeneratedIds } from '../stores/generated-ids.js';
 import { newEpoch } from '../stores/retention.js';
+import { codecOf } from './codec-of.js';
 import { type RedisKeys, redisKeys } from './keys.js';
 import { CONTROL, EPOCH, FANOUT, LuaScript } from './lua.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
@@ -79,6 +81,8 @@ export class RedisBroker implements Broker {
   private controlListeners: ControlListener[] = [];
   private gapListeners: Array<() => void> = [];
   private epoch: string | undefined;
+  /** Turns positions of the history's own events into their ids (the fan-out carries supplied ids only). */
+  private ids: GeneratedIds | undefined;
   private cursor: string | undefined;
   private controlCursor: string | undefined;
   private needHello = true;
@@ -261,11 +265,12 @@ export class RedisBroker implements Broker {
    * lost its data: whatever this node had not read yet is gone, so that is a gap.
    */
   private async hello(): Promise<void> {
-    const [epoch, , nowMs] = (await this.epochScript.run(
+    const [epoch, , nowMs, key] = (await this.epochScript.run(
       this.reader,
       [this.keys.epoch],
-      [this.keys.base, newEpoch()],
-    )) as [string, string, string];
+      [this.keys.base, newEpoch(), GeneratedIds.newKey()],
+    )) as [string, string, string, string];
+    this.ids = codecOf(key);
     if (this.cursor === undefined) {
       // Start from Redis' clock at the time this broker was created (less a margin), measured
       // with the local monotonic clock so skew between this host and Redis does not matter:
@@ -287,6 +292,8 @@ export class RedisBroker implements Broker {
       'Redis lost its data (new history epoch); streams on this node resume and get reset',
     );
     this.epoch = epoch;
+    // The new history has a new id key: learn it before reading any of its events.
+    this.needHello = true;
     // The new history starts from scratch: read all of it.
     this.cursor = '0-0';
     this.controlCursor = '0-0';
@@ -350,7 +357,9 @@ export class RedisBroker implements Broker {
           continue;
         }
         batch.push({
-          id: f.get('i') ?? id,
+          // An entry of the store's append names a supplied id only; one of `publish` always has one.
+          // hello() learned the key before this read (a missing one throws, and the loop says hello again).
+          id: f.get('i') ?? (this.ids as GeneratedIds).encode(id),
           pos: f.get('q') ?? id,
           topic: f.get('t') ?? '',
           type: f.get('y') ?? '',

@@ -55,12 +55,21 @@ describe.skipIf(!url)('RedisStore', () => {
     expect([...positions].sort(comparePositions)).toEqual(positions);
     expect(new Set(positions).size).toBe(positions.length);
     const [sup] = await a.append([ev('x', 'first', 'order-1')]);
-    const [dup] = await b.append([ev('y', 'second', 'order-1')]);
+    // Idempotent across nodes for the same publisher and topic; another topic is another event.
+    const [dup] = await b.append([ev('x', 'second', 'order-1')]);
     expect(dup?.duplicate).toBe(true);
-    expect(dup?.event).toMatchObject({ topic: 'x', dataJson: '"first"', pos: sup?.event.pos });
-    expect(await b.resolve('order-1')).toEqual({ kind: 'found', pos: sup?.event.pos });
+    expect(dup?.event).toMatchObject({ id: 'order-1', topic: 'x', dataJson: '"first"', pos: sup?.event.pos });
+    const [other] = await b.append([ev('y', 'third', 'order-1')]);
+    expect(other?.duplicate).toBe(false);
+    const point = await b.resolve('order-1', { topics: ['x'], patterns: [] });
+    expect(point.kind === 'matches' && point.events.map((e) => e.pos)).toEqual([sup?.event.pos]);
+    // Both nodes make the same ids from the same positions (one key per history, in Redis).
     const page = await b.readAfter('0', { topics: ['x', 'y'], patterns: [] }, 100);
-    expect(page.events.map((e) => e.id)).toEqual([...got.map((r) => r.event.id), 'order-1']);
+    expect(page.events.map((e) => e.id)).toEqual([...got.map((r) => r.event.id), 'order-1', 'order-1']);
+    expect(await a.resolve(b.idAt(await b.head()), { topics: [], patterns: [] })).toEqual({
+      kind: 'found',
+      pos: other?.event.pos,
+    });
   });
 
   it('merges a read over hundreds of topics in position order, page by page', async () => {
@@ -88,15 +97,15 @@ describe.skipIf(!url)('RedisStore', () => {
     const [old] = await s.append([ev('t', 1), ev('t', 2, 'sup-1')]);
     await deleteRedisKeys(url as string, prefix); // what a Redis restart without persistence does
     const [fresh] = await s.append([ev('t', 3)]);
-    expect(await s.resolve(old?.event.id as string)).toEqual({ kind: 'unknown' });
-    expect(await s.resolve('sup-1')).toEqual({ kind: 'unknown' });
-    expect(fresh?.event.id.split('.')[0]).not.toBe(old?.event.id.split('.')[0]);
-    expect(await s.resolve(fresh?.event.id as string)).toEqual({ kind: 'found', pos: fresh?.event.pos });
+    const t = { topics: ['t'], patterns: [] };
+    expect(await s.resolve(old?.event.id as string, t)).toEqual({ kind: 'unknown' });
+    expect(await s.resolve('sup-1', t)).toEqual({ kind: 'unknown' });
+    expect(await s.resolve(fresh?.event.id as string, t)).toEqual({ kind: 'found', pos: fresh?.event.pos });
   });
 
   it('refuses supplied ids that look generated, and positions that are not its own', async () => {
     const s = store();
-    for (const id of ['abcdef.12', 'abcdef.1700000000000-0']) {
+    for (const id of ['abcdef.12', 'abcdef.1700000000000-0', `~${'a'.repeat(22)}`]) {
       const err = await s.append([ev('t', 1, id)]).catch((e: unknown) => e);
       expect(isHubError(err) && err.status).toBe(400);
     }
@@ -118,6 +127,8 @@ describe.skipIf(!url)('RedisStore', () => {
         ),
       );
     }
-    await expect(s.resolve('x')).rejects.toThrow(/cannot resume from history yet/);
+    await expect(s.resolve('x', { topics: ['t'], patterns: [] })).rejects.toThrow(
+      /cannot resume from history yet/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { comparePositions, isPosition } from '@tidings/protocol';
 import { HubError } from '../errors.js';
 import type { EventMeta, NewEvent, StoredEvent } from '../stored-event.js';
+import { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from '../stores/generated-ids.js';
 import type {
   AppendResult,
   HistoryStore,
@@ -9,9 +10,11 @@ import type {
   RetentionOptions,
   TopicFilter,
 } from '../stores/history-store.js';
+import { MAX_ID_MATCHES } from '../stores/history-store.js';
 import { newEpoch, RetentionPolicy } from '../stores/retention.js';
+import { codecOf } from './codec-of.js';
 import { type RedisKeys, redisKeys } from './keys.js';
-import { APPEND, EPOCH, LuaScript, PRUNE, READ } from './lua.js';
+import { APPEND, EPOCH, LuaScript, PRUNE, READ, RESOLVE } from './lua.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 
 /** Options of {@link RedisStore}. */
@@ -35,14 +38,6 @@ export interface RedisStoreOptions extends RedisLinkOptions {
   now?: (() => number) | undefined;
 }
 
-/**
- * Generated ids: `<epoch>.<ms>-<seq>`, and `<epoch>.0` for the start of history (the resume point
- * of a stream opened on an empty history). Supplied ids of the single-segment form are refused
- * too, as the other stores generate it.
- */
-const GENERATED = /^([0-9a-z]{6})\.(0|\d+-\d+)$/;
-const ANY_GENERATED = /^[0-9a-z]{6}\.\d+(?:-\d+)?$/;
-
 type Fields = readonly string[];
 
 function fieldsToMap(flat: Fields): Map<string, string> {
@@ -51,24 +46,37 @@ function fieldsToMap(flat: Fields): Map<string, string> {
   return m;
 }
 
-/** Turns a stream entry of a topic into a StoredEvent. */
-export function entryToEvent(
-  epoch: string | undefined,
-  topic: string,
-  pos: string,
-  flat: Fields,
-): StoredEvent {
-  const f = fieldsToMap(flat);
-  const meta = f.get('m');
-  return {
-    id: f.get('i') ?? `${epoch}.${pos}`,
-    pos,
-    topic,
-    type: f.get('y') ?? '',
-    ts: Number(f.get('ts')),
-    dataJson: f.get('d') ?? 'null',
-    meta: meta === undefined ? undefined : (JSON.parse(meta) as EventMeta),
-  };
+/**
+ * Ids made without the history's key (before it was ever read): they resolve as unknown anywhere
+ * (a `reset`, never a gap), and show nothing.
+ */
+const orphanIds = GeneratedIds.create();
+
+/**
+ * Turns stream entries of topics into StoredEvents: a supplied id is in the entry, a generated one
+ * is made from the position with the history's id key (all of a page in one cipher call).
+ */
+export function entriesToEvents(
+  ids: GeneratedIds | undefined,
+  rows: ReadonlyArray<readonly [topic: string, pos: string, flat: Fields]>,
+): StoredEvent[] {
+  const maps = rows.map(([, , flat]) => fieldsToMap(flat));
+  const missing = rows.filter((_, i) => !maps[i]?.has('i')).map(([, pos]) => pos);
+  const generated = (ids ?? orphanIds).encodeAll(missing);
+  let next = 0;
+  return rows.map(([topic, pos], i): StoredEvent => {
+    const f = maps[i] as Map<string, string>;
+    const meta = f.get('m');
+    return {
+      id: f.get('i') ?? (generated[next++] as string),
+      pos,
+      topic,
+      type: f.get('y') ?? '',
+      ts: Number(f.get('ts')),
+      dataJson: f.get('d') ?? 'null',
+      meta: meta === undefined ? undefined : (JSON.parse(meta) as EventMeta),
+    };
+  });
 }
 
 /**
@@ -79,8 +87,9 @@ export function entryToEvent(
  * across every node, and the event enters the fan-out stream in the same step (see
  * {@link RedisBroker}).
  *
- * Generated ids are `<epoch>.<position>`; the epoch lives in Redis, so if Redis loses its data a
- * new epoch starts and clients resuming with an older id get `reset` instead of a silent gap.
+ * Generated ids are positions encrypted with a key kept in Redis ({@link GeneratedIds}); if Redis
+ * loses its data, a new key (and epoch) starts and clients resuming with an older id get `reset`
+ * instead of a silent gap.
  *
  * Acknowledged means "Redis has it": as durable as Redis is configured to be (use
  * `appendonly yes` to survive a Redis restart).
@@ -97,9 +106,10 @@ export class RedisStore implements HistoryStore {
   private readonly sweep: ReturnType<typeof setInterval>;
   private readonly appendScript = new LuaScript(APPEND);
   private readonly epochScript = new LuaScript(EPOCH);
-  /** The epoch last seen in Redis, for idAt. */
-  private epoch: string | undefined;
+  /** The codec of the id key last seen in Redis, for idAt. */
+  private ids: GeneratedIds | undefined;
   private readonly readScript = new LuaScript(READ);
+  private readonly resolveScript = new LuaScript(RESOLVE);
   private readonly pruneScript = new LuaScript(PRUNE);
   private readonly lockToken = newEpoch() + newEpoch();
   private readonly ownsLink: boolean;
@@ -135,17 +145,15 @@ export class RedisStore implements HistoryStore {
   async append(events: readonly NewEvent[]): Promise<AppendResult[]> {
     this.assertOpen();
     if (events.length === 0) return [];
-    const args: (string | number)[] = [this.keys.base, newEpoch(), this.fanoutBacklog];
+    const args: (string | number)[] = [this.keys.base, newEpoch(), this.fanoutBacklog, GeneratedIds.newKey()];
     for (const e of events) {
-      if (e.id !== undefined && ANY_GENERATED.test(e.id)) {
-        throw new HubError(
-          400,
-          'invalid-event',
-          `The id "${e.id}" has the shape of an id the hub generates ("xxxxxx.123-0"); choose an id of another form.`,
-        );
+      if (e.id !== undefined && hasGeneratedShape(e.id)) {
+        throw new HubError(400, 'invalid-event', generatedShapeMessage(e.id));
       }
       args.push(
         e.id ?? '',
+        // The script splits lines of the id index at spaces and line breaks.
+        e.id === undefined ? '' : encodeURIComponent(e.publisher ?? ''),
         e.topic,
         e.type,
         e.ts,
@@ -171,15 +179,22 @@ export class RedisStore implements HistoryStore {
           : consequence,
       );
     }
-    const rows = reply as Array<[number, string, string, string?, Fields?]>;
+    const [key, rows] = reply as [string, Array<[number, string, string, string?, Fields?]>];
+    const ids = codecOf(key);
+    this.ids = ids;
+    const generated = (ids as GeneratedIds).encodeAll(
+      rows.filter((r) => r[0] === 0 && r[2] === '').map((r) => r[1]),
+    );
+    let next = 0;
     return rows.map((row, i): AppendResult => {
-      const [dup, pos, id] = row;
+      const [dup, pos, supplied] = row;
       if (dup === 1) {
-        return { event: entryToEvent(undefined, row[3] as string, pos, row[4] as Fields), duplicate: true };
+        const [original] = entriesToEvents(ids, [[row[3] as string, pos, row[4] as Fields]]);
+        return { event: original as StoredEvent, duplicate: true };
       }
       const e = events[i] as NewEvent;
       const event: StoredEvent = {
-        id,
+        id: supplied === '' ? (generated[next++] as string) : supplied,
         pos,
         topic: e.topic,
         type: e.type,
@@ -192,25 +207,34 @@ export class RedisStore implements HistoryStore {
     });
   }
 
-  async resolve(lastEventId: string): Promise<ResumePoint> {
+  async resolve(lastEventId: string, filter: TopicFilter): Promise<ResumePoint> {
     this.assertOpen();
     this.link.assertUp('the stream cannot resume from history yet');
     try {
-      const gen = GENERATED.exec(lastEventId);
-      if (gen) {
+      if (hasGeneratedShape(lastEventId)) {
         // A generated id keeps its meaning after its event is evicted (readAfter then reports
-        // the truncation); from another epoch it belongs to history Redis no longer has.
-        const [epoch, last] = await this.link.client.mget(this.keys.epoch, this.keys.last);
-        const pos = gen[2] as string;
-        if (epoch !== gen[1]) return { kind: 'unknown' };
-        this.epoch = epoch;
+        // the truncation); with another key it belongs to history Redis no longer has.
+        const [key, last] = await this.link.client.mget(this.keys.idKey, this.keys.last);
+        this.ids = codecOf(key) ?? this.ids;
+        const pos = codecOf(key)?.decode(lastEventId);
+        if (pos === undefined || (pos !== '0' && !pos.includes('-'))) return { kind: 'unknown' };
         if (pos === '0' || (last && comparePositions(pos, last) <= 0)) return { kind: 'found', pos };
         return { kind: 'unknown' };
       }
       if (lastEventId === '') return { kind: 'unknown' };
-      const ref = await this.link.client.hget(this.keys.ids, lastEventId);
-      if (!ref) return { kind: 'unknown' };
-      return { kind: 'found', pos: ref.slice(0, ref.indexOf(' ')) };
+      // Looked up on the covered topics only: what other topics hold under this id changes
+      // neither the answer nor the work done.
+      const topics = await this.coveredTopics(filter);
+      if (topics.length === 0) return { kind: 'unknown' };
+      const [rows, key] = (await this.resolveScript.run(
+        this.link.client,
+        [this.keys.ids],
+        [this.keys.base, lastEventId, MAX_ID_MATCHES, ...topics],
+      )) as [Array<[string, string, Fields]>, string];
+      if (rows.length === 0) return { kind: 'unknown' };
+      const events = entriesToEvents(codecOf(key), rows);
+      events.sort((a, b) => comparePositions(a.pos, b.pos));
+      return { kind: 'matches', events };
     } catch (err) {
       throw this.link.failure(err, 'the stream cannot resume from history yet');
     }
@@ -226,15 +250,12 @@ export class RedisStore implements HistoryStore {
     try {
       const topics = await this.coveredTopics(filter);
       if (topics.length === 0) return { events: [], truncated: false };
-      const [truncated, rows, epoch] = (await this.readScript.run(
+      const [truncated, rows, key] = (await this.readScript.run(
         this.link.client,
         [this.keys.topics],
         [this.keys.base, from, limit, ...topics],
       )) as [number, Array<[string, string, Fields]>, string];
-      return {
-        events: rows.map(([topic, pos, fields]) => entryToEvent(epoch, topic, pos, fields)),
-        truncated: truncated === 1,
-      };
+      return { events: entriesToEvents(codecOf(key), rows), truncated: truncated === 1 };
     } catch (err) {
       throw this.link.failure(err, 'history cannot be read');
     }
@@ -244,13 +265,13 @@ export class RedisStore implements HistoryStore {
     this.assertOpen();
     this.link.assertUp('the stream has no position to start from');
     try {
-      // Also learns (creating it if need be) the epoch, which idAt needs right after.
-      const [epoch, last] = (await this.epochScript.run(
+      // Also learns (creating it if need be) the id key, which idAt needs right after.
+      const [, last, , key] = (await this.epochScript.run(
         this.link.client,
         [this.keys.epoch],
-        [this.keys.base, newEpoch()],
-      )) as [string, string];
-      this.epoch = epoch;
+        [this.keys.base, newEpoch(), GeneratedIds.newKey()],
+      )) as [string, string, string, string];
+      this.ids = codecOf(key);
       return last === '0-0' ? '0' : last;
     } catch (err) {
       throw this.link.failure(err, 'the stream has no position to start from');
@@ -258,12 +279,17 @@ export class RedisStore implements HistoryStore {
   }
 
   /**
-   * The generated id of a position, with the epoch this store last saw (the hub calls `head()`
-   * just before). Should Redis have lost its data in between, the id resolves as unknown and the
+   * A resume id of a position, with the id key this store last saw (the hub calls `head()` just
+   * before). Should Redis have lost its data in between, the id resolves as unknown and the
    * client gets `reset`, never a silent gap.
    */
   idAt(pos: string): string {
-    return `${this.epoch ?? '000000'}.${pos === '0-0' ? '0' : pos}`;
+    return (this.ids ?? orphanIds).resumeId(pos === '0-0' ? '0' : pos);
+  }
+
+  /** The codec of the id key this store last saw in Redis. */
+  get generatedIds(): GeneratedIds | undefined {
+    return this.ids;
   }
 
   async prune(): Promise<void> {

@@ -1,14 +1,16 @@
 import { HubError } from '../errors.js';
 import type { NewEvent, StoredEvent } from '../stored-event.js';
-import type {
-  AppendResult,
-  HistoryStore,
-  ReadResult,
-  ResumePoint,
-  RetentionOptions,
-  TopicFilter,
+import { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from './generated-ids.js';
+import {
+  type AppendResult,
+  type HistoryStore,
+  MAX_ID_MATCHES,
+  type ReadResult,
+  type ResumePoint,
+  type RetentionOptions,
+  type TopicFilter,
 } from './history-store.js';
-import { generatedId, newEpoch, parseGeneratedId, RetentionPolicy } from './retention.js';
+import { RetentionPolicy } from './retention.js';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -20,7 +22,20 @@ export interface MemoryStoreOptions {
 
 interface Entry extends StoredEvent {
   readonly n: number;
+  /** Whether the id was supplied (so it is in the id index). */
+  readonly supplied: boolean;
   deleted: boolean;
+}
+
+/** An event with a supplied id in the index, with the publisher that scopes the id. */
+interface Owned {
+  readonly owner: string;
+  readonly entry: Entry;
+}
+
+/** The key of a supplied id on a topic (neither a topic nor an id can contain a line break). */
+function topicIdKey(topic: string, id: string): string {
+  return `${topic}\n${id}`;
 }
 
 interface TopicLog {
@@ -31,20 +46,22 @@ interface TopicLog {
 
 /**
  * History kept in process memory: fast, and gone on restart (clients resuming with an id from
- * before the restart get a `reset`, because every store instance has its own id epoch).
+ * before the restart get a `reset`, because every store instance has its own id key).
  *
- * Events live in one position-ordered log with a per-topic queue for retention; ids are found
- * through a `Map`, and reads binary-search the log.
+ * Events live in one position-ordered log with a per-topic queue for retention; supplied ids are
+ * found through a `Map` keyed by topic and id, generated ids decode to their position
+ * ({@link GeneratedIds}), and reads binary-search the log.
  */
 export class MemoryStore implements HistoryStore {
   readonly kind = 'memory';
-  private readonly epoch = newEpoch();
+  private readonly ids = GeneratedIds.create();
   private readonly policy: RetentionPolicy;
   private readonly now: () => number;
   private log: Entry[] = [];
   private logDeleted = 0;
   private lastPos = 0;
-  private readonly byId = new Map<string, Entry>();
+  /** Retained events with a supplied id, by topic and id (several publishers may share one). */
+  private readonly byTopicId = new Map<string, Owned[]>();
   private readonly topics = new Map<string, TopicLog>();
   private readonly sweep: ReturnType<typeof setInterval>;
   private closed = false;
@@ -61,24 +78,26 @@ export class MemoryStore implements HistoryStore {
     const results: AppendResult[] = [];
     // Validate the whole batch before touching state so the append stays all-or-nothing.
     for (const e of events) {
-      if (e.id !== undefined && parseGeneratedId(e.id)) {
-        throw new HubError(
-          400,
-          'invalid-event',
-          `The id "${e.id}" has the shape of an id the hub generates ("xxxxxx.123"); choose an id of another form.`,
-        );
+      if (e.id !== undefined && hasGeneratedShape(e.id)) {
+        throw new HubError(400, 'invalid-event', generatedShapeMessage(e.id));
       }
     }
     const touched = new Set<TopicLog>();
     for (const e of events) {
-      const existing = e.id === undefined ? undefined : this.byId.get(e.id);
+      const owner = e.id === undefined ? undefined : (e.publisher ?? '');
+      const key = e.id === undefined ? undefined : topicIdKey(e.topic, e.id);
+      const same = key === undefined ? undefined : this.byTopicId.get(key);
+      // Only the same publisher's event on the same topic is a duplicate: whatever others stored
+      // under this id is neither returned nor allowed to suppress this one.
+      const existing = same?.find((x) => x.owner === owner);
       if (existing) {
-        results.push({ event: existing, duplicate: true });
+        results.push({ event: existing.entry, duplicate: true });
         continue;
       }
       const n = ++this.lastPos;
       const entry: Entry = {
-        id: e.id ?? generatedId(this.epoch, n),
+        id: e.id ?? this.ids.encode(String(n)),
+        supplied: e.id !== undefined,
         pos: String(n),
         topic: e.topic,
         type: e.type,
@@ -89,7 +108,10 @@ export class MemoryStore implements HistoryStore {
         deleted: false,
       };
       this.log.push(entry);
-      this.byId.set(entry.id, entry);
+      if (key !== undefined && owner !== undefined) {
+        if (same) same.push({ owner, entry });
+        else this.byTopicId.set(key, [{ owner, entry }]);
+      }
       let t = this.topics.get(e.topic);
       if (!t) {
         t = { entries: [], first: 0, evictedThrough: 0 };
@@ -107,19 +129,33 @@ export class MemoryStore implements HistoryStore {
     return results;
   }
 
-  async resolve(lastEventId: string): Promise<ResumePoint> {
+  async resolve(lastEventId: string, filter: TopicFilter): Promise<ResumePoint> {
     this.assertOpen();
-    const gen = parseGeneratedId(lastEventId);
-    if (gen) {
+    const pos = this.ids.decode(lastEventId);
+    if (pos !== undefined) {
       // A generated id keeps its meaning after its event is evicted: readAfter's truncation
       // check then decides whether anything the subscriber cares about was lost.
-      if (gen.epoch === this.epoch && gen.pos <= this.lastPos) {
-        return { kind: 'found', pos: String(gen.pos) };
-      }
-      return { kind: 'unknown' };
+      const n = Number(pos);
+      return Number.isSafeInteger(n) && n <= this.lastPos ? { kind: 'found', pos } : { kind: 'unknown' };
     }
-    const e = this.byId.get(lastEventId);
-    return e ? { kind: 'found', pos: e.pos } : { kind: 'unknown' };
+    if (hasGeneratedShape(lastEventId)) return { kind: 'unknown' };
+    // Only the topics the stream covers are looked at: what other topics hold under this id
+    // changes neither the answer nor the work done.
+    const found: Entry[] = [];
+    const look = (topic: string) => {
+      const same = this.byTopicId.get(topicIdKey(topic, lastEventId));
+      if (same) for (const x of same) found.push(x.entry);
+    };
+    const exact = new Set(filter.topics);
+    for (const topic of exact) look(topic);
+    if (filter.patterns.length > 0) {
+      for (const topic of this.topics.keys()) {
+        if (!exact.has(topic) && filter.patterns.some((p) => p.matches(topic))) look(topic);
+      }
+    }
+    if (found.length === 0) return { kind: 'unknown' };
+    found.sort((a, b) => a.n - b.n);
+    return { kind: 'matches', events: found.slice(0, MAX_ID_MATCHES) };
   }
 
   async readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
@@ -159,7 +195,12 @@ export class MemoryStore implements HistoryStore {
   }
 
   idAt(pos: string): string {
-    return generatedId(this.epoch, Number(pos));
+    return this.ids.resumeId(pos);
+  }
+
+  /** The codec of this store's generated ids (workers of a primary that owns it use the same key). */
+  get generatedIds(): GeneratedIds {
+    return this.ids;
   }
 
   async prune(): Promise<void> {
@@ -188,7 +229,7 @@ export class MemoryStore implements HistoryStore {
       if (t.entries.length - t.first <= max && e.ts >= minTs) break;
       e.deleted = true;
       this.logDeleted++;
-      this.byId.delete(e.id);
+      if (e.supplied) this.forgetId(e);
       t.evictedThrough = e.n;
       t.first++;
     }
@@ -196,6 +237,16 @@ export class MemoryStore implements HistoryStore {
       t.entries = t.entries.slice(t.first);
       t.first = 0;
     }
+  }
+
+  /** Drops an evicted event from the supplied-id index. */
+  private forgetId(e: Entry): void {
+    const key = topicIdKey(e.topic, e.id);
+    const same = this.byTopicId.get(key);
+    if (!same) return;
+    const rest = same.filter((x) => x.entry !== e);
+    if (rest.length === 0) this.byTopicId.delete(key);
+    else this.byTopicId.set(key, rest);
   }
 
   private compact(): void {

@@ -69,23 +69,9 @@ export class RetentionPolicy {
   }
 }
 
-/** Random lowercase base-36 token used to tell one store's generated ids from another's. */
+/** Random lowercase base-36 token: a Redis history's epoch (which tells one history from the next), lock tokens. */
 export function newEpoch(): string {
   return Math.floor(Math.random() * 36 ** 6)
     .toString(36)
     .padStart(6, '0');
-}
-
-const GENERATED_ID = /^([0-9a-z]{6})\.(\d{1,15})$/;
-
-/** Splits a generated id `"<epoch>.<pos>"`, or returns undefined if `id` does not have that shape. */
-export function parseGeneratedId(id: string): { epoch: string; pos: number } | undefined {
-  const m = GENERATED_ID.exec(id);
-  if (!m) return undefined;
-  return { epoch: m[1] as string, pos: Number(m[2]) };
-}
-
-/** Builds the generated id of position `pos` in a store with this epoch. */
-export function generatedId(epoch: string, pos: number): string {
-  return `${epoch}.${pos}`;
 }

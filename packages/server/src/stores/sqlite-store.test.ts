@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStoreSuite } from '../testing/store-suite.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -116,5 +117,54 @@ describe('SqliteStore', () => {
     const page = await again.readAfter('0', { topics: ['g'], patterns: [] }, 10_000);
     expect(page.events.map((e) => e.pos)).toEqual(stored.map((e) => e.pos));
     await again.close();
+  });
+
+  it('migrates a file written with global ids: history, positions and supplied ids kept, old generated ids retired', async () => {
+    const path = join(dir, 'legacy.db');
+    // The layout before ids were scoped: one id across the whole hub, generated ids stored.
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, topic TEXT NOT NULL,
+        type TEXT NOT NULL, ts INTEGER NOT NULL, data TEXT NOT NULL, meta TEXT);
+      CREATE INDEX events_topic_pos ON events(topic, pos);
+      CREATE TABLE topics (topic TEXT PRIMARY KEY, count INTEGER NOT NULL, evicted_through INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO kv VALUES ('epoch', 'k3x9qa');
+      INSERT INTO events(pos, id, topic, type, ts, data, meta) VALUES
+        (1, 'k3x9qa.1', 'a', 't', 1, '1', NULL),
+        (2, 'order:7', 'a', 't', 2, '2', '{"to":{"users":["u"]}}'),
+        (9, 'k3x9qa.9', 'b', 't', 3, '3', NULL);
+      INSERT INTO topics VALUES ('a', 2, 0), ('b', 1, 0);
+      UPDATE sqlite_sequence SET seq = 12 WHERE name = 'events';
+    `);
+    old.close();
+    const s = new SqliteStore({ path });
+    const all = { topics: ['a', 'b'], patterns: [] };
+    expect(await s.head()).toBe('12');
+    const page = await s.readAfter('0', all, 10);
+    expect(page.events.map((e) => [e.pos, e.dataJson, e.topic])).toEqual([
+      ['1', '1', 'a'],
+      ['2', '2', 'a'],
+      ['9', '3', 'b'],
+    ]);
+    expect(page.events[1]?.id).toBe('order:7');
+    expect(page.events[1]?.meta).toEqual({ to: { users: ['u'] } });
+    // Old generated ids get new, opaque ones; resuming from an old one is a reset, once.
+    expect(page.events[0]?.id).toMatch(/^~[A-Za-z0-9_-]{22}$/);
+    expect(await s.resolve('k3x9qa.1', all)).toEqual({ kind: 'unknown' });
+    // A supplied id still resumes, on its topic.
+    const point = await s.resolve('order:7', all);
+    expect(point.kind === 'matches' && point.events.map((e) => e.pos)).toEqual(['2']);
+    // Its publisher is unknown, so nobody's publish is taken for a duplicate of it.
+    const [again] = await s.append([{ id: 'order:7', topic: 'a', type: 't', ts: 4, dataJson: '4' }]);
+    expect(again?.duplicate).toBe(false);
+    expect(again?.event.pos).toBe('13');
+    const [retry] = await s.append([{ id: 'order:7', topic: 'a', type: 't', ts: 5, dataJson: '5' }]);
+    expect(retry).toMatchObject({ duplicate: true, event: { pos: '13', dataJson: '4' } });
+    await s.close();
+    // Opening it again changes nothing more.
+    const reopened = new SqliteStore({ path });
+    expect((await reopened.readAfter('0', all, 10)).events.map((e) => e.pos)).toEqual(['1', '2', '9', '13']);
+    await reopened.close();
   });
 });

@@ -4,15 +4,17 @@ import type { TopicPattern } from '@tidings/protocol';
 import Database from 'better-sqlite3';
 import { HubError } from '../errors.js';
 import type { EventMeta, NewEvent, StoredEvent } from '../stored-event.js';
-import type {
-  AppendResult,
-  HistoryStore,
-  ReadResult,
-  ResumePoint,
-  RetentionOptions,
-  TopicFilter,
+import { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from './generated-ids.js';
+import {
+  type AppendResult,
+  type HistoryStore,
+  MAX_ID_MATCHES,
+  type ReadResult,
+  type ResumePoint,
+  type RetentionOptions,
+  type TopicFilter,
 } from './history-store.js';
-import { generatedId, newEpoch, parseGeneratedId, RetentionPolicy } from './retention.js';
+import { RetentionPolicy } from './retention.js';
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
@@ -55,17 +57,26 @@ interface Row {
   meta: string | null;
 }
 
+/**
+ * `id` holds supplied ids only (a generated id is computed from `pos`), `publisher` the key that
+ * scopes it: the unique index makes an id idempotent per (topic, id, publisher), and serves
+ * resume lookups by (topic, id) for the topics a stream covers.
+ */
+const EVENTS_TABLE = `(
+  pos       INTEGER PRIMARY KEY AUTOINCREMENT,
+  id        TEXT,
+  publisher TEXT,
+  topic     TEXT NOT NULL,
+  type      TEXT NOT NULL,
+  ts        INTEGER NOT NULL,
+  data      TEXT NOT NULL,
+  meta      TEXT
+)`;
+
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  pos   INTEGER PRIMARY KEY AUTOINCREMENT,
-  id    TEXT UNIQUE,
-  topic TEXT NOT NULL,
-  type  TEXT NOT NULL,
-  ts    INTEGER NOT NULL,
-  data  TEXT NOT NULL,
-  meta  TEXT
-);
+CREATE TABLE IF NOT EXISTS events ${EVENTS_TABLE};
 CREATE INDEX IF NOT EXISTS events_topic_pos ON events(topic, pos);
+CREATE UNIQUE INDEX IF NOT EXISTS events_topic_id ON events(topic, id, publisher) WHERE id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS topics (
   topic           TEXT PRIMARY KEY,
   count           INTEGER NOT NULL,
@@ -73,6 +84,37 @@ CREATE TABLE IF NOT EXISTS topics (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
+
+/**
+ * Rebuilds the events table of a file written before supplied ids were scoped per publisher and
+ * topic: that one had `id TEXT UNIQUE` (one id across the whole hub, which let anyone read or
+ * pre-empt another's event by its id) and stored the old `<epoch>.<pos>` generated ids. Supplied
+ * ids keep resuming; their publisher is unknown, so they no longer de-duplicate. Positions and
+ * the autoincrement counter are kept. Runs once, in one transaction.
+ */
+function migrateGlobalIds(db: Database.Database): void {
+  const cols = db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>;
+  if (cols.length === 0 || cols.some((c) => c.name === 'publisher')) return;
+  db.transaction(() => {
+    const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).get() as
+      | { seq: number }
+      | undefined;
+    db.exec(`
+      CREATE TABLE events_scoped ${EVENTS_TABLE};
+      INSERT INTO events_scoped(pos, id, publisher, topic, type, ts, data, meta)
+        SELECT pos,
+               CASE WHEN id GLOB '[0-9a-z][0-9a-z][0-9a-z][0-9a-z][0-9a-z][0-9a-z].[0-9]*' THEN NULL ELSE id END,
+               NULL, topic, type, ts, data, meta
+        FROM events;
+      DROP TABLE events;
+      ALTER TABLE events_scoped RENAME TO events;
+    `);
+    if (seq) {
+      db.prepare(`DELETE FROM sqlite_sequence WHERE name = 'events'`).run();
+      db.prepare(`INSERT INTO sqlite_sequence(name, seq) VALUES ('events', ?)`).run(seq.seq);
+    }
+  })();
+}
 
 /** Largest `IN (...)` list before a read falls back to scanning by position. */
 const MAX_IN = 256;
@@ -115,7 +157,7 @@ export class SqliteStore implements HistoryStore {
   readonly kind = 'sqlite';
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly epoch: string;
+  private readonly ids: GeneratedIds;
   private readonly policy: RetentionPolicy;
   private readonly now: () => number;
   private readonly sweep: ReturnType<typeof setInterval>;
@@ -123,6 +165,7 @@ export class SqliteStore implements HistoryStore {
   private readonly stmt: ReturnType<SqliteStore['prepareAll']>;
   private readonly readCache = new Map<number, Database.Statement>();
   private readonly topicsInCache = new Map<number, Database.Statement>();
+  private readonly idInCache = new Map<number, Database.Statement>();
   /** Answers of readAfter since the history last changed, by question. */
   private readonly reads = new Map<string, ReadResult>();
   /** SQLite's data_version when `reads` was filled: it moves when another connection commits. */
@@ -142,6 +185,7 @@ export class SqliteStore implements HistoryStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('busy_timeout = 5000');
+      migrateGlobalIds(this.db);
       this.db.exec(SCHEMA);
     } catch (e) {
       throw new Error(
@@ -150,12 +194,13 @@ export class SqliteStore implements HistoryStore {
       );
     }
     this.stmt = this.prepareAll();
-    const row = this.stmt.getEpoch.get() as { value: string } | undefined;
+    // One secret per database file: ids stay valid across restarts, and mean nothing elsewhere.
+    const row = this.stmt.getIdKey.get() as { value: string } | undefined;
     if (row) {
-      this.epoch = row.value;
+      this.ids = new GeneratedIds(row.value);
     } else {
-      this.epoch = newEpoch();
-      this.stmt.setEpoch.run(this.epoch);
+      this.ids = GeneratedIds.create();
+      this.stmt.setIdKey.run(this.ids.exportKey());
     }
     this.appendTx = this.db.transaction((events: readonly NewEvent[]) => this.appendInTx(events));
     this.groupTx = this.db.transaction((group: readonly PendingAppend[]) => {
@@ -178,13 +223,14 @@ export class SqliteStore implements HistoryStore {
   private prepareAll() {
     const db = this.db;
     return {
-      getEpoch: db.prepare(`SELECT value FROM kv WHERE key = 'epoch'`),
-      setEpoch: db.prepare(`INSERT INTO kv(key, value) VALUES ('epoch', ?)`),
+      getIdKey: db.prepare(`SELECT value FROM kv WHERE key = 'id-key'`),
+      setIdKey: db.prepare(`INSERT INTO kv(key, value) VALUES ('id-key', ?)`),
       insert: db.prepare(
-        'INSERT INTO events(id, topic, type, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?) RETURNING pos',
+        'INSERT INTO events(id, publisher, topic, type, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pos',
       ),
-      setGeneratedId: db.prepare('UPDATE events SET id = ? WHERE pos = ?'),
-      byId: db.prepare('SELECT pos, id, topic, type, ts, data, meta FROM events WHERE id = ?'),
+      ownById: db.prepare(
+        'SELECT pos, id, topic, type, ts, data, meta FROM events WHERE topic = ? AND id = ? AND publisher = ?',
+      ),
       head: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`),
       dataVersion: db.prepare('PRAGMA data_version'),
       bumpTopic: db.prepare(
@@ -211,12 +257,8 @@ export class SqliteStore implements HistoryStore {
   async append(events: readonly NewEvent[]): Promise<AppendResult[]> {
     this.assertOpen();
     for (const e of events) {
-      if (e.id !== undefined && parseGeneratedId(e.id)) {
-        throw new HubError(
-          400,
-          'invalid-event',
-          `The id "${e.id}" has the shape of an id the hub generates ("xxxxxx.123"); choose an id of another form.`,
-        );
+      if (e.id !== undefined && hasGeneratedShape(e.id)) {
+        throw new HubError(400, 'invalid-event', generatedShapeMessage(e.id));
       }
     }
     // Group commit: every append of this turn of the event loop shares one transaction (one
@@ -254,20 +296,28 @@ export class SqliteStore implements HistoryStore {
     const results: AppendResult[] = [];
     const added = new Map<string, number>();
     for (const e of events) {
+      const publisher = e.id === undefined ? null : (e.publisher ?? '');
       if (e.id !== undefined) {
-        const existing = this.stmt.byId.get(e.id) as Row | undefined;
+        // Only the same publisher's event on the same topic is a duplicate.
+        const existing = this.stmt.ownById.get(e.topic, e.id, publisher) as Row | undefined;
         if (existing) {
           results.push({ event: this.toStored(existing), duplicate: true });
           continue;
         }
       }
       const metaJson = e.meta === undefined ? null : JSON.stringify(e.meta);
-      const { pos } = this.stmt.insert.get(e.id ?? null, e.topic, e.type, e.ts, e.dataJson, metaJson) as {
+      const { pos } = this.stmt.insert.get(
+        e.id ?? null,
+        publisher,
+        e.topic,
+        e.type,
+        e.ts,
+        e.dataJson,
+        metaJson,
+      ) as {
         pos: number;
       };
-      const id = e.id ?? generatedId(this.epoch, pos);
-      // Generated ids are stored too, so the unique index alone answers every resume lookup.
-      if (e.id === undefined) this.stmt.setGeneratedId.run(id, pos);
+      const id = e.id ?? this.ids.encode(String(pos));
       results.push({
         event: {
           id,
@@ -300,19 +350,28 @@ export class SqliteStore implements HistoryStore {
     this.stmt.markEvicted.run(changes, m, topic);
   }
 
-  async resolve(lastEventId: string): Promise<ResumePoint> {
+  async resolve(lastEventId: string, filter: TopicFilter): Promise<ResumePoint> {
     this.assertOpen();
-    const gen = parseGeneratedId(lastEventId);
-    if (gen) {
+    const pos = this.ids.decode(lastEventId);
+    if (pos !== undefined) {
       // A generated id keeps its meaning after eviction; readAfter decides whether anything
       // the subscriber cares about was lost.
-      if (gen.epoch === this.epoch && gen.pos <= this.headNum()) {
-        return { kind: 'found', pos: String(gen.pos) };
-      }
-      return { kind: 'unknown' };
+      const n = Number(pos);
+      return Number.isSafeInteger(n) && n <= this.headNum() ? { kind: 'found', pos } : { kind: 'unknown' };
     }
-    const row = this.stmt.byId.get(lastEventId) as Row | undefined;
-    return row ? { kind: 'found', pos: String(row.pos) } : { kind: 'unknown' };
+    if (hasGeneratedShape(lastEventId)) return { kind: 'unknown' };
+    // Looked up on the covered topics only (by the (topic, id) index), so what other topics hold
+    // under this id changes neither the answer nor the work done.
+    const topics = [...this.coveredTopics(filter).keys()];
+    const rows: Row[] = [];
+    for (let i = 0; i < topics.length; i += MAX_IN) {
+      const chunk = topics.slice(i, i + MAX_IN);
+      const arity = inArity(chunk.length);
+      rows.push(...(this.idInStmt(arity).all(lastEventId, ...padded(chunk, arity), MAX_ID_MATCHES) as Row[]));
+    }
+    if (rows.length === 0) return { kind: 'unknown' };
+    rows.sort((a, b) => a.pos - b.pos);
+    return { kind: 'matches', events: this.toStoredAll(rows.slice(0, MAX_ID_MATCHES)) };
   }
 
   async readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
@@ -338,7 +397,36 @@ export class SqliteStore implements HistoryStore {
   }
 
   private readUncached(afterN: number, filter: TopicFilter, limit: number): ReadResult {
-    // Resolve the topics the filter covers, with the eviction watermark of each.
+    const covered = this.coveredTopics(filter);
+    let truncated = false;
+    for (const ev of covered.values()) if (ev > afterN) truncated = true;
+
+    if (covered.size === 0) return { events: [], truncated };
+    const topics = [...covered.keys()];
+    if (topics.length <= MAX_IN) {
+      const arity = inArity(topics.length);
+      const rows = this.readStmt(arity).all(...padded(topics, arity), afterN, limit) as Row[];
+      return { events: this.toStoredAll(rows), truncated };
+    }
+    // Too many topics for an IN list: walk the log in position order and filter here.
+    const accepts = (topic: string) => covered.has(topic);
+    const picked: Row[] = [];
+    let cursor = afterN;
+    for (;;) {
+      const rows = this.stmt.scanAfter.all(cursor, 2048) as Row[];
+      for (const r of rows) {
+        if (accepts(r.topic)) {
+          picked.push(r);
+          if (picked.length >= limit) return { events: this.toStoredAll(picked), truncated };
+        }
+      }
+      if (rows.length < 2048) return { events: this.toStoredAll(picked), truncated };
+      cursor = (rows[rows.length - 1] as Row).pos;
+    }
+  }
+
+  /** The topics the filter covers, with the eviction watermark of each. */
+  private coveredTopics(filter: TopicFilter): Map<string, number> {
     const covered = new Map<string, number>();
     for (let i = 0; i < filter.topics.length; i += MAX_IN) {
       const chunk = filter.topics.slice(i, i + MAX_IN);
@@ -354,31 +442,7 @@ export class SqliteStore implements HistoryStore {
       ) as TopicRow[];
       for (const r of rows) if (p.matches(r.topic)) covered.set(r.topic, r.evicted_through);
     }
-    let truncated = false;
-    for (const ev of covered.values()) if (ev > afterN) truncated = true;
-
-    if (covered.size === 0) return { events: [], truncated };
-    const topics = [...covered.keys()];
-    if (topics.length <= MAX_IN) {
-      const arity = inArity(topics.length);
-      const rows = this.readStmt(arity).all(...padded(topics, arity), afterN, limit) as Row[];
-      return { events: rows.map((r) => this.toStored(r)), truncated };
-    }
-    // Too many topics for an IN list: walk the log in position order and filter here.
-    const accepts = (topic: string) => covered.has(topic);
-    const events: StoredEvent[] = [];
-    let cursor = afterN;
-    for (;;) {
-      const rows = this.stmt.scanAfter.all(cursor, 2048) as Row[];
-      for (const r of rows) {
-        if (accepts(r.topic)) {
-          events.push(this.toStored(r));
-          if (events.length >= limit) return { events, truncated };
-        }
-      }
-      if (rows.length < 2048) return { events, truncated };
-      cursor = (rows[rows.length - 1] as Row).pos;
-    }
+    return covered;
   }
 
   async head(): Promise<string> {
@@ -387,7 +451,12 @@ export class SqliteStore implements HistoryStore {
   }
 
   idAt(pos: string): string {
-    return generatedId(this.epoch, Number(pos));
+    return this.ids.resumeId(pos);
+  }
+
+  /** The codec of this file's generated ids (workers of a primary that owns it use the same key). */
+  get generatedIds(): GeneratedIds {
+    return this.ids;
   }
 
   async prune(): Promise<void> {
@@ -472,9 +541,29 @@ export class SqliteStore implements HistoryStore {
     return s;
   }
 
-  private toStored(r: Row): StoredEvent {
+  private idInStmt(arity: number): Database.Statement {
+    let s = this.idInCache.get(arity);
+    if (!s) {
+      const marks = new Array(arity).fill('?').join(',');
+      s = this.db.prepare(
+        `SELECT pos, id, topic, type, ts, data, meta FROM events WHERE id = ? AND topic IN (${marks}) ORDER BY pos LIMIT ?`,
+      );
+      this.idInCache.set(arity, s);
+    }
+    return s;
+  }
+
+  /** Rows to events, the generated ids of a page computed in one cipher call. */
+  private toStoredAll(rows: readonly Row[]): StoredEvent[] {
+    const generated = rows.filter((r) => r.id === null).map((r) => String(r.pos));
+    const ids = this.ids.encodeAll(generated);
+    let next = 0;
+    return rows.map((r) => this.toStored(r, r.id === null ? ids[next++] : undefined));
+  }
+
+  private toStored(r: Row, generatedId?: string): StoredEvent {
     return {
-      id: r.id ?? generatedId(this.epoch, r.pos),
+      id: r.id ?? generatedId ?? this.ids.encode(String(r.pos)),
       pos: String(r.pos),
       topic: r.topic,
       type: r.type,

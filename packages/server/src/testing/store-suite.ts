@@ -1,7 +1,7 @@
 import { comparePositions, compilePattern } from '@tidings/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NewEvent } from '../stored-event.js';
-import type { HistoryStore, RetentionOptions, TopicFilter } from '../stores/history-store.js';
+import type { NewEvent, StoredEvent } from '../stored-event.js';
+import type { HistoryStore, ResumePoint, RetentionOptions, TopicFilter } from '../stores/history-store.js';
 
 /** How the conformance suite builds the store under test. */
 export interface StoreSuiteOptions {
@@ -25,6 +25,21 @@ function ev(topic: string, data: unknown = { n: ++seq }, extra: Partial<NewEvent
 
 function filter(topics: string[], patterns: string[] = []): TopicFilter {
   return { topics, patterns: patterns.map(compilePattern) };
+}
+
+/** Every topic: for resolving ids whose topic does not matter to the test. */
+const ALL = filter([], ['**']);
+
+/** The positions a supplied id matched, oldest first ([] for unknown, [pos] for a generated id). */
+function positions(point: ResumePoint): string[] {
+  if (point.kind === 'unknown') return [];
+  if (point.kind === 'found') return [point.pos];
+  return point.events.map((e) => e.pos);
+}
+
+/** The parts of an event a publisher sees, to compare a duplicate answer with the original. */
+function seen(e: StoredEvent | undefined) {
+  return e && { id: e.id, pos: e.pos, topic: e.topic, type: e.type, data: e.dataJson, meta: e.meta };
 }
 
 /**
@@ -69,14 +84,14 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
     it('gives an id for any position it issued that resolves back to that position', async () => {
       const s = await make();
       const empty = await s.head();
-      expect(await s.resolve(s.idAt(empty))).toEqual({ kind: 'found', pos: empty });
+      expect(await s.resolve(s.idAt(empty), ALL)).toEqual({ kind: 'found', pos: empty });
       const [a] = await s.append([ev('t', {}, { id: 'custom-id' })]);
       const head = await s.head();
-      expect(await s.resolve(s.idAt(head))).toEqual({ kind: 'found', pos: head });
+      expect(await s.resolve(s.idAt(head), ALL)).toEqual({ kind: 'found', pos: head });
       const [b] = await s.append([ev('t')]);
       // From the empty store's resume point, everything; from the head, only what came later.
       const all = await s.readAfter(
-        (await s.resolve(s.idAt(empty))).kind === 'found' ? empty : '',
+        (await s.resolve(s.idAt(empty), ALL)).kind === 'found' ? empty : '',
         filter(['t']),
         10,
       );
@@ -138,10 +153,159 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
     it('resolves generated and supplied ids by index, and reports unknown ids', async () => {
       const s = await make();
       const [a, b] = await s.append([ev('t'), ev('t', {}, { id: 'order:42' })]);
-      expect(await s.resolve(a?.event.id as string)).toEqual({ kind: 'found', pos: a?.event.pos });
-      expect(await s.resolve('order:42')).toEqual({ kind: 'found', pos: b?.event.pos });
-      expect(await s.resolve('never-issued')).toEqual({ kind: 'unknown' });
-      expect(await s.resolve('')).toEqual({ kind: 'unknown' });
+      expect(await s.resolve(a?.event.id as string, ALL)).toEqual({ kind: 'found', pos: a?.event.pos });
+      const byId = await s.resolve('order:42', filter(['t']));
+      expect(byId.kind).toBe('matches');
+      expect(byId.kind === 'matches' && byId.events.map(seen)).toEqual([seen(b?.event)]);
+      expect(await s.resolve('never-issued', ALL)).toEqual({ kind: 'unknown' });
+      expect(await s.resolve('', ALL)).toEqual({ kind: 'unknown' });
+    });
+
+    it('scopes a supplied id to its publisher and topic: a duplicate is only ever your own event', async () => {
+      const s = await make();
+      const [mine] = await s.append([
+        ev(
+          'tenant/a/orders',
+          { secret: 'a' },
+          { id: 'order:1', publisher: 'alice', meta: { to: { users: ['u'] } } },
+        ),
+      ]);
+      // Another publisher, same id, same topic: its own fresh event, never a look at alice's.
+      const [theirs] = await s.append([
+        ev('tenant/a/orders', { v: 'b' }, { id: 'order:1', publisher: 'bob' }),
+      ]);
+      expect(theirs?.duplicate).toBe(false);
+      expect(theirs?.event.id).toBe('order:1');
+      expect(theirs?.event.pos).not.toBe(mine?.event.pos);
+      expect(theirs?.event.dataJson).toBe('{"v":"b"}');
+      expect(theirs?.event.meta).toBeUndefined();
+      // The same publisher on another topic: a separate event too.
+      const [elsewhere] = await s.append([
+        ev('tenant/a/other', { v: 'c' }, { id: 'order:1', publisher: 'alice' }),
+      ]);
+      expect(elsewhere?.duplicate).toBe(false);
+      // Each publisher's retry on its topic answers with its own original, nobody else's.
+      const retries = await s.append([
+        ev('tenant/a/orders', { v: 'retry' }, { id: 'order:1', publisher: 'alice' }),
+        ev('tenant/a/orders', { v: 'retry' }, { id: 'order:1', publisher: 'bob' }),
+        ev('tenant/a/orders', { v: 'retry' }, { id: 'order:1' }),
+      ]);
+      expect(retries.map((r) => r.duplicate)).toEqual([true, true, false]);
+      expect(seen(retries[0]?.event)).toEqual(seen(mine?.event));
+      expect(seen(retries[1]?.event)).toEqual(seen(theirs?.event));
+      const page = await s.readAfter('0', filter(['tenant/a/orders', 'tenant/a/other']), 100);
+      expect(page.events.map((e) => e.dataJson)).toEqual([
+        '{"secret":"a"}',
+        '{"v":"b"}',
+        '{"v":"c"}',
+        '{"v":"retry"}',
+      ]);
+      // Nothing the store hands out names the publisher.
+      for (const e of page.events) expect(JSON.stringify(e)).not.toMatch(/alice|bob/);
+    });
+
+    it('resolves a supplied id on the covered topics only, oldest match first', async () => {
+      const s = await make();
+      const [secret] = await s.append([ev('tenant/a/x', {}, { id: 'shared', publisher: 'p1' })]);
+      await s.append([ev('tenant/b/unrelated')]);
+      const [own] = await s.append([ev('tenant/b/x', {}, { id: 'shared', publisher: 'p2' })]);
+      const [later] = await s.append([ev('tenant/b/y', {}, { id: 'shared', publisher: 'p1' })]);
+      // A stream on tenant b never hears of tenant a's event, by exact topics or by pattern.
+      expect(positions(await s.resolve('shared', filter(['tenant/b/x', 'tenant/b/y'])))).toEqual([
+        own?.event.pos,
+        later?.event.pos,
+      ]);
+      expect(positions(await s.resolve('shared', filter([], ['tenant/b/**'])))).toEqual([
+        own?.event.pos,
+        later?.event.pos,
+      ]);
+      expect(positions(await s.resolve('shared', filter(['tenant/b/y'], ['tenant/b/x'])))).toEqual([
+        own?.event.pos,
+        later?.event.pos,
+      ]);
+      // Only tenant a's topic covers it: then it is found, and from nowhere else.
+      expect(positions(await s.resolve('shared', filter(['tenant/a/x'])))).toEqual([secret?.event.pos]);
+      expect(await s.resolve('shared', filter(['tenant/c/x'], ['tenant/c/**']))).toEqual({ kind: 'unknown' });
+      expect(await s.resolve('shared', filter([]))).toEqual({ kind: 'unknown' });
+      // Matches carry the whole event, so the caller can judge targeted delivery and privacy.
+      const m = await s.resolve('shared', filter(['tenant/a/x']));
+      expect(m.kind === 'matches' && seen(m.events[0])).toEqual(seen(secret?.event));
+    });
+
+    it('generates opaque ids: no position, count or order, and a fresh resume id on every call', async () => {
+      const s = await make();
+      const results = [];
+      for (let i = 0; i < 20; i++) results.push(...(await s.append([ev('t')])));
+      const ids = results.map((r) => r.event.id);
+      expect(new Set(ids).size).toBe(20);
+      for (const id of ids) expect(id).toMatch(/^~[A-Za-z0-9_-]{22}$/);
+      // Consecutive positions give unrelated ids: no shared prefix or suffix as a counter would
+      // show (20 random ids share a 3-character start or end with odds far below 1 in 100).
+      expect(new Set(ids.map((id) => id.slice(1, 4))).size).toBeGreaterThanOrEqual(18);
+      expect(new Set(ids.map((id) => id.slice(-3))).size).toBeGreaterThanOrEqual(18);
+      // Ids do not sort in publish order (20 ids in order by chance: 1 in 20!).
+      expect([...ids].sort()).not.toEqual(ids);
+      const head = await s.head();
+      const resumeA = s.idAt(head);
+      const resumeB = s.idAt(head);
+      // Connecting twice does not tell whether anything was published in between, and a resume
+      // point never equals the id of the event it follows.
+      expect(resumeA).not.toBe(resumeB);
+      expect(resumeA).not.toBe(ids[ids.length - 1]);
+      expect(resumeA).toMatch(/^~[A-Za-z0-9_-]{28}$/);
+      expect(await s.resolve(resumeA, ALL)).toEqual({ kind: 'found', pos: head });
+      expect(await s.resolve(resumeB, ALL)).toEqual({ kind: 'found', pos: head });
+      // The same position always has the same event id (every subscriber sees one id).
+      const page = await s.readAfter('0', filter(['t']), 100);
+      expect(page.events.map((e) => e.id)).toEqual(ids);
+    });
+
+    it('refuses made-up, altered or foreign generated ids as unknown', async () => {
+      const s = await make();
+      const other = await make();
+      const [r] = await s.append([ev('t')]);
+      const [foreign] = await other.append([ev('t')]);
+      const id = r?.event.id as string;
+      const flipped = `${id.slice(0, 5)}${id[5] === 'A' ? 'B' : 'A'}${id.slice(6)}`;
+      const guesses = [
+        flipped,
+        `~${'A'.repeat(22)}`,
+        `~${'_'.repeat(28)}`,
+        foreign?.event.id as string,
+        other.idAt(await other.head()),
+        `${id}x`,
+        'abc123.1',
+      ];
+      for (const g of guesses) expect(await s.resolve(g, ALL), g).toEqual({ kind: 'unknown' });
+    });
+
+    it('refuses supplied ids of the generated shapes with 400', async () => {
+      const s = await make();
+      const [r] = await s.append([ev('t')]);
+      for (const id of [
+        r?.event.id as string,
+        s.idAt(await s.head()),
+        `~${'x'.repeat(22)}`,
+        'k3x9qa.1042',
+        'k3x9qa.17-3',
+      ]) {
+        const err = await s.append([ev('t', {}, { id })]).catch((e: unknown) => e);
+        expect((err as { status?: number }).status, id).toBe(400);
+      }
+      // Near misses are ordinary ids.
+      const ok = await s.append([ev('t', {}, { id: `~${'x'.repeat(21)}` }), ev('t', {}, { id: 'K3X9QA.1' })]);
+      expect(ok.map((x) => x.duplicate)).toEqual([false, false]);
+    });
+
+    it('forgets a supplied id with its evicted event', async () => {
+      const s = await make({ retention: { maxEvents: 2 } });
+      const [first] = await s.append([ev('t', { v: 1 }, { id: 'again', publisher: 'p' })]);
+      await s.append([ev('t'), ev('t')]);
+      expect(await s.resolve('again', filter(['t']))).toEqual({ kind: 'unknown' });
+      const [second] = await s.append([ev('t', { v: 2 }, { id: 'again', publisher: 'p' })]);
+      expect(second?.duplicate).toBe(false);
+      expect(second?.event.pos).not.toBe(first?.event.pos);
+      expect(positions(await s.resolve('again', filter(['t'])))).toEqual([second?.event.pos]);
     });
 
     it('reads after a position by exact topics and patterns, in order, with paging', async () => {
@@ -200,7 +364,7 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
       const viaPattern = await s.readAfter(busy[2]?.event.pos as string, filter([], ['*']), 100);
       expect(viaPattern.truncated).toBe(true);
       // An evicted generated id still resolves to its position.
-      const point = await s.resolve(busy[0]?.event.id as string);
+      const point = await s.resolve(busy[0]?.event.id as string, filter(['busy']));
       expect(point.kind).toBe('found');
     });
 
@@ -233,15 +397,23 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
 
     it.skipIf(!opts.reopen)('keeps history, positions and idempotency across a reopen', async () => {
       const s = await opts.create({});
-      const before = await s.append([ev('d', { a: 1 }), ev('d', { b: 2 }, { id: 'sup-1' })]);
+      const before = await s.append([ev('d', { a: 1 }), ev('d', { b: 2 }, { id: 'sup-1', publisher: 'p' })]);
+      const resume = s.idAt(before[1]?.event.pos as string);
       const reopened = await (opts.reopen as NonNullable<StoreSuiteOptions['reopen']>)(s);
       open.push(reopened);
-      const point = await reopened.resolve(before[0]?.event.id as string);
+      const point = await reopened.resolve(before[0]?.event.id as string, filter(['d']));
       expect(point).toEqual({ kind: 'found', pos: before[0]?.event.pos });
+      expect(await reopened.resolve(resume, filter(['d']))).toEqual({
+        kind: 'found',
+        pos: before[1]?.event.pos,
+      });
       const page = await reopened.readAfter(before[0]?.event.pos as string, filter(['d']), 10);
       expect(page.events.map((e) => e.id)).toEqual(['sup-1']);
-      const [dup] = await reopened.append([ev('d', {}, { id: 'sup-1' })]);
+      expect(positions(await reopened.resolve('sup-1', filter(['d'])))).toEqual([before[1]?.event.pos]);
+      const [dup] = await reopened.append([ev('d', {}, { id: 'sup-1', publisher: 'p' })]);
       expect(dup?.duplicate).toBe(true);
+      const [otherPublisher] = await reopened.append([ev('d', {}, { id: 'sup-1', publisher: 'q' })]);
+      expect(otherPublisher?.duplicate).toBe(false);
       const [next] = await reopened.append([ev('d')]);
       expect(comparePositions(next?.event.pos as string, before[1]?.event.pos as string)).toBeGreaterThan(0);
     });

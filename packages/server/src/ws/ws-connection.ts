@@ -6,6 +6,7 @@ import type { ReplayTarget } from '../catch-up.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
 import { isMercurePrivate, type StoredEvent } from '../stored-event.js';
+import type { TopicFilter } from '../stores/history-store.js';
 import type { Indexed } from '../subscriber-index.js';
 
 /** What a WebSocket connection needs from its channel. */
@@ -46,6 +47,24 @@ export class Subscription implements ReplayTarget {
   matches(topic: string): boolean {
     for (const p of this.patterns) if (p.matches(topic)) return true;
     return false;
+  }
+
+  /**
+   * Whether the connection may read `ev` through any of its subscriptions (each one's grant
+   * check holds for the topics it matches only): a resume id counts through any of them.
+   */
+  mayRead(ev: StoredEvent): boolean {
+    if (!this.conn.addressedTo(ev)) return false;
+    return this.conn.subs.some((s) => s.matches(ev.topic) && (!s.canRead || s.canRead(ev.topic)));
+  }
+
+  /** Every topic of the connection: the client's last id may come from any subscription. */
+  resumeFilter(): TopicFilter {
+    const all = this.conn.subs.flatMap((s) => s.patterns);
+    return {
+      topics: all.filter((p) => !p.wildcard).map((p) => p.source),
+      patterns: all.filter((p) => p.wildcard),
+    };
   }
 
   accepts(ev: StoredEvent): boolean {
