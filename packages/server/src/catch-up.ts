@@ -60,6 +60,8 @@ export function resetFrame(reason: ResetReason, lastEventId: string): Uint8Array
  *
  * If the id is unknown, or retention removed events the subscriber would have received, a
  * `reset` frame goes first and the connection goes live without replay: the client refetches.
+ * When the id belongs to a history the store lost (`ResumePoint.replayFrom`), the reset is
+ * followed by every event of the new history, since all of them are newer than the client's id.
  * With `truncation: 'ignore'` the replay sends whatever history still holds instead (a face whose
  * caller checked for truncation itself, such as Mercure's, whose clients expect every retained
  * update).
@@ -74,6 +76,7 @@ export async function catchUp(
 ): Promise<CatchUpResult> {
   let cursor: string;
   let lastEventId: string;
+  let reset: ResetReason | undefined;
   if ('pos' in from) {
     // A fresh stream: only what was appended between reading the head and registering.
     cursor = from.pos;
@@ -83,18 +86,27 @@ export async function catchUp(
     const point = await store.resolve(lastEventId);
     if (point.kind === 'unknown') {
       conn.sendReset('unknown-id', lastEventId);
-      goLive(conn, undefined);
-      return { replayed: 0, reset: 'unknown-id', liveAfter: undefined };
+      if (point.replayFrom === undefined) {
+        goLive(conn, undefined);
+        return { replayed: 0, reset: 'unknown-id', liveAfter: undefined };
+      }
+      // The id belongs to a lost history: everything held now came after the loss, so it all
+      // follows the reset (the hand-over to live is the same as for any replay).
+      reset = 'unknown-id';
+      cursor = point.replayFrom;
+    } else {
+      cursor = point.pos;
     }
-    cursor = point.pos;
   }
   let replayed = 0;
   for (;;) {
-    if (conn.isClosed()) return { replayed, reset: undefined, liveAfter: undefined };
+    if (conn.isClosed()) return { replayed, reset, liveAfter: undefined };
     conn.pendingOverflowed = false;
     const page = await store.readAfter(cursor, filter, pageSize);
-    if (conn.isClosed()) return { replayed, reset: undefined, liveAfter: undefined };
-    if (page.truncated && truncation === 'reset') {
+    if (conn.isClosed()) return { replayed, reset, liveAfter: undefined };
+    // After a reset for a lost history, what the new one still holds is sent as is: the client
+    // already knows it must refetch.
+    if (page.truncated && truncation === 'reset' && reset === undefined) {
       conn.sendReset('history-truncated', lastEventId);
       goLive(conn, undefined);
       return { replayed, reset: 'history-truncated', liveAfter: undefined };
@@ -111,7 +123,7 @@ export async function catchUp(
     if (conn.bufferedBytes > 0) await conn.waitDrain();
   }
   goLive(conn, cursor);
-  return { replayed, reset: undefined, liveAfter: cursor };
+  return { replayed, reset, liveAfter: cursor };
 }
 
 /** Flushes pending events newer than `cursor` (all of them when undefined) and goes live. */

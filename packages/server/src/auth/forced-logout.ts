@@ -3,6 +3,7 @@ import type { Broker, ControlMessage } from '../brokers/broker.js';
 import type { RevocationStore } from '../engine.js';
 import type { Logger } from '../logger.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
+import { userLogoutKey } from './user-logout-key.js';
 
 /** Whom a forced logout targets. */
 export interface LogoutTarget {
@@ -25,6 +26,14 @@ export const LOGOUT_CONTROL_KIND = 'tidings.force-logout';
 /** How long a node remembers a logout to catch streams whose authorization was in flight. */
 const REMEMBER_MS = 60_000;
 
+/** How long the revocations of a forced logout hold (see {@link ForcedLogout}). */
+export interface LogoutHolds {
+  /** A named session, from the logout on. */
+  readonly sessionMs: number;
+  /** A user's cut-off: tokens issued up to the logout stay refused this long (their longest lifetime). */
+  readonly userMs: number;
+}
+
 interface Remembered extends LogoutTarget {
   readonly at: number;
   readonly tokenIds: Set<string>;
@@ -38,6 +47,11 @@ interface Remembered extends LogoutTarget {
  * the broker's control channel; every other node handles its streams on receipt. Each node also
  * remembers recent logouts for a minute and closes a stream that opens afterwards with a token
  * that was logged out: its authorization may have been in flight while the logout ran.
+ *
+ * What stays refused, and for how long: each closed stream's token until its `exp`; a named
+ * session for `holds.sessionMs`; a named user's tokens issued up to the logout (a cut-off,
+ * `RevocationStore.revokeIssuedUpTo`, connected or not) for `holds.userMs`, the longest token
+ * lifetime the hub accepts, so none of them outlives the logout. Tokens issued afterwards work.
  */
 export class ForcedLogout {
   private recent: Remembered[] = [];
@@ -47,7 +61,7 @@ export class ForcedLogout {
     private readonly host: LogoutHost,
     private readonly broker: Broker,
     private readonly revocations: RevocationStore,
-    private readonly sessionRevocationMs: number,
+    private readonly holds: LogoutHolds,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
@@ -71,7 +85,7 @@ export class ForcedLogout {
   async run(target: LogoutTarget): Promise<number> {
     const at = this.now();
     if (target.session !== undefined) {
-      await this.revocations.revoke(`session:${target.session}`, at + this.sessionRevocationMs);
+      await this.revocations.revoke(`session:${target.session}`, at + this.holds.sessionMs);
     }
     const closed = await this.local(target, at);
     const message: ControlMessage = {
@@ -124,15 +138,19 @@ export class ForcedLogout {
       if (id !== undefined) remembered.tokenIds.add(id);
     }
     this.recent.push(remembered);
-    // Revoke before closing, so a client that reconnects at once is already refused.
-    await Promise.all(
-      victims.map((c) => {
+    // Revoke before closing, so a client that reconnects at once is already refused. Every node
+    // records the user's cut-off (an idempotent write), so it holds with per-node stores too.
+    await Promise.all([
+      ...victims.map((c) => {
         const p = c.principal as Principal;
         if (p.tokenId === undefined) return undefined;
-        const until = p.expiresAt ?? at + this.sessionRevocationMs;
+        const until = p.expiresAt ?? at + this.holds.sessionMs;
         return this.revocations.revoke(`jti:${p.tokenId}`, until);
       }),
-    );
+      target.user === undefined
+        ? undefined
+        : this.revocations.revokeIssuedUpTo(userLogoutKey(target.user), at, at + this.holds.userMs),
+    ]);
     let closed = 0;
     for (const c of victims)
       if (this.host.disconnect(c.id, 'force-logout', { reason: target.reason })) closed++;

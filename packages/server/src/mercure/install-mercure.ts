@@ -224,7 +224,8 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
     } else {
       const point = await store.resolve(lastEventId);
       if (point.kind === 'unknown') {
-        from = { pos: await store.head() };
+        // From a lost history: every update held now came after the loss and follows the reset.
+        from = { pos: point.replayFrom ?? (await store.head()) };
         echo = 'earliest';
         reset = resetFrame('unknown-id', lastEventId);
         resumePoint = store.idAt(from.pos);

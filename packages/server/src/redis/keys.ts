@@ -10,6 +10,11 @@ export interface RedisKeys {
   readonly epoch: string;
   /** String: the newest position handed out (`ms-seq`). */
   readonly last: string;
+  /**
+   * String with a TTL: the current epoch, when a node saw Redis lose the previous one (a
+   * recovery). While it is set, an unknown id counts as one of the lost history.
+   */
+  readonly recovered: string;
   /** Hash: supplied id → `"<pos> <topic>"`, for idempotency and resume. */
   readonly ids: string;
   /** Sorted set, all scores 0: every topic with history, ordered by name for pattern lookups. */
@@ -34,6 +39,12 @@ export interface RedisKeys {
   presence(topicOrPattern: string): string;
   /** Marker of a revoked token or session. */
   revoked(key: string): string;
+  /** String with a TTL: the cut-off time (epoch ms) of credentials issued before a logout. */
+  cutoff(key: string): string;
+  /** Sorted set: every revocation key (`r:<key>` or `c:<key>`) → its expiry (ms), for mirrors. */
+  readonly revocationIndex: string;
+  /** String: bumped on every revocation, so a mirror knows when to read the index again. */
+  readonly revocationVersion: string;
 }
 
 /**
@@ -51,6 +62,7 @@ export function redisKeys(prefix: string): RedisKeys {
     base,
     epoch: `${base}epoch`,
     last: `${base}last`,
+    recovered: `${base}recovered`,
     ids: `${base}ids`,
     topics: `${base}topics`,
     ages: `${base}ages`,
@@ -63,5 +75,8 @@ export function redisKeys(prefix: string): RedisKeys {
     stream: (topic) => `${base}t:${topic}`,
     presence: (t) => `${base}pres:${t}`,
     revoked: (key) => `${base}rev:${key}`,
+    cutoff: (key) => `${base}cut:${key}`,
+    revocationIndex: `${base}rev-index`,
+    revocationVersion: `${base}rev-version`,
   };
 }

@@ -199,18 +199,28 @@ export class RedisStore implements HistoryStore {
       const gen = GENERATED.exec(lastEventId);
       if (gen) {
         // A generated id keeps its meaning after its event is evicted (readAfter then reports
-        // the truncation); from another epoch it belongs to history Redis no longer has.
+        // the truncation); from another epoch it belongs to history Redis no longer has, and
+        // everything held now is newer than it.
         const [epoch, last] = await this.link.client.mget(this.keys.epoch, this.keys.last);
         const pos = gen[2] as string;
-        if (epoch !== gen[1]) return { kind: 'unknown' };
-        this.epoch = epoch;
+        if (epoch) this.epoch = epoch;
+        if (epoch !== gen[1]) return { kind: 'unknown', replayFrom: '0' };
         if (pos === '0' || (last && comparePositions(pos, last) <= 0)) return { kind: 'found', pos };
         return { kind: 'unknown' };
       }
       if (lastEventId === '') return { kind: 'unknown' };
-      const ref = await this.link.client.hget(this.keys.ids, lastEventId);
-      if (!ref) return { kind: 'unknown' };
-      return { kind: 'found', pos: ref.slice(0, ref.indexOf(' ')) };
+      const [ref, epoch, recovered] = await this.link.client
+        .multi()
+        .hget(this.keys.ids, lastEventId)
+        .get(this.keys.epoch)
+        .get(this.keys.recovered)
+        .exec()
+        .then((r) => (r ?? []).map(([err, v]) => (err ? null : (v as string | null))));
+      if (ref) return { kind: 'found', pos: ref.slice(0, ref.indexOf(' ')) };
+      // A supplied id carries no epoch. Shortly after a node saw Redis lose its data, an unknown
+      // one is taken for an id of the lost history: the streams closed then are coming back.
+      if (recovered && recovered === epoch) return { kind: 'unknown', replayFrom: '0' };
+      return { kind: 'unknown' };
     } catch (err) {
       throw this.link.failure(err, 'the stream cannot resume from history yet');
     }
