@@ -72,22 +72,35 @@ export class ForcedLogout {
         session: typeof m.session === 'string' ? m.session : undefined,
         reason: typeof m.reason === 'string' ? m.reason : 'logged-out',
       };
-      this.local(target, typeof m.at === 'number' ? m.at : this.now()).catch((err: unknown) =>
-        log.error({ err }, 'forced logout from another node failed'),
+      this.local(target, typeof m.at === 'number' ? m.at : this.now()).then(
+        (r) => {
+          if (r.failure) log.error({ err: r.failure }, 'forced logout from another node was not recorded');
+        },
+        (err: unknown) => log.error({ err }, 'forced logout from another node failed'),
       );
     });
   }
 
   /**
-   * Logs the target out everywhere.
+   * Logs the target out everywhere. This node's streams of the target are closed even when the
+   * revocation store refuses the write (Redis down); the refusal is then thrown (a 503) after the
+   * broadcast, so the caller retries.
    * @returns how many streams this node closed (other nodes close theirs on receipt).
    */
   async run(target: LogoutTarget): Promise<number> {
     const at = this.now();
+    let failure: unknown;
     if (target.session !== undefined) {
-      await this.revocations.revoke(`session:${target.session}`, at + this.holds.sessionMs);
+      await this.revocations
+        .revoke(`session:${target.session}`, at + this.holds.sessionMs)
+        .catch((err: unknown) => {
+          failure = err;
+        });
     }
-    const closed = await this.local(target, at);
+    // The streams close whatever the store says; a refused write is reported after the broadcast.
+    const local = await this.local(target, at);
+    const closed = local.closed;
+    failure ??= local.failure;
     const message: ControlMessage = {
       kind: LOGOUT_CONTROL_KIND,
       origin: this.host.nodeId,
@@ -97,6 +110,7 @@ export class ForcedLogout {
       ...(target.session !== undefined && { session: target.session }),
     };
     await this.broker.sendControl(message);
+    if (failure !== undefined) throw failure;
     this.log.info({ user: target.user, session: target.session, closed }, 'forced logout');
     return closed;
   }
@@ -123,7 +137,8 @@ export class ForcedLogout {
     this.unsubscribe();
   }
 
-  private async local(target: LogoutTarget, at: number): Promise<number> {
+  /** Closes this node's streams of the target and records its revocations; a failed write is returned, not thrown. */
+  private async local(target: LogoutTarget, at: number): Promise<{ closed: number; failure?: unknown }> {
     const victims = this.host.connections().filter((c) => {
       const p = c.principal;
       if (!p) return false;
@@ -140,7 +155,7 @@ export class ForcedLogout {
     this.recent.push(remembered);
     // Revoke before closing, so a client that reconnects at once is already refused. Every node
     // records the user's cut-off (an idempotent write), so it holds with per-node stores too.
-    await Promise.all([
+    const recorded = await Promise.allSettled([
       ...victims.map((c) => {
         const p = c.principal as Principal;
         if (p.tokenId === undefined) return undefined;
@@ -151,9 +166,12 @@ export class ForcedLogout {
         ? undefined
         : this.revocations.revokeIssuedUpTo(userLogoutKey(target.user), at, at + this.holds.userMs),
     ]);
+    // Close the streams even if the store refused a write (Redis down): a store that keeps its
+    // own copy, as the Redis one does, writes it back later; the caller still hears of it.
     let closed = 0;
     for (const c of victims)
       if (this.host.disconnect(c.id, 'force-logout', { reason: target.reason })) closed++;
-    return closed;
+    const failed = recorded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    return failed ? { closed, failure: failed.reason } : { closed };
   }
 }
