@@ -217,7 +217,7 @@ async function nextSecond(): Promise<void> {
   await sleep(1000 - (Date.now() % 1000) + 20);
 }
 
-describe.skipIf(!hasServer)('attack: Redis restarting under a two-node cluster', () => {
+describe.skipIf(!hasServer)('attack: Redis restarting under a two-node cluster', { timeout: 60_000 }, () => {
   it('Redis restarted empty while two publishers publish: every event acknowledged after the recovery reaches the subscribers on both nodes, after a reset', async () => {
     const { redis, a, b } = await cluster();
     const token = await openToken('watcher');
@@ -246,7 +246,7 @@ describe.skipIf(!hasServer)('attack: Redis restarting under a two-node cluster',
     for (const s of [onA, onB]) {
       await until(
         () => after.every((e) => s.ids().includes(e.id)),
-        20_000,
+        15_000,
         () =>
           `a subscriber got ${after.filter((e) => s.ids().includes(e.id)).length} of ${after.length} events acknowledged after the recovery`,
       );
@@ -288,7 +288,7 @@ describe.skipIf(!hasServer)('attack: Redis restarting under a two-node cluster',
     for (const s of [onA, onB]) {
       await until(
         () => all.every((e) => s.ids().includes(e.id)),
-        20_000,
+        15_000,
         () =>
           `a subscriber got ${all.filter((e) => s.ids().includes(e.id)).length} of ${all.length} acknowledged events`,
       );
@@ -326,7 +326,7 @@ describe.skipIf(!hasServer)('attack: Redis restarting under a two-node cluster',
     for (const s of [onA, onB]) {
       await until(
         () => after.every((e) => s.ids().includes(e.id)),
-        20_000,
+        15_000,
         () => 'events after the flush are missing',
       );
       expect(s.resets).toBeGreaterThanOrEqual(1);
