@@ -5,6 +5,7 @@ import { type RedisEngine, redisEngine } from '../../src/redis/index.js';
 import { mint, PUBLISHER_KEY, SECRET, subscribeStatus } from '../auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
 import { needRedisServer, OwnRedis, uniquePrefix } from '../services.js';
+import { WsPeer } from '../ws-helpers.js';
 import { Innocent } from './innocent.js';
 
 /**
@@ -520,6 +521,36 @@ describe.skipIf(!hasServer)('attack: Redis restarting under a two-node cluster',
       });
       expect(again.events.map((e) => e.id)).toEqual(sent);
     }
+  });
+
+  it('a WebSocket subscriber cut by Redis restarting empty (close 4010) resumes with its last id: reset, then every event of the new history', async () => {
+    const { redis, a, b } = await cluster();
+    const ws = await WsPeer.open(a.url, ['room/w'], { headers: key });
+    cleanups.push(async () => ws.close());
+    const first = await post(b.url, { topic: 'room/w', type: 't', data: { n: 0 } }, { headers: key });
+    expect(first.status).toBe(201);
+    await ws.waitForEvents(1);
+    await crashAndRestart(redis, [a, b]);
+    const sent: string[] = [];
+    for (let n = 1; n <= 4; n++) {
+      const res = await post(b.url, { topic: 'room/w', type: 't', data: { n } }, { headers: key });
+      expect(res.status).toBe(201);
+      sent.push(res.body.id);
+    }
+    expect((await ws.waitClosed(10_000)).code).toBe(4010);
+    const again = await WsPeer.open(a.url, ['room/w'], {
+      headers: key,
+      query: { lastEventId: first.body.id },
+    });
+    cleanups.push(async () => again.close());
+    await again.waitForEvents(4, 10_000);
+    expect(again.messages.filter((m) => m.op === 'reset')).toEqual([
+      { op: 'reset', reason: 'unknown-id', lastEventId: first.body.id },
+    ]);
+    expect(again.messages.findIndex((m) => m.op === 'reset')).toBeLessThan(
+      again.messages.findIndex((m) => m.op === 'event'),
+    );
+    expect(again.ids()).toEqual(sent);
   });
 
   it("a forged id of another epoch gets reset and a replay of only the caller's own tenant, and costs a bystander nothing", async () => {
