@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { deleteRedisKeys, needRedis, needRedisServer, OwnRedis, uniquePrefix } from '../../test/services.js';
 import { isHubError } from '../errors.js';
@@ -64,6 +65,20 @@ describe.skipIf(!url)('RedisRevocationStore', () => {
     expect(await b.sync()).toBe(0); // already back
     expect(await newcomer.isRevoked('jti:one')).toBe(true);
     expect(await newcomer.issuedUpTo('user:["u"]')).toBe(now);
+  });
+
+  it('indexes a revocation written before the index existed (an upgrade) without calling it lost', async () => {
+    const prefix = fresh();
+    const a = store(url as string, prefix);
+    const raw = new Redis(url as string);
+    try {
+      await raw.set(a.keys.revoked('jti:old'), '1', 'PX', 60_000);
+      expect(await a.isRevoked('jti:old')).toBe(true); // learned into the copy
+      expect(await a.sync()).toBe(0);
+      expect(await raw.zscore(a.keys.revocationIndex, 'r:jti:old')).not.toBeNull();
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('does not write back entries that expired meanwhile', async () => {

@@ -143,7 +143,8 @@ export class RedisRevocationStore implements RevocationStore {
   /**
    * Compares this node's copy with Redis now: learns the entries other nodes wrote and writes
    * back those Redis lost. Resolves once done (at once while Redis is unreachable).
-   * @returns how many entries were written back.
+   * @returns how many entries were written back (entries Redis still held, only missing from
+   *   its index, are indexed again without counting).
    */
   async sync(): Promise<number> {
     if (this.closed || !this.link.ready) return 0;
@@ -186,18 +187,20 @@ export class RedisRevocationStore implements RevocationStore {
       if (!inRedis.has(REVOKED + k)) todo.push(() => this.writeRevoked(k, until));
     for (const [k, cut] of cutoffs)
       if (!inRedis.has(CUT + k)) todo.push(() => this.writeCutoff(k, cut.upTo, cut.until));
+    let restored = 0;
     for (let i = 0; i < todo.length; i += RESTORE_BATCH) {
-      await Promise.all(todo.slice(i, i + RESTORE_BATCH).map((f) => f()));
+      const done = await Promise.all(todo.slice(i, i + RESTORE_BATCH).map((f) => f()));
+      restored += done.filter((r) => r === 1).length;
     }
-    if (todo.length > 0) {
+    if (restored > 0) {
       this.log.warn(
-        { redis: this.link.where, restored: todo.length },
+        { redis: this.link.where, restored },
         'Redis had lost revocations still in force; this node wrote them back from its copy',
       );
     }
     // The counter as read before the index: a revocation made meanwhile bumps it again.
     this.seenVersion = version;
-    return todo.length;
+    return restored;
   }
 
   async close(): Promise<void> {
