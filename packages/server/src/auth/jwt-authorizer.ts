@@ -491,7 +491,7 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
     }
     if (expiresAt - issuedAt > maxTokenLifetimeMs) {
       throw invalid(
-        `The token is valid for ${formatSpan(expiresAt - issuedAt)} (from "iat" to "exp"), longer than this hub accepts (${formatSpan(maxTokenLifetimeMs)}); issue tokens that expire sooner, or raise the auth option maxTokenLifetimeMs.`,
+        `The token is valid for ${formatSpan(expiresAt - issuedAt)} (from "iat" to "exp"), longer than this hub accepts (${formatSpan(maxTokenLifetimeMs)}); issue tokens that expire sooner, or raise the auth option maxTokenLifetimeMs (--max-token-lifetime for tidings serve).`,
         { claim: 'exp', maxTokenLifetimeMs },
       );
     }

@@ -596,7 +596,7 @@ describe.skipIf(!hasServer)('attack: Redis restarting under a two-node cluster',
     expect(res.body.error).toMatchObject({
       code: 'invalid-token',
       message:
-        'The token is valid for 720 h (from "iat" to "exp"), longer than this hub accepts (24 h); issue tokens that expire sooner, or raise the auth option maxTokenLifetimeMs.',
+        'The token is valid for 720 h (from "iat" to "exp"), longer than this hub accepts (24 h); issue tokens that expire sooner, or raise the auth option maxTokenLifetimeMs (--max-token-lifetime for tidings serve).',
     });
     await innocent.assertUnharmed();
   });
