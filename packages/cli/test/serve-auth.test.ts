@@ -68,6 +68,7 @@ describe('tidings serve authentication', () => {
       '--jwt-public-key',
       '--jwks-file',
       '--publisher-key-file',
+      '--max-token-lifetime',
       '--cors-origin',
       '--max-connections-per-user',
       '--publish-rate',
@@ -140,5 +141,61 @@ describe('tidings serve authentication', () => {
     expect(hub.output()).not.toContain(badToken);
     expect(hub.output()).not.toContain(KEY);
     expect(hub.output()).not.toContain(SECRET);
+  });
+
+  it('keeps a user logout in every worker and across a restart (revocations.db), for tokens that never connected, until they expire', async () => {
+    const data = join(dir, 'logout-data');
+    const args = [
+      '--data',
+      data,
+      '--workers',
+      '2',
+      '--jwt-secret-file',
+      join(dir, 'secret'),
+      '--publisher-key-file',
+      join(dir, 'key'),
+      '--max-token-lifetime',
+      '2h',
+    ];
+    let hub = await serve(args);
+    started.push(hub);
+    const stale = await token({ sub: 'u-out', tidings: { subscribe: ['news'] } });
+    // Each request on a connection of its own, so the workers take turns answering.
+    const status = async (t: string) => {
+      const res = await fetch(`${hub.url}/events?topic=news&token=${t}`, {
+        headers: { connection: 'close' },
+      });
+      const body = res.status === 200 ? undefined : ((await res.json()) as { error: { message: string } });
+      if (res.status === 200) await res.body?.cancel();
+      return { status: res.status, message: body?.error.message };
+    };
+    expect((await status(stale)).status).toBe(200);
+    const out = await fetch(`${hub.url}/disconnect`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ user: 'u-out' }),
+    });
+    expect(out.status).toBe(200);
+    const refused = {
+      status: 401,
+      message:
+        'This user was logged out by the server after this token was issued; sign in again to get a new token.',
+    };
+    for (let i = 0; i < 6; i++) expect(await status(stale)).toEqual(refused);
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+    hub = await serve(args);
+    started.push(hub);
+    for (let i = 0; i < 4; i++) expect(await status(stale)).toEqual(refused);
+    // Tokens longer-lived than --max-token-lifetime are refused outright: a logout could not outlast them.
+    const long = await new SignJWT({ sub: 'u2', tidings: { subscribe: ['news'] } })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('3h')
+      .sign(new TextEncoder().encode(SECRET));
+    expect((await status(long)).status).toBe(401);
+    // A token issued after the logout (iat has whole seconds) works.
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+    expect((await status(await token({ sub: 'u-out', tidings: { subscribe: ['news'] } }))).status).toBe(200);
   });
 });

@@ -71,7 +71,10 @@ export function resetFrame(reason: ResetReason, lastEventId: string): Uint8Array
  * drops on overflow is found by reading further.
  *
  * If the id is unknown (or, for a supplied id, only names events the subscriber may not read),
- * or retention removed events the subscriber would have received, a `reset` frame goes first and the connection goes live without replay: the client refetches.
+ * or retention removed events the subscriber would have received, a `reset` frame goes first and
+ * the connection goes live without replay: the client refetches.
+ * When the id belongs to a history the store lost (`ResumePoint.replayFrom`), the reset is
+ * followed by every event of the new history, since all of them are newer than the client's id.
  * With `truncation: 'ignore'` the replay sends whatever history still holds instead (a face whose
  * caller checked for truncation itself, such as Mercure's, whose clients expect every retained
  * update).
@@ -86,6 +89,7 @@ export async function catchUp(
 ): Promise<CatchUpResult> {
   let cursor: string;
   let lastEventId: string;
+  let reset: ResetReason | undefined;
   if ('pos' in from) {
     // A fresh stream: only what was appended between reading the head and registering.
     cursor = from.pos;
@@ -95,21 +99,32 @@ export async function catchUp(
     // A supplied id counts only through an event this subscriber may read on its own topics;
     // anything else answers exactly like an id that never existed.
     const scope = conn.resumeFilter?.() ?? filter;
-    const pos = resumePosition(await store.resolve(lastEventId, scope), (ev) => conn.mayRead(ev));
+    const point = await store.resolve(lastEventId, scope);
+    const pos = resumePosition(point, (ev) => conn.mayRead(ev));
     if (pos === undefined) {
       conn.sendReset('unknown-id', lastEventId);
-      goLive(conn, undefined);
-      return { replayed: 0, reset: 'unknown-id', liveAfter: undefined };
+      const replayFrom = point.kind === 'unknown' ? point.replayFrom : undefined;
+      if (replayFrom === undefined) {
+        goLive(conn, undefined);
+        return { replayed: 0, reset: 'unknown-id', liveAfter: undefined };
+      }
+      // The id belongs to a lost history: everything held now came after the loss, so it all
+      // follows the reset (the hand-over to live is the same as for any replay).
+      reset = 'unknown-id';
+      cursor = replayFrom;
+    } else {
+      cursor = pos;
     }
-    cursor = pos;
   }
   let replayed = 0;
   for (;;) {
-    if (conn.isClosed()) return { replayed, reset: undefined, liveAfter: undefined };
+    if (conn.isClosed()) return { replayed, reset, liveAfter: undefined };
     conn.pendingOverflowed = false;
     const page = await store.readAfter(cursor, filter, pageSize);
-    if (conn.isClosed()) return { replayed, reset: undefined, liveAfter: undefined };
-    if (page.truncated && truncation === 'reset') {
+    if (conn.isClosed()) return { replayed, reset, liveAfter: undefined };
+    // After a reset for a lost history, what the new one still holds is sent as is: the client
+    // already knows it must refetch.
+    if (page.truncated && truncation === 'reset' && reset === undefined) {
       conn.sendReset('history-truncated', lastEventId);
       goLive(conn, undefined);
       return { replayed, reset: 'history-truncated', liveAfter: undefined };
@@ -126,7 +141,7 @@ export async function catchUp(
     if (conn.bufferedBytes > 0) await conn.waitDrain();
   }
   goLive(conn, cursor);
-  return { replayed, reset: undefined, liveAfter: cursor };
+  return { replayed, reset, liveAfter: cursor };
 }
 
 /** Flushes pending events newer than `cursor` (all of them when undefined) and goes live. */

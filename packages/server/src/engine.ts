@@ -4,14 +4,34 @@ import type { PresenceStore } from './presence/presence-store.js';
 import type { HistoryStore } from './stores/history-store.js';
 
 /**
- * Tokens and sessions refused before their natural expiry (forced logout). Shared by every node
- * of a cluster when the engine provides a networked one.
+ * Tokens, sessions and users refused before their natural expiry (forced logout). Shared by every
+ * node of a cluster when the engine provides a networked one.
+ *
+ * Two kinds of entry: a revoked key (a token or a session: every credential carrying it is
+ * refused), and a cut-off (a user: credentials issued at or before a time are refused, later ones
+ * are accepted, so the user can sign in again). Each lasts until its `untilMs`, which the hub sets
+ * to when the last credential it refuses would have expired anyway.
+ *
+ * @see runRevocationSuite, the conformance suite every implementation passes.
  */
 export interface RevocationStore {
-  /** Refuses `key` (a token `jti` or a session id, namespaced by the caller) until `untilMs` (epoch ms). */
+  /**
+   * Refuses `key` (a token `jti` or a session id, namespaced by the caller) until `untilMs`
+   * (epoch ms). Revoking a key again keeps the later time.
+   */
   revoke(key: string, untilMs: number): Promise<void>;
   /** Whether `key` is currently revoked. */
   isRevoked(key: string): Promise<boolean>;
+  /**
+   * Refuses credentials of `key` (a user, namespaced by the caller) issued at or before
+   * `issuedUpToMs` (epoch ms), until `untilMs`. A second call keeps the later of each time.
+   */
+  revokeIssuedUpTo(key: string, issuedUpToMs: number, untilMs: number): Promise<void>;
+  /**
+   * The cut-off in force for `key`: credentials issued at or before it are refused. Undefined
+   * when there is none (never set, or past its `untilMs`).
+   */
+  issuedUpTo(key: string): Promise<number | undefined>;
   /** Releases resources. */
   close?(): Promise<void>;
 }

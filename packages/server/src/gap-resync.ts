@@ -6,7 +6,8 @@ import type { SseConnection } from './sse-connection.js';
  * `Broker.onGap`). Every event stream has a resume point (the client's `Last-Event-ID`, the last
  * event it received, or the position its `connected` frame announced), so each is closed: the
  * client reconnects with that id and replays exactly what it missed from shared history, or gets
- * `reset` if history lost it. Never a silent gap. `$sys` streams carry no stored events and stay.
+ * `reset` if history lost it, followed by every event of the history that replaced it (see
+ * `ResumePoint.replayFrom`). Never a silent gap. `$sys` streams carry no stored events and stay.
  */
 export function resyncAfterGap(conns: Iterable<SseConnection>, log: Logger): void {
   let closed = 0;

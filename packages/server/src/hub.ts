@@ -565,15 +565,17 @@ class HubImpl implements FaceHost {
     }
     const sub = parseSubscription(req, this.options.maxTopicsPerSubscription);
     const sys = this.sys.isSysSubscription(sub.patterns);
-    // A fresh stream starts at the current head: the connected frame tells the client that
-    // position, and the catch-up below covers anything appended before registration.
-    const head = sub.lastEventId === undefined && !sys ? await this.engine.store.head() : undefined;
+    // Credentials first: a refused (or revoked) token gets its 401/403 even while the store is
+    // unreachable, rather than a 503 that invites it to retry.
     const grant = sys
       ? await this.sys.admit(req)
       : await this.authorizer.authorizeSubscribe(
           req,
           sub.patterns.map((p) => p.source),
         );
+    // A fresh stream starts at the current head: the connected frame tells the client that
+    // position, and the catch-up below covers anything appended before registration.
+    const head = sub.lastEventId === undefined && !sys ? await this.engine.store.head() : undefined;
     return this.openStream({
       headers: { ...SSE_HEADERS },
       connect: (id, host, sink) =>

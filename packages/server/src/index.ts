@@ -29,6 +29,7 @@ export { jwtAuthorizer } from './auth/jwt-authorizer.js';
 export { checkKeySet, keySetAlgorithms, MAX_KEY_SET_BYTES, MAX_KEY_SET_KEYS } from './auth/key-set.js';
 export type { FoundToken, TokenSource } from './auth/token-source.js';
 export { findToken, MAX_TOKEN_LENGTH, queryToken } from './auth/token-source.js';
+export { userLogoutKey } from './auth/user-logout-key.js';
 export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
 export { allowAll } from './authorizer.js';
 export type { Broker, BrokerListener, ControlListener, ControlMessage } from './brokers/broker.js';
@@ -115,7 +116,7 @@ export type {
   TopicFilter,
 } from './stores/history-store.js';
 export { MAX_ID_MATCHES, resumePosition } from './stores/history-store.js';
-export type { MemoryRevocationsOptions } from './stores/memory-revocations.js';
+export type { Cutoff, MemoryRevocationsOptions, RevocationSnapshot } from './stores/memory-revocations.js';
 export { MemoryRevocations, memoryRevocations } from './stores/memory-revocations.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { MemoryStore, memoryStore } from './stores/memory-store.js';

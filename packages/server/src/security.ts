@@ -96,7 +96,11 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     host,
     host.engine.broker,
     revocations,
-    jwt?.sessionRevocationMs ?? 86_400_000,
+    {
+      sessionMs: Math.max(jwt?.sessionRevocationMs ?? 86_400_000, jwt?.userRevocationMs ?? 0),
+      // Without the JWT authorizer the hub cannot date tokens: a day, as for sessions.
+      userMs: jwt?.userRevocationMs ?? 86_400_000,
+    },
     log,
   );
   const expiry = new ExpiryScheduler((id) => {

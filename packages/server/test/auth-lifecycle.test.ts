@@ -161,6 +161,26 @@ describe('forced logout', () => {
     expect((await subscribeStatus(n1.url, ['news'], { token })).status).toBe(401);
     expect((await subscribeStatus(n2.url, ['news'], { token })).status).toBe(401);
   });
+
+  it("refuses the user's tokens that never connected (not just for a minute), while one issued after the logout works", async () => {
+    const h = await hub();
+    const stale = await mint({ sub: 'u7', tidings: grant });
+    const r = await post(h.url, { user: 'u7' }, { path: '/disconnect', headers: key });
+    expect(r.body).toEqual({ disconnected: 0 });
+    // Before, this token opened a stream (closed again only if it came within 60 s); now the
+    // revocation store refuses it outright until the longest token issued before it expired.
+    const res = await subscribeStatus(h.url, ['news'], { token: stale });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({
+      code: 'token-revoked',
+      message:
+        'This user was logged out by the server after this token was issued; sign in again to get a new token.',
+    });
+    await new Promise((res) => setTimeout(res, 1000 - (Date.now() % 1000) + 20));
+    expect(
+      (await subscribeStatus(h.url, ['news'], { token: await mint({ sub: 'u7', tidings: grant }) })).status,
+    ).toBe(200);
+  });
 });
 
 describe('targeted delivery', () => {

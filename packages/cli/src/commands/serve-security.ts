@@ -22,6 +22,7 @@ export const SECURITY_FLAGS = {
   'jwt-alg': { type: 'string' },
   'jwt-issuer': { type: 'string' },
   'jwt-audience': { type: 'string' },
+  'max-token-lifetime': { type: 'string' },
   'token-cookie': { type: 'string' },
   'tenant-claim': { type: 'string' },
   'publisher-key-file': { type: 'string' },
@@ -49,6 +50,8 @@ Authentication (required: pass at least one of the first four, or --dev):
   --jwt-alg <list>               Accepted algorithms, e.g. RS256,ES256  [HS256 / after the key]
   --jwt-issuer <iss>             Required "iss" claim
   --jwt-audience <aud>           Required "aud" claim
+  --max-token-lifetime <dur>     Longest "iat"-to-"exp" span of a user token;
+                                 a user logout holds this long      [24h]
   --token-cookie <name>          Cookie that may carry the token        [access_token]
   --tenant-claim <name>          Claim holding the tenant                [tenant]
   --cors-origin <origin>         Let a browser origin call the hub, with cookies (repeatable;
@@ -158,7 +161,7 @@ export function securityFromFlags(
     );
   }
   const anyAuth = keySources > 0 || publisherKey !== undefined;
-  const jwtOnlyFlags = ['jwt-alg', 'jwt-issuer', 'jwt-audience'] as const;
+  const jwtOnlyFlags = ['jwt-alg', 'jwt-issuer', 'jwt-audience', 'max-token-lifetime'] as const;
   if (keySources === 0) {
     for (const f of jwtOnlyFlags) {
       if (values[f] !== undefined)
@@ -239,6 +242,10 @@ export function securityFromFlags(
             audience: values['jwt-audience'],
           },
     publisherKey,
+    maxTokenLifetimeMs:
+      values['max-token-lifetime'] === undefined
+        ? undefined
+        : parseDuration('max-token-lifetime', values['max-token-lifetime']),
     cookieName: values['token-cookie'],
     tenantClaim: values['tenant-claim'],
   };

@@ -3,6 +3,7 @@ import type { Broker, ControlMessage } from '../brokers/broker.js';
 import type { RevocationStore } from '../engine.js';
 import type { Logger } from '../logger.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
+import { userLogoutKey } from './user-logout-key.js';
 
 /** Whom a forced logout targets. */
 export interface LogoutTarget {
@@ -25,6 +26,14 @@ export const LOGOUT_CONTROL_KIND = 'tidings.force-logout';
 /** How long a node remembers a logout to catch streams whose authorization was in flight. */
 const REMEMBER_MS = 60_000;
 
+/** How long the revocations of a forced logout hold (see {@link ForcedLogout}). */
+export interface LogoutHolds {
+  /** A named session, from the logout on. */
+  readonly sessionMs: number;
+  /** A user's cut-off: tokens issued up to the logout stay refused this long (their longest lifetime). */
+  readonly userMs: number;
+}
+
 interface Remembered extends LogoutTarget {
   readonly at: number;
   readonly tokenIds: Set<string>;
@@ -38,6 +47,11 @@ interface Remembered extends LogoutTarget {
  * the broker's control channel; every other node handles its streams on receipt. Each node also
  * remembers recent logouts for a minute and closes a stream that opens afterwards with a token
  * that was logged out: its authorization may have been in flight while the logout ran.
+ *
+ * What stays refused, and for how long: each closed stream's token until its `exp`; a named
+ * session for `holds.sessionMs`; a named user's tokens issued up to the logout (a cut-off,
+ * `RevocationStore.revokeIssuedUpTo`, connected or not) for `holds.userMs`, the longest token
+ * lifetime the hub accepts, so none of them outlives the logout. Tokens issued afterwards work.
  */
 export class ForcedLogout {
   private recent: Remembered[] = [];
@@ -47,7 +61,7 @@ export class ForcedLogout {
     private readonly host: LogoutHost,
     private readonly broker: Broker,
     private readonly revocations: RevocationStore,
-    private readonly sessionRevocationMs: number,
+    private readonly holds: LogoutHolds,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
@@ -58,22 +72,35 @@ export class ForcedLogout {
         session: typeof m.session === 'string' ? m.session : undefined,
         reason: typeof m.reason === 'string' ? m.reason : 'logged-out',
       };
-      this.local(target, typeof m.at === 'number' ? m.at : this.now()).catch((err: unknown) =>
-        log.error({ err }, 'forced logout from another node failed'),
+      this.local(target, typeof m.at === 'number' ? m.at : this.now()).then(
+        (r) => {
+          if (r.failure) log.error({ err: r.failure }, 'forced logout from another node was not recorded');
+        },
+        (err: unknown) => log.error({ err }, 'forced logout from another node failed'),
       );
     });
   }
 
   /**
-   * Logs the target out everywhere.
+   * Logs the target out everywhere. This node's streams of the target are closed even when the
+   * revocation store refuses the write (Redis down); the refusal is then thrown (a 503) after the
+   * broadcast, so the caller retries.
    * @returns how many streams this node closed (other nodes close theirs on receipt).
    */
   async run(target: LogoutTarget): Promise<number> {
     const at = this.now();
+    let failure: unknown;
     if (target.session !== undefined) {
-      await this.revocations.revoke(`session:${target.session}`, at + this.sessionRevocationMs);
+      await this.revocations
+        .revoke(`session:${target.session}`, at + this.holds.sessionMs)
+        .catch((err: unknown) => {
+          failure = err;
+        });
     }
-    const closed = await this.local(target, at);
+    // The streams close whatever the store says; a refused write is reported after the broadcast.
+    const local = await this.local(target, at);
+    const closed = local.closed;
+    failure ??= local.failure;
     const message: ControlMessage = {
       kind: LOGOUT_CONTROL_KIND,
       origin: this.host.nodeId,
@@ -83,6 +110,7 @@ export class ForcedLogout {
       ...(target.session !== undefined && { session: target.session }),
     };
     await this.broker.sendControl(message);
+    if (failure !== undefined) throw failure;
     this.log.info({ user: target.user, session: target.session, closed }, 'forced logout');
     return closed;
   }
@@ -109,7 +137,8 @@ export class ForcedLogout {
     this.unsubscribe();
   }
 
-  private async local(target: LogoutTarget, at: number): Promise<number> {
+  /** Closes this node's streams of the target and records its revocations; a failed write is returned, not thrown. */
+  private async local(target: LogoutTarget, at: number): Promise<{ closed: number; failure?: unknown }> {
     const victims = this.host.connections().filter((c) => {
       const p = c.principal;
       if (!p) return false;
@@ -124,18 +153,25 @@ export class ForcedLogout {
       if (id !== undefined) remembered.tokenIds.add(id);
     }
     this.recent.push(remembered);
-    // Revoke before closing, so a client that reconnects at once is already refused.
-    await Promise.all(
-      victims.map((c) => {
+    // Revoke before closing, so a client that reconnects at once is already refused. Every node
+    // records the user's cut-off (an idempotent write), so it holds with per-node stores too.
+    const recorded = await Promise.allSettled([
+      ...victims.map((c) => {
         const p = c.principal as Principal;
         if (p.tokenId === undefined) return undefined;
-        const until = p.expiresAt ?? at + this.sessionRevocationMs;
+        const until = p.expiresAt ?? at + this.holds.sessionMs;
         return this.revocations.revoke(`jti:${p.tokenId}`, until);
       }),
-    );
+      target.user === undefined
+        ? undefined
+        : this.revocations.revokeIssuedUpTo(userLogoutKey(target.user), at, at + this.holds.userMs),
+    ]);
+    // Close the streams even if the store refused a write (Redis down): a store that keeps its
+    // own copy, as the Redis one does, writes it back later; the caller still hears of it.
     let closed = 0;
     for (const c of victims)
       if (this.host.disconnect(c.id, 'force-logout', { reason: target.reason })) closed++;
-    return closed;
+    const failed = recorded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    return failed ? { closed, failure: failed.reason } : { closed };
   }
 }

@@ -23,6 +23,7 @@ import {
 } from './grant.js';
 import { checkKeySet, keySetAlgorithms } from './key-set.js';
 import { type FoundToken, findToken } from './token-source.js';
+import { userLogoutKey } from './user-logout-key.js';
 
 /** How tokens are verified. Give exactly one of `secret`, `publicKey` or `jwks`. */
 export interface JwtOptions {
@@ -101,10 +102,21 @@ export interface AuthOptions {
    */
   tenantTopicRoot?: string | false | undefined;
   /**
-   * How long a session named in `POST /disconnect` stays refused.
+   * How long a session named in `POST /disconnect` stays refused, at least. The hub keeps it
+   * refused for `maxTokenLifetimeMs` (plus the clock tolerance) when that is longer, so no token
+   * of the session outlives its logout.
    * @defaultValue 86400000 (24 h)
    */
   sessionRevocationMs?: number | undefined;
+  /**
+   * The longest lifetime (`exp` − `iat`) of a user token the hub accepts; longer-lived tokens are
+   * refused with 401. This bounds how long a logout must be remembered: after `POST /disconnect
+   * {"user"}`, the user's tokens issued up to that moment are refused until the last of them
+   * would have expired, in every revocation store. User tokens must carry `iat`.
+   * @defaultValue 86400000 (24 h)
+   * @see RevocationStore.revokeIssuedUpTo
+   */
+  maxTokenLifetimeMs?: number | undefined;
 }
 
 /** {@link AuthOptions} with defaults filled in, as the rest of the hub sees them. */
@@ -116,6 +128,11 @@ export interface ResolvedAuth {
    */
   authenticate(req: HubRequest): Promise<Principal>;
   readonly sessionRevocationMs: number;
+  /**
+   * How long a user logout must hold: the longest token lifetime accepted plus the clock
+   * tolerance, after which every token issued before the logout has expired.
+   */
+  readonly userRevocationMs: number;
   readonly cookieName: string;
 }
 
@@ -128,6 +145,28 @@ function invalid(message: string, detail?: Record<string, unknown>, code = 'inva
 
 function sha256(s: string | Uint8Array): Buffer {
   return createHash('sha256').update(s).digest();
+}
+
+/**
+ * Which check refused, in the order given, once all have answered. A check that failed (Redis
+ * unreachable) matters only if none refused: a revoked token gets its 401 even then.
+ */
+async function firstRevocation(
+  checks: ReadonlyArray<readonly [string, boolean | Promise<boolean>]>,
+): Promise<string | undefined> {
+  const results = await Promise.allSettled(checks.map(([, c]) => c));
+  for (const [i, r] of results.entries()) {
+    if (r.status === 'fulfilled' && r.value) return (checks[i] as readonly [string, unknown])[0];
+  }
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return undefined;
+}
+
+/** 90000000 → "25 h", 5400000 → "90 min", 20000 → "20 s". */
+function formatSpan(ms: number): string {
+  if (ms >= 2 * 3600_000) return `${Math.round(ms / 3600_000)} h`;
+  if (ms >= 120_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 1000)} s`;
 }
 
 function asList<T>(v: T | readonly T[] | undefined): T[] {
@@ -340,7 +379,9 @@ export function buildVerifier(
  *   secret, algorithm that does not fit the key, short publisher key).
  */
 export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): ResolvedAuth {
-  const verify = o.jwt ? buildVerifier(o.jwt) : undefined;
+  // `iat` dates a token against a user's logout (see maxTokenLifetimeMs).
+  const verify = o.jwt ? buildVerifier(o.jwt, ['exp', 'sub', 'iat']) : undefined;
+  const toleranceMs = (o.jwt?.clockToleranceS ?? 5) * 1000;
   const keys = asList(o.publisherKey).map((k) => {
     if (typeof k !== 'string' || k.length < 32) {
       throw new RangeError(
@@ -364,6 +405,13 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       `Auth option sessionRevocationMs must be a positive integer, not ${sessionRevocationMs}.`,
     );
   }
+  const maxTokenLifetimeMs = o.maxTokenLifetimeMs ?? 24 * 3600_000;
+  if (!Number.isInteger(maxTokenLifetimeMs) || maxTokenLifetimeMs < 1000) {
+    throw new RangeError(
+      `Auth option maxTokenLifetimeMs must be a whole number of milliseconds, at least 1000, not ${maxTokenLifetimeMs}.`,
+    );
+  }
+  const userRevocationMs = maxTokenLifetimeMs + toleranceMs;
   if (o.defaultGrant) {
     // Catch typos at startup rather than on the first request.
     for (const p of [
@@ -408,6 +456,12 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
     return found;
   }
 
+  /** Whether a logout cut-off under `key` covers a token issued at `issuedAt`. */
+  async function loggedOutAfter(key: string, issuedAt: number): Promise<boolean> {
+    const cut = await revocations.issuedUpTo(key);
+    return cut !== undefined && issuedAt <= cut;
+  }
+
   const perRequest = new WeakMap<HubRequest, Promise<Principal>>();
   function authenticate(req: HubRequest): Promise<Principal> {
     let p = perRequest.get(req);
@@ -442,13 +496,32 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       typeof payload.jti === 'string' && payload.jti.length > 0
         ? payload.jti
         : `sha256:${sha256(found.token).toString('base64url')}`;
-    const [tokenRevoked, sessionRevoked] = await Promise.all([
-      revocations.isRevoked(`jti:${tokenId}`),
-      session === undefined ? false : revocations.isRevoked(`session:${session}`),
-    ]);
-    if (tokenRevoked || sessionRevoked) {
+    // Required by the verifier, so a number here.
+    const issuedAt = (payload.iat as number) * 1000;
+    const expiresAt = (payload.exp as number) * 1000;
+    if (issuedAt > Date.now() + toleranceMs) {
       throw invalid(
-        `This ${tokenRevoked ? 'token' : 'session'} was logged out by the server; sign in again to get a new token.`,
+        'The token\'s "iat" lies in the future; check the clocks of the hub and the token issuer.',
+        { claim: 'iat' },
+      );
+    }
+    if (expiresAt - issuedAt > maxTokenLifetimeMs) {
+      throw invalid(
+        `The token is valid for ${formatSpan(expiresAt - issuedAt)} (from "iat" to "exp"), longer than this hub accepts (${formatSpan(maxTokenLifetimeMs)}); issue tokens that expire sooner, or raise the auth option maxTokenLifetimeMs (--max-token-lifetime for tidings serve).`,
+        { claim: 'exp', maxTokenLifetimeMs },
+      );
+    }
+    const refused = await firstRevocation([
+      ['token', revocations.isRevoked(`jti:${tokenId}`)],
+      ['session', session === undefined ? false : revocations.isRevoked(`session:${session}`)],
+      ['user', loggedOutAfter(userLogoutKey(sub), issuedAt)],
+      ['user', typeof tenant === 'string' ? loggedOutAfter(userLogoutKey(sub, tenant), issuedAt) : false],
+    ]);
+    if (refused) {
+      throw invalid(
+        refused === 'user'
+          ? 'This user was logged out by the server after this token was issued; sign in again to get a new token.'
+          : `This ${refused} was logged out by the server; sign in again to get a new token.`,
         undefined,
         'token-revoked',
       );
@@ -569,5 +642,5 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       );
     },
   };
-  return { authorizer, authenticate, sessionRevocationMs, cookieName };
+  return { authorizer, authenticate, sessionRevocationMs, userRevocationMs, cookieName };
 }

@@ -243,11 +243,12 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
     } else {
       // A supplied id counts only through an update this subscriber may receive: any other
       // answers exactly like an id that never existed.
-      const pos = resumePosition(await store.resolve(lastEventId, replayFilter), (ev) =>
-        mercureAccepts(subscriber, principal, ev),
-      );
+      const point = await store.resolve(lastEventId, replayFilter);
+      const pos = resumePosition(point, (ev) => mercureAccepts(subscriber, principal, ev));
       if (pos === undefined) {
-        from = { pos: await store.head() };
+        // From a lost history: every update held now came after the loss and follows the reset.
+        const replayFrom = point.kind === 'unknown' ? point.replayFrom : undefined;
+        from = { pos: replayFrom ?? (await store.head()) };
         echo = 'earliest';
         reset = resetFrame('unknown-id', lastEventId);
         resumePoint = store.idAt(from.pos);

@@ -13,7 +13,7 @@
 export type { RedisKeys } from './keys.js';
 export { redisKeys } from './keys.js';
 export type { RedisBrokerOptions } from './redis-broker.js';
-export { RedisBroker, redisBroker } from './redis-broker.js';
+export { RECOVERY_WINDOW_MS, RedisBroker, redisBroker } from './redis-broker.js';
 export type { RedisEngine, RedisEngineOptions } from './redis-engine.js';
 export { redisEngine } from './redis-engine.js';
 export type { RedisLinkOptions, RedisTarget } from './redis-link.js';

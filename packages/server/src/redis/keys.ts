@@ -11,6 +11,11 @@ export interface RedisKeys {
   /** String: the newest position handed out (`ms-seq`). */
   readonly last: string;
   /**
+   * String with a TTL: the current epoch, when a node saw Redis lose the previous one (a
+   * recovery). While it is set, an unknown id counts as one of the lost history.
+   */
+  readonly recovered: string;
+  /**
    * Hash: `"<topic>\n<supplied id>"` → lines `"<pos> <publisher>"`, for idempotency (per
    * publisher and topic) and resume (on the topics a stream covers).
    */
@@ -39,6 +44,12 @@ export interface RedisKeys {
   presence(topicOrPattern: string): string;
   /** Marker of a revoked token or session. */
   revoked(key: string): string;
+  /** String with a TTL: the cut-off time (epoch ms) of credentials issued before a logout. */
+  cutoff(key: string): string;
+  /** Sorted set: every revocation key (`r:<key>` or `c:<key>`) → its expiry (ms), for mirrors. */
+  readonly revocationIndex: string;
+  /** String: bumped on every revocation, so a mirror knows when to read the index again. */
+  readonly revocationVersion: string;
 }
 
 /**
@@ -56,6 +67,7 @@ export function redisKeys(prefix: string): RedisKeys {
     base,
     epoch: `${base}epoch`,
     last: `${base}last`,
+    recovered: `${base}recovered`,
     ids: `${base}ids`,
     idKey: `${base}idkey`,
     topics: `${base}topics`,
@@ -69,5 +81,8 @@ export function redisKeys(prefix: string): RedisKeys {
     stream: (topic) => `${base}t:${topic}`,
     presence: (t) => `${base}pres:${t}`,
     revoked: (key) => `${base}rev:${key}`,
+    cutoff: (key) => `${base}cut:${key}`,
+    revocationIndex: `${base}rev-index`,
+    revocationVersion: `${base}rev-version`,
   };
 }

@@ -265,13 +265,20 @@ return id
 `;
 
 /**
+/**
  * Returns the epoch, the newest position, Redis' clock and the id key, creating epoch and key if
  * Redis has none (first use, or Redis lost its data). ARGV: key base, epoch candidate, id key
- * candidate.
+ * candidate, and optionally the epoch the caller knew plus a window in ms: when that differs from
+ * the current one, Redis lost its data and the current epoch is marked as a recovery
+ * (`recovered` = current epoch, for the window), so resumes with ids of the lost history replay
+ * the new one after their reset. Returns `{epoch, last position, Redis' clock in ms, id key}`.
  */
 export const EPOCH = `${PRELUDE}
 local e = ensure_epoch(ARGV[1], ARGV[2])
 local k = ensure_idkey(ARGV[1], ARGV[3])
+if ARGV[4] and ARGV[4] ~= '' and ARGV[4] ~= e then
+  redis.call('SET', ARGV[1] .. 'recovered', e, 'PX', ARGV[5])
+end
 return { e, redis.call('GET', ARGV[1] .. 'last') or '0-0', fmt(now_ms()), k }
 `;
 
@@ -457,14 +464,52 @@ return out
 `;
 
 /**
- * Revokes a key until a time (epoch ms), keeping the later time if it is already revoked.
- * KEYS[1]: the revocation key. ARGV[1]: until.
+ * Revokes a key until a time (epoch ms), keeping the later time if it is already revoked, and
+ * lists it in the revocation index (dropping expired members) for the nodes' copies. KEYS: the
+ * revocation key, the index, the version counter. ARGV: until, index member. Returns 1 when it
+ * wrote (and bumped the counter), 0 when a revocation at least as long was in force.
  */
 export const REVOKE = `${PRELUDE}
 local untilMs = tonumber(ARGV[1])
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', fmt(now))
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl >= 0 and now_ms() + ttl >= untilMs then return 0 end
+if ttl >= 0 and now + ttl >= untilMs then
+  -- Already in force (perhaps written before the index existed): make sure the index lists it.
+  redis.call('ZADD', KEYS[2], fmt(now + ttl), ARGV[2])
+  return 0
+end
 redis.call('SET', KEYS[1], '1', 'PXAT', fmt(untilMs))
+redis.call('ZADD', KEYS[2], fmt(untilMs), ARGV[2])
+redis.call('INCR', KEYS[3])
+return 1
+`;
+
+/**
+ * Sets a cut-off (credentials issued at or before ARGV[1] are refused) until ARGV[2], keeping the
+ * later of each when one is in force, and lists it in the revocation index. KEYS: the cut-off
+ * key, the index, the version counter. ARGV: issued-up-to, until, index member.
+ */
+export const CUTOFF = `${PRELUDE}
+local upTo = tonumber(ARGV[1])
+local untilMs = tonumber(ARGV[2])
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', fmt(now))
+local cur = redis.call('GET', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if cur and ttl >= 0 then
+  local cu = tonumber(cur)
+  local ce = now + ttl
+  if cu >= upTo and ce >= untilMs then
+    redis.call('ZADD', KEYS[2], fmt(ce), ARGV[3])
+    return 0
+  end
+  if cu > upTo then upTo = cu end
+  if ce > untilMs then untilMs = ce end
+end
+redis.call('SET', KEYS[1], fmt(upTo), 'PXAT', fmt(untilMs))
+redis.call('ZADD', KEYS[2], fmt(untilMs), ARGV[3])
+redis.call('INCR', KEYS[3])
 return 1
 `;
 

@@ -36,6 +36,12 @@ const BLOCK_MS = 5000;
 const READ_COUNT = 1000;
 /** Margin for the first read position: covers the time between construction and the first read. */
 const START_MARGIN_MS = 1000;
+/**
+ * How long after Redis lost its data an unknown supplied id still counts as one of the lost
+ * history (its resume gets `reset` plus the whole new history): ample for the streams this
+ * node closes on noticing the loss to come back. Generated ids carry their epoch and need no window.
+ */
+export const RECOVERY_WINDOW_MS = 10 * 60_000;
 
 type Entry = [id: string, fields: string[]];
 type XReadReply = Array<[key: string, entries: Entry[]]> | null;
@@ -265,10 +271,12 @@ export class RedisBroker implements Broker {
    * lost its data: whatever this node had not read yet is gone, so that is a gap.
    */
   private async hello(): Promise<void> {
+    // Naming the epoch this node knew marks a changed one as a recovery (see RedisStore.resolve),
+    // before this node closes its streams, so their resumes already find the mark.
     const [epoch, , nowMs, key] = (await this.epochScript.run(
       this.reader,
       [this.keys.epoch],
-      [this.keys.base, newEpoch(), GeneratedIds.newKey()],
+      [this.keys.base, newEpoch(), GeneratedIds.newKey(), this.epoch ?? '', RECOVERY_WINDOW_MS],
     )) as [string, string, string, string];
     this.ids = codecOf(key);
     if (this.cursor === undefined) {
@@ -294,7 +302,10 @@ export class RedisBroker implements Broker {
     this.epoch = epoch;
     // The new history has a new id key: learn it before reading any of its events.
     this.needHello = true;
-    // The new history starts from scratch: read all of it.
+    // The new history starts from scratch: read all of it. Streams on this node are closed
+    // (gap) and resume: an id of the lost history resolves to `reset` plus the whole new
+    // history, so every event appended since the loss reaches them, whether this node has
+    // read it yet or not.
     this.cursor = '0-0';
     this.controlCursor = '0-0';
     this.gap();
@@ -333,9 +344,11 @@ export class RedisBroker implements Broker {
         const epoch = f.get('e');
         const prev = f.get('p') ?? '0-0';
         if (epoch !== undefined && epoch !== this.epoch) {
-          // Redis lost its data: drop the rest of this reply and read the new history from its start.
+          // Redis lost its data without dropping this connection (FLUSHALL, eviction): drop the
+          // rest of this reply; the next round learns the new epoch through hello(), which marks
+          // the recovery, and reads the new history from its start.
           this.deliver(batch);
-          this.epochChanged(epoch);
+          this.needHello = true;
           return;
         }
         if (comparePositions(prev, this.cursor as string) > 0) {

@@ -32,6 +32,12 @@ export interface RedisEngineOptions extends RedisLinkOptions {
    * @defaultValue 30000
    */
   presenceTtlMs?: number | undefined;
+  /**
+   * How often each node compares its own copy of the revocations with Redis, learning those of
+   * other nodes and writing back those Redis lost (see {@link RedisRevocationStore}).
+   * @defaultValue 2000
+   */
+  revocationSyncMs?: number | undefined;
   /** Clock in epoch ms for age retention, injectable for tests. @defaultValue `Date.now` */
   now?: (() => number) | undefined;
 }
@@ -65,8 +71,9 @@ export interface RedisEngine extends Engine {
  * - **Revocations** and **presence** shared by every node; control messages (forced disconnects)
  *   reach every node.
  * - **Redis down**: publishes fail at once with 503, `/healthz` says `degraded`, open streams
- *   stay open with heartbeats; once Redis is back, delivery resumes where it stopped, and if
- *   Redis lost its data, streams resume and get `reset`.
+ *   stay open with heartbeats; once Redis is back, delivery resumes where it stopped. If Redis
+ *   lost its data, streams resume and get `reset` followed by every event appended since Redis
+ *   came back, and each node writes back the revocations still in force from its own copy.
  *
  * Needs Redis 6.2 or later with `maxmemory-policy noeviction` (the default): an evicted key
  * would be lost history. Events are as durable as Redis is configured to be.
@@ -90,6 +97,7 @@ export function redisEngine(redis: RedisTarget, options: RedisEngineOptions = {}
   for (const [name, v, min] of [
     ['fanoutBacklog', options.fanoutBacklog, 1],
     ['presenceTtlMs', options.presenceTtlMs, 300],
+    ['revocationSyncMs', options.revocationSyncMs, 50],
   ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < min)) {
       throw new RangeError(

@@ -1,4 +1,5 @@
 import { comparePositions, compilePattern } from '@tidings/protocol';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { deleteRedisKeys, freePort, needRedis, uniquePrefix } from '../../test/services.js';
 import { isHubError } from '../errors.js';
@@ -91,16 +92,31 @@ describe.skipIf(!url)('RedisStore', () => {
     expect(seen).toEqual(all.map((r) => r.event.id));
   });
 
-  it('treats ids from a history Redis lost as unknown, so resuming clients get reset', async () => {
+  it('treats ids from a history Redis lost as unknown, replaying the whole new history after the reset', async () => {
     const prefix = uniquePrefix('store');
     const s = store(prefix);
     const [old] = await s.append([ev('t', 1), ev('t', 2, 'sup-1')]);
     await deleteRedisKeys(url as string, prefix); // what a Redis restart without persistence does
     const [fresh] = await s.append([ev('t', 3)]);
     const t = { topics: ['t'], patterns: [] };
-    expect(await s.resolve(old?.event.id as string, t)).toEqual({ kind: 'unknown' });
+    // This process knew the lost history's id key: its ids are recognised, and everything held
+    // now is newer than them.
+    expect(await s.resolve(old?.event.id as string, t)).toEqual({ kind: 'unknown', replayFrom: '0' });
+    // A supplied id carries nothing: it counts as lost only once a node marked the recovery.
     expect(await s.resolve('sup-1', t)).toEqual({ kind: 'unknown' });
     expect(await s.resolve(fresh?.event.id as string, t)).toEqual({ kind: 'found', pos: fresh?.event.pos });
+    const c = new Redis(url as string);
+    try {
+      const epoch = (await c.get(s.keys.epoch)) as string;
+      await c.set(s.keys.recovered, epoch, 'PX', 60_000);
+      expect(await s.resolve('sup-1', t)).toEqual({ kind: 'unknown', replayFrom: '0' });
+      expect(await s.resolve('~never-issued-by-anyone-x', t)).toEqual({ kind: 'unknown', replayFrom: '0' });
+      // A mark left by an earlier recovery does not apply to a later epoch.
+      await c.set(s.keys.recovered, 'zzzzzz', 'PX', 60_000);
+      expect(await s.resolve('sup-1', t)).toEqual({ kind: 'unknown' });
+    } finally {
+      c.disconnect();
+    }
   });
 
   it('refuses supplied ids that look generated, and positions that are not its own', async () => {

@@ -108,6 +108,11 @@ export class RedisStore implements HistoryStore {
   private readonly epochScript = new LuaScript(EPOCH);
   /** The codec of the id key last seen in Redis, for idAt. */
   private ids: GeneratedIds | undefined;
+  /**
+   * Id keys of histories this store saw Redis lose (newest last, at most 4): an id one of them
+   * decodes belongs to a lost history, so everything held now is newer than it.
+   */
+  private readonly earlierIds: GeneratedIds[] = [];
   private readonly readScript = new LuaScript(READ);
   private readonly resolveScript = new LuaScript(RESOLVE);
   private readonly pruneScript = new LuaScript(PRUNE);
@@ -181,7 +186,7 @@ export class RedisStore implements HistoryStore {
     }
     const [key, rows] = reply as [string, Array<[number, string, string, string?, Fields?]>];
     const ids = codecOf(key);
-    this.ids = ids;
+    this.learn(ids);
     const generated = (ids as GeneratedIds).encodeAll(
       rows.filter((r) => r[0] === 0 && r[2] === '').map((r) => r[1]),
     );
@@ -213,11 +218,22 @@ export class RedisStore implements HistoryStore {
     try {
       if (hasGeneratedShape(lastEventId)) {
         // A generated id keeps its meaning after its event is evicted (readAfter then reports
-        // the truncation); with another key it belongs to history Redis no longer has.
-        const [key, last] = await this.link.client.mget(this.keys.idKey, this.keys.last);
-        this.ids = codecOf(key) ?? this.ids;
+        // the truncation); one that only an earlier key decodes belongs to a history Redis
+        // lost, and everything held now is newer than it.
+        const [key, last, epoch, recovered] = await this.link.client.mget(
+          this.keys.idKey,
+          this.keys.last,
+          this.keys.epoch,
+          this.keys.recovered,
+        );
+        this.learn(codecOf(key));
         const pos = codecOf(key)?.decode(lastEventId);
-        if (pos === undefined || (pos !== '0' && !pos.includes('-'))) return { kind: 'unknown' };
+        if (pos === undefined || (pos !== '0' && !pos.includes('-'))) {
+          if (this.earlierIds.some((c) => c.decode(lastEventId) !== undefined)) {
+            return { kind: 'unknown', replayFrom: '0' };
+          }
+          return lostHistoryPoint(recovered, epoch);
+        }
         if (pos === '0' || (last && comparePositions(pos, last) <= 0)) return { kind: 'found', pos };
         return { kind: 'unknown' };
       }
@@ -231,7 +247,10 @@ export class RedisStore implements HistoryStore {
         [this.keys.ids],
         [this.keys.base, lastEventId, MAX_ID_MATCHES, ...topics],
       )) as [Array<[string, string, Fields]>, string];
-      if (rows.length === 0) return { kind: 'unknown' };
+      if (rows.length === 0) {
+        const [epoch, recovered] = await this.link.client.mget(this.keys.epoch, this.keys.recovered);
+        return lostHistoryPoint(recovered, epoch);
+      }
       const events = entriesToEvents(codecOf(key), rows);
       events.sort((a, b) => comparePositions(a.pos, b.pos));
       return { kind: 'matches', events };
@@ -271,7 +290,7 @@ export class RedisStore implements HistoryStore {
         [this.keys.epoch],
         [this.keys.base, newEpoch(), GeneratedIds.newKey()],
       )) as [string, string, string, string];
-      this.ids = codecOf(key);
+      this.learn(codecOf(key));
       return last === '0-0' ? '0' : last;
     } catch (err) {
       throw this.link.failure(err, 'the stream has no position to start from');
@@ -370,6 +389,16 @@ export class RedisStore implements HistoryStore {
     return [...covered];
   }
 
+  /** Takes `ids` as the current key, remembering the one it replaces (a history Redis lost). */
+  private learn(ids: GeneratedIds | undefined): void {
+    if (ids === undefined || ids === this.ids) return;
+    if (this.ids !== undefined) {
+      this.earlierIds.push(this.ids);
+      if (this.earlierIds.length > 4) this.earlierIds.shift();
+    }
+    this.ids = ids;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new HubError(503, 'unavailable', 'The history store is closed.');
   }
@@ -381,4 +410,17 @@ export class RedisStore implements HistoryStore {
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(options);
+}
+
+/**
+ * An id this history cannot place. Shortly after a node saw Redis lose its data (the `recovered`
+ * mark names the current epoch), it is taken for an id of the lost history: the streams closed
+ * then are coming back, and every event held now is newer than what they saw.
+ */
+function lostHistoryPoint(
+  recovered: string | null | undefined,
+  epoch: string | null | undefined,
+): ResumePoint {
+  if (recovered && recovered === epoch) return { kind: 'unknown', replayFrom: '0' };
+  return { kind: 'unknown' };
 }

@@ -45,6 +45,14 @@ export type ResumePoint =
   | {
       /** The id was never issued by this store, or was issued by an earlier, lost history. */
       readonly kind: 'unknown';
+      /**
+       * Set when the id belongs to a history the store lost (Redis restarted empty, say): every
+       * event the store holds from this position on was appended after that loss, so it is newer
+       * than anything the client saw. The subscriber gets `reset` (for what was lost) and then
+       * every one of those events, so nothing acknowledged after the recovery is skipped.
+       * Absent: `reset`, then live events only.
+       */
+      readonly replayFrom?: string | undefined;
     };
 
 /**

@@ -6,13 +6,29 @@ export interface MemoryRevocationsOptions {
   now?: (() => number) | undefined;
 }
 
+/** A cut-off held by {@link MemoryRevocations}: credentials issued at or before `upTo` are refused until `until`. */
+export interface Cutoff {
+  readonly upTo: number;
+  readonly until: number;
+}
+
+/** Every entry of a {@link MemoryRevocations} still in force. */
+export interface RevocationSnapshot {
+  /** Revoked keys → until (epoch ms). */
+  readonly revoked: ReadonlyMap<string, number>;
+  /** Cut-offs by key. */
+  readonly cutoffs: ReadonlyMap<string, Cutoff>;
+}
+
 /**
  * Revocations held in this process only: lost on restart and not shared with other nodes. The
- * hub uses it when its engine provides none. Expired entries are dropped as the map grows, so
- * memory stays proportional to the revocations still in force.
+ * hub uses it when its engine provides none, and the Redis revocation store keeps one as its
+ * node's copy. Expired entries are dropped as the maps grow, so memory stays proportional to the
+ * revocations still in force.
  */
 export class MemoryRevocations implements RevocationStore {
   private readonly entries = new Map<string, number>();
+  private readonly cuts = new Map<string, Cutoff>();
   private readonly now: () => number;
   private nextSweepAt = 1024;
 
@@ -23,7 +39,7 @@ export class MemoryRevocations implements RevocationStore {
   async revoke(key: string, untilMs: number): Promise<void> {
     const prev = this.entries.get(key);
     if (prev === undefined || prev < untilMs) this.entries.set(key, untilMs);
-    if (this.entries.size >= this.nextSweepAt) this.sweep();
+    if (this.size >= this.nextSweepAt) this.sweep();
   }
 
   async isRevoked(key: string): Promise<boolean> {
@@ -34,19 +50,45 @@ export class MemoryRevocations implements RevocationStore {
     return false;
   }
 
+  async revokeIssuedUpTo(key: string, issuedUpToMs: number, untilMs: number): Promise<void> {
+    const prev = this.cuts.get(key);
+    const live = prev !== undefined && prev.until > this.now() ? prev : undefined;
+    this.cuts.set(key, {
+      upTo: Math.max(issuedUpToMs, live?.upTo ?? issuedUpToMs),
+      until: Math.max(untilMs, live?.until ?? untilMs),
+    });
+    if (this.size >= this.nextSweepAt) this.sweep();
+  }
+
+  async issuedUpTo(key: string): Promise<number | undefined> {
+    const c = this.cuts.get(key);
+    if (c === undefined) return undefined;
+    if (c.until > this.now()) return c.upTo;
+    this.cuts.delete(key);
+    return undefined;
+  }
+
+  /** Every entry still in force, copied (for re-asserting them into a shared store). */
+  snapshot(): RevocationSnapshot {
+    this.sweep();
+    return { revoked: new Map(this.entries), cutoffs: new Map(this.cuts) };
+  }
+
   /** Number of entries held (expired ones included until the next sweep). */
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.cuts.size;
   }
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.cuts.clear();
   }
 
   private sweep(): void {
     const now = this.now();
     for (const [k, until] of this.entries) if (until <= now) this.entries.delete(k);
-    this.nextSweepAt = Math.max(1024, this.entries.size * 2);
+    for (const [k, c] of this.cuts) if (c.until <= now) this.cuts.delete(k);
+    this.nextSweepAt = Math.max(1024, this.size * 2);
   }
 }
 

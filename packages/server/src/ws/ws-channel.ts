@@ -230,11 +230,12 @@ export class WsChannel {
     this.host.checkOrigin(req);
     const { patterns, lastEventId } = this.parseQuery(req);
     const store = this.host.engine.store;
-    const head = lastEventId === undefined ? await store.head() : undefined;
+    // Credentials before the store: a revoked token gets its refusal even while Redis is down.
     const grant = await this.host.authorizer.authorizeSubscribe(
       req,
       patterns.map((p) => p.source),
     );
+    const head = lastEventId === undefined ? await store.head() : undefined;
     upgrade.opener = (ws) => {
       const conn = new WsConnection(this.host.nextConnectionId(), this, ws, grant.principal, req, () =>
         drained(ws),
