@@ -1,5 +1,5 @@
 import { ExpiryScheduler } from './auth/expiry-scheduler.js';
-import { ForcedLogout, type LogoutHost } from './auth/forced-logout.js';
+import { ForcedLogout, type LogoutHost, type LogoutTarget } from './auth/forced-logout.js';
 import { type AuthOptions, jwtAuthorizer } from './auth/jwt-authorizer.js';
 import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from './auth/token-source.js';
 import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './authorizer.js';
@@ -22,6 +22,8 @@ export interface SecurityOptions {
   authorizer?: Authorizer | undefined;
   limits?: LimitOptions | false | undefined;
   cors?: CorsOptions | undefined;
+  /** See `HubOptions.maxJsonDepth`; applied to the `POST /disconnect` body. */
+  maxJsonDepth?: number | undefined;
 }
 
 /** What the security layer needs from the hub. */
@@ -48,10 +50,35 @@ export interface Security {
    * the fresh principal that keys them. @throws HubError 429 at a limit.
    */
   admitStream(principal: Principal, req: HubRequest): Principal;
-  /** Counts `n` published events against the publish rate limits. @throws HubError 429. */
+  /**
+   * Counts `n` published events against the publish rate limits. With `n` = 0 it only checks,
+   * taking nothing, that one event would pass now: routes call it before reading a body.
+   * @throws HubError 429.
+   */
   checkPublishRate(principal: Principal, req: HubRequest, n: number): void;
   /** Stops timers and listeners; closes revocations the hub created itself. */
   close(): Promise<void>;
+}
+
+/**
+ * Limits a forced logout to the caller's tenant: a `sub` or session id names someone within one
+ * tenant. A caller with a tenant (a custom `authorizeAdmin` may return one) reaches only its own
+ * tenant and may not name another; a caller without one (the publisher key) reaches the tenant it
+ * names, or every tenant when it names none.
+ * @throws HubError 403 when a tenant's caller names another tenant.
+ */
+export function scopeLogout(target: LogoutTarget, caller: Principal | undefined): LogoutTarget {
+  const own = caller?.tenant;
+  if (own === undefined) return target;
+  if (target.tenant !== undefined && target.tenant !== own) {
+    throw new HubError(
+      403,
+      'forbidden',
+      `You may log out only principals of your own tenant "${own}"; leave "tenant" out or name your own.`,
+      { tenant: target.tenant },
+    );
+  }
+  return { ...target, tenant: own };
 }
 
 function retryAfterS(ms: number): string {
@@ -118,9 +145,15 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       throw cors.refusal(origin ?? '(none)');
     }
     // Refuse bad credentials before reading a publish body: an anonymous flood of large bodies
-    // then costs no parsing.
-    if (jwt && req.method === 'POST' && (req.path === '/publish' || req.path.startsWith('/commands/')))
-      await jwt.authenticate(req);
+    // then costs no parsing. A publish also needs a token that may publish somewhere, and room
+    // in its rate bucket, before a byte of the body is read.
+    if (jwt && req.method === 'POST' && (req.path === '/publish' || req.path.startsWith('/commands/'))) {
+      const principal = await jwt.authenticate(req);
+      if (req.path === '/publish') {
+        jwt.checkMayPublish(principal);
+        checkPublishRate(principal, req, 0);
+      }
+    }
     const result = await next();
     const extra = cors.headersFor(origin);
     if (Object.keys(extra).length === 0) return result;
@@ -166,7 +199,7 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
         ? `user:${principal.user}`
         : `ip:${req.remoteAddress}`;
     if (key === 'ip:') return;
-    const wait = buckets.take(key, n);
+    const wait = n === 0 ? buckets.wait(key) : buckets.take(key, n);
     if (wait > 0) {
       const r = buckets.rate;
       throw new HubError(
@@ -253,9 +286,9 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
   });
 
   host.route('POST', '/disconnect', async (req) => {
-    await authorizer.authorizeAdmin?.(req);
-    const target = await parseDisconnect(req);
-    return disconnectAnswer(await logout.run(target));
+    const caller = await authorizer.authorizeAdmin?.(req);
+    const target = await parseDisconnect(req, o.maxJsonDepth);
+    return disconnectAnswer(await logout.run(scopeLogout(target, caller)));
   });
 
   return {

@@ -13,6 +13,7 @@ import type { Authorizer, Principal, SubscribeGrant } from '../authorizer.js';
 import type { RevocationStore } from '../engine.js';
 import { HubError } from '../errors.js';
 import type { HubRequest } from '../http/hub-request.js';
+import { tenantSessionKey } from './forced-logout.js';
 import {
   checkSubscription,
   expandCommandGrant,
@@ -108,6 +109,12 @@ export interface ResolvedAuth {
    * @throws HubError 401 when they are missing, invalid, expired or revoked.
    */
   authenticate(req: HubRequest): Promise<Principal>;
+  /**
+   * Refuses a principal whose grant lets it publish to no topic at all, so `POST /publish` can
+   * refuse it before reading the body. The publisher key passes.
+   * @throws HubError 403.
+   */
+  checkMayPublish(principal: Principal): void;
   readonly sessionRevocationMs: number;
   readonly cookieName: string;
 }
@@ -426,11 +433,15 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       typeof payload.jti === 'string' && payload.jti.length > 0
         ? payload.jti
         : `sha256:${sha256(found.token).toString('base64url')}`;
-    const [tokenRevoked, sessionRevoked] = await Promise.all([
+    const [tokenRevoked, sessionRevoked, tenantSessionRevoked] = await Promise.all([
       revocations.isRevoked(`jti:${tokenId}`),
       session === undefined ? false : revocations.isRevoked(`session:${session}`),
+      // A session logged out within one tenant (POST /disconnect with a tenant).
+      session === undefined || tenant === undefined
+        ? false
+        : revocations.isRevoked(tenantSessionKey(tenant as string, session as string)),
     ]);
-    if (tokenRevoked || sessionRevoked) {
+    if (tokenRevoked || sessionRevoked || tenantSessionRevoked) {
       throw invalid(
         `This ${tokenRevoked ? 'token' : 'session'} was logged out by the server; sign in again to get a new token.`,
         undefined,
@@ -553,5 +564,15 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       );
     },
   };
-  return { authorizer, authenticate, sessionRevocationMs, cookieName };
+  function checkMayPublish(principal: Principal): void {
+    const grant = grants.get(principal);
+    if (!grant || grant.publish.length > 0) return;
+    throw new HubError(
+      403,
+      'forbidden',
+      'Your token does not allow publishing to any topic; publish from your backend with the publisher key, or get a token whose tidings.publish claim grants the topic.',
+    );
+  }
+
+  return { authorizer, authenticate, checkMayPublish, sessionRevocationMs, cookieName };
 }
