@@ -3,8 +3,10 @@ import type { Socket } from 'node:net';
 
 /** How long a socket is read and discarded after its answer, waiting for the client to close. */
 export const LINGER_MS = 2_000;
-/** How many body bytes are discarded after an answer before the socket is cut anyway. */
+/** How many bytes are read and discarded after an answer before the socket is cut anyway. */
 export const LINGER_BYTES = 1024 * 1024;
+/** How often a lingering socket's byte count is checked. */
+const CHECK_MS = 50;
 
 /**
  * Makes `res` the last answer on its connection, and closes the connection so the client reads
@@ -29,21 +31,20 @@ export function closeAfterAnswer(res: ServerResponse): void {
 
 function linger(socket: Socket): void {
   if (socket.destroyed) return;
-  let seen = 0;
+  // node:http's parser may read the socket itself (no 'data' events), discarding the rest of the
+  // body: the byte count of the socket shows what arrived either way.
+  const start = socket.bytesRead;
+  const deadline = Date.now() + LINGER_MS;
   const done = () => {
-    clearTimeout(timer);
-    socket.off('data', onData);
+    clearInterval(timer);
     socket.destroy();
   };
-  const onData = (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > LINGER_BYTES) done();
-  };
-  const timer = setTimeout(done, LINGER_MS);
+  const timer = setInterval(() => {
+    if (socket.bytesRead - start > LINGER_BYTES || Date.now() >= deadline) done();
+  }, CHECK_MS);
   timer.unref();
-  socket.on('data', onData);
   socket.once('end', done);
-  socket.once('close', () => clearTimeout(timer));
+  socket.once('close', () => clearInterval(timer));
   socket.setTimeout(0);
   socket.end();
   socket.resume();

@@ -314,7 +314,9 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
       throw new HubError(
         403,
         'forbidden',
-        'The token\'s "mercure.publish" claim is missing or empty, so it may not publish; give it topic selectors (["*"] for all).',
+        creds.publish
+          ? 'The token\'s "mercure.publish" claim is empty, so it may not publish; list topic selectors in it (["*"] for all).'
+          : 'The token has no "mercure.publish" claim, so it may not publish; add one listing topic selectors (["*"] for all).',
       );
     }
     host.checkPublishRate(creds.principal, req, 0);
