@@ -43,6 +43,46 @@ function parseAnswer(text: string, ended: boolean, error: string | undefined): R
 }
 
 /**
+ * A client that sends its (oversized) body before it reads anything, as simple clients do: it
+ * writes `body` every 10 ms for `readAfterMs` without reading, then stops writing and reads.
+ */
+function sendThenRead(url: string, head: string, body: Buffer, readAfterMs: number): Promise<RawAnswer> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let ended = false;
+    let error: string | undefined;
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error('no close within the time limit'));
+    }, 10_000);
+    sock.pause();
+    // Paced, so the bytes after the answer stay within the hub's lingering bound (1 MiB).
+    const pump = setInterval(() => sock.write(body), 10);
+    sock.on('connect', () => {
+      sock.write(head);
+      setTimeout(() => {
+        clearInterval(pump);
+        sock.on('data', (c) => chunks.push(c));
+        sock.resume();
+      }, readAfterMs);
+    });
+    sock.on('end', () => {
+      if (error === undefined) ended = true;
+      sock.end();
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      if (!ended) error = e.code ?? e.message;
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(parseAnswer(Buffer.concat(chunks).toString('utf8'), ended, error));
+    });
+  });
+}
+
+/**
  * Sends `head` (and `body`) on a raw socket; with `stream`, keeps writing `stream` bytes per
  * chunk, respecting backpressure, until the server closes its side or `streamMax` bytes went out.
  * Resolves once the socket is closed.
@@ -307,6 +347,25 @@ describe('HTTP edges under attack', () => {
     }
     await innocent.assertUnharmed();
   });
+
+  for (const framing of ['content-length', 'chunked'] as const) {
+    it(`a client still sending its oversized body (${framing}) reads the whole 413 late, with no reset`, async () => {
+      for (let i = 0; i < 3; i++) {
+        const body = framing === 'chunked' ? httpChunk(16 * 1024) : Buffer.alloc(16 * 1024, 0x20);
+        const a = await sendThenRead(
+          h.url,
+          publishHead(h.url, KEY, framing === 'chunked' ? undefined : 100 * 1024 * 1024),
+          body,
+          300,
+        );
+        expect(a.error).toBeUndefined();
+        expect(a.status).toBe(413);
+        expect(a.complete).toBe(true);
+        expect(a.ended).toBe(true);
+      }
+      await innocent.assertUnharmed();
+    });
+  }
 
   it('a 401 before a streaming body is read whole, then the connection closes cleanly', async () => {
     const a = await rawRequest(h.url, publishHead(h.url, {}, 50 * 1024 * 1024), {
