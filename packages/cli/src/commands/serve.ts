@@ -17,7 +17,12 @@ import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
 import { EXIT, UsageError } from '../usage-error.js';
 import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
-import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
+import {
+  OBSERVABILITY_FLAGS,
+  OBSERVABILITY_USAGE,
+  observability,
+  observabilitySecrets,
+} from './serve-observability.js';
 import { parseWorkers, runPrimary, WORKER_ENV } from './serve-primary.js';
 import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-security.js';
 
@@ -35,6 +40,7 @@ Options:
   --durability <mode>      process: survive kill -9; power: survive power loss [process]
   --redis <url>            Share history, live events, presence and revocations
                            with every hub on this Redis, e.g. redis://127.0.0.1:6379
+                           (or $TIDINGS_REDIS_URL, for a URL with a password)
   --redis-prefix <p>       Key namespace in Redis; hubs with the same one act as one [tidings]
   --presence-ttl <dur>     How long a dead node's connections still count in presence [30s]
   --retention-events <n>   Events kept per topic                          [10000]
@@ -69,7 +75,7 @@ function configured<T>(make: () => T): T {
 
 /** `tidings serve`: resolves when the hub has shut down (exit code). */
 export async function serve(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
+  const { values: flags, positionals } = parseFlags(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
     data: { type: 'string' },
@@ -89,13 +95,13 @@ export async function serve(argv: string[]): Promise<number> {
     'node-id': { type: 'string' },
     workers: { type: 'string' },
     'log-level': { type: 'string' },
-    'metrics-token': { type: 'string' },
-    'admin-token': { type: 'string' },
-    'topic-labels': { type: 'string' },
+    ...OBSERVABILITY_FLAGS,
     help: { type: 'boolean', short: 'h' },
     ...SECURITY_FLAGS,
     ...MERCURE_FLAGS,
   });
+  // The Redis URL may carry a password: the environment keeps it out of the process list.
+  const values = { ...flags, redis: flags.redis ?? (process.env.TIDINGS_REDIS_URL || undefined) };
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return EXIT.ok;
@@ -141,6 +147,16 @@ export async function serve(argv: string[]): Promise<number> {
         ? undefined
         : parseDuration('retention-age', values['retention-age']),
   };
+
+  // Once, in the process the user started (workers read the same flags again).
+  const secrets = observabilitySecrets(values);
+  if (flags.redis !== undefined && redisPassword(flags.redis)) {
+    secrets.warnings.push(
+      '--redis carries a password, which every user of this machine sees in the process list; set TIDINGS_REDIS_URL to the URL instead.',
+    );
+  }
+  if (!cluster.isWorker)
+    for (const w of secrets.warnings) process.stderr.write(`tidings serve: warning: ${w}\n`);
 
   // After the other flags, so a typo is reported before the missing-authentication advice.
   const mercure = mercureFromFlags(values, values.dev === true);
@@ -314,6 +330,15 @@ type ServeValues = {
   data?: string | undefined;
   durability?: string | undefined;
 };
+
+/** Whether a Redis URL carries a password (a malformed one is refused later, with its reason). */
+function redisPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** The history of a hub without --redis: SQLite under --data, or memory with --memory. */
 function localHistory(
