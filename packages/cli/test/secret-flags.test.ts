@@ -161,7 +161,7 @@ describe('/metrics outside --dev', () => {
 });
 
 describe('the Redis URL', () => {
-  it('--redis with a password warns and names TIDINGS_REDIS_URL', async () => {
+  it('--redis with a password warns and names --redis-url-file, which reads the URL from a file', async () => {
     // A port nothing listens on: the hub starts degraded, which is enough to see the warning.
     const r = await serve([
       '--redis',
@@ -171,8 +171,20 @@ describe('the Redis URL', () => {
     ]);
     running.push(r);
     expect(r.output()).toMatch(
-      /warning: --redis carries a password, which every user of this machine sees in the process list; set TIDINGS_REDIS_URL to the URL instead\./,
+      /warning: --redis carries a password, which every user of this machine sees in the process list; put the URL in a file and pass --redis-url-file <file> instead\./,
     );
     expect(r.output()).not.toMatch(/hunter2/);
+    const fromFile = await serve([
+      '--redis-url-file',
+      file('redis', 'redis://:hunter2-secret@127.0.0.1:1/0\n'),
+      '--redis-prefix',
+      `sf${process.pid}`,
+    ]);
+    running.push(fromFile);
+    expect(fromFile.output()).not.toMatch(/warning: --redis/);
+    expect(fromFile.output()).toMatch(/Redis is not reachable yet/);
+    const both = await run(['serve', '--dev', '--redis', 'redis://127.0.0.1:1', '--redis-url-file', keyFile]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--redis and --redis-url-file exclude each other/);
   });
 });

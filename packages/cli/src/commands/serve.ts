@@ -15,6 +15,7 @@ import {
 import { pino } from 'pino';
 import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
+import { secretFromFlags } from '../secret-flag.js';
 import { EXIT, UsageError } from '../usage-error.js';
 import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
 import {
@@ -40,7 +41,7 @@ Options:
   --durability <mode>      process: survive kill -9; power: survive power loss [process]
   --redis <url>            Share history, live events, presence and revocations
                            with every hub on this Redis, e.g. redis://127.0.0.1:6379
-                           (or $TIDINGS_REDIS_URL, for a URL with a password)
+  --redis-url-file <file>  The same URL read from a file, for a URL with a password
   --redis-prefix <p>       Key namespace in Redis; hubs with the same one act as one [tidings]
   --presence-ttl <dur>     How long a dead node's connections still count in presence [30s]
   --retention-events <n>   Events kept per topic                          [10000]
@@ -82,6 +83,7 @@ export async function serve(argv: string[]): Promise<number> {
     memory: { type: 'boolean' },
     durability: { type: 'string' },
     redis: { type: 'string' },
+    'redis-url-file': { type: 'string' },
     'redis-prefix': { type: 'string' },
     'presence-ttl': { type: 'string' },
     'retention-events': { type: 'string' },
@@ -101,7 +103,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...MERCURE_FLAGS,
   });
   // The Redis URL may carry a password: the environment keeps it out of the process list.
-  const values = { ...flags, redis: flags.redis ?? (process.env.TIDINGS_REDIS_URL || undefined) };
+  const values = { ...flags, redis: redisUrl(flags.redis, flags['redis-url-file']) };
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return EXIT.ok;
@@ -152,7 +154,7 @@ export async function serve(argv: string[]): Promise<number> {
   const secrets = observabilitySecrets(values);
   if (flags.redis !== undefined && redisPassword(flags.redis)) {
     secrets.warnings.push(
-      '--redis carries a password, which every user of this machine sees in the process list; set TIDINGS_REDIS_URL to the URL instead.',
+      '--redis carries a password, which every user of this machine sees in the process list; put the URL in a file and pass --redis-url-file <file> instead.',
     );
   }
   if (!cluster.isWorker)
@@ -330,6 +332,18 @@ type ServeValues = {
   data?: string | undefined;
   durability?: string | undefined;
 };
+
+/**
+ * The Redis URL of `--redis` or `--redis-url-file`. (No environment variable: the test suites
+ * already use TIDINGS_REDIS_URL to find their Redis, and a hub must not pick it up.)
+ * @throws UsageError when both are given, or the file cannot be read or is empty.
+ */
+function redisUrl(flag: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return flag;
+  if (flag !== undefined)
+    throw new UsageError('--redis and --redis-url-file exclude each other: give the URL once, in the file.');
+  return secretFromFlags({ flag: 'redis-url', value: undefined, file, envName: '', env: {} }).value;
+}
 
 /** Whether a Redis URL carries a password (a malformed one is refused later, with its reason). */
 function redisPassword(url: string): boolean {
