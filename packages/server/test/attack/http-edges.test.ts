@@ -1,9 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Authorizer, HubError, type HubRequest, installAdmin, installMetrics } from '../../src/index.js';
+import { redisEngine } from '../../src/redis/index.js';
 import { captureLogger, mint, PUBLISHER_KEY, SECRET } from '../auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
 import { parseProm, value } from '../prom-text.js';
+import { deleteRedisKeys, needRedis, uniquePrefix } from '../services.js';
 import { Innocent } from './innocent.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
@@ -614,6 +616,55 @@ describe('POST /disconnect from a caller that has a tenant', () => {
     await a.waitFor((x) => x.ended);
     expect(b.ended).toBe(false);
     expect(b.of('force-logout')).toEqual([]);
+    await b.close();
+    await innocent.assertUnharmed();
+    await innocent.close();
+  });
+});
+
+const redisUrl = await needRedis(import.meta.url);
+
+describe.skipIf(!redisUrl)('POST /disconnect with a tenant, across hub nodes on Redis', () => {
+  const prefix = uniquePrefix('edges');
+  const nodes: RunningHub[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) {
+      const engine = redisEngine(redisUrl as string, { keyPrefix: prefix });
+      await engine.ready();
+      nodes.push(await startHub({ engine, auth: { jwt: { secret: SECRET }, publisherKey: PUBLISHER_KEY } }));
+    }
+  });
+
+  afterAll(async () => {
+    for (const n of nodes) await n.close();
+    await deleteRedisKeys(redisUrl as string, prefix);
+  });
+
+  it("a logout sent to one node reaches only that tenant's sub on the other node", async () => {
+    const [one, two] = nodes as [RunningHub, RunningHub];
+    const innocent = await Innocent.open(two.url, { headers: KEY });
+    const grant = { subscribe: ['tenant/{tenant}/**'] };
+    const ta = await mint({ sub: 'u9', tenant: 'a', tidings: grant }, { jti: 'node-a' });
+    const tb = await mint({ sub: 'u9', tenant: 'b', tidings: grant }, { jti: 'node-b' });
+    const a = await StreamReader.open(two.url, ['tenant/a/feed'], { query: { token: ta } });
+    const b = await StreamReader.open(two.url, ['tenant/b/feed'], { query: { token: tb } });
+    await a.waitFor((x) => x.of('connected').length > 0);
+    await b.waitFor((x) => x.of('connected').length > 0);
+    const res = await post(one.url, { user: 'u9', tenant: 'a' }, { path: '/disconnect', headers: KEY });
+    expect(res.status).toBe(200);
+    expect(res.body.disconnected).toBe(0); // node one held none of them
+    await a.waitFor((x) => x.of('force-logout').length > 0 && x.ended);
+    // The revocation is shared: tenant a's token is refused on node one too.
+    const again = await StreamReader.open(one.url, ['tenant/a/feed'], { query: { token: ta } });
+    expect(again.response.status).toBe(401);
+    await again.close();
+    expect(
+      (await post(one.url, { topic: 'tenant/b/feed', type: 't', data: 1 }, { headers: KEY })).status,
+    ).toBe(201);
+    await b.waitForEvents(1);
+    expect(b.of('force-logout')).toEqual([]);
+    expect(b.ended).toBe(false);
     await b.close();
     await innocent.assertUnharmed();
     await innocent.close();
