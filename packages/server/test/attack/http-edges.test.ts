@@ -622,6 +622,45 @@ describe('POST /disconnect from a caller that has a tenant', () => {
   });
 });
 
+describe('Mercure publish bodies', () => {
+  let h: RunningHub;
+
+  beforeAll(async () => {
+    h = await startHub({ mercure: { publisherJwt: { secret: SECRET } } });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const formHead = (token: string, length: number) =>
+    [
+      'POST /.well-known/mercure HTTP/1.1',
+      `Host: ${new URL(h.url).host}`,
+      'Content-Type: application/x-www-form-urlencoded',
+      `Authorization: Bearer ${token}`,
+      `Content-Length: ${length}`,
+      '',
+      '',
+    ].join('\r\n');
+
+  it('a Mercure token without a publish claim gets 403 without the hub waiting for the body', async () => {
+    const innocent = await Innocent.open(h.url);
+    const token = await mint({ mercure: { subscribe: ['*'] } }, { noSub: true });
+    const a = await rawRequest(h.url, formHead(token, 100_000));
+    expect(a.status).toBe(403);
+    expect(a.text).toMatch(/no \\"mercure.publish\\" claim/);
+    expect(a.complete).toBe(true);
+    expect(a.ended).toBe(true);
+    const empty = await mint({ mercure: { publish: [] } }, { noSub: true });
+    const b = await rawRequest(h.url, formHead(empty, 100_000));
+    expect(b.status).toBe(403);
+    expect(b.text).toMatch(/claim is empty/);
+    await innocent.assertUnharmed();
+    await innocent.close();
+  });
+});
+
 const redisUrl = await needRedis(import.meta.url);
 
 describe.skipIf(!redisUrl)('POST /disconnect with a tenant, across hub nodes on Redis', () => {
