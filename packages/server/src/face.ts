@@ -56,7 +56,11 @@ export interface FaceHost extends Hub {
    * @throws HubError 429 when a limit is reached.
    */
   admitStream(principal: Principal, req: HubRequest): Promise<Principal>;
-  /** @throws HubError 429 when `principal` publishes faster than the hub's limits allow. */
+  /**
+   * Counts `events` against the publish rate; with 0, only checks (taking nothing) that one event
+   * would pass now, before a body is read.
+   * @throws HubError 429 when `principal` publishes faster than the hub's limits allow.
+   */
   checkPublishRate(principal: Principal, req: HubRequest, events: number): Promise<void>;
   /** Runs `fn` when the hub closes, before the engine is closed. */
   onClose(fn: () => void | Promise<void>): void;

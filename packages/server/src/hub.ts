@@ -12,7 +12,8 @@ import { HubError, isHubError } from './errors.js';
 import type { FaceHost, StreamSpec } from './face.js';
 import { resyncAfterGap } from './gap-resync.js';
 import type { HubRequest, HubResponse } from './http/hub-request.js';
-import { json, LazyAbort, relativePath } from './http/hub-request.js';
+import { ClientGoneError, json, LazyAbort, relativePath } from './http/hub-request.js';
+import { closeAfterAnswer } from './http/lingering-close.js';
 import { nodeRequest } from './http/node-request.js';
 import { closeDelimited, NodeSink } from './http/node-sink.js';
 import { rawHead } from './http/raw-response.js';
@@ -327,9 +328,11 @@ class HubImpl implements FaceHost {
           res.off('close', onClose);
           result.open(new NodeSink(res));
         } else {
+          if (res.destroyed) return; // the client left (see ClientGoneError): nobody to answer
+          // An unread body (a 413, a refusal before the body) must not be parsed as the next
+          // request: this answer is the connection's last, closed so the client still reads it.
+          if (result.status >= 400 && !req.complete) closeAfterAnswer(res);
           this.writeNode(res, result);
-          // An unread body (e.g. after a 413) would otherwise be parsed as the next request.
-          if (result.status >= 400 && !req.complete) res.once('finish', () => req.destroy());
         }
       },
       (err) => this.writeNode(res, this.internalError('node handler', err)),
@@ -489,6 +492,7 @@ class HubImpl implements FaceHost {
       return await run(0);
     } catch (err) {
       if (isHubError(err)) return this.reject(req, err);
+      if (err instanceof ClientGoneError) return this.clientGone(req);
       return this.internalError(`${req.method} ${req.path}`, err);
     }
   }
@@ -525,6 +529,7 @@ class HubImpl implements FaceHost {
       return await handler(req);
     } catch (err) {
       if (isHubError(err)) return this.reject(req, err);
+      if (err instanceof ClientGoneError) return this.clientGone(req);
       return this.internalError(`${req.method} ${req.path}`, err);
     }
   }
@@ -533,6 +538,24 @@ class HubImpl implements FaceHost {
     this.obs.requestRejected(req, err);
     if (err.status >= 500) this.log.warn({ path: req.path, code: err.code }, err.message);
     return json(err.status, err.toBody(), err.headers);
+  }
+
+  /**
+   * A client that left mid-body: its choice, not a failure of the hub, so a debug line and no
+   * error count. The answer (499, nginx's "client closed request") is for adapters that write it
+   * anyway; node:http's connection is already gone.
+   */
+  private clientGone(req: HubRequest): HubResponse {
+    this.log.debug(
+      { path: req.path, remote: req.remoteAddress },
+      'client left before sending the whole body',
+    );
+    return json(499, {
+      error: {
+        code: 'client-closed',
+        message: 'The client closed the connection before sending the whole body.',
+      },
+    });
   }
 
   private internalError(where: string, err: unknown): HubResponse {

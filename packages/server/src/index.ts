@@ -45,7 +45,9 @@ export { localEngine } from './engine.js';
 export { HubError, isHubError } from './errors.js';
 export type { CorsOptions } from './http/cors.js';
 export type { HubRequest, HubResponse } from './http/hub-request.js';
-export { json } from './http/hub-request.js';
+export { ClientGoneError, json } from './http/hub-request.js';
+export type { JsonBodyOptions } from './http/parse-json-body.js';
+export { jsonDepthExceeds, parseJsonBody } from './http/parse-json-body.js';
 export type { ServerLimits } from './http/server-limits.js';
 export {
   attachWebSocket,

@@ -3,6 +3,7 @@ import type { Authorizer } from './authorizer.js';
 import type { Broker } from './brokers/broker.js';
 import type { Engine } from './engine.js';
 import type { CorsOptions } from './http/cors.js';
+import { DEFAULT_MAX_JSON_DEPTH } from './http/parse-json-body.js';
 import type { LimitCounters } from './limits/limit-counters.js';
 import type { LimitOptions } from './limits/limits.js';
 import type { Rate } from './limits/token-bucket.js';
@@ -77,6 +78,15 @@ export interface HubOptions {
   /** Most events in one batch publish; more get 413. @defaultValue 1000 */
   maxBatchSize?: number | undefined;
   /**
+   * Deepest nesting of arrays and objects in any JSON request body (`POST /publish`, commands,
+   * `/disconnect`, `/admin/disconnect`), the body's own brackets included: `{"data":[[1]]}` is 3
+   * deep. Deeper bodies get `400 invalid-json` from a linear scan before they are parsed, so a
+   * small body of `[[[[…` cannot cost the hub a stack overflow.
+   * @defaultValue 64
+   * @see docs/security.md, "Request bodies"
+   */
+  maxJsonDepth?: number | undefined;
+  /**
    * Bytes a connection may have queued but unsent before it is dropped as a slow consumer. It
    * comes back with `Last-Event-ID` and loses nothing.
    * @defaultValue 1048576
@@ -136,6 +146,7 @@ export interface ResolvedHubOptions {
   maxPayloadBytes: number;
   maxBodyBytes: number;
   maxBatchSize: number;
+  maxJsonDepth: number;
   maxBufferBytes: number;
   maxTopicsPerSubscription: number;
   maxReplayBuffer: number;
@@ -170,6 +181,7 @@ export function resolveOptions(o: HubOptions): ResolvedHubOptions {
     maxPayloadBytes: positiveInt('maxPayloadBytes', o.maxPayloadBytes, 64 * 1024),
     maxBodyBytes: positiveInt('maxBodyBytes', o.maxBodyBytes, 1024 * 1024),
     maxBatchSize: positiveInt('maxBatchSize', o.maxBatchSize, 1000),
+    maxJsonDepth: positiveInt('maxJsonDepth', o.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH),
     maxBufferBytes: positiveInt('maxBufferBytes', o.maxBufferBytes, 1024 * 1024),
     maxTopicsPerSubscription: positiveInt('maxTopicsPerSubscription', o.maxTopicsPerSubscription, 64),
     maxReplayBuffer: positiveInt('maxReplayBuffer', o.maxReplayBuffer, 10_000),

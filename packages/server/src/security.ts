@@ -1,5 +1,5 @@
 import { ExpiryScheduler } from './auth/expiry-scheduler.js';
-import { ForcedLogout, type LogoutHost } from './auth/forced-logout.js';
+import { ForcedLogout, type LogoutHost, type LogoutTarget } from './auth/forced-logout.js';
 import { type AuthOptions, jwtAuthorizer } from './auth/jwt-authorizer.js';
 import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from './auth/token-source.js';
 import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './authorizer.js';
@@ -28,6 +28,8 @@ export interface SecurityOptions {
   limits?: LimitOptions | false | undefined;
   limitCounters?: LimitCounters | undefined;
   cors?: CorsOptions | undefined;
+  /** See `HubOptions.maxJsonDepth`; applied to the `POST /disconnect` body. */
+  maxJsonDepth?: number | undefined;
 }
 
 /** What the security layer needs from the hub. */
@@ -54,10 +56,35 @@ export interface Security {
    * the fresh principal that keys them. @throws HubError 429 at a limit.
    */
   admitStream(principal: Principal, req: HubRequest): Promise<Principal>;
-  /** Counts `n` published events against the publish rate limits. @throws HubError 429. */
+  /**
+   * Counts `n` published events against the publish rate limits. With `n` = 0 it only checks,
+   * taking nothing, that one event would pass now: routes call it before reading a body.
+   * @throws HubError 429.
+   */
   checkPublishRate(principal: Principal, req: HubRequest, n: number): Promise<void>;
   /** Stops timers and listeners; closes revocations the hub created itself. */
   close(): Promise<void>;
+}
+
+/**
+ * Limits a forced logout to the caller's tenant: a `sub` or session id names someone within one
+ * tenant. A caller with a tenant (a custom `authorizeAdmin` may return one) reaches only its own
+ * tenant and may not name another; a caller without one (the publisher key) reaches the tenant it
+ * names, or every tenant when it names none.
+ * @throws HubError 403 when a tenant's caller names another tenant.
+ */
+export function scopeLogout(target: LogoutTarget, caller: Principal | undefined): LogoutTarget {
+  const own = caller?.tenant;
+  if (own === undefined) return target;
+  if (target.tenant !== undefined && target.tenant !== own) {
+    throw new HubError(
+      403,
+      'forbidden',
+      `You may log out only principals of your own tenant "${own}"; leave "tenant" out or name your own.`,
+      { tenant: target.tenant },
+    );
+  }
+  return { ...target, tenant: own };
 }
 
 function retryAfterS(ms: number): string {
@@ -126,9 +153,15 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       throw cors.refusal(origin ?? '(none)');
     }
     // Refuse bad credentials before reading a publish body: an anonymous flood of large bodies
-    // then costs no parsing.
-    if (jwt && req.method === 'POST' && (req.path === '/publish' || req.path.startsWith('/commands/')))
-      await jwt.authenticate(req);
+    // then costs no parsing. A publish also needs a token that may publish somewhere, and room
+    // in its rate bucket, before a byte of the body is read.
+    if (jwt && req.method === 'POST' && (req.path === '/publish' || req.path.startsWith('/commands/'))) {
+      const principal = await jwt.authenticate(req);
+      if (req.path === '/publish') {
+        jwt.checkMayPublish(principal);
+        await checkPublishRate(principal, req, 0);
+      }
+    }
     const result = await next();
     const extra = cors.headersFor(origin);
     if (Object.keys(extra).length === 0) return result;
@@ -277,9 +310,9 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
   });
 
   host.route('POST', '/disconnect', async (req) => {
-    await authorizer.authorizeAdmin?.(req);
-    const target = await parseDisconnect(req);
-    return disconnectAnswer(await logout.run(target));
+    const caller = await authorizer.authorizeAdmin?.(req);
+    const target = await parseDisconnect(req, o.maxJsonDepth);
+    return disconnectAnswer(await logout.run(scopeLogout(target, caller)));
   });
 
   return {

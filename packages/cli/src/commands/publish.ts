@@ -2,6 +2,7 @@ import { validateEventId, validateEventType, validateTopic } from '@tidings/prot
 import { parseFlags } from '../args.js';
 import { endpoint, HubRequestError, hubErrorMessage, unreachable } from '../hub-http.js';
 import { parseHubUrl } from '../parse-values.js';
+import { tokenFromFlags } from '../secret-flag.js';
 import { EXIT, UsageError } from '../usage-error.js';
 
 export const PUBLISH_USAGE = `Usage: tidings publish [options] <topic> <type> [data]
@@ -12,7 +13,9 @@ Publishes one event and prints its id once the hub has stored it.
 Options:
   --url <url>        The hub's address (or $TIDINGS_URL)     [http://127.0.0.1:8080]
   --id <id>          Your own event id (publishing it again is a no-op)
-  --token <jwt>      Bearer token (or $TIDINGS_TOKEN)
+  --token-file <f>   File holding the bearer token (or $TIDINGS_TOKEN)
+  --token <jwt>      The token itself: works, but every user of the machine sees it in the
+                     process list (warning)
   -h, --help         Show this help
 
 Exit codes: 0 stored, 1 refused by the hub, 2 bad command line, 3 hub unreachable.
@@ -30,6 +33,7 @@ export async function publish(argv: string[]): Promise<number> {
     url: { type: 'string' },
     id: { type: 'string' },
     token: { type: 'string' },
+    'token-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -64,7 +68,7 @@ export async function publish(argv: string[]): Promise<number> {
   }
   const base = parseHubUrl(values.url ?? process.env.TIDINGS_URL ?? 'http://127.0.0.1:8080');
   const url = endpoint(base, '/publish');
-  const token = values.token ?? process.env.TIDINGS_TOKEN;
+  const token = tokenFromFlags('publish', values.token, values['token-file']);
   let res: Response;
   try {
     res = await fetch(url, {

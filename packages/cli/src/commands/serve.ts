@@ -17,9 +17,15 @@ import {
 import { pino } from 'pino';
 import { parseFlags } from '../args.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
+import { secretFromFlags } from '../secret-flag.js';
 import { EXIT, UsageError } from '../usage-error.js';
 import { MERCURE_FLAGS, MERCURE_USAGE, mercureFromFlags } from './serve-mercure.js';
-import { OBSERVABILITY_USAGE, observability } from './serve-observability.js';
+import {
+  OBSERVABILITY_FLAGS,
+  OBSERVABILITY_USAGE,
+  observability,
+  observabilitySecrets,
+} from './serve-observability.js';
 import { listenPrimary, parseWorkers, runPrimary, WORKER_ENV, WORKER_PORT_ENV } from './serve-primary.js';
 import { SECURITY_FLAGS, SECURITY_USAGE, securityFromFlags } from './serve-security.js';
 
@@ -37,6 +43,7 @@ Options:
   --durability <mode>      process: survive kill -9; power: survive power loss [process]
   --redis <url>            Share history, live events, presence and revocations
                            with every hub on this Redis, e.g. redis://127.0.0.1:6379
+  --redis-url-file <file>  The same URL read from a file, for a URL with a password
   --redis-prefix <p>       Key namespace in Redis; hubs with the same one act as one [tidings]
   --presence-ttl <dur>     How long a dead node's connections still count in presence [30s]
   --retention-events <n>   Events kept per topic                          [10000]
@@ -72,13 +79,14 @@ function configured<T>(make: () => T): T {
 
 /** `tidings serve`: resolves when the hub has shut down (exit code). */
 export async function serve(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
+  const { values: flags, positionals } = parseFlags(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
     data: { type: 'string' },
     memory: { type: 'boolean' },
     durability: { type: 'string' },
     redis: { type: 'string' },
+    'redis-url-file': { type: 'string' },
     'redis-prefix': { type: 'string' },
     'presence-ttl': { type: 'string' },
     'retention-events': { type: 'string' },
@@ -92,13 +100,13 @@ export async function serve(argv: string[]): Promise<number> {
     'node-id': { type: 'string' },
     workers: { type: 'string' },
     'log-level': { type: 'string' },
-    'metrics-token': { type: 'string' },
-    'admin-token': { type: 'string' },
-    'topic-labels': { type: 'string' },
+    ...OBSERVABILITY_FLAGS,
     help: { type: 'boolean', short: 'h' },
     ...SECURITY_FLAGS,
     ...MERCURE_FLAGS,
   });
+  // The Redis URL may carry a password: the environment keeps it out of the process list.
+  const values = { ...flags, redis: redisUrl(flags.redis, flags['redis-url-file']) };
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return EXIT.ok;
@@ -144,6 +152,16 @@ export async function serve(argv: string[]): Promise<number> {
         ? undefined
         : parseDuration('retention-age', values['retention-age']),
   };
+
+  // Once, in the process the user started (workers read the same flags again).
+  const secrets = observabilitySecrets(values);
+  if (flags.redis !== undefined && redisPassword(flags.redis)) {
+    secrets.warnings.push(
+      '--redis carries a password, which every user of this machine sees in the process list; put the URL in a file and pass --redis-url-file <file> instead.',
+    );
+  }
+  if (!cluster.isWorker)
+    for (const w of secrets.warnings) process.stderr.write(`tidings serve: warning: ${w}\n`);
 
   // After the other flags, so a typo is reported before the missing-authentication advice.
   const mercure = mercureFromFlags(values, values.dev === true);
@@ -336,6 +354,27 @@ type ServeValues = {
   data?: string | undefined;
   durability?: string | undefined;
 };
+
+/**
+ * The Redis URL of `--redis` or `--redis-url-file`. (No environment variable: the test suites
+ * already use TIDINGS_REDIS_URL to find their Redis, and a hub must not pick it up.)
+ * @throws UsageError when both are given, or the file cannot be read or is empty.
+ */
+function redisUrl(flag: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return flag;
+  if (flag !== undefined)
+    throw new UsageError('--redis and --redis-url-file exclude each other: give the URL once, in the file.');
+  return secretFromFlags({ flag: 'redis-url', value: undefined, file, envName: '', env: {} }).value;
+}
+
+/** Whether a Redis URL carries a password (a malformed one is refused later, with its reason). */
+function redisPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** The history of a hub without --redis: SQLite under --data, or memory with --memory. */
 function localHistory(

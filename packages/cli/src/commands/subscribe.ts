@@ -4,6 +4,7 @@ import { parseFlags } from '../args.js';
 import { endpoint, HubRequestError } from '../hub-http.js';
 import { parseHubUrl, parsePositiveInt } from '../parse-values.js';
 import { clock, colorFor, painter, preview } from '../pretty.js';
+import { tokenFromFlags } from '../secret-flag.js';
 import { EXIT, UsageError } from '../usage-error.js';
 
 export const SUBSCRIBE_USAGE = `Usage: tidings subscribe [options] <topic|pattern>...
@@ -16,7 +17,9 @@ Options:
   --last-event-id <id>     Start by replaying everything after this id
   --count <n>              Exit after n events
   --json                   Print each event envelope as one JSON line
-  --token <jwt>            Bearer token (or $TIDINGS_TOKEN)
+  --token-file <f>         File holding the bearer token (or $TIDINGS_TOKEN)
+  --token <jwt>            The token itself: works, but every user of the machine sees
+                           it in the process list (warning)
   -h, --help               Show this help
 `;
 
@@ -32,6 +35,7 @@ export async function subscribe(argv: string[]): Promise<number> {
     count: { type: 'string' },
     json: { type: 'boolean' },
     token: { type: 'string' },
+    'token-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -50,7 +54,7 @@ export async function subscribe(argv: string[]): Promise<number> {
     values.count === undefined ? Number.POSITIVE_INFINITY : parsePositiveInt('count', values.count);
   const base = parseHubUrl(values.url ?? process.env.TIDINGS_URL ?? 'http://127.0.0.1:8080');
   const url = endpoint(base, '/events');
-  const token = values.token ?? process.env.TIDINGS_TOKEN;
+  const token = tokenFromFlags('subscribe', values.token, values['token-file']);
   const out = painter(process.stdout);
   const err = painter(process.stderr);
   const note = (msg: string) => process.stderr.write(`${err('dim', msg)}\n`);

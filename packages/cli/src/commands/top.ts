@@ -4,6 +4,7 @@ import { parseFlags } from '../args.js';
 import { endpoint, HubRequestError, hubErrorMessage, unreachable } from '../hub-http.js';
 import { parseDuration, parseHubUrl } from '../parse-values.js';
 import { painter } from '../pretty.js';
+import { secretFromFlags } from '../secret-flag.js';
 import { EXIT, UsageError } from '../usage-error.js';
 
 export const TOP_USAGE = `Usage: tidings top [options]
@@ -14,7 +15,9 @@ topic (pushed every second), so the hub must run with --admin-token.
 
 Options:
   --url <url>              The hub's address (or $TIDINGS_URL)          [http://127.0.0.1:8080]
-  --admin-token <t>        The hub's admin token (or $TIDINGS_ADMIN_TOKEN)
+  --admin-token-file <f>   File holding the hub's admin token (or $TIDINGS_ADMIN_TOKEN)
+  --admin-token <t>        The token itself: works, but every user of the machine sees it
+                           in the process list (warning)
   --interval <dur>         Shortest time between redraws                 [1s]
   --once                   Print the figures once and exit (for scripts)
   -h, --help               Show this help
@@ -204,6 +207,7 @@ export async function top(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     url: { type: 'string' },
     'admin-token': { type: 'string' },
+    'admin-token-file': { type: 'string' },
     interval: { type: 'string' },
     once: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -214,9 +218,19 @@ export async function top(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0)
     throw new UsageError(`tidings top takes no arguments, got "${positionals[0]}".`);
-  const token = values['admin-token'] ?? process.env.TIDINGS_ADMIN_TOKEN;
+  const secret = secretFromFlags({
+    flag: 'admin-token',
+    value: values['admin-token'],
+    file: values['admin-token-file'],
+    envName: 'TIDINGS_ADMIN_TOKEN',
+    env: process.env,
+  });
+  if (secret.warning) process.stderr.write(`tidings top: warning: ${secret.warning}\n`);
+  const token = secret.value;
   if (!token) {
-    throw new UsageError("Pass the hub's admin token with --admin-token (or set TIDINGS_ADMIN_TOKEN).");
+    throw new UsageError(
+      "Pass the hub's admin token with --admin-token-file <file> (or set TIDINGS_ADMIN_TOKEN).",
+    );
   }
   const interval = values.interval === undefined ? 1000 : parseDuration('interval', values.interval);
   const base = parseHubUrl(values.url ?? process.env.TIDINGS_URL ?? 'http://127.0.0.1:8080');

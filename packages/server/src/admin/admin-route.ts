@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { queryToken } from '../auth/token-source.js';
 import { HubError } from '../errors.js';
 import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
+import { parseJsonBody } from '../http/parse-json-body.js';
 import type { Hub } from '../hub.js';
 import type { HubPeers } from '../ipc/ipc-peers.js';
 import { startSysPublisher } from '../sys/sys-publisher.js';
@@ -165,16 +166,11 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
         'POST /admin/disconnect takes application/json such as {"connection":"id"} or {"user":"u1"}.',
       );
     }
-    let body: { connection?: unknown; user?: unknown };
-    try {
-      body = JSON.parse(await req.text(4096)) as typeof body;
-    } catch {
-      throw new HubError(
-        400,
-        'invalid-json',
-        'The body is not valid JSON; send {"connection":"id"} or {"user":"u1"}.',
-      );
-    }
+    // req.text's own 413 passes through: only the parse may answer invalid-json.
+    const body = parseJsonBody(await req.text(4096), {
+      maxDepth: hub.options.maxJsonDepth,
+      hint: 'Send {"connection":"id"} or {"user":"u1"}.',
+    }) as { connection?: unknown; user?: unknown } | null;
     const { connection, user } = body ?? {};
     if ((typeof connection === 'string') === (typeof user === 'string')) {
       throw new HubError(

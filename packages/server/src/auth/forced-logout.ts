@@ -9,6 +9,12 @@ import { userLogoutKey } from './user-logout-key.js';
 export interface LogoutTarget {
   readonly user?: string | undefined;
   readonly session?: string | undefined;
+  /**
+   * Only principals of this tenant: a `sub` or session id names someone within one tenant, and
+   * the same name in another tenant is someone else. Absent: principals of every tenant (what a
+   * tenant-less caller such as the publisher key asks for when it names no tenant).
+   */
+  readonly tenant?: string | undefined;
   /** Shown to the user: sent as `event: force-logout` `{"reason"}`. */
   readonly reason: string;
 }
@@ -22,6 +28,20 @@ export interface LogoutHost {
 
 /** The control message kind carrying a forced logout between nodes. */
 export const LOGOUT_CONTROL_KIND = 'tidings.force-logout';
+
+/**
+ * The revocation key of a session logged out within one tenant. Length-prefixed, so no pair of
+ * tenant and session ids can spell another pair's key.
+ */
+export function tenantSessionKey(tenant: string, session: string): string {
+  return `tsession:${tenant.length}:${tenant}:${session}`;
+}
+
+/** Whether principal `p` is one the logout `t` targets. */
+function targets(t: LogoutTarget, p: Principal): boolean {
+  if (t.tenant !== undefined && p.tenant !== t.tenant) return false;
+  return (t.user !== undefined && p.user === t.user) || (t.session !== undefined && p.session === t.session);
+}
 
 /** How long a node remembers a logout to catch streams whose authorization was in flight. */
 const REMEMBER_MS = 60_000;
@@ -70,6 +90,7 @@ export class ForcedLogout {
       const target: LogoutTarget = {
         user: typeof m.user === 'string' ? m.user : undefined,
         session: typeof m.session === 'string' ? m.session : undefined,
+        tenant: typeof m.tenant === 'string' ? m.tenant : undefined,
         reason: typeof m.reason === 'string' ? m.reason : 'logged-out',
       };
       this.local(target, typeof m.at === 'number' ? m.at : this.now()).then(
@@ -92,7 +113,12 @@ export class ForcedLogout {
     let failure: unknown;
     if (target.session !== undefined) {
       await this.revocations
-        .revoke(`session:${target.session}`, at + this.holds.sessionMs)
+        .revoke(
+          target.tenant === undefined
+            ? `session:${target.session}`
+            : tenantSessionKey(target.tenant, target.session),
+          at + this.holds.sessionMs,
+        )
         .catch((err: unknown) => {
           failure = err;
         });
@@ -108,16 +134,20 @@ export class ForcedLogout {
       reason: target.reason,
       ...(target.user !== undefined && { user: target.user }),
       ...(target.session !== undefined && { session: target.session }),
+      ...(target.tenant !== undefined && { tenant: target.tenant }),
     };
     await this.broker.sendControl(message);
     if (failure !== undefined) throw failure;
-    this.log.info({ user: target.user, session: target.session, closed }, 'forced logout');
+    this.log.info(
+      { user: target.user, session: target.session, tenant: target.tenant ?? '(every tenant)', closed },
+      'forced logout',
+    );
     return closed;
   }
 
   /**
    * Whether a stream that just opened belongs to a recent logout: same token, same session, or
-   * the same user with a token issued before the logout.
+   * the same user with a token issued before the logout, in the logout's tenant.
    */
   matchesRecent(p: Principal): LogoutTarget | undefined {
     const now = this.now();
@@ -126,6 +156,7 @@ export class ForcedLogout {
     }
     for (const r of this.recent) {
       if (p.tokenId !== undefined && r.tokenIds.has(p.tokenId)) return r;
+      if (r.tenant !== undefined && p.tenant !== r.tenant) continue;
       if (r.session !== undefined && p.session === r.session) return r;
       if (r.user !== undefined && p.user === r.user && p.issuedAt !== undefined && p.issuedAt <= r.at)
         return r;
@@ -139,14 +170,9 @@ export class ForcedLogout {
 
   /** Closes this node's streams of the target and records its revocations; a failed write is returned, not thrown. */
   private async local(target: LogoutTarget, at: number): Promise<{ closed: number; failure?: unknown }> {
-    const victims = this.host.connections().filter((c) => {
-      const p = c.principal;
-      if (!p) return false;
-      return (
-        (target.user !== undefined && p.user === target.user) ||
-        (target.session !== undefined && p.session === target.session)
-      );
-    });
+    const victims = this.host
+      .connections()
+      .filter((c) => c.principal !== undefined && targets(target, c.principal));
     const remembered: Remembered = { ...target, at, tokenIds: new Set() };
     for (const c of victims) {
       const id = c.principal?.tokenId;
@@ -164,7 +190,11 @@ export class ForcedLogout {
       }),
       target.user === undefined
         ? undefined
-        : this.revocations.revokeIssuedUpTo(userLogoutKey(target.user), at, at + this.holds.userMs),
+        : this.revocations.revokeIssuedUpTo(
+            userLogoutKey(target.user, target.tenant),
+            at,
+            at + this.holds.userMs,
+          ),
     ]);
     // Close the streams even if the store refused a write (Redis down): a store that keeps its
     // own copy, as the Redis one does, writes it back later; the caller still hears of it.

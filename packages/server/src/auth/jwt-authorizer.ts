@@ -13,6 +13,7 @@ import type { Authorizer, Principal, SubscribeGrant } from '../authorizer.js';
 import type { RevocationStore } from '../engine.js';
 import { HubError } from '../errors.js';
 import type { HubRequest } from '../http/hub-request.js';
+import { tenantSessionKey } from './forced-logout.js';
 import {
   checkSubscription,
   expandCommandGrant,
@@ -127,6 +128,12 @@ export interface ResolvedAuth {
    * @throws HubError 401 when they are missing, invalid, expired or revoked.
    */
   authenticate(req: HubRequest): Promise<Principal>;
+  /**
+   * Refuses a principal whose grant lets it publish to no topic at all, so `POST /publish` can
+   * refuse it before reading the body. The publisher key passes.
+   * @throws HubError 403.
+   */
+  checkMayPublish(principal: Principal): void;
   readonly sessionRevocationMs: number;
   /**
    * How long a user logout must hold: the longest token lifetime accepted plus the clock
@@ -514,6 +521,13 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
     const refused = await firstRevocation([
       ['token', revocations.isRevoked(`jti:${tokenId}`)],
       ['session', session === undefined ? false : revocations.isRevoked(`session:${session}`)],
+      // A session logged out within one tenant (POST /disconnect with a tenant).
+      [
+        'session',
+        session === undefined || typeof tenant !== 'string'
+          ? false
+          : revocations.isRevoked(tenantSessionKey(tenant, session as string)),
+      ],
       ['user', loggedOutAfter(userLogoutKey(sub), issuedAt)],
       ['user', typeof tenant === 'string' ? loggedOutAfter(userLogoutKey(sub, tenant), issuedAt) : false],
     ]);
@@ -642,5 +656,15 @@ export function jwtAuthorizer(o: AuthOptions, revocations: RevocationStore): Res
       );
     },
   };
-  return { authorizer, authenticate, sessionRevocationMs, userRevocationMs, cookieName };
+  function checkMayPublish(principal: Principal): void {
+    const grant = grants.get(principal);
+    if (!grant || grant.publish.length > 0) return;
+    throw new HubError(
+      403,
+      'forbidden',
+      'Your token does not allow publishing to any topic; publish from your backend with the publisher key, or get a token whose tidings.publish claim grants the topic.',
+    );
+  }
+
+  return { authorizer, authenticate, checkMayPublish, sessionRevocationMs, userRevocationMs, cookieName };
 }

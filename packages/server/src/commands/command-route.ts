@@ -1,6 +1,7 @@
 import { validateCommandName } from '@tidings/protocol';
 import type { Authorizer } from '../authorizer.js';
 import { HubError } from '../errors.js';
+import { parseJsonBody } from '../http/parse-json-body.js';
 import type { Middleware } from '../hub.js';
 import type { ResolvedHubOptions } from '../options.js';
 import type { CommandRegistry } from './command-registry.js';
@@ -52,15 +53,10 @@ export function commandRoute(
     const text = await req.text(options.maxCommandBytes);
     let args: unknown = null;
     if (text.trim() !== '') {
-      try {
-        args = JSON.parse(text);
-      } catch {
-        throw new HubError(
-          400,
-          'invalid-json',
-          `The body of POST /commands/${name} is not valid JSON; send the arguments as one JSON value.`,
-        );
-      }
+      args = parseJsonBody(text, {
+        maxDepth: options.maxJsonDepth,
+        hint: `Send the arguments of POST /commands/${name} as one JSON value.`,
+      });
     }
     const outcome = await registry.run(
       name,

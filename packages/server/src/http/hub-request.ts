@@ -15,7 +15,8 @@ export interface HubRequest {
   readonly remoteAddress: string;
   /**
    * Reads the body as UTF-8 text.
-   * @throws HubError 413 when it is longer than `limit` bytes.
+   * @throws HubError 413 when it is longer than `limit` bytes; {@link ClientGoneError} when the
+   *   client leaves before it is complete.
    */
   text(limit: number): Promise<string>;
   /** Aborts when the client goes away. */
@@ -53,6 +54,18 @@ export function relativePath(pathname: string, basePath: string): string | undef
  * build a DOMException, stack trace included, at the end of every request.
  */
 export const CONNECTION_CLOSED: Error = new Error('The client closed the connection.');
+
+/**
+ * Thrown by {@link HubRequest.text} when the client closed the connection before its whole body
+ * arrived. The client's choice, not the hub's failure: the hub logs it at debug level, counts no
+ * error and answers nobody.
+ */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+  constructor() {
+    super('The client closed the connection before sending the whole request body.');
+  }
+}
 
 /**
  * A request's abort signal, made only when someone asks for it: most requests end without

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HubError } from '../errors.js';
-import { type HubRequest, relativePath } from './hub-request.js';
+import { ClientGoneError, type HubRequest, relativePath } from './hub-request.js';
 
 function tooLarge(limit: number): HubError {
   return new HubError(
@@ -51,9 +51,10 @@ export function nodeRequest(
           cleanup();
           resolve(Buffer.concat(chunks, size).toString('utf8'));
         };
-        const onError = (e: Error) => {
+        // 'aborted', or 'error' with ECONNRESET: the client went away mid-body.
+        const onError = () => {
           cleanup();
-          reject(e);
+          reject(new ClientGoneError());
         };
         const cleanup = () => {
           req.off('data', onData);

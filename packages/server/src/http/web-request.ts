@@ -1,5 +1,5 @@
 import { HubError } from '../errors.js';
-import { type HubRequest, relativePath } from './hub-request.js';
+import { ClientGoneError, type HubRequest, relativePath } from './hub-request.js';
 
 /** Adapts a Web `Request` to a {@link HubRequest}. */
 export function webRequest(request: Request, basePath: string, remoteAddress = ''): HubRequest {
@@ -28,7 +28,14 @@ export function webRequest(request: Request, basePath: string, remoteAddress = '
       const chunks: Uint8Array[] = [];
       let size = 0;
       for (;;) {
-        const { done, value } = await reader.read();
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          if (request.signal?.aborted) throw new ClientGoneError();
+          throw e;
+        }
+        const { done, value } = chunk;
         if (done) break;
         size += value.byteLength;
         if (size > limit) {

@@ -34,10 +34,11 @@ export class TokenBuckets {
   }
 
   /**
-   * Takes `n` tokens for `key`.
+   * Takes `n` tokens for `key`; with `n` = 0, only checks ({@link wait}) that one would pass now.
    * @returns 0 when allowed, else the milliseconds to wait before trying again.
    */
   take(key: string, n = 1): number {
+    if (n === 0) return this.wait(key);
     const now = this.now();
     let b = this.buckets.get(key);
     if (!b) {

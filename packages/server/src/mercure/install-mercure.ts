@@ -321,6 +321,18 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
     // Credentials first: an unauthenticated flood of bodies costs no parsing.
     const creds = await auth.publisher(req);
     if (creds.source === 'cookie') checkPublishOrigin(req);
+    // A token that may publish nowhere, or has no room in its rate bucket, is refused before
+    // the body is read, like on POST /publish.
+    if (!creds.publish || creds.publish.length === 0) {
+      throw new HubError(
+        403,
+        'forbidden',
+        creds.publish
+          ? 'The token\'s "mercure.publish" claim is empty, so it may not publish; list topic selectors in it (["*"] for all).'
+          : 'The token has no "mercure.publish" claim, so it may not publish; add one listing topic selectors (["*"] for all).',
+      );
+    }
+    await host.checkPublishRate(creds.principal, req, 0);
     const ctype = req.header('content-type');
     if (ctype && !/^application\/x-www-form-urlencoded\b/i.test(ctype)) {
       throw new HubError(

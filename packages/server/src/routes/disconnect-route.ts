@@ -2,6 +2,7 @@ import type { LogoutTarget } from '../auth/forced-logout.js';
 import { HubError } from '../errors.js';
 import type { HubRequest, HubResponse } from '../http/hub-request.js';
 import { json } from '../http/hub-request.js';
+import { parseJsonBody } from '../http/parse-json-body.js';
 
 /** Largest `POST /disconnect` body. */
 const MAX_BODY = 4096;
@@ -12,11 +13,16 @@ function bad(message: string): HubError {
   return new HubError(400, 'bad-request', message);
 }
 
+const HINT =
+  'Send {"user":"u1","reason":"…"} or {"session":"s1","reason":"…"}, with "tenant" to name one tenant.';
+
 /**
- * Parses a `POST /disconnect` body: `{"user": "u1", "reason": "…"}` or `{"session": "s1", …}`.
+ * Parses a `POST /disconnect` body: `{"user": "u1", "reason": "…"}` or `{"session": "s1", …}`,
+ * optionally with `"tenant": "t1"` to limit the logout to that tenant's principals.
+ * @param maxJsonDepth deepest nesting accepted before parsing (`HubOptions.maxJsonDepth`).
  * @throws HubError 400 / 413 / 415 saying what to send instead.
  */
-export async function parseDisconnect(req: HubRequest): Promise<LogoutTarget> {
+export async function parseDisconnect(req: HubRequest, maxJsonDepth?: number): Promise<LogoutTarget> {
   const ctype = req.header('content-type');
   if (ctype && !/^application\/([\w.+-]*\+)?json\b/i.test(ctype)) {
     throw new HubError(
@@ -25,27 +31,17 @@ export async function parseDisconnect(req: HubRequest): Promise<LogoutTarget> {
       `POST /disconnect takes application/json, not ${ctype.split(';')[0]}.`,
     );
   }
-  const text = await req.text(MAX_BODY);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (e) {
-    throw new HubError(
-      400,
-      'invalid-json',
-      `The request body is not valid JSON (${(e as Error).message}). Send {"user":"u1","reason":"…"} or {"session":"s1","reason":"…"}.`,
-    );
-  }
+  const body = parseJsonBody(await req.text(MAX_BODY), { maxDepth: maxJsonDepth, hint: HINT });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw bad('Send a JSON object such as {"user":"u1","reason":"password changed"}.');
   }
   const o = body as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (k !== 'user' && k !== 'session' && k !== 'reason') {
-      throw bad(`Unknown field "${k}"; a disconnect has "user" or "session", and "reason".`);
+    if (k !== 'user' && k !== 'session' && k !== 'reason' && k !== 'tenant') {
+      throw bad(`Unknown field "${k}"; a disconnect has "user" or "session", "reason" and "tenant".`);
     }
   }
-  const id = (field: 'user' | 'session') => {
+  const id = (field: 'user' | 'session' | 'tenant') => {
     const v = o[field];
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID) {
@@ -62,7 +58,8 @@ export async function parseDisconnect(req: HubRequest): Promise<LogoutTarget> {
   if (typeof reason !== 'string' || reason.length === 0 || reason.length > MAX_REASON) {
     throw bad(`The "reason" field must be a non-empty string of at most ${MAX_REASON} characters.`);
   }
-  return { user, session, reason };
+  const tenant = id('tenant');
+  return { user, session, reason, ...(tenant !== undefined && { tenant }) };
 }
 
 /** The `200` answer: streams closed by the node that answered. */

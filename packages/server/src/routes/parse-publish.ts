@@ -6,6 +6,7 @@ import {
   validateTopic,
 } from '@tidings/protocol';
 import { HubError } from '../errors.js';
+import { parseJsonBody } from '../http/parse-json-body.js';
 import type { EventMeta } from '../stored-event.js';
 
 /** A publish request item after validation, with its payload serialised once. */
@@ -24,6 +25,8 @@ const BASE_FIELDS = new Set(['topic', 'type', 'data', 'id']);
 export interface PublishLimits {
   readonly maxPayloadBytes: number;
   readonly maxBatchSize: number;
+  /** Deepest nesting of arrays and objects in a request body. @defaultValue 64 */
+  readonly maxJsonDepth?: number | undefined;
 }
 
 /** Turns extra publish fields into event meta; throws HubError 400 on bad values. */
@@ -76,7 +79,14 @@ export function parsePublishItem(
     if (idErr) fail(where, idErr);
     id = o.id as string;
   }
-  const dataJson = JSON.stringify(o.data);
+  let dataJson: string;
+  try {
+    dataJson = JSON.stringify(o.data);
+  } catch (e) {
+    // A cycle, a BigInt or nesting too deep for the stack (hub.publish takes objects as they
+    // are; HTTP bodies were refused before parsing): the caller's data, so a 400, never a crash.
+    fail(where, `The "data" field cannot be serialised as JSON (${(e as Error).message}).`);
+  }
   const size = Buffer.byteLength(dataJson);
   if (size > limits.maxPayloadBytes) {
     throw new HubError(
@@ -95,23 +105,18 @@ export function parsePublishItem(
 
 /**
  * Parses a `POST /publish` body: one event object or an array of them.
- * @throws HubError 400 (bad JSON, missing or bad field), 413 (payload or batch too large).
+ * @throws HubError 400 (bad JSON, nesting past `maxJsonDepth`, missing or bad field), 413 (payload
+ *   or batch too large).
  */
 export function parsePublishBody(
   text: string,
   limits: PublishLimits,
   extraFields?: ReadonlyMap<string, ExtraFieldParser>,
 ): { items: ParsedPublish[]; batch: boolean } {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (e) {
-    throw new HubError(
-      400,
-      'invalid-json',
-      `The request body is not valid JSON (${(e as Error).message}). Send {"topic","type","data"} or an array of them.`,
-    );
-  }
+  const body = parseJsonBody(text, {
+    maxDepth: limits.maxJsonDepth,
+    hint: 'Send {"topic","type","data"} or an array of them.',
+  });
   if (Array.isArray(body)) {
     if (body.length === 0) {
       throw new HubError(400, 'invalid-event', 'The batch is empty; send at least one event.');
