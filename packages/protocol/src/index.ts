@@ -60,10 +60,13 @@ export type {
   WsUnsubscribeMessage,
 } from './ws-messages.js';
 export {
+  describeClientValue,
+  jsonDepth,
   parseClientMessage,
   validateCommandName,
   WS_CLOSE,
   WS_LIMITS,
+  WS_MESSAGE_LIMITS,
   WS_PROTOCOL_VERSION,
   WS_SUBPROTOCOL,
 } from './ws-messages.js';

@@ -245,7 +245,7 @@ export class WsChannel {
         conn.close('shutdown');
         return;
       }
-      ws.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer, isBinary));
+      ws.on('message', (data, isBinary) => this.guardedMessage(conn, data as Buffer, isBinary));
       ws.on('pong', () => {
         conn.alive = true;
       });
@@ -346,6 +346,20 @@ export class WsChannel {
 
   // ---- messages -----------------------------------------------------------------------------
 
+  /**
+   * The last-resort guard around every message: a throw from inside `ws`'s 'message' event would
+   * be an uncaught exception and end the process. Whatever escapes the handler is logged once,
+   * counted (`tidings_errors_total{where="websocket"}`) and answered with `nack internal`; the
+   * connection and the hub go on.
+   */
+  private guardedMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
+    try {
+      this.onMessage(conn, data, isBinary);
+    } catch (err) {
+      this.failed(conn, err, null);
+    }
+  }
+
   private onMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
     conn.alive = true;
     if (conn.isClosed()) return;
@@ -389,19 +403,25 @@ export class WsChannel {
       case 'subscribe':
         conn.control = conn.control
           .then(() => this.subscribe(conn, m))
-          .catch((err) => this.failed(conn, err));
+          .catch((err) => this.failed(conn, err, m.id));
         return;
       case 'unsubscribe':
         conn.control = conn.control
           .then(() => this.unsubscribe(conn, m))
-          .catch((err) => this.failed(conn, err));
+          .catch((err) => this.failed(conn, err, m.id));
         return;
     }
   }
 
-  private failed(conn: WsConnection, err: unknown): void {
+  /** An unexpected failure handling a message: logged once, counted, and answered with a nack. */
+  private failed(conn: WsConnection, err: unknown, id: string | null | undefined): void {
     this.host.observers().error('websocket', err);
     this.host.log.error({ err, conn: conn.id }, 'websocket message handling failed');
+    if (conn.isClosed()) return;
+    this.nack(conn, id, {
+      code: 'internal',
+      message: 'The hub failed to handle this message; it has been logged. Try again.',
+    });
   }
 
   private nack(conn: WsConnection, id: string | null | undefined, error: WsErrorBody): void {
@@ -514,11 +534,7 @@ export class WsChannel {
       if (outcome.ok) conn.send(`{"op":"ack","id":${JSON.stringify(m.id)},"result":${outcome.resultJson}}`);
       else this.nack(conn, m.id, outcome.error);
     } catch (err) {
-      this.failed(conn, err);
-      this.nack(conn, m.id, {
-        code: 'internal',
-        message: 'The hub failed to handle this command; it has been logged. Try again.',
-      });
+      this.failed(conn, err, m.id);
     } finally {
       conn.inFlight--;
     }
