@@ -30,7 +30,7 @@ beforeAll(async () => {
     answers.set(String(req.socket.remotePort), { kind: 'request', url: req.url, headers: req.headers });
     res.end();
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     answers.set(String(socket.remotePort), { kind: err.code ?? 'error' });
     socket.destroy();
   });
@@ -144,7 +144,7 @@ const head = fc
     host: fc.constantFrom('Host: hub\r\n', 'Host: hub\r\n', 'host:hub\r\n', 'Host:\thub\t\r\n', ''),
     headers: fc.array(header, { maxLength: 6 }),
     end: fc.constantFrom('\r\n', '\r\n', '\r\n', '\n', '', '\r'),
-    padding: fc.nat({ max: 3 }).map((n) => (n === 3 ? 'X-Pad: '.padEnd(MAX - 40, 'p') + '\r\n' : '')),
+    padding: fc.nat({ max: 3 }).map((n) => (n === 3 ? `${'X-Pad: '.padEnd(MAX - 40, 'p')}\r\n` : '')),
   })
   .map(
     (h) => `${h.method} ${h.target} ${h.version}${h.eol}${h.host}${h.padding}${h.headers.join('')}${h.end}`,
