@@ -19,7 +19,13 @@ export type { ErrorBody, ErrorCode } from './errors.js';
 export { ERROR_CODES } from './errors.js';
 export { comparePositions, isPosition } from './position.js';
 export type { SseFrameFields } from './sse-frame.js';
-export { encodeSseComment, encodeSseFrame, isValidSseId, SseEncodingError } from './sse-frame.js';
+export {
+  encodeSseComment,
+  encodeSseFrame,
+  hasLoneSurrogate,
+  isValidSseId,
+  SseEncodingError,
+} from './sse-frame.js';
 export type {
   ConnectedPayload,
   ForceLogoutPayload,
