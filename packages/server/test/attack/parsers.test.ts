@@ -204,6 +204,38 @@ describe('WebSocket messages that ended the process', () => {
   });
 });
 
+describe('answers that cannot be written', () => {
+  it('a route answering a header with a line break gets 500, logged and counted once, and the hub goes on', async () => {
+    const logger = captureLogger();
+    const h = await hub({ logger });
+    h.hub.route('GET', '/split', async () => ({
+      status: 200,
+      headers: { 'x-injected': 'a\r\nset-cookie: stolen=1' },
+      body: '{}',
+    }));
+    const innocent = await bystander(h.url);
+    const res = await fetch(`${h.url}/split`);
+    expect(res.status).toBe(500);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect((await res.json()).error.code).toBe('internal');
+    expect(h.errors).toEqual(['node handler']);
+    expect(logger.lines.filter((l) => l.includes('"level":"error"'))).toHaveLength(1);
+    // The same route asked for with an Upgrade header: the raw answer is refused, the socket closed.
+    const s = connect((h.server.address() as AddressInfo).port, '127.0.0.1');
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d;
+    });
+    s.on('error', () => {});
+    const closed = new Promise((r) => s.on('close', r));
+    s.write('GET /split HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    await closed;
+    expect(buf).not.toContain('stolen');
+    expect(h.errors).toEqual(['node handler', 'websocket upgrade']);
+    await innocent.assertUnharmed();
+  });
+});
+
 describe('Mercure template bombs', () => {
   const vars = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`).join(',');
   const subscribe = (h: RunningHub, ...selectors: string[]) =>
