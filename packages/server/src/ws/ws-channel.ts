@@ -125,68 +125,62 @@ export class WsChannel {
     }
     const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (isWebSocket) this.upgrades.set(hreq, {});
-    handle(hreq)
-      .then(
-        (result) => {
-          if (abort.signal.aborted || socket.destroyed) return;
-          const opener = this.upgrades.get(hreq)?.opener;
-          if ('status' in result && result.status === 101 && opener) {
-            this.wss.handleUpgrade(req, socket, head, opener);
-            return;
-          }
-          if (!('status' in result)) {
-            // An event stream (GET /events) asked for with an Upgrade header.
-            this.rawAnswer(socket, 400, {
-              error: {
-                code: 'bad-request',
-                message: `Only /ws accepts WebSocket upgrades; ${hreq.path} is plain HTTP.`,
-              },
-            });
-            return;
-          }
-          const r = result as HubResponse;
-          if (r.status < 400) {
-            // Not an upgrade the hub serves (GET /healthz with an Upgrade header): answer as usual.
-            this.rawAnswer(socket, r.status, r.body, r.headers);
-            return;
-          }
-          let error: WsErrorBody;
-          try {
-            error = (JSON.parse(r.body) as { error: WsErrorBody }).error;
-          } catch {
-            error = { code: 'internal', message: 'The hub could not open this connection.' };
-          }
-          // Browsers hide the status of a refused handshake: on /ws, accept it and say why, then
-          // close with 4000 + status. A subprotocol we do not speak cannot be accepted at all.
-          if (
-            isWebSocket &&
-            hreq.path === '/ws' &&
-            r.status >= 400 &&
-            error.code !== 'unsupported-protocol'
-          ) {
-            this.wss.handleUpgrade(req, socket, head, (ws) => {
-              ws.send(JSON.stringify({ op: 'error', status: r.status, error }));
-              ws.close(WS_CLOSE.refusedBase + Math.min(r.status, 999), closeReason(error.message));
-            });
-            return;
-          }
-          this.rawAnswer(socket, r.status, { error }, r.headers);
-        },
-        () =>
-          this.rawAnswer(socket, 500, {
+    const answered = handle(hreq).then(
+      (result) => {
+        if (abort.signal.aborted || socket.destroyed) return;
+        const opener = this.upgrades.get(hreq)?.opener;
+        if ('status' in result && result.status === 101 && opener) {
+          this.wss.handleUpgrade(req, socket, head, opener);
+          return;
+        }
+        if (!('status' in result)) {
+          // An event stream (GET /events) asked for with an Upgrade header.
+          this.rawAnswer(socket, 400, {
             error: {
-              code: 'internal',
-              message: 'The hub failed to handle this request; it has been logged. Try again.',
+              code: 'bad-request',
+              message: `Only /ws accepts WebSocket upgrades; ${hreq.path} is plain HTTP.`,
             },
-          }),
-      )
-      .catch((err) => {
-        // The last resort: an answer that could not be written (a route's header with a line
-        // break, a handshake that threw) must not become an unhandled rejection.
-        this.host.observers().error('websocket upgrade', err);
-        this.host.log.error({ err }, 'websocket upgrade failed');
-        socket.destroy();
-      });
+          });
+          return;
+        }
+        const r = result as HubResponse;
+        if (r.status < 400) {
+          // Not an upgrade the hub serves (GET /healthz with an Upgrade header): answer as usual.
+          this.rawAnswer(socket, r.status, r.body, r.headers);
+          return;
+        }
+        let error: WsErrorBody;
+        try {
+          error = (JSON.parse(r.body) as { error: WsErrorBody }).error;
+        } catch {
+          error = { code: 'internal', message: 'The hub could not open this connection.' };
+        }
+        // Browsers hide the status of a refused handshake: on /ws, accept it and say why, then
+        // close with 4000 + status. A subprotocol we do not speak cannot be accepted at all.
+        if (isWebSocket && hreq.path === '/ws' && r.status >= 400 && error.code !== 'unsupported-protocol') {
+          this.wss.handleUpgrade(req, socket, head, (ws) => {
+            ws.send(JSON.stringify({ op: 'error', status: r.status, error }));
+            ws.close(WS_CLOSE.refusedBase + Math.min(r.status, 999), closeReason(error.message));
+          });
+          return;
+        }
+        this.rawAnswer(socket, r.status, { error }, r.headers);
+      },
+      () =>
+        this.rawAnswer(socket, 500, {
+          error: {
+            code: 'internal',
+            message: 'The hub failed to handle this request; it has been logged. Try again.',
+          },
+        }),
+    );
+    answered.catch((err) => {
+      // The last resort: an answer that could not be written (a route's header with a line
+      // break, a handshake that threw) must not become an unhandled rejection.
+      this.host.observers().error('websocket upgrade', err);
+      this.host.log.error({ err }, 'websocket upgrade failed');
+      socket.destroy();
+    });
   }
 
   /** Answers on the raw socket as HTTP: a JSON body (an object, or JSON text as is), then close. */
