@@ -301,7 +301,7 @@ export class WsChannel {
     }
     const patterns = raw.map((t) => {
       const err = validatePattern(t);
-      if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: t });
+      if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: t.slice(0, 256) });
       if (isReservedTopic(t)) throw this.sysRefusal(t);
       return compilePattern(t);
     });

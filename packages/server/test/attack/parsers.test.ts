@@ -412,6 +412,17 @@ describe('SSE edge values at /publish', () => {
     await innocent.assertUnharmed();
   });
 
+  it('a 100 KB topic gets 400 invalid-topic that echoes at most 256 characters of it', async () => {
+    const h = await hub();
+    const innocent = await bystander(h.url);
+    const res = await post(h.url, { topic: `a/${'b'.repeat(100_000)}`, type: 't', data: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid-topic');
+    expect(res.body.error.topic).toHaveLength(256);
+    expect(JSON.stringify(res.body).length).toBeLessThan(1024);
+    await innocent.assertUnharmed();
+  });
+
   it('an id holding a lone surrogate gets 400 invalid-event', async () => {
     const h = await hub();
     const res = await post(h.url, null, { raw: '{"topic":"a","type":"t","data":1,"id":"x\\ud800"}' });
