@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { type AddressInfo, connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowAll, type HubOptions } from '../../src/index.js';
 import { MAX_TEMPLATES_PER_SUBSCRIPTION } from '../../src/mercure/mercure-options.js';
@@ -200,6 +202,47 @@ describe('WebSocket messages that ended the process', () => {
     });
     expect(h.errors).toEqual(['GET /boom']);
     expect(logger.lines.filter((l) => l.includes('a bug in a route'))).toHaveLength(1);
+    await innocent.assertUnharmed();
+  });
+});
+
+describe('the last resort, in its own process', () => {
+  it('a hub process answers both WebSocket killers with nacks and keeps running (exit code still null)', async () => {
+    // A real process, as `tidings serve` runs one: an uncaught exception here would end it.
+    const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const script = `
+      const { createHub, createHubServer, memoryStore } = await import(${JSON.stringify(dist)});
+      const hub = createHub({ store: memoryStore() });
+      const server = createHubServer(hub.handleNode);
+      server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    closers.push(() => void child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    await until(
+      () => out.includes('"port"'),
+      10_000,
+      () => `the child hub did not start: ${out}`,
+    );
+    const { port } = JSON.parse(out.slice(out.indexOf('{'), out.indexOf('}') + 1)) as { port: number };
+    const base = `http://127.0.0.1:${port}`;
+    const innocent = await bystander(base);
+    const attacker = await ws(base);
+    attacker.send('{"op":"subscribe","id":"k1","topics":[{"toString":1}]}');
+    attacker.send(`{"op":"ping","id":"k2","v":${deep(5000)}}`);
+    await attacker.waitFor((m) => m.op === 'nack' && m.id === 'k1');
+    await attacker.waitFor((m) => m.op === 'nack' && m.id === null);
+    await stillServes(attacker);
+    expect(child.exitCode).toBeNull();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
     await innocent.assertUnharmed();
   });
 });
