@@ -49,6 +49,10 @@ export const ERROR_CODES = {
   unsupportedVersion: 'unsupported-version',
   /** A WebSocket message is larger than the hub accepts. */
   messageTooLarge: 'message-too-large',
+  /** A Mercure topic selector is a URI template over the hub's limits (length, variables, states). */
+  templateTooComplex: 'template-too-complex',
+  /** A Mercure subscription names more URI templates than the hub allows. */
+  tooManyTemplates: 'too-many-templates',
 } as const;
 
 /** One of {@link ERROR_CODES}, or an application-specific code. */

@@ -19,7 +19,13 @@ export type { ErrorBody, ErrorCode } from './errors.js';
 export { ERROR_CODES } from './errors.js';
 export { comparePositions, isPosition } from './position.js';
 export type { SseFrameFields } from './sse-frame.js';
-export { encodeSseComment, encodeSseFrame, isValidSseId, SseEncodingError } from './sse-frame.js';
+export {
+  encodeSseComment,
+  encodeSseFrame,
+  hasLoneSurrogate,
+  isValidSseId,
+  SseEncodingError,
+} from './sse-frame.js';
 export type {
   ConnectedPayload,
   ForceLogoutPayload,
@@ -60,10 +66,13 @@ export type {
   WsUnsubscribeMessage,
 } from './ws-messages.js';
 export {
+  describeClientValue,
+  jsonDepth,
   parseClientMessage,
   validateCommandName,
   WS_CLOSE,
   WS_LIMITS,
+  WS_MESSAGE_LIMITS,
   WS_PROTOCOL_VERSION,
   WS_SUBPROTOCOL,
 } from './ws-messages.js';

@@ -59,7 +59,7 @@ describe('encodeSseFrame', () => {
     expect(() => encodeSseFrame({ id: 'a\0b' })).toThrow(/NUL/);
     expect(() => encodeSseFrame({ event: 'a\nb' })).toThrow(SseEncodingError);
     expect(() => encodeSseFrame({ comment: 'a\nb' })).toThrow(SseEncodingError);
-    expect(() => encodeSseFrame({ retry: -1 })).toThrow(/non-negative integer/);
+    expect(() => encodeSseFrame({ retry: -1 })).toThrow(/non-negative safe integer/);
     expect(() => encodeSseFrame({ retry: 1.5 })).toThrow(SseEncodingError);
     expect(isValidSseId('ok id')).toBe(true);
     expect(isValidSseId('bad\0')).toBe(false);

@@ -204,12 +204,73 @@ export function validateCommandName(name: unknown): string | undefined {
     return `The command name is ${name.length} characters long; the limit is ${WS_LIMITS.maxCommandNameLength}.`;
   }
   if (!NAME.test(name)) {
-    return `The command name "${name.slice(0, 40)}" must be dot-separated segments of letters, digits, "_" and "-", such as "job.pause".`;
+    return `The command name ${describeClientValue(name)} must be dot-separated segments of letters, digits, "_" and "-", such as "job.pause".`;
   }
   return undefined;
 }
 
 // ---- validation of client messages (used by the hub) --------------------------------------------
+
+/** Bounds checked on a client message before anything else looks at it. */
+export const WS_MESSAGE_LIMITS = {
+  /**
+   * Deepest nesting of arrays and objects in a message (command `args` included). Checked on the
+   * text before it is parsed, so a 5,000-deep array costs one linear scan and nothing else.
+   */
+  maxDepth: 32,
+  /** Most entries in a `subscribe` or `unsubscribe` message's `topics`. */
+  maxTopics: 256,
+} as const;
+
+/**
+ * How deep the arrays and objects of a JSON text nest, scanning at most until `limit` is exceeded.
+ * Strings are skipped (brackets inside them do not count); the text need not be valid JSON.
+ * @returns the depth, or `limit + 1` as soon as the text nests deeper than `limit`.
+ */
+export function jsonDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* backslash */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return limit + 1;
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/**
+ * A client-chosen value, shown in an error sentence: a string or number as short JSON (at most
+ * `max` characters, then "…"), anything else by its kind only. Never calls `String()` or
+ * `toString` on client data, and never serializes a nested structure.
+ */
+export function describeClientValue(value: unknown, max = 40): string {
+  switch (typeof value) {
+    case 'string': {
+      const json = JSON.stringify(value.length > max ? value.slice(0, max) : value);
+      return value.length > max ? `${json.slice(0, -1)}…"` : json;
+    }
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'undefined':
+      return 'nothing';
+    default:
+      if (value === null) return 'null';
+      return Array.isArray(value) ? 'an array' : 'an object';
+  }
+}
 
 /** The outcome of {@link parseClientMessage}. */
 export type ParsedClientMessage =
@@ -226,8 +287,21 @@ const FIELDS: Record<WsClientMessage['op'], readonly string[]> = {
 /**
  * Parses and checks one text frame from a client. Every refusal carries a code and a sentence
  * saying what to send instead, and the message's `id` when it could be read.
+ *
+ * The check is structural and total: the nesting depth is bounded before the text is parsed
+ * ({@link WS_MESSAGE_LIMITS}), every field is type-checked before it is used, and client values
+ * appear in sentences only through {@link describeClientValue}. It never throws, whatever the
+ * text (a property-based test holds it to that).
  */
 export function parseClientMessage(text: string): ParsedClientMessage {
+  if (jsonDepth(text, WS_MESSAGE_LIMITS.maxDepth) > WS_MESSAGE_LIMITS.maxDepth) {
+    return bad(
+      null,
+      'invalid-message',
+      `The message nests arrays and objects more than ${WS_MESSAGE_LIMITS.maxDepth} deep; send flatter command arguments.`,
+      { limit: WS_MESSAGE_LIMITS.maxDepth },
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -256,7 +330,7 @@ export function parseClientMessage(text: string): ParsedClientMessage {
     return bad(
       id,
       'unknown-message',
-      `The op "${op.slice(0, 40)}" is unknown; send "subscribe", "unsubscribe", "command" or "ping".`,
+      `The op ${describeClientValue(op)} is unknown; send "subscribe", "unsubscribe", "command" or "ping".`,
     );
   }
   const kind = op as WsClientMessage['op'];
@@ -264,7 +338,7 @@ export function parseClientMessage(text: string): ParsedClientMessage {
     return bad(
       id,
       'unsupported-version',
-      `This hub speaks version ${WS_PROTOCOL_VERSION} of the message format, not ${JSON.stringify(m.v)}; upgrade the client or leave "v" out.`,
+      `This hub speaks version ${WS_PROTOCOL_VERSION} of the message format, not ${describeClientValue(m.v)}; upgrade the client or leave "v" out.`,
     );
   }
   for (const k of Object.keys(m)) {
@@ -272,7 +346,7 @@ export function parseClientMessage(text: string): ParsedClientMessage {
       return bad(
         id,
         'invalid-message',
-        `A ${kind} message has no field "${k.slice(0, 40)}"; it takes ${FIELDS[kind]
+        `A ${kind} message has no field ${describeClientValue(k)}; it takes ${FIELDS[kind]
           .filter((f) => f !== 'op')
           .join(', ')}.`,
       );
@@ -301,9 +375,24 @@ export function parseClientMessage(text: string): ParsedClientMessage {
         `A ${kind} message needs "topics": a non-empty list such as ["jobs/42", "tenant/acme/**"].`,
       );
     }
+    if (topics.length > WS_MESSAGE_LIMITS.maxTopics) {
+      return bad(
+        id,
+        'too-many-topics',
+        `A ${kind} message lists ${topics.length} topics; send at most ${WS_MESSAGE_LIMITS.maxTopics}, or use a wildcard pattern such as "tenant/acme/**".`,
+        { limit: WS_MESSAGE_LIMITS.maxTopics },
+      );
+    }
     for (const t of topics) {
-      const err = validatePattern(t as string);
-      if (err) return bad(id, 'invalid-pattern', err.message, { topic: String(t).slice(0, 256) });
+      if (typeof t !== 'string') {
+        return bad(
+          id,
+          'invalid-pattern',
+          `Every entry of "topics" must be a string such as "jobs/42", not ${describeClientValue(t)}.`,
+        );
+      }
+      const err = validatePattern(t);
+      if (err) return bad(id, 'invalid-pattern', err.message, { topic: t.slice(0, 256) });
     }
     if (kind === 'subscribe' && m.lastEventId !== undefined) {
       const l = m.lastEventId;

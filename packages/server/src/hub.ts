@@ -310,8 +310,8 @@ class HubImpl implements FaceHost {
       );
       return;
     }
-    this.handle(hreq).then(
-      (result) => {
+    this.handle(hreq)
+      .then((result) => {
         if ('kind' in result) {
           // The client left while the route was deciding (e.g. during authorization): its
           // 'close' already fired, so a stream opened now would never be cleaned up.
@@ -334,10 +334,23 @@ class HubImpl implements FaceHost {
           if (result.status >= 400 && !req.complete) closeAfterAnswer(res);
           this.writeNode(res, result);
         }
-      },
-      (err) => this.writeNode(res, this.internalError('node handler', err)),
-    );
+      })
+      .catch((err) => this.failNode(res, err));
   };
+
+  /**
+   * The last resort of `handleNode`: an answer that could not be written (a route's header with a
+   * line break, a stream that failed to open) is logged once, counted, and becomes a `500` (or a
+   * closed socket once headers are out), never an unhandled rejection, which would end the process.
+   */
+  private failNode(res: ServerResponse, err: unknown): void {
+    const answer = this.internalError('node handler', err);
+    try {
+      this.writeNode(res, answer);
+    } catch {
+      res.destroy();
+    }
+  }
 
   /**
    * The stream front's entry (see `installStreamFront`): serves a plain GET to one of the stream

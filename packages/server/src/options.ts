@@ -160,7 +160,9 @@ export interface ResolvedHubOptions {
 
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v <= 0) {
+  // Safe integers only: 1e21 is an integer too, but it prints (in an SSE retry: field, a log)
+  // in exponent form.
+  if (!Number.isSafeInteger(v) || v <= 0) {
     throw new RangeError(`Hub option ${name} must be a positive integer, not ${v}.`);
   }
   return v;

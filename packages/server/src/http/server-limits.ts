@@ -31,8 +31,9 @@ export interface HubServerOptions extends ServerLimits {
   /**
    * Serve `GET /events` (and the Mercure subscribe path) straight from the socket, without
    * node:http's per-request objects: an idle stream then costs about 5.5 KiB of server memory
-   * instead of 12. Only plain body-less `GET` heads are served this way; every other request,
-   * and anything unusual in one, goes to node:http as before, as does a stream asked for on a
+   * instead of 12. Only plain body-less `GET` heads are served this way, and only ones node:http
+   * would accept too (read a byte at a time at most once, never past node's header count); every
+   * other request, and anything unusual in one, goes to node:http as before, as does a stream asked for on a
    * connection that already carried another request (the front reads only the first). The one
    * difference visible to your code: such a stream request emits no `'request'` event.
    * @defaultValue true

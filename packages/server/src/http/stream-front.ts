@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { firstByteTimeout, headTimeout } from './raw-response.js';
-import { HAND_OFF, INCOMPLETE, parseSimpleHead, type SimpleHead } from './request-head.js';
+import { HAND_OFF, HeadReader, INCOMPLETE, NODE_MAX_HEADERS, type SimpleHead } from './request-head.js';
 import type { ResolvedServerLimits } from './server-limits.js';
 
 /**
@@ -21,7 +21,8 @@ export const STREAM_FRONT: unique symbol = Symbol.for('tidings.streamFront');
 
 /** A socket whose request head is still arriving. */
 interface Pending {
-  bytes: Buffer;
+  /** Reads the head as it arrives: every byte once, however the client splits it. */
+  reader: HeadReader;
   /** The first-byte deadline, then (once bytes came) the whole-head deadline. */
   timer: NodeJS.Timeout;
   onData: (chunk: Buffer) => void;
@@ -94,15 +95,22 @@ export function installStreamFront(
     for (const listener of original) listener.call(server, socket);
   };
 
-  const onHead = (socket: FrontSocket, bytes: Buffer): void => {
-    const head = bytes.length > limits.maxHeaderBytes ? HAND_OFF : parseSimpleHead(bytes);
+  const onHead = (socket: FrontSocket, reader: HeadReader, chunk: Buffer): void => {
+    const head = reader.push(chunk);
     if (head === INCOMPLETE) return;
     // Bytes after the head would be a pipelined request; node:http knows what to do with them.
-    if (head === HAND_OFF || head.length !== bytes.length) {
-      handOff(socket, bytes);
+    if (head === HAND_OFF || head.length !== reader.length) {
+      handOff(socket, reader.bytes);
       return;
     }
-    serve(socket, head, bytes);
+    serve(socket, head, reader.bytes);
+  };
+
+  /** What node:http reads of a head: it ignores headers past `server.maxHeadersCount` (0: all). */
+  const maxHeaders = (): number => {
+    const n = server.maxHeadersCount;
+    if (typeof n !== 'number' || Number.isNaN(n)) return NODE_MAX_HEADERS;
+    return n > 0 ? n : Number.POSITIVE_INFINITY;
   };
 
   const serve = (socket: FrontSocket, head: SimpleHead, bytes: Buffer): void => {
@@ -124,12 +132,11 @@ export function installStreamFront(
     socket.on('end', onPeerEnd);
     socket.on('close', onFrontClose);
     const pending: Pending = {
-      bytes: Buffer.alloc(0),
+      reader: new HeadReader(limits.maxHeaderBytes, maxHeaders()),
       timer: setTimeout(() => expire(socket, firstByteTimeout(limits)), limits.firstByteTimeoutMs),
       onData: (chunk) => {
-        const firstChunk = pending.bytes.length === 0;
-        pending.bytes = firstChunk ? chunk : Buffer.concat([pending.bytes, chunk]);
-        onHead(socket, pending.bytes);
+        const firstChunk = pending.reader.length === 0;
+        onHead(socket, pending.reader, chunk);
         // Still incomplete after its first bytes: the whole head must arrive within
         // headersTimeoutMs of them (an idle timeout alone would let a byte every few seconds
         // keep it open).

@@ -24,11 +24,12 @@ import {
 import { MercureDispatcher } from './mercure-dispatcher.js';
 import {
   MAX_MERCURE_TOPIC_LENGTH,
+  MAX_TEMPLATES_PER_SUBSCRIPTION,
   MERCURE_PATH,
   type MercureOptions,
   SUBSCRIPTIONS_PATH,
 } from './mercure-options.js';
-import { anyMatch, compileSelector } from './selector.js';
+import { anyMatch, compileSelector, type TopicSelector } from './selector.js';
 import {
   ActiveSubscriptions,
   MERCURE_CONTEXT,
@@ -62,6 +63,32 @@ function checkTopic(t: string, what: string): void {
   }
   if (CONTROL_CHARS.test(t)) {
     throw bad(`The ${what} "${t.slice(0, 60)}" contains a control character; topics are IRIs.`);
+  }
+}
+
+/**
+ * Refuses, with `400` and a sentence, selectors that are templates over the limits of
+ * `compileUriTemplate`, and more than {@link MAX_TEMPLATES_PER_SUBSCRIPTION} templates in one
+ * subscription (each distinct template is matched against every update).
+ */
+function checkSelectors(selectors: readonly TopicSelector[]): void {
+  const over = selectors.find((s) => s.refused !== undefined);
+  if (over) {
+    throw new HubError(
+      400,
+      'template-too-complex',
+      `The topic selector "${over.source.slice(0, 60)}" is not accepted: ${over.refused}. Use a simpler URI template such as https://example.com/books/{id}.`,
+      { topic: over.source.slice(0, 256) },
+    );
+  }
+  const templates = selectors.filter((s) => s.template !== undefined).length;
+  if (templates > MAX_TEMPLATES_PER_SUBSCRIPTION) {
+    throw new HubError(
+      400,
+      'too-many-templates',
+      `This subscription names ${templates} URI templates; the limit is ${MAX_TEMPLATES_PER_SUBSCRIPTION}. Combine them into fewer templates, or subscribe to exact topics.`,
+      { limit: MAX_TEMPLATES_PER_SUBSCRIPTION },
+    );
   }
 }
 
@@ -206,9 +233,12 @@ export function installMercure(host: FaceHost, o: MercureOptions): void {
       throw bad(`The Last-Event-ID is ${lastEventId.length} characters long; ids are at most 1024.`);
     }
 
+    // Compiled before anything else costs: each compile is bounded (see compileUriTemplate), and
+    // so is their number.
+    const selectors = unique.map(compileSelector);
+    checkSelectors(selectors);
     const creds = await auth.subscriber(req);
     const principal = await host.admitStream(creds?.principal ?? {}, req);
-    const selectors = unique.map(compileSelector);
     const scope = [...new Set(selectors.flatMap((s) => hubScopeOf(s.source, s.template !== undefined)))];
     const scopePatterns = scope.map((p) => compilePattern(p));
     const subscriber: MercureSubscriber = {

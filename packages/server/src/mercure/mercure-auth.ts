@@ -54,7 +54,18 @@ function selectorList(raw: unknown, claim: string): TopicSelector[] | undefined 
       INVALID,
     );
   }
-  return (raw as string[]).map(compileSelector);
+  const selectors = (raw as string[]).map(compileSelector);
+  const over = selectors.find((s) => s.refused !== undefined);
+  if (over) {
+    throw new HubError(
+      401,
+      'invalid-token',
+      `The token's "mercure.${claim}" claim holds the selector "${over.source.slice(0, 60)}", which the hub does not accept: ${over.refused}. Issue tokens with simpler templates.`,
+      { claim: `mercure.${claim}` },
+      INVALID,
+    );
+  }
+  return selectors;
 }
 
 /**

@@ -56,6 +56,12 @@ export interface MercureOptions {
   welcomePage?: boolean | undefined;
 }
 
+/**
+ * Most URI templates in one Mercure subscription (selectors with an expression); more get `400
+ * too-many-templates`. Each distinct template is matched against every update.
+ */
+export const MAX_TEMPLATES_PER_SUBSCRIPTION = 16;
+
 /** Longest Mercure topic or selector accepted, in characters. */
 export const MAX_MERCURE_TOPIC_LENGTH = 2048;
 

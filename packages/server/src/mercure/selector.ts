@@ -11,13 +11,20 @@ export interface TopicSelector {
   readonly all: boolean;
   /** The compiled template, when the selector is one (has an expression and parses). */
   readonly template: UriTemplate | undefined;
+  /**
+   * Why the hub refuses the selector: it is a template over one of the limits of
+   * `compileUriTemplate` (a clause for a sentence). Such a selector matches only itself, and
+   * requests naming it are refused with `400`.
+   */
+  readonly refused?: string | undefined;
   /** Whether `topic` matches. */
   matches(topic: string): boolean;
 }
 
 // Selectors repeat (every tab of an app subscribes to the same templates): compile each once.
+// Each template's matcher caches up to ~64 KiB of automaton, so the cache holds 1,000.
 const cache = new Map<string, TopicSelector>();
-const CACHE_MAX = 10_000;
+const CACHE_MAX = 1_000;
 
 /** Compiles a selector (cached). Never throws: a string that is no template is an exact selector. */
 export function compileSelector(source: string): TopicSelector {
@@ -32,6 +39,7 @@ export function compileSelector(source: string): TopicSelector {
       source,
       all: false,
       template,
+      refused: t && 'message' in t && t.limit !== undefined ? t.message : undefined,
       matches: template
         ? (topic) => topic === source || template.matches(topic)
         : (topic) => topic === source,

@@ -25,16 +25,38 @@ export interface UriTemplate {
   matches(s: string): boolean;
 }
 
-/** Why a string is not a URI template. */
+/** Why a string is not a URI template, or not one the hub accepts. */
 export interface TemplateError {
+  /** A clause that completes "The selector … is not accepted: …". */
   readonly message: string;
+  /**
+   * Set when the string is a template but over one of the limits below (the number it broke);
+   * absent when it is no template at all (a Mercure selector that is then matched exactly).
+   */
+  readonly limit?: number;
 }
 
-/** Most automaton states a template may compile to (keeps each match cheap). */
-export const MAX_TEMPLATE_STATES = 4096;
+/**
+ * Longest template, in characters. Real ones are URLs of a few dozen; the bound keeps the
+ * parse cheap before any automaton is built.
+ */
+export const MAX_TEMPLATE_LENGTH = 1024;
+
+/** Most variables in one expression (`{?a,b,c}` has three; RFC 6570's examples have up to four). */
+export const MAX_TEMPLATE_VARIABLES = 8;
 
 /** Most expressions in one template (real templates have one to three). */
 export const MAX_TEMPLATE_EXPRESSIONS = 16;
+
+/**
+ * Most automaton states a template may compile to. Compiling stops as soon as it is passed, so
+ * refusing costs no more than accepting; matching looks at each character of a topic once (see
+ * {@link compileUriTemplate}), and a cache miss costs at most this many steps.
+ */
+export const MAX_TEMPLATE_STATES = 1024;
+
+/** Thrown by the automaton builder past {@link MAX_TEMPLATE_STATES}: building stops at once. */
+class TooComplex extends Error {}
 
 // ---- the automaton --------------------------------------------------------------------------
 
@@ -50,8 +72,11 @@ class Nfa {
   test: (Test | undefined)[] = [];
   out1: number[] = [];
   out2: number[] = [];
+  /** Code units past ASCII that literals test for; every other one behaves alike. */
+  readonly wide = new Set<number>();
 
   add(kind: number, test?: Test): number {
+    if (this.kind.length >= MAX_TEMPLATE_STATES) throw new TooComplex();
     this.kind.push(kind);
     this.test.push(test);
     this.out1.push(-1);
@@ -131,6 +156,7 @@ function lit(nfa: Nfa, text: string): Frag {
   const parts: Frag[] = [];
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
+    if (code >= 0x80) nfa.wide.add(code);
     parts.push(cls(nfa, (c) => c === code));
   }
   return seq(nfa, parts);
@@ -209,8 +235,15 @@ function parseExpression(body: string): { op: OpInfo; vars: VarSpec[] } | Templa
     return { message: `the operator "${c}" in {${body}} is reserved by RFC 6570 for future use` };
   }
   if (rest.length === 0) return { message: `the expression {${body}} names no variable` };
+  const specs = rest.split(',');
+  if (specs.length > MAX_TEMPLATE_VARIABLES) {
+    return {
+      message: `the expression {${body.slice(0, 40)}…} has ${specs.length} variables, and the limit is ${MAX_TEMPLATE_VARIABLES}`,
+      limit: MAX_TEMPLATE_VARIABLES,
+    };
+  }
   const vars: VarSpec[] = [];
-  for (const spec of rest.split(',')) {
+  for (const spec of specs) {
     let name = spec;
     let explode = false;
     if (name.endsWith('*')) {
@@ -262,10 +295,35 @@ function expressionFrag(nfa: Nfa, op: OpInfo, vars: readonly VarSpec[]): Frag {
 
 /**
  * Compiles a URI template.
- * @returns the matcher, or a {@link TemplateError} when `source` is not an RFC 6570 template
- *   (unbalanced braces, a bad operator or variable name, characters templates cannot hold).
+ *
+ * Cost is bounded before the work is done: the length, the variables of each expression and the
+ * number of expressions are checked while parsing, and building the automaton stops at
+ * {@link MAX_TEMPLATE_STATES}. Matching runs a lazily built deterministic automaton: each
+ * character of the string is one table look-up once that step has been seen, and at most one
+ * step of the state-set simulation (bounded by the state count) when it has not.
+ * @returns the matcher, or a {@link TemplateError}: without `limit` when `source` is not an RFC
+ *   6570 template (unbalanced braces, a bad operator or variable name, characters templates
+ *   cannot hold), with `limit` when it is over one of the limits above.
  */
 export function compileUriTemplate(source: string): UriTemplate | TemplateError {
+  if (source.length > MAX_TEMPLATE_LENGTH) {
+    return {
+      message: `it is ${source.length} characters long, and templates may have at most ${MAX_TEMPLATE_LENGTH}`,
+      limit: MAX_TEMPLATE_LENGTH,
+    };
+  }
+  try {
+    return compile(source);
+  } catch (e) {
+    if (!(e instanceof TooComplex)) throw e;
+    return {
+      message: `it compiles to more than ${MAX_TEMPLATE_STATES} automaton states; use fewer or simpler expressions`,
+      limit: MAX_TEMPLATE_STATES,
+    };
+  }
+}
+
+function compile(source: string): UriTemplate | TemplateError {
   const nfa = new Nfa();
   const parts: Frag[] = [];
   let prefix: string | undefined;
@@ -282,14 +340,16 @@ export function compileUriTemplate(source: string): UriTemplate | TemplateError 
       const parsed = parseExpression(body);
       if ('message' in parsed) return parsed;
       if (++expressions > MAX_TEMPLATE_EXPRESSIONS) {
-        return { message: `it has more than ${MAX_TEMPLATE_EXPRESSIONS} expressions` };
+        return {
+          message: `it has more than ${MAX_TEMPLATE_EXPRESSIONS} expressions`,
+          limit: MAX_TEMPLATE_EXPRESSIONS,
+        };
       }
       if (literal) parts.push(lit(nfa, literal));
       prefix ??= literal;
       literal = '';
       parts.push(expressionFrag(nfa, parsed.op, parsed.vars));
       i = close + 1;
-      if (nfa.size > MAX_TEMPLATE_STATES) return { message: 'it is too complex' };
       continue;
     }
     if (c === 0x7d /* } */) return { message: 'it has a "}" without a matching "{"' };
@@ -311,7 +371,6 @@ export function compileUriTemplate(source: string): UriTemplate | TemplateError 
   }
   if (literal) parts.push(lit(nfa, literal));
   prefix ??= literal;
-  if (nfa.size > MAX_TEMPLATE_STATES) return { message: 'it is too complex' };
   const whole = seq(nfa, parts);
   const accept = nfa.add(MATCH);
   patch(nfa, whole.outs, accept);
@@ -325,22 +384,46 @@ export function compileUriTemplate(source: string): UriTemplate | TemplateError 
   };
 }
 
-/** Builds the state-set simulation of an automaton. */
+/**
+ * Most memory the lazily built automaton of one template may hold, in 32-bit words (a state
+ * counts its set plus 16, a transition 4); past it the cache starts over. About 64 KiB.
+ */
+const MAX_DFA_WORDS = 16_384;
+
+/** One state of the lazily built deterministic automaton: a set of automaton states. */
+interface DState {
+  /** The CHAR and MATCH states of the set (closed over SPLIT). */
+  readonly set: Int32Array;
+  readonly accepts: boolean;
+  /** The next state by code unit, once computed. */
+  readonly next: Map<number, DState>;
+}
+
+/**
+ * Builds the matcher of an automaton: a deterministic automaton built lazily from the state-set
+ * simulation. A step already taken is one look-up; a new one costs one simulation step (at
+ * most the number of states) and is cached, within {@link MAX_DFA_WORDS}, after which the cache
+ * starts over. Either way each character is looked at once: matching is linear in the string,
+ * with a constant bounded by the template's size.
+ */
 function simulator(nfa: Nfa, start: number): (s: string) => boolean {
   const n = nfa.size;
   const kind = Int8Array.from(nfa.kind);
   const out1 = Int32Array.from(nfa.out1);
   const out2 = Int32Array.from(nfa.out2);
   const tests = nfa.test;
-  // Reused between calls: matching runs synchronously, one string at a time.
-  let cur = new Int32Array(n);
-  let next = new Int32Array(n);
+  const wide = nfa.wide;
+  // Scratch space, reused: matching runs synchronously, one string at a time.
+  const scratch = new Int32Array(n);
   const seen = new Uint32Array(n);
   const stack = new Int32Array(n);
   let gen = 0;
+  let cache = new Map<string, DState>();
+  let words = 0;
+  let first: DState | undefined;
 
   /** Adds `s` and every state reachable from it without reading a character. */
-  function close(set: Int32Array, count: number, s: number): number {
+  function close(count: number, s: number): number {
     let sp = 0;
     stack[sp++] = s;
     while (sp > 0) {
@@ -348,35 +431,71 @@ function simulator(nfa: Nfa, start: number): (s: string) => boolean {
       if (t < 0 || seen[t] === gen) continue;
       seen[t] = gen;
       if (kind[t] === SPLIT) {
-        // out2 first so out1 is explored first (order does not change the result).
         stack[sp++] = out2[t] as number;
         stack[sp++] = out1[t] as number;
       } else {
-        set[count++] = t;
+        scratch[count++] = t;
       }
     }
     return count;
   }
 
-  return (s: string) => {
+  function nextGen(): void {
     gen = (gen + 1) >>> 0 || 1;
     if (gen === 1) seen.fill(0);
-    let count = close(cur, 0, start);
-    for (let i = 0; i < s.length && count > 0; i++) {
-      const c = s.charCodeAt(i);
-      gen = (gen + 1) >>> 0 || 1;
-      if (gen === 1) seen.fill(0);
-      let nextCount = 0;
-      for (let k = 0; k < count; k++) {
-        const t = cur[k] as number;
-        if (kind[t] === CHAR && (tests[t] as Test)(c)) nextCount = close(next, nextCount, out1[t] as number);
-      }
-      const swap = cur;
-      cur = next;
-      next = swap;
-      count = nextCount;
+  }
+
+  /** The deterministic state for the `count` states in `scratch`, shared by equal sets. */
+  function intern(count: number): DState {
+    const set = scratch.slice(0, count).sort();
+    const key = set.join(',');
+    let d = cache.get(key);
+    if (d === undefined) {
+      words += count + 16;
+      let accepts = false;
+      for (const t of set) if (kind[t] === MATCH) accepts = true;
+      d = { set, accepts, next: new Map() };
+      cache.set(key, d);
     }
-    for (let k = 0; k < count; k++) if (kind[cur[k] as number] === MATCH) return true;
-    return false;
+    return d;
+  }
+
+  function startState(): DState {
+    nextGen();
+    first = intern(close(0, start));
+    return first;
+  }
+
+  function step(from: DState, c: number): DState {
+    if (words > MAX_DFA_WORDS) {
+      // Start over: states still referenced by a match in progress stay correct, only uncached.
+      cache = new Map();
+      words = 0;
+      first = undefined;
+    }
+    nextGen();
+    let count = 0;
+    for (const t of from.set) {
+      if (kind[t] === CHAR && (tests[t] as Test)(c)) count = close(count, out1[t] as number);
+    }
+    const to = intern(count);
+    from.next.set(classOf(c), to);
+    words += 4;
+    return to;
+  }
+
+  /**
+   * Transitions are cached per class of code unit: ASCII ones each their own, and every code unit
+   * past ASCII that no literal names behaves alike (unreserved), so it shares the class -1.
+   */
+  const classOf = (c: number) => (c < 0x80 || wide.has(c) ? c : -1);
+
+  return (s: string) => {
+    let d = first ?? startState();
+    for (let i = 0; i < s.length && d.set.length > 0; i++) {
+      const c = s.charCodeAt(i);
+      d = d.next.get(c < 0x80 ? c : classOf(c)) ?? step(d, c);
+    }
+    return d.accepts;
   };
 }

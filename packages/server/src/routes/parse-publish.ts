@@ -62,7 +62,10 @@ export function parsePublishItem(
   if (o.topic === undefined) fail(where, 'The "topic" field is missing.');
   if (typeof o.topic !== 'string') fail(where, 'The "topic" field must be a string.');
   const topicErr = validateTopic(o.topic);
-  if (topicErr) throw new HubError(400, 'invalid-topic', `${where}${topicErr.message}`, { topic: o.topic });
+  if (topicErr)
+    throw new HubError(400, 'invalid-topic', `${where}${topicErr.message}`, {
+      topic: o.topic.slice(0, 256),
+    });
   if (o.type === undefined) fail(where, 'The "type" field is missing.');
   const typeErr = validateEventType(o.type);
   if (typeErr) fail(where, typeErr);

@@ -125,7 +125,7 @@ export class WsChannel {
     }
     const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (isWebSocket) this.upgrades.set(hreq, {});
-    handle(hreq).then(
+    const answered = handle(hreq).then(
       (result) => {
         if (abort.signal.aborted || socket.destroyed) return;
         const opener = this.upgrades.get(hreq)?.opener;
@@ -174,6 +174,13 @@ export class WsChannel {
           },
         }),
     );
+    answered.catch((err) => {
+      // The last resort: an answer that could not be written (a route's header with a line
+      // break, a handshake that threw) must not become an unhandled rejection.
+      this.host.observers().error('websocket upgrade', err);
+      this.host.log.error({ err }, 'websocket upgrade failed');
+      socket.destroy();
+    });
   }
 
   /** Answers on the raw socket as HTTP: a JSON body (an object, or JSON text as is), then close. */
@@ -191,8 +198,13 @@ export class WsChannel {
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(body)),
       connection: 'close',
-    }))
+    })) {
+      // A line break would split the response: refuse it (the caller's last resort closes).
+      if (/[\r\n\0]/.test(k) || /[\r\n\0]/.test(v)) {
+        throw new TypeError(`The response header ${JSON.stringify(k)} contains a line break or NUL.`);
+      }
       lines.push(`${k}: ${v}`);
+    }
     socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
   }
 
@@ -246,7 +258,7 @@ export class WsChannel {
         conn.close('shutdown');
         return;
       }
-      ws.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer, isBinary));
+      ws.on('message', (data, isBinary) => this.guardedMessage(conn, data as Buffer, isBinary));
       ws.on('pong', () => {
         conn.alive = true;
       });
@@ -290,7 +302,7 @@ export class WsChannel {
     }
     const patterns = raw.map((t) => {
       const err = validatePattern(t);
-      if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: t });
+      if (err) throw new HubError(400, 'invalid-pattern', err.message, { topic: t.slice(0, 256) });
       if (isReservedTopic(t)) throw this.sysRefusal(t);
       return compilePattern(t);
     });
@@ -347,6 +359,20 @@ export class WsChannel {
 
   // ---- messages -----------------------------------------------------------------------------
 
+  /**
+   * The last-resort guard around every message: a throw from inside `ws`'s 'message' event would
+   * be an uncaught exception and end the process. Whatever escapes the handler is logged once,
+   * counted (`tidings_errors_total{where="websocket"}`) and answered with `nack internal`; the
+   * connection and the hub go on.
+   */
+  private guardedMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
+    try {
+      this.onMessage(conn, data, isBinary);
+    } catch (err) {
+      this.failed(conn, err, null);
+    }
+  }
+
   private onMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
     conn.alive = true;
     if (conn.isClosed()) return;
@@ -390,19 +416,25 @@ export class WsChannel {
       case 'subscribe':
         conn.control = conn.control
           .then(() => this.subscribe(conn, m))
-          .catch((err) => this.failed(conn, err));
+          .catch((err) => this.failed(conn, err, m.id));
         return;
       case 'unsubscribe':
         conn.control = conn.control
           .then(() => this.unsubscribe(conn, m))
-          .catch((err) => this.failed(conn, err));
+          .catch((err) => this.failed(conn, err, m.id));
         return;
     }
   }
 
-  private failed(conn: WsConnection, err: unknown): void {
+  /** An unexpected failure handling a message: logged once, counted, and answered with a nack. */
+  private failed(conn: WsConnection, err: unknown, id: string | null | undefined): void {
     this.host.observers().error('websocket', err);
     this.host.log.error({ err, conn: conn.id }, 'websocket message handling failed');
+    if (conn.isClosed()) return;
+    this.nack(conn, id, {
+      code: 'internal',
+      message: 'The hub failed to handle this message; it has been logged. Try again.',
+    });
   }
 
   private nack(conn: WsConnection, id: string | null | undefined, error: WsErrorBody): void {
@@ -515,11 +547,7 @@ export class WsChannel {
       if (outcome.ok) conn.send(`{"op":"ack","id":${JSON.stringify(m.id)},"result":${outcome.resultJson}}`);
       else this.nack(conn, m.id, outcome.error);
     } catch (err) {
-      this.failed(conn, err);
-      this.nack(conn, m.id, {
-        code: 'internal',
-        message: 'The hub failed to handle this command; it has been logged. Try again.',
-      });
+      this.failed(conn, err, m.id);
     } finally {
       conn.inFlight--;
     }
