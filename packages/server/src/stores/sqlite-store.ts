@@ -12,6 +12,9 @@ import type {
   RetentionOptions,
   TopicFilter,
 } from './history-store.js';
+import { nextTurn } from './next-turn.js';
+import { PrunedTopics } from './pruned-topics.js';
+import { DEFAULT_READ_CACHE_BYTES, ReadCache } from './read-cache.js';
 import { generatedId, newEpoch, parseGeneratedId, RetentionPolicy } from './retention.js';
 
 /** Options of {@link sqliteStore}. */
@@ -29,6 +32,14 @@ export interface SqliteStoreOptions {
   durability?: 'process' | 'power' | undefined;
   /** Clock in epoch ms, injectable for tests. @defaultValue `Date.now` */
   now?: (() => number) | undefined;
+  /**
+   * Most estimated bytes of read answers remembered between writes, so that a storm of clients
+   * resuming from the same id costs one read. 0 turns remembering off (identical reads running
+   * at the same time are still shared).
+   * @defaultValue 33554432 (32 MiB)
+   * @see ReadCache
+   */
+  readCacheBytes?: number | undefined;
 }
 
 /** One `append` call waiting for its group's commit. */
@@ -43,6 +54,11 @@ interface PendingAppend {
 interface TopicRow {
   topic: string;
   evicted_through: number;
+}
+
+interface PosTopic {
+  pos: number;
+  topic: string;
 }
 
 interface Row {
@@ -71,13 +87,19 @@ CREATE TABLE IF NOT EXISTS topics (
   count           INTEGER NOT NULL,
   evicted_through INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS topics_evicted ON topics(evicted_through, topic);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 /** Largest `IN (...)` list before a read falls back to scanning by position. */
 const MAX_IN = 256;
-/** Distinct reads remembered between writes; a storm asks few distinct questions. */
-const MAX_REMEMBERED_READS = 1024;
+/**
+ * Rows one synchronous query of a long read or sweep touches before the store yields to the
+ * event loop: about a millisecond of SQLite work.
+ */
+const CHUNK = 1024;
+/** Sorts after every topic (topics are printable ASCII). */
+const AFTER_ALL_TOPICS = '\x7f';
 
 function inArity(n: number): number {
   let a = 1;
@@ -109,7 +131,14 @@ function literalPrefix(p: TopicPattern): string {
  * stay meaningful across restarts), a unique index on supplied ids for idempotency and resume,
  * an index on `(topic, pos)` for per-topic reads and retention, and a `topics` table holding each
  * topic's event count and the highest position retention removed from it (which is how a read
- * knows it would skip over lost events).
+ * knows it would skip over lost events), indexed by that watermark too.
+ *
+ * Reads never walk the whole topic table. Exact topics and patterns with a few topics under
+ * their literal prefix (`tenant/acme/*`) are read through the `(topic, pos)` index; a pattern
+ * that starts with a wildcard (`**`, `*\/x`) or covers many topics is read by position range
+ * and filtered, in chunks of {@link CHUNK} rows with a turn of the event loop between them, and
+ * its truncation check visits only topics whose watermark lies after the resume point. A topic
+ * whose history age retention emptied is deleted (see {@link PrunedTopics}).
  */
 export class SqliteStore implements HistoryStore {
   readonly kind = 'sqlite';
@@ -123,10 +152,13 @@ export class SqliteStore implements HistoryStore {
   private readonly stmt: ReturnType<SqliteStore['prepareAll']>;
   private readonly readCache = new Map<number, Database.Statement>();
   private readonly topicsInCache = new Map<number, Database.Statement>();
-  /** Answers of readAfter since the history last changed, by question. */
-  private readonly reads = new Map<string, ReadResult>();
+  /** Answers of readAfter since the history last changed, by question, bounded in bytes. */
+  private readonly reads: ReadCache;
   /** SQLite's data_version when `reads` was filled: it moves when another connection commits. */
   private readsVersion = -1;
+  private readonly pruned: PrunedTopics;
+  /** The age sweep running now, if any: a second caller waits for it instead of racing it. */
+  private pruning: Promise<void> | undefined;
   private readonly appendTx: (events: readonly NewEvent[]) => AppendResult[];
   private readonly groupTx: (group: readonly PendingAppend[]) => void;
   /** Appends waiting for this turn's group commit, in call order. */
@@ -135,6 +167,8 @@ export class SqliteStore implements HistoryStore {
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.policy = new RetentionPolicy(options.retention);
+    this.pruned = new PrunedTopics(this.policy);
+    this.reads = new ReadCache(options.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES);
     this.now = options.now ?? Date.now;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -157,6 +191,8 @@ export class SqliteStore implements HistoryStore {
       this.epoch = newEpoch();
       this.stmt.setEpoch.run(this.epoch);
     }
+    const pruned = this.stmt.getKv.get('pruned') as { value: string } | undefined;
+    if (pruned) this.pruned.load(JSON.parse(pruned.value) as Array<[number, string]>);
     this.appendTx = this.db.transaction((events: readonly NewEvent[]) => this.appendInTx(events));
     this.groupTx = this.db.transaction((group: readonly PendingAppend[]) => {
       for (const p of group) {
@@ -170,7 +206,7 @@ export class SqliteStore implements HistoryStore {
       }
     });
     this.sweep = setInterval(() => {
-      if (!this.closed) this.pruneSync();
+      if (!this.closed) this.pruneChunked().catch(() => {});
     }, this.policy.sweepIntervalMs());
     this.sweep.unref();
   }
@@ -180,6 +216,8 @@ export class SqliteStore implements HistoryStore {
     return {
       getEpoch: db.prepare(`SELECT value FROM kv WHERE key = 'epoch'`),
       setEpoch: db.prepare(`INSERT INTO kv(key, value) VALUES ('epoch', ?)`),
+      getKv: db.prepare('SELECT value FROM kv WHERE key = ?'),
+      putKv: db.prepare('INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)'),
       insert: db.prepare(
         'INSERT INTO events(id, topic, type, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?) RETURNING pos',
       ),
@@ -195,16 +233,25 @@ export class SqliteStore implements HistoryStore {
       deleteTopicThrough: db.prepare('DELETE FROM events WHERE topic = ? AND pos <= ?'),
       maxPosOfTopicThrough: db.prepare('SELECT max(pos) AS m FROM events WHERE topic = ? AND pos <= ?'),
       markEvicted: db.prepare(
-        `UPDATE topics SET count = count - ?, evicted_through = max(evicted_through, ?) WHERE topic = ?`,
+        `UPDATE topics SET count = count - ?, evicted_through = max(evicted_through, ?) WHERE topic = ?
+         RETURNING count, evicted_through`,
       ),
+      deleteTopic: db.prepare('DELETE FROM topics WHERE topic = ?'),
+      countTopics: db.prepare('SELECT count(*) AS n FROM topics'),
       firstAtOrAfter: db.prepare('SELECT pos, ts FROM events WHERE pos >= ? ORDER BY pos LIMIT 1'),
       minPos: db.prepare('SELECT min(pos) AS m FROM events'),
-      topicsThrough: db.prepare('SELECT DISTINCT topic FROM events WHERE pos <= ?'),
-      allTopics: db.prepare('SELECT topic, evicted_through FROM topics'),
-      topicsInRange: db.prepare('SELECT topic, evicted_through FROM topics WHERE topic >= ? AND topic <= ?'),
-      scanAfter: db.prepare(
-        'SELECT pos, id, topic, type, ts, data, meta FROM events WHERE pos > ? ORDER BY pos LIMIT ?',
+      topicsBetween: db.prepare(
+        'SELECT pos, topic FROM events WHERE pos > ? AND pos <= ? ORDER BY pos LIMIT ?',
       ),
+      topicsUnder: db.prepare(
+        'SELECT topic, evicted_through FROM topics WHERE topic > ? AND topic < ? ORDER BY topic LIMIT ?',
+      ),
+      evictedAfter: db.prepare(
+        `SELECT topic, evicted_through FROM topics WHERE (evicted_through, topic) > (?, ?)
+         ORDER BY evicted_through, topic LIMIT ?`,
+      ),
+      scanAfter: db.prepare('SELECT pos, topic FROM events WHERE pos > ? ORDER BY pos LIMIT ?'),
+      byPos: db.prepare('SELECT pos, id, topic, type, ts, data, meta FROM events WHERE pos = ?'),
     };
   }
 
@@ -293,11 +340,15 @@ export class SqliteStore implements HistoryStore {
     return results;
   }
 
-  private evictThrough(topic: string, pos: number): void {
+  /** Removes the topic's events up to `pos`; returns its new watermark when that emptied it. */
+  private evictThrough(topic: string, pos: number): number | undefined {
     const { m } = this.stmt.maxPosOfTopicThrough.get(topic, pos) as { m: number | null };
-    if (m === null) return;
+    if (m === null) return undefined;
     const { changes } = this.stmt.deleteTopicThrough.run(topic, pos);
-    this.stmt.markEvicted.run(changes, m, topic);
+    const left = this.stmt.markEvicted.get(changes, m, topic) as
+      | { count: number; evicted_through: number }
+      | undefined;
+    return left && left.count <= 0 ? left.evicted_through : undefined;
   }
 
   async resolve(lastEventId: string): Promise<ResumePoint> {
@@ -328,17 +379,29 @@ export class SqliteStore implements HistoryStore {
       this.reads.clear();
       this.readsVersion = version;
     }
+    // Nothing follows the head and no watermark lies beyond it: a fresh stream's read is free,
+    // whatever its patterns.
+    if (afterN >= this.headNum()) return { events: [], truncated: false };
     const key = `${afterN}\u0000${limit}\u0000${filter.topics.join('\u0001')}\u0000${filter.patterns.map((p) => p.source).join('\u0001')}`;
-    const known = this.reads.get(key);
-    if (known) return known;
-    const result = this.readUncached(afterN, filter, limit);
-    if (this.reads.size >= MAX_REMEMBERED_READS) this.reads.clear();
-    this.reads.set(key, result);
-    return result;
+    return this.reads.read(key, () => {
+      const covered = this.indexedTopics(filter);
+      return covered && covered.size <= MAX_IN
+        ? this.readByIndex(afterN, filter, covered, limit)
+        : this.readByScan(afterN, filter, limit);
+    });
   }
 
-  private readUncached(afterN: number, filter: TopicFilter, limit: number): ReadResult {
-    // Resolve the topics the filter covers, with the eviction watermark of each.
+  /** Number of topics with history: topics that age retention emptied are deleted. */
+  async countTopics(): Promise<number> {
+    this.assertOpen();
+    return (this.stmt.countTopics.get() as { n: number }).n;
+  }
+
+  /**
+   * The topics the filter covers with their watermarks, when that is cheap to know: exact topics,
+   * and patterns with a literal prefix holding at most {@link MAX_IN} topics. Undefined otherwise.
+   */
+  private indexedTopics(filter: TopicFilter): Map<string, number> | undefined {
     const covered = new Map<string, number>();
     for (let i = 0; i < filter.topics.length; i += MAX_IN) {
       const chunk = filter.topics.slice(i, i + MAX_IN);
@@ -349,36 +412,93 @@ export class SqliteStore implements HistoryStore {
     for (const t of filter.topics) if (!covered.has(t)) covered.set(t, 0);
     for (const p of filter.patterns) {
       const prefix = literalPrefix(p);
-      const rows = (
-        prefix ? this.stmt.topicsInRange.all(prefix, `${prefix}/\u{10ffff}`) : this.stmt.allTopics.all()
+      const room = MAX_IN - covered.size;
+      if (!prefix || room < 1) return undefined;
+      const rows = this.stmt.topicsUnder.all(
+        `${prefix}/`,
+        `${prefix}/${AFTER_ALL_TOPICS}`,
+        room + 1,
       ) as TopicRow[];
+      if (rows.length > room) return undefined;
+      rows.push(...(this.topicsInStmt(1).all(prefix) as TopicRow[]));
       for (const r of rows) if (p.matches(r.topic)) covered.set(r.topic, r.evicted_through);
     }
-    let truncated = false;
-    for (const ev of covered.values()) if (ev > afterN) truncated = true;
+    return covered;
+  }
 
+  /** One indexed query: synchronous, and at most `limit` rows. */
+  private readByIndex(
+    afterN: number,
+    filter: TopicFilter,
+    covered: Map<string, number>,
+    limit: number,
+  ): ReadResult {
+    let truncated = this.pruned.mayHaveLost(filter, String(afterN));
+    for (const ev of covered.values()) if (ev > afterN) truncated = true;
     if (covered.size === 0) return { events: [], truncated };
     const topics = [...covered.keys()];
-    if (topics.length <= MAX_IN) {
-      const arity = inArity(topics.length);
-      const rows = this.readStmt(arity).all(...padded(topics, arity), afterN, limit) as Row[];
-      return { events: rows.map((r) => this.toStored(r)), truncated };
-    }
-    // Too many topics for an IN list: walk the log in position order and filter here.
-    const accepts = (topic: string) => covered.has(topic);
+    const arity = inArity(topics.length);
+    const rows = this.readStmt(arity).all(...padded(topics, arity), afterN, limit) as Row[];
+    return { events: rows.map((r) => this.toStored(r)), truncated };
+  }
+
+  /**
+   * Walks the log by position from `afterN` and keeps what the filter accepts, {@link CHUNK} rows
+   * per turn of the event loop, so its cost follows the events after the resume point, never the
+   * number of topics, and no chunk holds the loop for long.
+   */
+  private async readByScan(afterN: number, filter: TopicFilter, limit: number): Promise<ReadResult> {
+    const exact = new Set(filter.topics);
+    const accepts = (topic: string): boolean =>
+      exact.has(topic) || filter.patterns.some((p) => p.matches(topic));
     const events: StoredEvent[] = [];
     let cursor = afterN;
     for (;;) {
-      const rows = this.stmt.scanAfter.all(cursor, 2048) as Row[];
+      const rows = this.stmt.scanAfter.all(cursor, CHUNK) as PosTopic[];
       for (const r of rows) {
-        if (accepts(r.topic)) {
-          events.push(this.toStored(r));
-          if (events.length >= limit) return { events, truncated };
-        }
+        cursor = r.pos;
+        if (!accepts(r.topic)) continue;
+        const row = this.stmt.byPos.get(r.pos) as Row | undefined;
+        if (row) events.push(this.toStored(row));
+        if (events.length >= limit) break;
       }
-      if (rows.length < 2048) return { events, truncated };
-      cursor = (rows[rows.length - 1] as Row).pos;
+      if (events.length >= limit || rows.length < CHUNK) break;
+      await nextTurn();
+      this.assertOpen();
     }
+    // Checked after the walk: an eviction during it of an event the walk had not reached yet has
+    // raised a watermark by now, and watermarks only grow.
+    return { events, truncated: await this.truncatedAfter(afterN, filter) };
+  }
+
+  /**
+   * Whether retention removed an event after `afterN` from a topic the filter covers. Patterns
+   * are checked against the topics whose watermark lies after `afterN` only, found through the
+   * watermark index, a chunk per turn.
+   */
+  private async truncatedAfter(afterN: number, filter: TopicFilter): Promise<boolean> {
+    for (let i = 0; i < filter.topics.length; i += MAX_IN) {
+      const chunk = filter.topics.slice(i, i + MAX_IN);
+      const arity = inArity(chunk.length);
+      for (const r of this.topicsInStmt(arity).all(...padded(chunk, arity)) as TopicRow[]) {
+        if (r.evicted_through > afterN) return true;
+      }
+    }
+    if (filter.patterns.length > 0) {
+      let ev = afterN;
+      let topic = AFTER_ALL_TOPICS;
+      for (;;) {
+        const rows = this.stmt.evictedAfter.all(ev, topic, CHUNK) as TopicRow[];
+        for (const r of rows) if (filter.patterns.some((p) => p.matches(r.topic))) return true;
+        const last = rows[rows.length - 1];
+        if (!last || rows.length < CHUNK) break;
+        ev = last.evicted_through;
+        topic = last.topic;
+        await nextTurn();
+        this.assertOpen();
+      }
+    }
+    return this.pruned.mayHaveLost(filter, String(afterN));
   }
 
   async head(): Promise<string> {
@@ -392,7 +512,7 @@ export class SqliteStore implements HistoryStore {
 
   async prune(): Promise<void> {
     this.assertOpen();
-    this.pruneSync();
+    await this.pruneChunked();
   }
 
   async close(): Promise<void> {
@@ -433,21 +553,47 @@ export class SqliteStore implements HistoryStore {
     return best;
   }
 
-  private pruneSync(): void {
+  private pruneChunked(): Promise<void> {
+    this.pruning ??= this.pruneByAge().finally(() => {
+      this.pruning = undefined;
+    });
+    return this.pruning;
+  }
+
+  /**
+   * Age retention: walks the events older than the widest cut in position order, a chunk per
+   * transaction and turn of the event loop, and cuts each topic met at its own age limit. A topic
+   * left without events is deleted, its watermark kept in {@link PrunedTopics}.
+   */
+  private async pruneByAge(): Promise<void> {
     const now = this.now();
     const cuts = new Map<number, number>();
     for (const age of this.policy.ageLimits()) cuts.set(age, this.lastPosBefore(now - age));
     const widest = Math.max(0, ...cuts.values());
-    if (widest === 0) return;
-    const candidates = this.stmt.topicsThrough.all(widest) as Array<{ topic: string }>;
-    if (candidates.length === 0) return;
-    this.reads.clear();
-    this.db.transaction(() => {
-      for (const { topic } of candidates) {
-        const cut = cuts.get(this.policy.for(topic).maxAgeMs) ?? 0;
-        if (cut > 0) this.evictThrough(topic, cut);
-      }
-    })();
+    let cursor = 0;
+    while (cursor < widest && !this.closed) {
+      const rows = this.stmt.topicsBetween.all(cursor, widest, CHUNK) as PosTopic[];
+      const last = rows[rows.length - 1];
+      if (!last) return;
+      cursor = last.pos;
+      const topics = new Set(rows.map((r) => r.topic));
+      this.reads.clear();
+      this.db.transaction(() => {
+        let emptied = false;
+        for (const topic of topics) {
+          const cut = cuts.get(this.policy.for(topic).maxAgeMs) ?? 0;
+          if (cut <= 0) continue;
+          const watermark = this.evictThrough(topic, cut);
+          if (watermark === undefined) continue;
+          this.stmt.deleteTopic.run(topic);
+          this.pruned.record(topic, String(watermark));
+          emptied = true;
+        }
+        if (emptied) this.stmt.putKv.run('pruned', JSON.stringify(this.pruned.entries()));
+      })();
+      if (rows.length < CHUNK) return;
+      await nextTurn();
+    }
   }
 
   private readStmt(arity: number): Database.Statement {
