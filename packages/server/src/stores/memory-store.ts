@@ -166,7 +166,11 @@ export class MemoryStore implements HistoryStore {
     }
     // Checked after the walk: an eviction during it of an event the walk had not reached yet
     // has raised a watermark by now.
-    return { events, truncated: this.truncatedAfter(afterN, exact, filter) };
+    const result = { events, truncated: this.truncatedAfter(afterN, exact, filter) };
+    // A replay reads page after page; without a turn of the event loop between pages a long one
+    // would hold everyone else until it finished.
+    if (events.length > 0) await nextTurn();
+    return result;
   }
 
   private truncatedAfter(afterN: number, exact: ReadonlySet<string>, filter: TopicFilter): boolean {
@@ -191,8 +195,8 @@ export class MemoryStore implements HistoryStore {
     await this.pruneChunked();
   }
 
-  /** Number of topics with history (topics retention emptied are forgotten). */
-  get topicCount(): number {
+  /** Number of topics with history: topics that age retention emptied are forgotten. */
+  async countTopics(): Promise<number> {
     return this.topics.size;
   }
 

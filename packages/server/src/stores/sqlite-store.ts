@@ -383,12 +383,16 @@ export class SqliteStore implements HistoryStore {
     // whatever its patterns.
     if (afterN >= this.headNum()) return { events: [], truncated: false };
     const key = `${afterN}\u0000${limit}\u0000${filter.topics.join('\u0001')}\u0000${filter.patterns.map((p) => p.source).join('\u0001')}`;
-    return this.reads.read(key, () => {
+    const result = await this.reads.read(key, () => {
       const covered = this.indexedTopics(filter);
       return covered && covered.size <= MAX_IN
         ? this.readByIndex(afterN, filter, covered, limit)
         : this.readByScan(afterN, filter, limit);
     });
+    // A replay reads page after page; without a turn of the event loop between pages a long
+    // one (or a storm served from memory) would hold everyone else until it finished.
+    if (result.events.length > 0) await nextTurn();
+    return result;
   }
 
   /** Number of topics with history: topics that age retention emptied are deleted. */
