@@ -98,6 +98,11 @@ const MAX_IN = 256;
  * event loop: about a millisecond of SQLite work.
  */
 const CHUNK = 1024;
+/**
+ * Positions one indexed query covers: bounds what SQLite sorts or scans for it (a resume far
+ * behind on busy topics would otherwise sort every later event of those topics in one call).
+ */
+const WINDOW = 4096;
 /** Sorts after every topic (topics are printable ASCII). */
 const AFTER_ALL_TOPICS = '\x7f';
 
@@ -430,20 +435,43 @@ export class SqliteStore implements HistoryStore {
     return covered;
   }
 
-  /** One indexed query: synchronous, and at most `limit` rows. */
-  private readByIndex(
+  /**
+   * Reads the covered topics through the `(topic, pos)` index, {@link WINDOW} positions per
+   * query, with a turn of the event loop whenever the read has held it for a couple of ms.
+   */
+  private async readByIndex(
     afterN: number,
     filter: TopicFilter,
     covered: Map<string, number>,
     limit: number,
-  ): ReadResult {
-    let truncated = this.pruned.mayHaveLost(filter, String(afterN));
-    for (const ev of covered.values()) if (ev > afterN) truncated = true;
-    if (covered.size === 0) return { events: [], truncated };
-    const topics = [...covered.keys()];
-    const arity = inArity(topics.length);
-    const rows = this.readStmt(arity).all(...padded(topics, arity), afterN, limit) as Row[];
-    return { events: rows.map((r) => this.toStored(r)), truncated };
+  ): Promise<ReadResult> {
+    const events: StoredEvent[] = [];
+    if (covered.size > 0) {
+      const topics = [...covered.keys()];
+      const arity = inArity(topics.length);
+      const stmt = this.readStmt(arity);
+      const args = padded(topics, arity);
+      let from = afterN;
+      let since = performance.now();
+      for (;;) {
+        const head = this.headNum();
+        const to = Math.min(head, from + WINDOW);
+        for (const r of stmt.all(...args, from, to, limit - events.length) as Row[])
+          events.push(this.toStored(r));
+        if (events.length >= limit || to >= head) break;
+        from = to;
+        if (performance.now() - since > 2) {
+          await nextTurn();
+          this.assertOpen();
+          since = performance.now();
+        }
+      }
+    }
+    // Checked after the read, on the watermarks as they are now (they only grow).
+    return {
+      events,
+      truncated: await this.truncatedAfter(afterN, { topics: [...covered.keys()], patterns: [] }, filter),
+    };
   }
 
   /**
@@ -480,7 +508,11 @@ export class SqliteStore implements HistoryStore {
    * are checked against the topics whose watermark lies after `afterN` only, found through the
    * watermark index, a chunk per turn.
    */
-  private async truncatedAfter(afterN: number, filter: TopicFilter): Promise<boolean> {
+  private async truncatedAfter(
+    afterN: number,
+    filter: TopicFilter,
+    asked: TopicFilter = filter,
+  ): Promise<boolean> {
     for (let i = 0; i < filter.topics.length; i += MAX_IN) {
       const chunk = filter.topics.slice(i, i + MAX_IN);
       const arity = inArity(chunk.length);
@@ -502,7 +534,7 @@ export class SqliteStore implements HistoryStore {
         this.assertOpen();
       }
     }
-    return this.pruned.mayHaveLost(filter, String(afterN));
+    return this.pruned.mayHaveLost(asked, String(afterN));
   }
 
   async head(): Promise<string> {
@@ -605,7 +637,7 @@ export class SqliteStore implements HistoryStore {
     if (!s) {
       const marks = new Array(arity).fill('?').join(',');
       s = this.db.prepare(
-        `SELECT pos, id, topic, type, ts, data, meta FROM events WHERE topic IN (${marks}) AND pos > ? ORDER BY pos LIMIT ?`,
+        `SELECT pos, id, topic, type, ts, data, meta FROM events WHERE topic IN (${marks}) AND pos > ? AND pos <= ? ORDER BY pos LIMIT ?`,
       );
       this.readCache.set(arity, s);
     }
