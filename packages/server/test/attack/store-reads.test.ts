@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HistoryStore, MemoryStore, type NewEvent, SqliteStore } from '../../src/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
+import { KEYS, MercureReader } from '../mercure-helpers.js';
 import { deleteRedisKeys, needRedis, uniquePrefix } from '../services.js';
 import { WsPeer } from '../ws-helpers.js';
 import { Innocent } from './innocent.js';
@@ -380,6 +381,39 @@ describe('attack: wildcard subscriptions over 100,000 topics (SQLite store)', ()
     });
     await bystander.assertUnharmed();
   });
+});
+
+describe('attack: Mercure "*" subscriptions over 100,000 topics (SQLite store)', () => {
+  afterAll(closeHubs);
+
+  it('anonymous "*" subscribes, fresh and resuming, keep the event loop free', async () => {
+    const store = new SqliteStore({ path: join(tempDir(), 'mercure.db') });
+    const [r] = await store.append([ev('start/here')]);
+    await fillTopics(store, 100_000);
+    const h = await startHub({ store, mercure: { ...KEYS, anonymous: true } });
+    hubs.push(h);
+    const bystander = await innocent(h);
+    const once = async (lastEventID?: string) => {
+      const m = await MercureReader.open(h.url, ['*'], lastEventID === undefined ? {} : { lastEventID });
+      try {
+        expect(m.response.status).toBe(200);
+      } finally {
+        await m.close();
+      }
+    };
+    const stall = await stallDuring(
+      async () => {
+        for (let i = 0; i < 20; i++) {
+          // Resuming makes the hub probe history for truncation over the selectors' hub scope ("**").
+          await once(i % 2 ? (r?.event.id as string) : undefined);
+          expect(await bystander.publish()).toBe(201);
+        }
+      },
+      () => once(),
+    );
+    expectFreeLoop(stall);
+    await bystander.assertUnharmed();
+  }, 120_000);
 });
 
 describe('attack: one-shot topics are pruned once their history expires', () => {
