@@ -211,6 +211,8 @@ export class SqliteStore implements HistoryStore {
       }
     });
     this.sweep = setInterval(() => {
+      // A sweep that fails (the file is busy, the disk full) leaves history as it was; the next
+      // one tries again, and `prune()` callers see the error themselves.
       if (!this.closed) this.pruneChunked().catch(() => {});
     }, this.policy.sweepIntervalMs());
     this.sweep.unref();
