@@ -41,8 +41,8 @@ interface TopicLog {
  *
  * Events live in one position-ordered log with a per-topic queue for retention; ids are found
  * through a `Map`, and reads binary-search the log, then walk it in chunks, yielding between
- * them. Topics also sit in a segment trie ({@link TopicTrie}) with their eviction watermarks, so
- * a wildcard reader's truncation check visits only the matching branches. A topic whose history
+ * them. Topics that lost events sit in a segment trie ({@link TopicTrie}) with their eviction
+ * watermarks, so a wildcard reader's truncation check visits only the matching branches. A topic whose history
  * retention emptied is forgotten (see {@link PrunedTopics}).
  */
 export class MemoryStore implements HistoryStore {
@@ -55,6 +55,10 @@ export class MemoryStore implements HistoryStore {
   private lastPos = 0;
   private readonly byId = new Map<string, Entry>();
   private readonly topics = new Map<string, TopicLog>();
+  /**
+   * The topics retention removed events from, with their watermarks. A topic that never lost an
+   * event cannot make a read truncated, so it costs the trie nothing.
+   */
   private readonly trie = new TopicTrie();
   private readonly pruned: PrunedTopics;
   private readonly sweep: ReturnType<typeof setInterval>;
@@ -108,7 +112,6 @@ export class MemoryStore implements HistoryStore {
       if (!t) {
         t = { entries: [], first: 0, evictedThrough: 0 };
         this.topics.set(e.topic, t);
-        this.trie.add(e.topic);
       }
       t.entries.push(entry);
       touched.add(t);
