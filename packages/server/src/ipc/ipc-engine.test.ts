@@ -46,7 +46,12 @@ runPresenceSuite({
 });
 
 /** A primary that takes requests and answers only when told to. */
-function silentPrimary(): { port: IpcPort; answerAll: () => void; requests: () => number } {
+function silentPrimary(): {
+  port: IpcPort;
+  answerAll: () => void;
+  requests: () => number;
+  push: (events: StoredEvent[]) => void;
+} {
   const listeners: ((m: unknown) => void)[] = [];
   const queued: { rid: number; op: string }[] = [];
   const answer = (m: unknown) => {
@@ -65,9 +70,14 @@ function silentPrimary(): { port: IpcPort; answerAll: () => void; requests: () =
     },
     answerAll() {
       for (const r of queued.splice(0))
-        answer({ tidings: 'ok', rid: r.rid, value: r.op === 'head' ? '7' : [] });
+        answer({
+          tidings: 'ok',
+          rid: r.rid,
+          value: r.op === 'head' ? '7' : r.op === 'readAfter' ? { events: [], truncated: false } : [],
+        });
     },
     requests: () => queued.length,
+    push: (events) => answer({ tidings: 'events', events }),
   };
 }
 
@@ -194,5 +204,33 @@ describe('ipcEngine', () => {
     while (!got.includes('b:ping') && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
     expect(got.sort()).toEqual(['a:ping', 'b:ping']);
     await host.close();
+  });
+});
+
+describe('ipcEngine reads', () => {
+  it('sends identical reads in flight at the same time as one request, and a fresh one once events arrived', async () => {
+    const primary = silentPrimary();
+    const engine = await ipcEngine(primary.port);
+    const filter = { topics: ['t'], patterns: [] };
+    const storm = Array.from({ length: 500 }, () => engine.store.readAfter('5', filter, 100));
+    expect(primary.requests()).toBe(1);
+    // Another question is asked on its own.
+    const other = engine.store.readAfter('6', filter, 100);
+    expect(primary.requests()).toBe(2);
+    // An event arrived: history changed, so a later reader must not join the read sent before it.
+    primary.push([]);
+    const later = engine.store.readAfter('5', filter, 100);
+    expect(primary.requests()).toBe(3);
+    primary.answerAll();
+    const answers = await Promise.all(storm);
+    expect(new Set(answers).size).toBe(1);
+    expect(await other).toEqual({ events: [], truncated: false });
+    expect(await later).not.toBe(answers[0]);
+    // Nothing is remembered after the answers: the next read asks again.
+    const next = engine.store.readAfter('5', filter, 100);
+    expect(primary.requests()).toBe(1);
+    primary.answerAll();
+    await next;
+    await engine.close();
   });
 });

@@ -11,6 +11,7 @@ import type {
   ResumePoint,
   TopicFilter,
 } from '../stores/history-store.js';
+import { ReadCache } from '../stores/read-cache.js';
 import {
   fromIpcError,
   type IpcHello,
@@ -48,6 +49,8 @@ class IpcClient {
   private closed = false;
   eventListeners: BrokerListener[] = [];
   controlListeners: ControlListener[] = [];
+  /** Called when events arrive, before they are dispatched (history changed). */
+  onEvents: (() => void) | undefined;
   private readonly onMessage = (m: unknown) => this.receive(m);
 
   constructor(
@@ -108,6 +111,7 @@ class IpcClient {
     if (!isTidingsMessage(m)) return;
     if (m.tidings === 'events') {
       const events = (m as unknown as { events: StoredEvent[] }).events;
+      this.onEvents?.();
       for (const l of this.eventListeners) l(events);
     } else if (m.tidings === 'control') {
       const message = (m as unknown as { message: ControlMessage }).message;
@@ -123,10 +127,18 @@ class IpcClient {
   }
 }
 
+/**
+ * The primary's history seen from a worker. Remembers nothing: identical reads in flight at the
+ * same time share one request (a storm of resumes from one id after a deploy costs one round trip
+ * and one copy of the page, not one per client), and events arriving from the primary detach
+ * those shared reads, so a stream registered after an event arrived never joins a read that may
+ * predate it.
+ */
 class IpcStore implements HistoryStore {
   readonly kind: string;
   readonly generatedIds: GeneratedIds | undefined;
   private closed = false;
+  private readonly shared = new ReadCache(0);
 
   constructor(
     private readonly client: IpcClient,
@@ -134,6 +146,7 @@ class IpcStore implements HistoryStore {
   ) {
     this.kind = hello.kind;
     this.generatedIds = hello.idKey === undefined ? undefined : new GeneratedIds(hello.idKey);
+    client.onEvents = () => this.shared.clear();
   }
 
   append(events: readonly NewEvent[]): Promise<AppendResult[]> {
@@ -151,13 +164,11 @@ class IpcStore implements HistoryStore {
   }
 
   readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
-    return this.call({
-      op: 'readAfter',
-      after,
-      topics: filter.topics,
-      patterns: filter.patterns.map((p) => p.source),
-      limit,
-    });
+    const patterns = filter.patterns.map((p) => p.source);
+    const key = `${after}\u0000${limit}\u0000${filter.topics.join('\u0001')}\u0000${patterns.join('\u0001')}`;
+    return this.shared.read(key, () =>
+      this.call<ReadResult>({ op: 'readAfter', after, topics: filter.topics, patterns, limit }),
+    );
   }
 
   head(): Promise<string> {

@@ -28,6 +28,17 @@ export interface RedisKeys {
   readonly ages: string;
   /** Hash: topic → the highest position retention removed from it. */
   readonly evicted: string;
+  /**
+   * Sorted set: topic → the ms part of its newest position, so a wildcard read finds the topics
+   * with events after a position without listing every topic.
+   */
+  readonly recent: string;
+  /** Sorted set: topic → the ms part of its eviction watermark, for the same reason. */
+  readonly evictedAt: string;
+  /** Hash: age limit (ms) → highest watermark of a topic pruned because retention emptied it. */
+  readonly pruned: string;
+  /** String: set once `recent` and `evictedAt` hold every topic (filled from older data). */
+  readonly indexed: string;
   /** Stream: every new event in position order, read by every node for live fan-out. */
   readonly fanout: string;
   /** Stream: control messages between nodes. */
@@ -73,6 +84,10 @@ export function redisKeys(prefix: string): RedisKeys {
     topics: `${base}topics`,
     ages: `${base}ages`,
     evicted: `${base}evicted`,
+    recent: `${base}recent`,
+    evictedAt: `${base}evicted-at`,
+    pruned: `${base}pruned`,
+    indexed: `${base}indexed-v1`,
     fanout: `${base}fanout`,
     control: `${base}control`,
     controlLast: `${base}clast`,

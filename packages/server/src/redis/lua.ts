@@ -73,7 +73,9 @@ local function forget(pre, topic, entries)
     local sid = field(e[2], 'i')
     if sid then drop_line(pre, id_field(topic, sid), e[1]) end
   end
-  redis.call('HSET', pre .. 'evicted', topic, entries[#entries][1])
+  local w = entries[#entries][1]
+  redis.call('HSET', pre .. 'evicted', topic, w)
+  redis.call('ZADD', pre .. 'evicted-at', (split_id(w)), topic)
 end
 local function refresh_age(pre, topic)
   local first = redis.call('XRANGE', pre .. 't:' .. topic, '-', '+', 'COUNT', 1)
@@ -183,6 +185,7 @@ for i = 5, #ARGV, 8 do
       redis.call('XADD', pre .. 'fanout', 'MAXLEN', fmax, pos, 'p', prev, 'e', epoch, 't', topic, unpack(fields))
     end
     redis.call('ZADD', pre .. 'topics', 0, topic)
+    redis.call('ZADD', pre .. 'recent', fmt(alloc_ms), topic)
     redis.call('ZADD', pre .. 'ages', 'NX', ts, topic)
     if not limits[topic] then touched[#touched + 1] = topic end
     limits[topic] = tonumber(maxev)
@@ -381,16 +384,18 @@ return { truncated, out, redis.call('GET', pre .. 'idkey') or '' }
 `;
 
 /**
- * Age-based retention for some topics. ARGV: key base, then pairs: topic, cutoff (events with
- * `ts` below it go). Only a prefix of each stream is removed: it stops at the first young event.
- * Returns how many events were removed.
+ * Age-based retention for some topics. ARGV: key base, then triples: topic, cutoff (events with
+ * `ts` below it go), the topic's age limit. Only a prefix of each stream is removed: it stops at
+ * the first young event. A topic left empty is forgotten (every key and index entry of it), its
+ * watermark kept per age limit in `pruned`. Returns how many events were removed.
  */
 export const PRUNE = `${PRELUDE}
 local pre = ARGV[1]
 local removed = 0
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   local topic = ARGV[i]
   local cutoff = tonumber(ARGV[i + 1])
+  local age = ARGV[i + 2]
   local key = pre .. 't:' .. topic
   local gone = {}
   local from = '-'
@@ -415,8 +420,43 @@ for i = 2, #ARGV, 2 do
     removed = removed + #gone
   end
   refresh_age(pre, topic)
+  if redis.call('XLEN', key) == 0 then
+    local w = redis.call('HGET', pre .. 'evicted', topic)
+    redis.call('DEL', key)
+    redis.call('ZREM', pre .. 'topics', topic)
+    redis.call('ZREM', pre .. 'recent', topic)
+    redis.call('ZREM', pre .. 'evicted-at', topic)
+    redis.call('HDEL', pre .. 'evicted', topic)
+    if w then
+      local old = redis.call('HGET', pre .. 'pruned', age)
+      local wms, wseq = split_id(w)
+      local oms, oseq = 0, 0
+      if old then oms, oseq = split_id(old) end
+      if not old or wms > oms or (wms == oms and wseq > oseq) then redis.call('HSET', pre .. 'pruned', age, w) end
+    end
+  end
 end
 return removed
+`;
+
+/**
+ * Fills `recent` and `evicted-at` for a page of topics of a history written before they
+ * existed. ARGV: key base, offset, count. Returns how many topics the page held.
+ */
+export const INDEX_TOPICS = `${PRELUDE}
+local pre = ARGV[1]
+local page = redis.call('ZRANGE', pre .. 'topics', tonumber(ARGV[2]), tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1)
+for _, topic in ipairs(page) do
+  local newest = redis.call('XREVRANGE', pre .. 't:' .. topic, '+', '-', 'COUNT', 1)
+  if #newest > 0 then
+    local ms = split_id(newest[1][1])
+    local known = redis.call('ZSCORE', pre .. 'recent', topic)
+    if not known or tonumber(known) < ms then redis.call('ZADD', pre .. 'recent', fmt(ms), topic) end
+  end
+  local w = redis.call('HGET', pre .. 'evicted', topic)
+  if w then redis.call('ZADD', pre .. 'evicted-at', (split_id(w)), topic) end
+end
+return #page
 `;
 
 /**

@@ -92,6 +92,41 @@ describe.skipIf(!url)('RedisStore', () => {
     expect(seen).toEqual(all.map((r) => r.event.id));
   });
 
+  it('reads a leading-wildcard pattern over more topics than one script takes, merged in position order', async () => {
+    const s = store();
+    const [start] = await s.append([ev('start')]);
+    const appended = [];
+    for (let round = 0; round < 2; round++) {
+      appended.push(...(await s.append(Array.from({ length: 700 }, (_, i) => ev(`w${i}/x`, { round, i })))));
+    }
+    const page = await s.readAfter(
+      start?.event.pos as string,
+      { topics: [], patterns: [compilePattern('*/x')] },
+      1000,
+    );
+    expect(page.events.map((e) => e.id)).toEqual(appended.slice(0, 1000).map((r) => r.event.id));
+    expect(page.truncated).toBe(false);
+  });
+
+  it('indexes the topics of a history written before the recent-topics index existed', async () => {
+    const prefix = uniquePrefix('store');
+    const s = store(prefix);
+    const [start] = await s.append([ev('start')]);
+    const old = await s.append(Array.from({ length: 1200 }, (_, i) => ev(`old${i}/x`, i)));
+    // What an older node left behind: no `recent`, no `evicted-at`, no marker.
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(url as string);
+    await raw.del(s.keys.recent, s.keys.evictedAt, s.keys.indexed);
+    await raw.quit();
+    const fresh = store(prefix);
+    const page = await fresh.readAfter(
+      start?.event.pos as string,
+      { topics: [], patterns: [compilePattern('**')] },
+      2000,
+    );
+    expect(page.events.map((e) => e.id)).toEqual(old.map((r) => r.event.id));
+  });
+
   it('treats ids from a history Redis lost as unknown, replaying the whole new history after the reset', async () => {
     const prefix = uniquePrefix('store');
     const s = store(prefix);

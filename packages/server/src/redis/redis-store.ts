@@ -11,10 +11,11 @@ import type {
   TopicFilter,
 } from '../stores/history-store.js';
 import { MAX_ID_MATCHES } from '../stores/history-store.js';
+import { PrunedTopics } from '../stores/pruned-topics.js';
 import { newEpoch, RetentionPolicy } from '../stores/retention.js';
 import { codecOf } from './codec-of.js';
 import { type RedisKeys, redisKeys } from './keys.js';
-import { APPEND, EPOCH, LuaScript, PRUNE, READ, RESOLVE } from './lua.js';
+import { APPEND, EPOCH, INDEX_TOPICS, LuaScript, PRUNE, READ, RESOLVE } from './lua.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 
 /** Options of {@link RedisStore}. */
@@ -39,6 +40,11 @@ export interface RedisStoreOptions extends RedisLinkOptions {
 }
 
 type Fields = readonly string[];
+
+/** Topics one read script covers, so no single script holds Redis for long. */
+const TOPICS_PER_SCRIPT = 500;
+/** Topic names fetched per page when listing topics. */
+const PAGE = 5000;
 
 function fieldsToMap(flat: Fields): Map<string, string> {
   const m = new Map<string, string>();
@@ -82,8 +88,11 @@ export function entriesToEvents(
 /**
  * History in Redis, shared by every hub node: one stream per topic whose entry ids are the
  * positions (`<ms>-<seq>` from Redis' clock, strictly increasing across all topics), a hash of
- * supplied ids, a sorted set of topic names for pattern reads, and per-topic eviction
- * watermarks. Appends run as one Lua script, so a batch is atomic, positions follow call order
+ * supplied ids, a sorted set of topic names for pattern reads, per-topic eviction watermarks,
+ * and two sorted sets of topics by the time of their newest event and of their watermark. A
+ * wildcard read lists only the topics under its literal prefix, or the topics with events or
+ * losses after the resume point (whichever is fewer), never every topic; it reads them
+ * {@link TOPICS_PER_SCRIPT} at a time. A topic whose history age retention emptied is deleted. Appends run as one Lua script, so a batch is atomic, positions follow call order
  * across every node, and the event enters the fan-out stream in the same step (see
  * {@link RedisBroker}).
  *
@@ -116,6 +125,9 @@ export class RedisStore implements HistoryStore {
   private readonly readScript = new LuaScript(READ);
   private readonly resolveScript = new LuaScript(RESOLVE);
   private readonly pruneScript = new LuaScript(PRUNE);
+  private readonly indexScript = new LuaScript(INDEX_TOPICS);
+  /** Resolves once `recent` and `evicted-at` cover every topic (older data is indexed once). */
+  private indexing: Promise<void> | undefined;
   private readonly lockToken = newEpoch() + newEpoch();
   private readonly ownsLink: boolean;
   private closed = false;
@@ -240,20 +252,25 @@ export class RedisStore implements HistoryStore {
       if (lastEventId === '') return { kind: 'unknown' };
       // Looked up on the covered topics only: what other topics hold under this id changes
       // neither the answer nor the work done.
-      const topics = await this.coveredTopics(filter);
+      await this.indexed();
+      const topics = await this.coveredTopics(filter, '0-0');
       if (topics.length === 0) return { kind: 'unknown' };
-      const [rows, key] = (await this.resolveScript.run(
-        this.link.client,
-        [this.keys.ids],
-        [this.keys.base, lastEventId, MAX_ID_MATCHES, ...topics],
-      )) as [Array<[string, string, Fields]>, string];
-      if (rows.length === 0) {
+      // A script per TOPICS_PER_SCRIPT topics, so a wide pattern never holds Redis for long.
+      const events: StoredEvent[] = [];
+      for (let i = 0; i < topics.length; i += TOPICS_PER_SCRIPT) {
+        const [rows, key] = (await this.resolveScript.run(
+          this.link.client,
+          [this.keys.ids],
+          [this.keys.base, lastEventId, MAX_ID_MATCHES, ...topics.slice(i, i + TOPICS_PER_SCRIPT)],
+        )) as [Array<[string, string, Fields]>, string];
+        events.push(...entriesToEvents(codecOf(key), rows));
+      }
+      if (events.length === 0) {
         const [epoch, recovered] = await this.link.client.mget(this.keys.epoch, this.keys.recovered);
         return lostHistoryPoint(recovered, epoch);
       }
-      const events = entriesToEvents(codecOf(key), rows);
       events.sort((a, b) => comparePositions(a.pos, b.pos));
-      return { kind: 'matches', events };
+      return { kind: 'matches', events: events.slice(0, MAX_ID_MATCHES) };
     } catch (err) {
       throw this.link.failure(err, 'the stream cannot resume from history yet');
     }
@@ -267,17 +284,43 @@ export class RedisStore implements HistoryStore {
     }
     this.link.assertUp('history cannot be read');
     try {
-      const topics = await this.coveredTopics(filter);
-      if (topics.length === 0) return { events: [], truncated: false };
-      const [truncated, rows, key] = (await this.readScript.run(
-        this.link.client,
-        [this.keys.topics],
-        [this.keys.base, from, limit, ...topics],
-      )) as [number, Array<[string, string, Fields]>, string];
-      return { events: entriesToEvents(codecOf(key), rows), truncated: truncated === 1 };
+      await this.indexed();
+      const [[, last], [, prunedFlat]] = (await this.link.client
+        .multi()
+        .get(this.keys.last)
+        .hgetall(this.keys.pruned)
+        .exec()) as [[unknown, string | null], [unknown, Record<string, string>]];
+      // Nothing follows the head and no watermark lies beyond it: a fresh stream's read is free.
+      if (!last || comparePositions(from, last) >= 0) return { events: [], truncated: false };
+      const pruned = new PrunedTopics(this.policy);
+      pruned.load(Object.entries(prunedFlat).map(([age, pos]) => [Number(age), pos] as const));
+      let truncated = pruned.mayHaveLost(filter, from);
+      const topics = await this.coveredTopics(filter, from);
+      let events: StoredEvent[] = [];
+      for (let i = 0; i < topics.length; i += TOPICS_PER_SCRIPT) {
+        const [t, rows, key] = (await this.readScript.run(
+          this.link.client,
+          [this.keys.topics],
+          [this.keys.base, from, limit, ...topics.slice(i, i + TOPICS_PER_SCRIPT)],
+        )) as [number, Array<[string, string, Fields]>, string];
+        if (t === 1) truncated = true;
+        events.push(...entriesToEvents(codecOf(key), rows));
+      }
+      if (topics.length > TOPICS_PER_SCRIPT) {
+        // Each script returned its own first `limit`; the page is the first `limit` of them all.
+        events.sort((a, b) => comparePositions(a.pos, b.pos));
+        events = events.slice(0, limit);
+      }
+      return { events, truncated };
     } catch (err) {
       throw this.link.failure(err, 'history cannot be read');
     }
+  }
+
+  /** Number of topics with history: topics that age retention emptied are deleted. */
+  async countTopics(): Promise<number> {
+    this.assertOpen();
+    return this.link.client.zcard(this.keys.topics);
   }
 
   async head(): Promise<string> {
@@ -361,15 +404,29 @@ export class RedisStore implements HistoryStore {
     for (let i = 0; i < candidates.length; i += 200) {
       const args: (string | number)[] = [this.keys.base];
       for (const topic of candidates.slice(i, i + 200)) {
-        args.push(topic, now - this.policy.for(topic).maxAgeMs);
+        const age = this.policy.for(topic).maxAgeMs;
+        args.push(topic, now - age, age);
       }
       await this.pruneScript.run(this.link.client, [this.keys.ages], args);
     }
   }
 
-  /** Exact topics plus every stored topic a pattern matches, found by name range. */
-  private async coveredTopics(filter: TopicFilter): Promise<string[]> {
+  /**
+   * Exact topics plus the stored topics a pattern matches that may hold events or losses after
+   * `from`. Each pattern lists whichever is smaller: the topics under its literal prefix, or the
+   * topics with an event or a watermark after `from` (counted first, in O(log n)).
+   */
+  private async coveredTopics(filter: TopicFilter, from: string): Promise<string[]> {
     const covered = new Set(filter.topics);
+    if (filter.patterns.length === 0) return [...covered];
+    const ms = from.slice(0, from.indexOf('-'));
+    const c = this.link.client;
+    const [[, recentCount], [, evictedCount]] = (await c
+      .multi()
+      .zcount(this.keys.recent, ms, '+inf')
+      .zcount(this.keys.evictedAt, ms, '+inf')
+      .exec()) as [[unknown, number], [unknown, number]];
+    let since: string[] | undefined;
     for (const p of filter.patterns) {
       const lit: string[] = [];
       for (const s of p.segments) {
@@ -377,13 +434,30 @@ export class RedisStore implements HistoryStore {
         lit.push(s);
       }
       const prefix = lit.join('/');
-      // Topics are printable ASCII, so "\x7f" sorts after every topic under the prefix.
-      const min = prefix ? `[${prefix}` : '-';
-      const max = prefix ? `[${prefix}/\x7f` : '+';
-      for (let offset = 0; ; offset += 5000) {
-        const page = await this.link.client.zrangebylex(this.keys.topics, min, max, 'LIMIT', offset, 5000);
-        for (const t of page) if (p.matches(t)) covered.add(t);
-        if (page.length < 5000) break;
+      const under = prefix
+        ? await c.zlexcount(this.keys.topics, `[${prefix}/`, `(${prefix}/\x7f`)
+        : Number.POSITIVE_INFINITY;
+      if (under <= recentCount + evictedCount) {
+        // Topics are printable ASCII, so "\x7f" sorts after every topic under the prefix.
+        for (let offset = 0; ; offset += PAGE) {
+          const page = await c.zrangebylex(
+            this.keys.topics,
+            `[${prefix}/`,
+            `(${prefix}/\x7f`,
+            'LIMIT',
+            offset,
+            PAGE,
+          );
+          for (const t of page) if (p.matches(t)) covered.add(t);
+          if (page.length < PAGE) break;
+        }
+        if (p.matches(prefix) && (await c.zscore(this.keys.topics, prefix)) !== null) covered.add(prefix);
+      } else {
+        since ??= [
+          ...(await this.pagedByScore(this.keys.recent, ms)),
+          ...(await this.pagedByScore(this.keys.evictedAt, ms)),
+        ];
+        for (const t of since) if (p.matches(t)) covered.add(t);
       }
     }
     return [...covered];
@@ -397,6 +471,35 @@ export class RedisStore implements HistoryStore {
       if (this.earlierIds.length > 4) this.earlierIds.shift();
     }
     this.ids = ids;
+  }
+
+  private async pagedByScore(key: string, min: string): Promise<string[]> {
+    const out: string[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.link.client.zrangebyscore(key, min, '+inf', 'LIMIT', offset, PAGE);
+      out.push(...page);
+      if (page.length < PAGE) return out;
+    }
+  }
+
+  /** Indexes the topics of a history written before `recent` and `evicted-at` existed, once. */
+  private indexed(): Promise<void> {
+    this.indexing ??= (async () => {
+      if ((await this.link.client.exists(this.keys.indexed)) === 1) return;
+      for (let offset = 0; ; offset += 500) {
+        const n = (await this.indexScript.run(
+          this.link.client,
+          [this.keys.topics],
+          [this.keys.base, offset, 500],
+        )) as number;
+        if (n < 500) break;
+      }
+      await this.link.client.set(this.keys.indexed, '1');
+    })().catch((e: unknown) => {
+      this.indexing = undefined;
+      throw e;
+    });
+    return this.indexing;
   }
 
   private assertOpen(): void {

@@ -119,6 +119,8 @@ export interface RetentionOptions {
  *   live can also be replayed.
  * - Resume lookups go through an index, never a scan.
  * - Retention never silently loses history: `readAfter` reports `truncated` when it did.
+ * - A read costs in proportion to what it matches, never to every topic ever used, and does not
+ *   hold the event loop for more than a few milliseconds at a time (long reads yield).
  *
  * @see MemoryStore for the in-memory ring, SqliteStore for the embedded default.
  */
@@ -157,8 +159,17 @@ export interface HistoryStore {
    * multi-process hub hands its key to workers, so their `idAt` gives ids this store resolves.
    */
   readonly generatedIds?: GeneratedIds | undefined;
-  /** Applies age-based retention now. Stores also do it on their own timer. */
+  /**
+   * Applies age-based retention now. Stores also do it on their own timer. A topic whose whole
+   * history retention removed is forgotten (its watermark survives in a per-age-limit one, so
+   * readers resuming from before the loss still get `truncated`).
+   */
   prune(): Promise<void>;
+  /**
+   * Number of topics with history. Optional: for tests and diagnostics, showing that topics
+   * without history are pruned.
+   */
+  countTopics?(): Promise<number>;
   /** Flushes and releases resources; later calls reject. */
   close(): Promise<void>;
 }

@@ -10,7 +10,13 @@ import {
   type RetentionOptions,
   type TopicFilter,
 } from './history-store.js';
+import { nextTurn } from './next-turn.js';
+import { PrunedTopics } from './pruned-topics.js';
 import { RetentionPolicy } from './retention.js';
+import { TopicTrie } from './topic-trie.js';
+
+/** Log entries a read walks, or topics a sweep visits, before it lets other work run. */
+const CHUNK = 4096;
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -50,7 +56,10 @@ interface TopicLog {
  *
  * Events live in one position-ordered log with a per-topic queue for retention; supplied ids are
  * found through a `Map` keyed by topic and id, generated ids decode to their position
- * ({@link GeneratedIds}), and reads binary-search the log.
+ * ({@link GeneratedIds}), and reads binary-search the log, then walk it in chunks, yielding
+ * between them. Topics that lost events sit in a segment trie ({@link TopicTrie}) with their
+ * eviction watermarks, so a wildcard reader's truncation check visits only the matching branches.
+ * A topic whose history retention emptied is forgotten (see {@link PrunedTopics}).
  */
 export class MemoryStore implements HistoryStore {
   readonly kind = 'memory';
@@ -63,13 +72,22 @@ export class MemoryStore implements HistoryStore {
   /** Retained events with a supplied id, by topic and id (several publishers may share one). */
   private readonly byTopicId = new Map<string, Owned[]>();
   private readonly topics = new Map<string, TopicLog>();
+  /**
+   * The topics retention removed events from, with their watermarks. A topic that never lost an
+   * event cannot make a read truncated, so it costs the trie nothing.
+   */
+  private readonly trie = new TopicTrie();
+  private readonly pruned: PrunedTopics;
   private readonly sweep: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.policy = new RetentionPolicy(options.retention);
+    this.pruned = new PrunedTopics(this.policy);
     this.now = options.now ?? Date.now;
-    this.sweep = setInterval(() => this.pruneSync(), this.policy.sweepIntervalMs());
+    this.sweep = setInterval(() => {
+      if (!this.closed) void this.pruneChunked();
+    }, this.policy.sweepIntervalMs());
     this.sweep.unref();
   }
 
@@ -149,8 +167,15 @@ export class MemoryStore implements HistoryStore {
     const exact = new Set(filter.topics);
     for (const topic of exact) look(topic);
     if (filter.patterns.length > 0) {
-      for (const topic of this.topics.keys()) {
+      // A wide pattern visits every topic: a chunk per turn of the event loop, so no resume
+      // holds it for long.
+      let seen = 0;
+      for (const topic of [...this.topics.keys()]) {
         if (!exact.has(topic) && filter.patterns.some((p) => p.matches(topic))) look(topic);
+        if (++seen % CHUNK === 0) {
+          await nextTurn();
+          this.assertOpen();
+        }
       }
     }
     if (found.length === 0) return { kind: 'unknown' };
@@ -164,30 +189,43 @@ export class MemoryStore implements HistoryStore {
     if (!Number.isSafeInteger(afterN) || afterN < 0) {
       throw new RangeError(`Position "${after}" is not a position of this memory store.`);
     }
+    // Nothing follows the head and no watermark lies beyond it: a fresh stream's read is free.
+    if (afterN >= this.lastPos) return { events: [], truncated: false };
     const exact = new Set(filter.topics);
     const accepts = (topic: string): boolean =>
       exact.has(topic) || filter.patterns.some((p) => p.matches(topic));
 
-    let truncated = false;
+    // Walk the log in chunks: a reader far behind on a busy hub must not hold the event loop.
+    const events: StoredEvent[] = [];
+    let n = afterN;
+    for (;;) {
+      let i = this.firstIndexAfter(n);
+      const end = Math.min(this.log.length, i + CHUNK);
+      for (; i < end && events.length < limit; i++) {
+        const e = this.log[i] as Entry;
+        if (!e.deleted && accepts(e.topic)) events.push(e);
+        n = e.n;
+      }
+      if (events.length >= limit || i >= this.log.length) break;
+      await nextTurn();
+      if (this.closed) break;
+    }
+    // Checked after the walk: an eviction during it of an event the walk had not reached yet
+    // has raised a watermark by now.
+    const result = { events, truncated: this.truncatedAfter(afterN, exact, filter) };
+    // A replay reads page after page; without a turn of the event loop between pages a long one
+    // would hold everyone else until it finished.
+    if (events.length > 0) await nextTurn();
+    return result;
+  }
+
+  private truncatedAfter(afterN: number, exact: ReadonlySet<string>, filter: TopicFilter): boolean {
     for (const topic of exact) {
       const t = this.topics.get(topic);
-      if (t && t.evictedThrough > afterN) truncated = true;
+      if (t && t.evictedThrough > afterN) return true;
     }
-    if (!truncated && filter.patterns.length > 0) {
-      for (const [topic, t] of this.topics) {
-        if (t.evictedThrough > afterN && accepts(topic)) {
-          truncated = true;
-          break;
-        }
-      }
-    }
-
-    const events: StoredEvent[] = [];
-    for (let i = this.firstIndexAfter(afterN); i < this.log.length && events.length < limit; i++) {
-      const e = this.log[i] as Entry;
-      if (!e.deleted && accepts(e.topic)) events.push(e);
-    }
-    return { events, truncated };
+    for (const p of filter.patterns) if (this.trie.anyAbove(p, afterN)) return true;
+    return this.pruned.mayHaveLost(filter, String(afterN));
   }
 
   async head(): Promise<string> {
@@ -205,7 +243,12 @@ export class MemoryStore implements HistoryStore {
 
   async prune(): Promise<void> {
     this.assertOpen();
-    this.pruneSync();
+    await this.pruneChunked();
+  }
+
+  /** Number of topics with history: topics that age retention emptied are forgotten. */
+  async countTopics(): Promise<number> {
+    return this.topics.size;
   }
 
   async close(): Promise<void> {
@@ -213,17 +256,31 @@ export class MemoryStore implements HistoryStore {
     clearInterval(this.sweep);
   }
 
-  private pruneSync(): void {
+  /** Age retention over every topic, a chunk of topics per turn of the event loop. */
+  private async pruneChunked(): Promise<void> {
     const now = this.now();
+    let visited = 0;
     for (const [topic, t] of this.topics) {
       const limits = this.policy.for(topic);
       this.trimTopic(t, limits.maxEvents, now - limits.maxAgeMs);
+      if (t.first >= t.entries.length) {
+        // Retention emptied it: forget the topic, keeping its loss in the per-age watermark.
+        this.topics.delete(topic);
+        this.trie.delete(topic);
+        this.pruned.record(topic, String(t.evictedThrough));
+      }
+      if (++visited % CHUNK === 0) {
+        this.compact();
+        await nextTurn();
+        if (this.closed) return;
+      }
     }
     this.compact();
   }
 
   /** Evicts the topic's oldest events while it holds more than `max` or they are older than `minTs`. */
   private trimTopic(t: TopicLog, max: number, minTs: number): void {
+    let last: Entry | undefined;
     while (t.first < t.entries.length) {
       const e = t.entries[t.first] as Entry;
       if (t.entries.length - t.first <= max && e.ts >= minTs) break;
@@ -232,7 +289,9 @@ export class MemoryStore implements HistoryStore {
       if (e.supplied) this.forgetId(e);
       t.evictedThrough = e.n;
       t.first++;
+      last = e;
     }
+    if (last) this.trie.raise(last.topic, t.evictedThrough);
     if (t.first > 1024 && t.first * 2 > t.entries.length) {
       t.entries = t.entries.slice(t.first);
       t.first = 0;

@@ -10,6 +10,9 @@ export interface TopicRetention {
 /** Default per-topic retention: 10,000 events or 24 hours, whichever is hit first. */
 export const DEFAULT_RETENTION: TopicRetention = { maxEvents: 10_000, maxAgeMs: 86_400_000 };
 
+/** Characters of topic names {@link RetentionPolicy} remembers the limits of. */
+const MAX_CACHED_TOPIC_CHARS = 2 * 1024 * 1024;
+
 function checkLimit(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isFinite(v) || v < 1)) {
     throw new RangeError(`Retention ${name} must be a positive number, not ${v}.`);
@@ -24,6 +27,7 @@ export class RetentionPolicy {
   readonly defaults: TopicRetention;
   private readonly rules: Array<{ pattern: TopicPattern; limits: TopicRetention }>;
   private readonly cache = new Map<string, TopicRetention>();
+  private cacheChars = 0;
 
   constructor(options: RetentionOptions = {}) {
     checkLimit('maxEvents', options.maxEvents);
@@ -51,10 +55,27 @@ export class RetentionPolicy {
     let r = this.cache.get(topic);
     if (!r) {
       r = this.rules.find((x) => x.pattern.matches(topic))?.limits ?? this.defaults;
-      if (this.cache.size > 100_000) this.cache.clear();
+      // Bounded in characters (topics are ASCII, at most 256 each): about 2 MiB of keys.
+      if (this.cacheChars + topic.length > MAX_CACHED_TOPIC_CHARS) {
+        this.cache.clear();
+        this.cacheChars = 0;
+      }
       this.cache.set(topic, r);
+      this.cacheChars += topic.length;
     }
     return r;
+  }
+
+  /**
+   * The age limits that can apply to some topic `pattern` matches: the default's and those of the
+   * rules whose patterns overlap it (first match wins, so any overlapping rule may be the one).
+   */
+  agesFor(pattern: TopicPattern): number[] {
+    if (!pattern.wildcard) return [this.for(pattern.source).maxAgeMs];
+    const ages = new Set([this.defaults.maxAgeMs]);
+    for (const r of this.rules)
+      if (patternsOverlap(r.pattern.segments, pattern.segments)) ages.add(r.limits.maxAgeMs);
+    return [...ages];
   }
 
   /** The distinct age limits in force (the default and every rule's). */
@@ -67,6 +88,25 @@ export class RetentionPolicy {
     const shortest = Math.min(this.defaults.maxAgeMs, ...this.rules.map((r) => r.limits.maxAgeMs));
     return Math.max(1000, Math.min(60_000, Math.floor(shortest / 10)));
   }
+}
+
+/**
+ * Whether some topic is matched by both patterns (given as segments; `*` is one segment, a final
+ * `**` zero or more).
+ */
+export function patternsOverlap(a: readonly string[], b: readonly string[]): boolean {
+  const aDeep = a[a.length - 1] === '**';
+  const bDeep = b[b.length - 1] === '**';
+  const aFixed = aDeep ? a.length - 1 : a.length;
+  const bFixed = bDeep ? b.length - 1 : b.length;
+  for (let i = 0; i < Math.min(aFixed, bFixed); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== '*' && y !== '*' && x !== y) return false;
+  }
+  if (aFixed === bFixed) return true;
+  // The shorter one must absorb the other's extra segments with its "**".
+  return aFixed < bFixed ? aDeep : bDeep;
 }
 
 /** Random lowercase base-36 token: a Redis history's epoch (which tells one history from the next), lock tokens. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStoreSuite } from '../testing/store-suite.js';
+import type { ReadCache } from './read-cache.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tidings-sqlite-'));
@@ -51,6 +52,29 @@ describe('SqliteStore', () => {
     expect((await a.readAfter('0', filter, 100)).events.map((e) => e.dataJson)).toEqual(['1', '2', '3', '4']);
     await b.close();
     await a.close();
+  });
+
+  it('keeps at most readCacheBytes of answers however many distinct ids readers resume from, and still reads a storm once', async () => {
+    const budget = 4 * 1024 * 1024;
+    const s = new SqliteStore({ path: join(dir, 'bounded.db'), readCacheBytes: budget });
+    const cache = (s as unknown as { reads: ReadCache }).reads;
+    const data = JSON.stringify('x'.repeat(32 * 1024));
+    const stored = [];
+    for (let i = 0; i < 200; i++)
+      stored.push(...(await s.append([{ topic: 'big', type: 't', ts: Date.now(), dataJson: data }])));
+    const filter = { topics: ['big'], patterns: [] };
+    for (let i = 0; i < 45; i++) {
+      const page = await s.readAfter(stored[i]?.event.pos as string, filter, 100);
+      expect(page.events).toHaveLength(100);
+      expect(cache.bytes).toBeLessThanOrEqual(budget);
+    }
+    expect(cache.size).toBeLessThan(45);
+    // 300 readers resuming from one id at once get one answer object: one read.
+    const from = stored[150]?.event.pos as string;
+    const storm = await Promise.all(Array.from({ length: 300 }, () => s.readAfter(from, filter, 100)));
+    expect(new Set(storm).size).toBe(1);
+    expect(storm[0]?.events).toHaveLength(49);
+    await s.close();
   });
 
   it('scans by position when a pattern covers more topics than an IN list holds', async () => {

@@ -14,6 +14,9 @@ import {
   type RetentionOptions,
   type TopicFilter,
 } from './history-store.js';
+import { nextTurn } from './next-turn.js';
+import { PrunedTopics } from './pruned-topics.js';
+import { DEFAULT_READ_CACHE_BYTES, ReadCache } from './read-cache.js';
 import { RetentionPolicy } from './retention.js';
 
 /** Options of {@link sqliteStore}. */
@@ -31,6 +34,14 @@ export interface SqliteStoreOptions {
   durability?: 'process' | 'power' | undefined;
   /** Clock in epoch ms, injectable for tests. @defaultValue `Date.now` */
   now?: (() => number) | undefined;
+  /**
+   * Most estimated bytes of read answers remembered between writes, so that a storm of clients
+   * resuming from the same id costs one read. 0 turns remembering off (identical reads running
+   * at the same time are still shared).
+   * @defaultValue 33554432 (32 MiB)
+   * @see ReadCache
+   */
+  readCacheBytes?: number | undefined;
 }
 
 /** One `append` call waiting for its group's commit. */
@@ -45,6 +56,11 @@ interface PendingAppend {
 interface TopicRow {
   topic: string;
   evicted_through: number;
+}
+
+interface PosTopic {
+  pos: number;
+  topic: string;
 }
 
 interface Row {
@@ -82,6 +98,7 @@ CREATE TABLE IF NOT EXISTS topics (
   count           INTEGER NOT NULL,
   evicted_through INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS topics_evicted ON topics(evicted_through, topic);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
@@ -118,8 +135,18 @@ function migrateGlobalIds(db: Database.Database): void {
 
 /** Largest `IN (...)` list before a read falls back to scanning by position. */
 const MAX_IN = 256;
-/** Distinct reads remembered between writes; a storm asks few distinct questions. */
-const MAX_REMEMBERED_READS = 1024;
+/**
+ * Rows one synchronous query of a long read or sweep touches before the store yields to the
+ * event loop: about a millisecond of SQLite work.
+ */
+const CHUNK = 1024;
+/**
+ * Positions one indexed query covers: bounds what SQLite sorts or scans for it (a resume far
+ * behind on busy topics would otherwise sort every later event of those topics in one call).
+ */
+const WINDOW = 4096;
+/** Sorts after every topic (topics are printable ASCII). */
+const AFTER_ALL_TOPICS = '\x7f';
 
 function inArity(n: number): number {
   let a = 1;
@@ -151,7 +178,14 @@ function literalPrefix(p: TopicPattern): string {
  * stay meaningful across restarts), a unique index on supplied ids for idempotency and resume,
  * an index on `(topic, pos)` for per-topic reads and retention, and a `topics` table holding each
  * topic's event count and the highest position retention removed from it (which is how a read
- * knows it would skip over lost events).
+ * knows it would skip over lost events), indexed by that watermark too.
+ *
+ * Reads never walk the whole topic table. Exact topics and patterns with a few topics under
+ * their literal prefix (`tenant/acme/*`) are read through the `(topic, pos)` index; a pattern
+ * that starts with a wildcard (`**`, `*\/x`) or covers many topics is read by position range
+ * and filtered, in chunks of {@link CHUNK} rows with a turn of the event loop between them, and
+ * its truncation check visits only topics whose watermark lies after the resume point. A topic
+ * whose history age retention emptied is deleted (see {@link PrunedTopics}).
  */
 export class SqliteStore implements HistoryStore {
   readonly kind = 'sqlite';
@@ -166,10 +200,13 @@ export class SqliteStore implements HistoryStore {
   private readonly readCache = new Map<number, Database.Statement>();
   private readonly topicsInCache = new Map<number, Database.Statement>();
   private readonly idInCache = new Map<number, Database.Statement>();
-  /** Answers of readAfter since the history last changed, by question. */
-  private readonly reads = new Map<string, ReadResult>();
+  /** Answers of readAfter since the history last changed, by question, bounded in bytes. */
+  private readonly reads: ReadCache;
   /** SQLite's data_version when `reads` was filled: it moves when another connection commits. */
   private readsVersion = -1;
+  private readonly pruned: PrunedTopics;
+  /** The age sweep running now, if any: a second caller waits for it instead of racing it. */
+  private pruning: Promise<void> | undefined;
   private readonly appendTx: (events: readonly NewEvent[]) => AppendResult[];
   private readonly groupTx: (group: readonly PendingAppend[]) => void;
   /** Appends waiting for this turn's group commit, in call order. */
@@ -178,6 +215,8 @@ export class SqliteStore implements HistoryStore {
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.policy = new RetentionPolicy(options.retention);
+    this.pruned = new PrunedTopics(this.policy);
+    this.reads = new ReadCache(options.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES);
     this.now = options.now ?? Date.now;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -202,6 +241,8 @@ export class SqliteStore implements HistoryStore {
       this.ids = GeneratedIds.create();
       this.stmt.setIdKey.run(this.ids.exportKey());
     }
+    const pruned = this.stmt.getKv.get('pruned') as { value: string } | undefined;
+    if (pruned) this.pruned.load(JSON.parse(pruned.value) as Array<[number, string]>);
     this.appendTx = this.db.transaction((events: readonly NewEvent[]) => this.appendInTx(events));
     this.groupTx = this.db.transaction((group: readonly PendingAppend[]) => {
       for (const p of group) {
@@ -215,7 +256,9 @@ export class SqliteStore implements HistoryStore {
       }
     });
     this.sweep = setInterval(() => {
-      if (!this.closed) this.pruneSync();
+      // A sweep that fails (the file is busy, the disk full) leaves history as it was; the next
+      // one tries again, and `prune()` callers see the error themselves.
+      if (!this.closed) this.pruneChunked().catch(() => {});
     }, this.policy.sweepIntervalMs());
     this.sweep.unref();
   }
@@ -225,6 +268,8 @@ export class SqliteStore implements HistoryStore {
     return {
       getIdKey: db.prepare(`SELECT value FROM kv WHERE key = 'id-key'`),
       setIdKey: db.prepare(`INSERT INTO kv(key, value) VALUES ('id-key', ?)`),
+      getKv: db.prepare('SELECT value FROM kv WHERE key = ?'),
+      putKv: db.prepare('INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)'),
       insert: db.prepare(
         'INSERT INTO events(id, publisher, topic, type, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pos',
       ),
@@ -241,16 +286,25 @@ export class SqliteStore implements HistoryStore {
       deleteTopicThrough: db.prepare('DELETE FROM events WHERE topic = ? AND pos <= ?'),
       maxPosOfTopicThrough: db.prepare('SELECT max(pos) AS m FROM events WHERE topic = ? AND pos <= ?'),
       markEvicted: db.prepare(
-        `UPDATE topics SET count = count - ?, evicted_through = max(evicted_through, ?) WHERE topic = ?`,
+        `UPDATE topics SET count = count - ?, evicted_through = max(evicted_through, ?) WHERE topic = ?
+         RETURNING count, evicted_through`,
       ),
+      deleteTopic: db.prepare('DELETE FROM topics WHERE topic = ?'),
+      countTopics: db.prepare('SELECT count(*) AS n FROM topics'),
       firstAtOrAfter: db.prepare('SELECT pos, ts FROM events WHERE pos >= ? ORDER BY pos LIMIT 1'),
       minPos: db.prepare('SELECT min(pos) AS m FROM events'),
-      topicsThrough: db.prepare('SELECT DISTINCT topic FROM events WHERE pos <= ?'),
-      allTopics: db.prepare('SELECT topic, evicted_through FROM topics'),
-      topicsInRange: db.prepare('SELECT topic, evicted_through FROM topics WHERE topic >= ? AND topic <= ?'),
-      scanAfter: db.prepare(
-        'SELECT pos, id, topic, type, ts, data, meta FROM events WHERE pos > ? ORDER BY pos LIMIT ?',
+      topicsBetween: db.prepare(
+        'SELECT pos, topic FROM events WHERE pos > ? AND pos <= ? ORDER BY pos LIMIT ?',
       ),
+      topicsUnder: db.prepare(
+        'SELECT topic, evicted_through FROM topics WHERE topic > ? AND topic < ? ORDER BY topic LIMIT ?',
+      ),
+      evictedAfter: db.prepare(
+        `SELECT topic, evicted_through FROM topics WHERE (evicted_through, topic) > (?, ?)
+         ORDER BY evicted_through, topic LIMIT ?`,
+      ),
+      scanAfter: db.prepare('SELECT pos, topic FROM events WHERE pos > ? ORDER BY pos LIMIT ?'),
+      byPos: db.prepare('SELECT pos, id, topic, type, ts, data, meta FROM events WHERE pos = ?'),
     };
   }
 
@@ -343,11 +397,15 @@ export class SqliteStore implements HistoryStore {
     return results;
   }
 
-  private evictThrough(topic: string, pos: number): void {
+  /** Removes the topic's events up to `pos`; returns its new watermark when that emptied it. */
+  private evictThrough(topic: string, pos: number): number | undefined {
     const { m } = this.stmt.maxPosOfTopicThrough.get(topic, pos) as { m: number | null };
-    if (m === null) return;
+    if (m === null) return undefined;
     const { changes } = this.stmt.deleteTopicThrough.run(topic, pos);
-    this.stmt.markEvicted.run(changes, m, topic);
+    const left = this.stmt.markEvicted.get(changes, m, topic) as
+      | { count: number; evicted_through: number }
+      | undefined;
+    return left && left.count <= 0 ? left.evicted_through : undefined;
   }
 
   async resolve(lastEventId: string, filter: TopicFilter): Promise<ResumePoint> {
@@ -362,16 +420,44 @@ export class SqliteStore implements HistoryStore {
     if (hasGeneratedShape(lastEventId)) return { kind: 'unknown' };
     // Looked up on the covered topics only (by the (topic, id) index), so what other topics hold
     // under this id changes neither the answer nor the work done.
-    const topics = [...this.coveredTopics(filter).keys()];
     const rows: Row[] = [];
-    for (let i = 0; i < topics.length; i += MAX_IN) {
-      const chunk = topics.slice(i, i + MAX_IN);
+    for await (const chunk of this.coveredTopicChunks(filter)) {
       const arity = inArity(chunk.length);
       rows.push(...(this.idInStmt(arity).all(lastEventId, ...padded(chunk, arity), MAX_ID_MATCHES) as Row[]));
     }
     if (rows.length === 0) return { kind: 'unknown' };
     rows.sort((a, b) => a.pos - b.pos);
     return { kind: 'matches', events: this.toStoredAll(rows.slice(0, MAX_ID_MATCHES)) };
+  }
+
+  /**
+   * The topics a filter covers, at most {@link MAX_IN} at a time: through `indexedTopics` when that
+   * is cheap, else (a pattern with a wide or no literal prefix) by walking the topic table in name
+   * order, {@link CHUNK} rows per turn of the event loop, so the cost follows the number of topics
+   * and no request holds the loop for long.
+   */
+  private async *coveredTopicChunks(filter: TopicFilter): AsyncGenerator<string[]> {
+    const indexed = this.indexedTopics(filter);
+    if (indexed !== undefined) {
+      const topics = [...indexed.keys()];
+      for (let i = 0; i < topics.length; i += MAX_IN) yield topics.slice(i, i + MAX_IN);
+      return;
+    }
+    const exact = new Set(filter.topics);
+    for (let i = 0; i < filter.topics.length; i += MAX_IN) yield filter.topics.slice(i, i + MAX_IN);
+    let after = '';
+    for (;;) {
+      const rows = this.stmt.topicsUnder.all(after, AFTER_ALL_TOPICS, CHUNK) as TopicRow[];
+      const picked = rows
+        .filter((r) => !exact.has(r.topic) && filter.patterns.some((p) => p.matches(r.topic)))
+        .map((r) => r.topic);
+      for (let i = 0; i < picked.length; i += MAX_IN) yield picked.slice(i, i + MAX_IN);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < CHUNK) return;
+      after = last.topic;
+      await nextTurn();
+      this.assertOpen();
+    }
   }
 
   async readAfter(after: string, filter: TopicFilter, limit: number): Promise<ReadResult> {
@@ -387,46 +473,33 @@ export class SqliteStore implements HistoryStore {
       this.reads.clear();
       this.readsVersion = version;
     }
+    // Nothing follows the head and no watermark lies beyond it: a fresh stream's read is free,
+    // whatever its patterns.
+    if (afterN >= this.headNum()) return { events: [], truncated: false };
     const key = `${afterN}\u0000${limit}\u0000${filter.topics.join('\u0001')}\u0000${filter.patterns.map((p) => p.source).join('\u0001')}`;
-    const known = this.reads.get(key);
-    if (known) return known;
-    const result = this.readUncached(afterN, filter, limit);
-    if (this.reads.size >= MAX_REMEMBERED_READS) this.reads.clear();
-    this.reads.set(key, result);
+    const result = await this.reads.read(key, () => {
+      const covered = this.indexedTopics(filter);
+      return covered && covered.size <= MAX_IN
+        ? this.readByIndex(afterN, filter, covered, limit)
+        : this.readByScan(afterN, filter, limit);
+    });
+    // A replay reads page after page; without a turn of the event loop between pages a long
+    // one (or a storm served from memory) would hold everyone else until it finished.
+    if (result.events.length > 0) await nextTurn();
     return result;
   }
 
-  private readUncached(afterN: number, filter: TopicFilter, limit: number): ReadResult {
-    const covered = this.coveredTopics(filter);
-    let truncated = false;
-    for (const ev of covered.values()) if (ev > afterN) truncated = true;
-
-    if (covered.size === 0) return { events: [], truncated };
-    const topics = [...covered.keys()];
-    if (topics.length <= MAX_IN) {
-      const arity = inArity(topics.length);
-      const rows = this.readStmt(arity).all(...padded(topics, arity), afterN, limit) as Row[];
-      return { events: this.toStoredAll(rows), truncated };
-    }
-    // Too many topics for an IN list: walk the log in position order and filter here.
-    const accepts = (topic: string) => covered.has(topic);
-    const picked: Row[] = [];
-    let cursor = afterN;
-    for (;;) {
-      const rows = this.stmt.scanAfter.all(cursor, 2048) as Row[];
-      for (const r of rows) {
-        if (accepts(r.topic)) {
-          picked.push(r);
-          if (picked.length >= limit) return { events: this.toStoredAll(picked), truncated };
-        }
-      }
-      if (rows.length < 2048) return { events: this.toStoredAll(picked), truncated };
-      cursor = (rows[rows.length - 1] as Row).pos;
-    }
+  /** Number of topics with history: topics that age retention emptied are deleted. */
+  async countTopics(): Promise<number> {
+    this.assertOpen();
+    return (this.stmt.countTopics.get() as { n: number }).n;
   }
 
-  /** The topics the filter covers, with the eviction watermark of each. */
-  private coveredTopics(filter: TopicFilter): Map<string, number> {
+  /**
+   * The topics the filter covers with their watermarks, when that is cheap to know: exact topics,
+   * and patterns with a literal prefix holding at most {@link MAX_IN} topics. Undefined otherwise.
+   */
+  private indexedTopics(filter: TopicFilter): Map<string, number> | undefined {
     const covered = new Map<string, number>();
     for (let i = 0; i < filter.topics.length; i += MAX_IN) {
       const chunk = filter.topics.slice(i, i + MAX_IN);
@@ -437,12 +510,120 @@ export class SqliteStore implements HistoryStore {
     for (const t of filter.topics) if (!covered.has(t)) covered.set(t, 0);
     for (const p of filter.patterns) {
       const prefix = literalPrefix(p);
-      const rows = (
-        prefix ? this.stmt.topicsInRange.all(prefix, `${prefix}/\u{10ffff}`) : this.stmt.allTopics.all()
+      const room = MAX_IN - covered.size;
+      if (!prefix || room < 1) return undefined;
+      const rows = this.stmt.topicsUnder.all(
+        `${prefix}/`,
+        `${prefix}/${AFTER_ALL_TOPICS}`,
+        room + 1,
       ) as TopicRow[];
+      if (rows.length > room) return undefined;
+      rows.push(...(this.topicsInStmt(1).all(prefix) as TopicRow[]));
       for (const r of rows) if (p.matches(r.topic)) covered.set(r.topic, r.evicted_through);
     }
     return covered;
+  }
+
+  /**
+   * Reads the covered topics through the `(topic, pos)` index, {@link WINDOW} positions per
+   * query, with a turn of the event loop whenever the read has held it for a couple of ms.
+   */
+  private async readByIndex(
+    afterN: number,
+    filter: TopicFilter,
+    covered: Map<string, number>,
+    limit: number,
+  ): Promise<ReadResult> {
+    const events: StoredEvent[] = [];
+    if (covered.size > 0) {
+      const topics = [...covered.keys()];
+      const arity = inArity(topics.length);
+      const stmt = this.readStmt(arity);
+      const args = padded(topics, arity);
+      let from = afterN;
+      let since = performance.now();
+      for (;;) {
+        const head = this.headNum();
+        const to = Math.min(head, from + WINDOW);
+        for (const r of stmt.all(...args, from, to, limit - events.length) as Row[])
+          events.push(this.toStored(r));
+        if (events.length >= limit || to >= head) break;
+        from = to;
+        if (performance.now() - since > 2) {
+          await nextTurn();
+          this.assertOpen();
+          since = performance.now();
+        }
+      }
+    }
+    // Checked after the read, on the watermarks as they are now (they only grow).
+    return {
+      events,
+      truncated: await this.truncatedAfter(afterN, { topics: [...covered.keys()], patterns: [] }, filter),
+    };
+  }
+
+  /**
+   * Walks the log by position from `afterN` and keeps what the filter accepts, {@link CHUNK} rows
+   * per turn of the event loop, so its cost follows the events after the resume point, never the
+   * number of topics, and no chunk holds the loop for long.
+   */
+  private async readByScan(afterN: number, filter: TopicFilter, limit: number): Promise<ReadResult> {
+    const exact = new Set(filter.topics);
+    const accepts = (topic: string): boolean =>
+      exact.has(topic) || filter.patterns.some((p) => p.matches(topic));
+    const events: StoredEvent[] = [];
+    let cursor = afterN;
+    for (;;) {
+      const rows = this.stmt.scanAfter.all(cursor, CHUNK) as PosTopic[];
+      for (const r of rows) {
+        cursor = r.pos;
+        if (!accepts(r.topic)) continue;
+        const row = this.stmt.byPos.get(r.pos) as Row | undefined;
+        if (row) events.push(this.toStored(row));
+        if (events.length >= limit) break;
+      }
+      if (events.length >= limit || rows.length < CHUNK) break;
+      await nextTurn();
+      this.assertOpen();
+    }
+    // Checked after the walk: an eviction during it of an event the walk had not reached yet has
+    // raised a watermark by now, and watermarks only grow.
+    return { events, truncated: await this.truncatedAfter(afterN, filter) };
+  }
+
+  /**
+   * Whether retention removed an event after `afterN` from a topic the filter covers. Patterns
+   * are checked against the topics whose watermark lies after `afterN` only, found through the
+   * watermark index, a chunk per turn.
+   */
+  private async truncatedAfter(
+    afterN: number,
+    filter: TopicFilter,
+    asked: TopicFilter = filter,
+  ): Promise<boolean> {
+    for (let i = 0; i < filter.topics.length; i += MAX_IN) {
+      const chunk = filter.topics.slice(i, i + MAX_IN);
+      const arity = inArity(chunk.length);
+      for (const r of this.topicsInStmt(arity).all(...padded(chunk, arity)) as TopicRow[]) {
+        if (r.evicted_through > afterN) return true;
+      }
+    }
+    if (filter.patterns.length > 0) {
+      let ev = afterN;
+      let topic = AFTER_ALL_TOPICS;
+      for (;;) {
+        const rows = this.stmt.evictedAfter.all(ev, topic, CHUNK) as TopicRow[];
+        for (const r of rows) if (filter.patterns.some((p) => p.matches(r.topic))) return true;
+        const last = rows[rows.length - 1];
+        if (!last || rows.length < CHUNK) break;
+        ev = last.evicted_through;
+        topic = last.topic;
+        await nextTurn();
+        this.assertOpen();
+      }
+    }
+    return this.pruned.mayHaveLost(asked, String(afterN));
   }
 
   async head(): Promise<string> {
@@ -461,7 +642,7 @@ export class SqliteStore implements HistoryStore {
 
   async prune(): Promise<void> {
     this.assertOpen();
-    this.pruneSync();
+    await this.pruneChunked();
   }
 
   async close(): Promise<void> {
@@ -502,21 +683,47 @@ export class SqliteStore implements HistoryStore {
     return best;
   }
 
-  private pruneSync(): void {
+  private pruneChunked(): Promise<void> {
+    this.pruning ??= this.pruneByAge().finally(() => {
+      this.pruning = undefined;
+    });
+    return this.pruning;
+  }
+
+  /**
+   * Age retention: walks the events older than the widest cut in position order, a chunk per
+   * transaction and turn of the event loop, and cuts each topic met at its own age limit. A topic
+   * left without events is deleted, its watermark kept in {@link PrunedTopics}.
+   */
+  private async pruneByAge(): Promise<void> {
     const now = this.now();
     const cuts = new Map<number, number>();
     for (const age of this.policy.ageLimits()) cuts.set(age, this.lastPosBefore(now - age));
     const widest = Math.max(0, ...cuts.values());
-    if (widest === 0) return;
-    const candidates = this.stmt.topicsThrough.all(widest) as Array<{ topic: string }>;
-    if (candidates.length === 0) return;
-    this.reads.clear();
-    this.db.transaction(() => {
-      for (const { topic } of candidates) {
-        const cut = cuts.get(this.policy.for(topic).maxAgeMs) ?? 0;
-        if (cut > 0) this.evictThrough(topic, cut);
-      }
-    })();
+    let cursor = 0;
+    while (cursor < widest && !this.closed) {
+      const rows = this.stmt.topicsBetween.all(cursor, widest, CHUNK) as PosTopic[];
+      const last = rows[rows.length - 1];
+      if (!last) return;
+      cursor = last.pos;
+      const topics = new Set(rows.map((r) => r.topic));
+      this.reads.clear();
+      this.db.transaction(() => {
+        let emptied = false;
+        for (const topic of topics) {
+          const cut = cuts.get(this.policy.for(topic).maxAgeMs) ?? 0;
+          if (cut <= 0) continue;
+          const watermark = this.evictThrough(topic, cut);
+          if (watermark === undefined) continue;
+          this.stmt.deleteTopic.run(topic);
+          this.pruned.record(topic, String(watermark));
+          emptied = true;
+        }
+        if (emptied) this.stmt.putKv.run('pruned', JSON.stringify(this.pruned.entries()));
+      })();
+      if (rows.length < CHUNK) return;
+      await nextTurn();
+    }
   }
 
   private readStmt(arity: number): Database.Statement {
@@ -524,7 +731,7 @@ export class SqliteStore implements HistoryStore {
     if (!s) {
       const marks = new Array(arity).fill('?').join(',');
       s = this.db.prepare(
-        `SELECT pos, id, topic, type, ts, data, meta FROM events WHERE topic IN (${marks}) AND pos > ? ORDER BY pos LIMIT ?`,
+        `SELECT pos, id, topic, type, ts, data, meta FROM events WHERE topic IN (${marks}) AND pos > ? AND pos <= ? ORDER BY pos LIMIT ?`,
       );
       this.readCache.set(arity, s);
     }

@@ -389,6 +389,94 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
       expect(fromOld.truncated).toBe(false);
     });
 
+    it('answers a read from the head at once, whatever the patterns', async () => {
+      const s = await make({ retention: { maxEvents: 1 } });
+      for (let i = 0; i < 3; i++) await s.append([ev(`h/${i}`), ev(`h/${i}`)]);
+      const head = await s.head();
+      const r = await s.readAfter(head, filter(['h/0'], ['**', '*/1', 'h/**']), 10);
+      expect(r).toEqual({ events: [], truncated: false });
+    });
+
+    it('reads the same events through a leading wildcard as through the exact topics', async () => {
+      const s = await make();
+      const topics: string[] = [];
+      for (let i = 0; i < 300; i++) topics.push(`room${i}/x`, `room${i}/y`);
+      const appended = await s.append(topics.map((t) => ev(t)));
+      const from = appended[99]?.event.pos as string;
+      const viaPattern = await s.readAfter(from, filter([], ['*/x']), 1000);
+      const wanted = appended.slice(100).filter((r) => r.event.topic.endsWith('/x'));
+      expect(viaPattern.events.map((e) => e.id)).toEqual(wanted.map((r) => r.event.id));
+      expect(viaPattern.truncated).toBe(false);
+      const deep = await s.readAfter(from, filter(['room1/y'], ['room2/**', '**']), 7);
+      expect(deep.events.map((e) => e.id)).toEqual(appended.slice(100, 107).map((r) => r.event.id));
+    });
+
+    it('reports truncation through a leading wildcard only to readers who lost a matching event', async () => {
+      const s = await make({ retention: { maxEvents: 2 } });
+      const quiet = await s.append([ev('a/quiet')]);
+      const busy = [];
+      for (let i = 0; i < 5; i++) busy.push(...(await s.append([ev('b/busy')])));
+      const from = quiet[0]?.event.pos as string;
+      expect((await s.readAfter(from, filter([], ['*/busy']), 100)).truncated).toBe(true);
+      expect((await s.readAfter(from, filter([], ['*/quiet']), 100)).truncated).toBe(false);
+      expect((await s.readAfter(from, filter([], ['a/**']), 100)).truncated).toBe(false);
+      expect((await s.readAfter(from, filter([], ['**']), 100)).truncated).toBe(true);
+      const late = busy[2]?.event.pos as string;
+      expect((await s.readAfter(late, filter([], ['**']), 100)).truncated).toBe(false);
+    });
+
+    it.skipIf(opts.injectableClock === false)(
+      'prunes topics whose history expired, and still tells readers from before that they lost events',
+      async () => {
+        let now = 1_000_000_000_000;
+        const s = await make({ retention: { maxAgeMs: 60_000 }, now: () => now });
+        const start = await s.head();
+        const gone = [];
+        for (let i = 0; i < 50; i++) gone.push(...(await s.append([ev(`temp/${i}`, {}, { ts: now })])));
+        const [kept] = await s.append([ev('keep', {}, { ts: now + 100_000 })]);
+        now += 120_000;
+        await s.prune();
+        if (s.countTopics) expect(await s.countTopics()).toBe(1);
+        // A reader from before the expired events lost them, by exact topic and by pattern.
+        expect((await s.readAfter(start, filter(['temp/3']), 10)).truncated).toBe(true);
+        expect((await s.readAfter(start, filter([], ['temp/*']), 10)).truncated).toBe(true);
+        const all = await s.readAfter(start, filter([], ['**']), 10);
+        expect(all.truncated).toBe(true);
+        expect(all.events.map((e) => e.id)).toEqual([kept?.event.id]);
+        // A reader who had them all did not.
+        const last = gone[gone.length - 1]?.event.pos as string;
+        const fromLast = await s.readAfter(last, filter(['temp/3'], ['**']), 10);
+        expect(fromLast).toEqual({
+          events: [expect.objectContaining({ id: kept?.event.id })],
+          truncated: false,
+        });
+        // A pruned topic published to again starts afresh.
+        const [again] = await s.append([ev('temp/3', {}, { ts: now })]);
+        const fresh = await s.readAfter(kept?.event.pos as string, filter(['temp/3']), 10);
+        expect(fresh).toEqual({
+          events: [expect.objectContaining({ id: again?.event.id })],
+          truncated: false,
+        });
+        if (s.countTopics) expect(await s.countTopics()).toBe(2);
+      },
+    );
+
+    it.skipIf(opts.injectableClock === false)(
+      'keeps topics that still have history when pruning',
+      async () => {
+        let now = 1_000_000_000_000;
+        const s = await make({ retention: { maxAgeMs: 60_000 }, now: () => now });
+        await s.append([ev('mixed', {}, { ts: now - 120_000 })]);
+        const [young] = await s.append([ev('mixed', {}, { ts: now })]);
+        now += 1;
+        await s.prune();
+        if (s.countTopics) expect(await s.countTopics()).toBe(1);
+        expect((await s.readAfter('0', filter([], ['*']), 10)).events.map((e) => e.id)).toEqual([
+          young?.event.id,
+        ]);
+      },
+    );
+
     it('rejects every call after close', async () => {
       const s = await opts.create({});
       await s.close();
