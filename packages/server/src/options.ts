@@ -69,11 +69,22 @@ export interface HubOptions {
   /** Most events in one batch publish; more get 413. @defaultValue 1000 */
   maxBatchSize?: number | undefined;
   /**
-   * Bytes a connection may have queued but unsent before it is dropped as a slow consumer. It
-   * comes back with `Last-Event-ID` and loses nothing.
+   * Bytes a connection may keep queued but unsent. A burst may pass it: a queue above it must
+   * keep shrinking (see `slowConsumerGraceMs`), and one past 4 × this cuts the connection at
+   * once. A connection dropped as a slow consumer comes back with `Last-Event-ID` and loses
+   * nothing. Replays are paced by the socket and never count against it.
    * @defaultValue 1048576
+   * @see docs/security.md, "Slow consumers"
    */
   maxBufferBytes?: number | undefined;
+  /**
+   * How long a connection's queue may stay above `maxBufferBytes` (or a replay stay paused on a
+   * full socket) without shrinking before the connection is dropped as a slow consumer. One
+   * hub-wide sweep checks every `slowConsumerGraceMs / 4` (at most every second).
+   * @defaultValue 5000
+   * @see docs/security.md, "Slow consumers"
+   */
+  slowConsumerGraceMs?: number | undefined;
   /** Most topics and patterns in one subscription; more get 400. @defaultValue 64 */
   maxTopicsPerSubscription?: number | undefined;
   /**
@@ -82,6 +93,12 @@ export interface HubOptions {
    * @defaultValue 10000
    */
   maxReplayBuffer?: number | undefined;
+  /**
+   * Bytes of live events held per connection while it replays history (payload and names). Past
+   * this the held events are dropped and the replay reads further, as with `maxReplayBuffer`.
+   * @defaultValue 1048576
+   */
+  maxReplayBufferBytes?: number | undefined;
   /** Events read from the store per replay page. @defaultValue 500 */
   replayPageSize?: number | undefined;
   /**
@@ -129,8 +146,10 @@ export interface ResolvedHubOptions {
   maxBodyBytes: number;
   maxBatchSize: number;
   maxBufferBytes: number;
+  slowConsumerGraceMs: number;
   maxTopicsPerSubscription: number;
   maxReplayBuffer: number;
+  maxReplayBufferBytes: number;
   replayPageSize: number;
   commandTimeoutMs: number;
   maxCommandBytes: number;
@@ -163,8 +182,10 @@ export function resolveOptions(o: HubOptions): ResolvedHubOptions {
     maxBodyBytes: positiveInt('maxBodyBytes', o.maxBodyBytes, 1024 * 1024),
     maxBatchSize: positiveInt('maxBatchSize', o.maxBatchSize, 1000),
     maxBufferBytes: positiveInt('maxBufferBytes', o.maxBufferBytes, 1024 * 1024),
+    slowConsumerGraceMs: positiveInt('slowConsumerGraceMs', o.slowConsumerGraceMs, 5_000),
     maxTopicsPerSubscription: positiveInt('maxTopicsPerSubscription', o.maxTopicsPerSubscription, 64),
     maxReplayBuffer: positiveInt('maxReplayBuffer', o.maxReplayBuffer, 10_000),
+    maxReplayBufferBytes: positiveInt('maxReplayBufferBytes', o.maxReplayBufferBytes, 1024 * 1024),
     replayPageSize: positiveInt('replayPageSize', o.replayPageSize, 500),
     commandTimeoutMs: positiveInt('commandTimeoutMs', o.commandTimeoutMs, 10_000),
     maxCommandBytes: positiveInt('maxCommandBytes', o.maxCommandBytes, 64 * 1024),

@@ -2,16 +2,19 @@ import { setMaxListeners } from 'node:events';
 import { comparePositions, type ResetReason, type TopicPattern, WS_CLOSE } from '@tidings/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../authorizer.js';
-import type { ReplayTarget } from '../catch-up.js';
+import { holdLive, type ReplayLimits, type ReplayTarget } from '../catch-up.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
+import type { Drainable, SlowConsumerRule } from '../slow-consumer-rule.js';
 import { isMercurePrivate, type StoredEvent } from '../stored-event.js';
 import type { Indexed } from '../subscriber-index.js';
 
 /** What a WebSocket connection needs from its channel. */
 export interface WsConnectionHost {
-  readonly maxBufferBytes: number;
-  readonly maxReplayBuffer: number;
+  /** The hub's slow-consumer rule, shared by every transport. */
+  readonly slowConsumers: SlowConsumerRule;
+  /** How replays hold live events and pace themselves. */
+  readonly replayLimits: ReplayLimits;
   /** Called once when the socket has closed, for whatever reason. */
   connectionClosed(conn: WsConnection, reason: CloseReason): void;
 }
@@ -24,6 +27,7 @@ export interface WsConnectionHost {
 export class Subscription implements ReplayTarget {
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   pending: StoredEvent[] = [];
+  pendingBytes = 0;
   pendingOverflowed = false;
   /** See `ReplayTarget.replayedThrough`: live events up to it were replayed already. */
   replayedThrough: string | undefined;
@@ -59,16 +63,11 @@ export class Subscription implements ReplayTarget {
 
   /** Holds a live event that arrived during replay. */
   hold(ev: StoredEvent): void {
-    if (this.pending.length >= this.conn.host.maxReplayBuffer) {
-      // Every live event is already durable: the replay reads further instead.
-      this.pending = [];
-      this.pendingOverflowed = true;
-    }
-    this.pending.push(ev);
+    holdLive(this, ev, this.conn.host.replayLimits);
   }
 
   replay(ev: StoredEvent): void {
-    this.conn.sendEvent(eventMessage(ev));
+    this.conn.sendReplayed(eventMessage(ev));
   }
 
   sendReset(reason: ResetReason, lastEventId: string): void {
@@ -97,7 +96,7 @@ const TEXT = { binary: false } as const;
  * One WebSocket subscriber: the same event model as an SSE stream (ids, replay, grants, targeted
  * delivery, the bounded outbound buffer), plus subscriptions that change while it is open.
  */
-export class WsConnection implements Indexed, ConnectionInfo {
+export class WsConnection implements Indexed, ConnectionInfo, Drainable {
   mark = 0;
   readonly transport = 'websocket' as const;
   readonly subs: Subscription[] = [];
@@ -214,17 +213,31 @@ export class WsConnection implements Indexed, ConnectionInfo {
     this.eventsSent++;
   }
 
-  /** Sends one message; drops the connection when its outbound buffer passes the limit. */
+  /** Sends one message and applies the slow-consumer rule to the queue it leaves. */
   send(message: string | Buffer): void {
     if (this.isClosed()) return;
     this.ws.send(message, TEXT);
     this.bytesSent += typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength;
-    if (this.ws.bufferedAmount > this.host.maxBufferBytes) this.close('slow-consumer');
+    const queued = this.ws.bufferedAmount;
+    const rule = this.host.slowConsumers;
+    if (queued > rule.limit) rule.overLimit(this, queued);
   }
 
+  /** Sends an event of a replay, which paces itself: the slow-consumer rule does not judge it. */
+  sendReplayed(message: Buffer): void {
+    if (this.isClosed()) return;
+    this.ws.send(message, TEXT);
+    this.bytesSent += message.byteLength;
+    this.eventsSent++;
+  }
+
+  /**
+   * Resolves when the socket drained (or closed); the connection is cut if its queue does not
+   * shrink for the slow-consumer grace period meanwhile.
+   */
   waitDrain(): Promise<void> {
     if (this.isClosed()) return Promise.resolve();
-    return this.socketDrain();
+    return this.host.slowConsumers.replayPaused(this, this.socketDrain());
   }
 
   /**
@@ -267,6 +280,7 @@ export class WsConnection implements Indexed, ConnectionInfo {
     for (const s of this.subs) {
       s.state = 'closed';
       s.pending = [];
+      s.pendingBytes = 0;
     }
     this.host.connectionClosed(this, reason);
   }
