@@ -94,10 +94,7 @@ export interface ReplayTarget {
   sendReset(reason: ResetReason, lastEventId: string): void;
   /** Bytes queued for the peer. */
   readonly bufferedBytes: number;
-  /**
-   * Resolves when the peer has read enough of the queue (or went away). The connection is cut if
-   * its queue does not shrink for the slow-consumer grace period meanwhile.
-   */
+  /** Resolves when the peer has read enough of the queue (or went away), however long it takes. */
   waitDrain(): Promise<void>;
 }
 

@@ -12,6 +12,13 @@ export const HARD_CAP_FACTOR = 4;
  */
 export const REPLAY_HIGH_WATER = 64 * 1024;
 
+/**
+ * How long after a write past the hard cap the connection's queue is judged: long enough for
+ * the sinks to hand that turn's frames to the kernel (a turn, or a flush window of a few ms under
+ * load), short enough that memory stays bounded by the hard cap plus what one publisher burst adds.
+ */
+const CAP_CHECK_MS = 20;
+
 /** The longest interval between two sweeps; shorter when the grace period is short. */
 const MAX_SWEEP_MS = 1000;
 
@@ -41,16 +48,20 @@ export interface SlowConsumerLimits {
  * The slow-consumer rule, once for every transport (SSE, Mercure, WebSocket). It judges how a
  * reader drains over time, not the size of one burst:
  *
- * - **Hard cap.** A live write that leaves more than {@link HARD_CAP_FACTOR} × `maxBufferBytes`
- *   queued cuts the connection at once: memory stays bounded in bytes whatever the drain rate.
+ * - **Hard cap.** A connection whose queue is still above {@link HARD_CAP_FACTOR} ×
+ *   `maxBufferBytes` 20 ms after a write took it there is cut: memory stays bounded in bytes
+ *   whatever the drain rate. The delay lets the turn's frames reach the socket first, so a burst
+ *   of publishes (frames shared by every subscriber) counts only for what the kernel refuses.
  * - **Drain over time.** A queue above `maxBufferBytes` is watched. It must shrink to a new
  *   lowest size at least once every `graceMs`; a queue that sat above the limit for `graceMs`
  *   without getting smaller (a reader that stopped, or one that falls behind the publishers) is
  *   cut. A burst that the reader works through, however large up to the hard cap, is not.
  * - **Replay.** A replay writes only while the queue is under its high-water mark
  *   ({@link REPLAY_HIGH_WATER}) and waits for the socket otherwise, so replayed bytes are never
- *   judged against the limit. A replay waiting for a socket that takes nothing for `graceMs` is
- *   cut by the same judgement.
+ *   judged: a reader finishes a resume at whatever pace it reads, and the hub holds a bounded
+ *   amount for it meanwhile (see `catchUp`). The kernel reports a full socket writable again
+ *   only once a good part of its buffer drained, so a queue's progress is seen in steps of up to
+ *   about a megabyte on a fast link: too coarse to judge a replay's pace by.
  *
  * One hub-wide sweep runs, only while some queue is watched, every `graceMs / 4` (at most every
  * second): no timer per connection, and the hot path pays one comparison per write.
@@ -58,7 +69,7 @@ export interface SlowConsumerLimits {
 export class SlowConsumerRule {
   /** Live writes past this queue size put the connection under watch. */
   readonly limit: number;
-  /** Live writes past this queue size cut the connection at once. */
+  /** A queue still past this size shortly after a live write took it there cuts the connection. */
   readonly hardCap: number;
   readonly graceMs: number;
   /** A replay waits for the socket when the queue reaches this many bytes. */
@@ -66,8 +77,10 @@ export class SlowConsumerRule {
   private readonly sweepMs: number;
   /** Connections whose queue was seen above the limit. */
   private readonly over = new Map<Drainable, Watch>();
-  /** Connections whose replay waits for the socket. */
-  private readonly stalled = new Map<Drainable, Watch>();
+  /** Connections seen past the hard cap by a write, to check once their sockets had the bytes. */
+  private readonly capped = new Set<Drainable>();
+  private capCheckScheduled = false;
+  private lastSweep = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(limits: SlowConsumerLimits) {
@@ -83,30 +96,16 @@ export class SlowConsumerRule {
    * cap, else watches it. Call only when `bytes > limit`, so the common case costs nothing.
    */
   overLimit(conn: Drainable, bytes: number): void {
-    if (bytes > this.hardCap) {
-      this.over.delete(conn);
-      conn.close('slow-consumer');
-      return;
+    if (bytes > this.hardCap && !this.capped.has(conn)) {
+      this.capped.add(conn);
+      this.scheduleCapCheck();
     }
-    if (!this.over.has(conn)) this.watch(this.over, conn);
-  }
-
-  /**
-   * Waits for `drained`, the replay of `conn` being paused on a full queue; the connection is cut
-   * if its queue does not shrink for `graceMs` meanwhile.
-   */
-  async replayPaused(conn: Drainable, drained: Promise<void>): Promise<void> {
-    this.watch(this.stalled, conn);
-    try {
-      await drained;
-    } finally {
-      this.stalled.delete(conn);
-    }
+    if (!this.over.has(conn)) this.watch(conn);
   }
 
   /** How many connections are being watched (tests, stats). */
   get watched(): number {
-    return this.over.size + this.stalled.size;
+    return this.over.size;
   }
 
   /** Stops the sweep (the hub is closing). */
@@ -114,46 +113,70 @@ export class SlowConsumerRule {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.over.clear();
-    this.stalled.clear();
+    this.capped.clear();
   }
 
-  private watch(map: Map<Drainable, Watch>, conn: Drainable): void {
+  private scheduleCapCheck(): void {
+    if (this.capCheckScheduled) return;
+    this.capCheckScheduled = true;
+    setTimeout(() => this.checkCaps(), CAP_CHECK_MS).unref();
+  }
+
+  /**
+   * Cuts the connections still past the hard cap once the writes that put them there went to
+   * their sockets: frames written in one turn are handed over together a little later (see
+   * `NodeSink`: at the end of the turn, or after a few ms under load), and what the kernel takes
+   * then is not the reader's backlog.
+   */
+  private checkCaps(): void {
+    this.capCheckScheduled = false;
+    for (const conn of this.capped) {
+      this.capped.delete(conn);
+      if (conn.isClosed() || conn.bufferedBytes <= this.hardCap) continue;
+      this.over.delete(conn);
+      conn.close('slow-consumer');
+    }
+  }
+
+  private watch(conn: Drainable): void {
     // The first sweep records the size to beat: a burst still arriving at this moment is not
     // held against the reader.
-    map.set(conn, { low: Number.POSITIVE_INFINITY, since: performance.now() });
+    this.over.set(conn, { low: Number.POSITIVE_INFINITY, since: performance.now() });
     if (this.timer === undefined) {
+      this.lastSweep = performance.now();
       this.timer = setInterval(() => this.sweep(), this.sweepMs);
       this.timer.unref();
     }
   }
 
+  /**
+   * Ends the watch of closed connections and of queues back under the limit; cuts those that
+   * did not reach a new low for `graceMs`. A late sweep (a busy event loop) judges nobody: the
+   * writes the loop could not make meanwhile are not the readers' fault.
+   */
   private sweep(): void {
     const now = performance.now();
-    this.judge(this.over, now, this.limit);
-    this.judge(this.stalled, now, -1);
-    if (this.over.size === 0 && this.stalled.size === 0 && this.timer !== undefined) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  /** Ends watches of closed connections and of queues back at or under `floor`; cuts the stuck. */
-  private judge(map: Map<Drainable, Watch>, now: number, floor: number): void {
-    for (const [conn, w] of map) {
+    const late = now - this.lastSweep > 2 * this.sweepMs;
+    this.lastSweep = now;
+    for (const [conn, w] of this.over) {
       if (conn.isClosed()) {
-        map.delete(conn);
+        this.over.delete(conn);
         continue;
       }
       const bytes = conn.bufferedBytes;
-      if (bytes <= floor) {
-        map.delete(conn);
-      } else if (bytes < w.low) {
-        w.low = bytes;
+      if (bytes <= this.limit) {
+        this.over.delete(conn);
+      } else if (bytes < w.low || late) {
+        w.low = Math.min(w.low, bytes);
         w.since = now;
       } else if (now - w.since >= this.graceMs) {
-        map.delete(conn);
+        this.over.delete(conn);
         conn.close('slow-consumer');
       }
+    }
+    if (this.over.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
     }
   }
 }

@@ -169,7 +169,7 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
   }
 
   waitDrain(): Promise<void> {
-    return this.host.slowConsumers.replayPaused(this, this.sink.waitDrain());
+    return this.sink.waitDrain();
   }
 
   /**

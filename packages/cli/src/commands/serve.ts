@@ -43,7 +43,11 @@ Options:
   --retry <dur>            Reconnect delay sent to clients                [3s]
   --max-payload <size>     Largest event payload                          [64KiB]
   --max-body <size>        Largest publish request                        [1MiB]
-  --max-buffer <size>      Unsent bytes before a slow client is dropped   [1MiB]
+  --max-buffer <size>      Unsent bytes a client may keep queued; above it the
+                           queue must keep shrinking, past 4x it the client is
+                           dropped at once                                 [1MiB]
+  --slow-grace <dur>       How long a queue above --max-buffer may go without
+                           shrinking before the client is dropped          [5s]
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first
@@ -85,6 +89,7 @@ export async function serve(argv: string[]): Promise<number> {
     'max-payload': { type: 'string' },
     'max-body': { type: 'string' },
     'max-buffer': { type: 'string' },
+    'slow-grace': { type: 'string' },
     'base-path': { type: 'string' },
     'node-id': { type: 'string' },
     workers: { type: 'string' },
@@ -232,6 +237,8 @@ export async function serve(argv: string[]): Promise<number> {
       maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
       maxBufferBytes:
         values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
+      slowConsumerGraceMs:
+        values['slow-grace'] === undefined ? undefined : parseDuration('slow-grace', values['slow-grace']),
       basePath: values['base-path'],
       nodeId:
         worker !== undefined && values['node-id'] !== undefined

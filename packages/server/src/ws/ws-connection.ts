@@ -231,13 +231,10 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     this.eventsSent++;
   }
 
-  /**
-   * Resolves when the socket drained (or closed); the connection is cut if its queue does not
-   * shrink for the slow-consumer grace period meanwhile.
-   */
+  /** Resolves when the socket drained (or closed). */
   waitDrain(): Promise<void> {
     if (this.isClosed()) return Promise.resolve();
-    return this.host.slowConsumers.replayPaused(this, this.socketDrain());
+    return this.socketDrain();
   }
 
   /**
