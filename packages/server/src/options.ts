@@ -69,18 +69,19 @@ export interface HubOptions {
   /** Most events in one batch publish; more get 413. @defaultValue 1000 */
   maxBatchSize?: number | undefined;
   /**
-   * Bytes a connection may keep queued but unsent. A burst may pass it: a queue above it must
-   * keep shrinking (see `slowConsumerGraceMs`), and one past 4 × this cuts the connection at
-   * once. A connection dropped as a slow consumer comes back with `Last-Event-ID` and loses
-   * nothing. Replays are paced by the socket and never count against it.
+   * Bytes a connection may keep queued but unsent. A burst may pass it: while its queue is above
+   * it the reader must keep reading (see `slowConsumerGraceMs`), and a queue still past 4 × this
+   * 20 ms after a write cuts the connection at once. A connection dropped as a slow consumer
+   * comes back with `Last-Event-ID` and loses nothing. Replays are paced by the socket and
+   * never count against it.
    * @defaultValue 1048576
    * @see docs/security.md, "Slow consumers"
    */
   maxBufferBytes?: number | undefined;
   /**
-   * How long a connection's queue may stay above `maxBufferBytes` (or a replay stay paused on a
-   * full socket) without shrinking before the connection is dropped as a slow consumer. One
-   * hub-wide sweep checks every `slowConsumerGraceMs / 4` (at most every second).
+   * How long a connection whose queue is above `maxBufferBytes` may go without its reader taking
+   * a byte before it is dropped as a slow consumer. One hub-wide sweep checks every
+   * `slowConsumerGraceMs / 4` (at most every second), only while some queue is above the limit.
    * @defaultValue 5000
    * @see docs/security.md, "Slow consumers"
    */

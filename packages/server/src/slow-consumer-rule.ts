@@ -26,13 +26,15 @@ const MAX_SWEEP_MS = 1000;
 export interface Drainable {
   /** Bytes queued for the peer and not yet taken by the kernel. */
   readonly bufferedBytes: number;
+  /** A counter of the bytes the peer's kernel took so far (see `StreamSink.sentBytes`). */
+  readonly sentBytes: number;
   isClosed(): boolean;
   close(reason: 'slow-consumer'): void;
 }
 
-/** A watched queue: the lowest size the sweep saw, and since when it has not gone lower. */
+/** A watched queue: what its reader had taken at its last progress, and when that was. */
 interface Watch {
-  low: number;
+  sent: number;
   since: number;
 }
 
@@ -40,7 +42,7 @@ interface Watch {
 export interface SlowConsumerLimits {
   /** `maxBufferBytes`: a queue above it must keep draining. */
   readonly maxBufferBytes: number;
-  /** How long a queue may go without draining before its connection is cut. */
+  /** How long a reader whose queue is above the limit may take nothing before it is cut. */
   readonly graceMs: number;
 }
 
@@ -52,10 +54,11 @@ export interface SlowConsumerLimits {
  *   `maxBufferBytes` 20 ms after a write took it there is cut: memory stays bounded in bytes
  *   whatever the drain rate. The delay lets the turn's frames reach the socket first, so a burst
  *   of publishes (frames shared by every subscriber) counts only for what the kernel refuses.
- * - **Drain over time.** A queue above `maxBufferBytes` is watched. It must shrink to a new
- *   lowest size at least once every `graceMs`; a queue that sat above the limit for `graceMs`
- *   without getting smaller (a reader that stopped, or one that falls behind the publishers) is
- *   cut. A burst that the reader works through, however large up to the hard cap, is not.
+ * - **Drain over time.** A queue above `maxBufferBytes` is watched: its reader must take bytes
+ *   (its kernel must accept more of the queue) at least once every `graceMs`, or the
+ *   connection is cut. A burst that the reader works through, however large up to the hard
+ *   cap, is not; a reader that stopped is cut one grace period after its queue passed the
+ *   limit; a reader that falls behind the publishers for good reaches the hard cap.
  * - **Replay.** A replay writes only while the queue is under its high-water mark
  *   ({@link REPLAY_HIGH_WATER}) and waits for the socket otherwise, so replayed bytes are never
  *   judged: a reader finishes a resume at whatever pace it reads, and the hub holds a bounded
@@ -139,9 +142,7 @@ export class SlowConsumerRule {
   }
 
   private watch(conn: Drainable): void {
-    // The first sweep records the size to beat: a burst still arriving at this moment is not
-    // held against the reader.
-    this.over.set(conn, { low: Number.POSITIVE_INFINITY, since: performance.now() });
+    this.over.set(conn, { sent: conn.sentBytes, since: performance.now() });
     if (this.timer === undefined) {
       this.lastSweep = performance.now();
       this.timer = setInterval(() => this.sweep(), this.sweepMs);
@@ -150,8 +151,8 @@ export class SlowConsumerRule {
   }
 
   /**
-   * Ends the watch of closed connections and of queues back under the limit; cuts those that
-   * did not reach a new low for `graceMs`. A late sweep (a busy event loop) judges nobody: the
+   * Ends the watch of closed connections and of queues back under the limit; cuts those whose
+   * reader took nothing for `graceMs`. A late sweep (a busy event loop) judges nobody: the
    * writes the loop could not make meanwhile are not the readers' fault.
    */
   private sweep(): void {
@@ -163,11 +164,13 @@ export class SlowConsumerRule {
         this.over.delete(conn);
         continue;
       }
-      const bytes = conn.bufferedBytes;
-      if (bytes <= this.limit) {
+      if (conn.bufferedBytes <= this.limit) {
         this.over.delete(conn);
-      } else if (bytes < w.low || late) {
-        w.low = Math.min(w.low, bytes);
+        continue;
+      }
+      const sent = conn.sentBytes;
+      if (sent !== w.sent || late) {
+        w.sent = sent;
         w.since = now;
       } else if (now - w.since >= this.graceMs) {
         this.over.delete(conn);

@@ -99,6 +99,10 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     return this.sink.bufferedBytes;
   }
 
+  get sentBytes(): number {
+    return this.sink.sentBytes;
+  }
+
   /**
    * Whether this subscriber may receive `ev` (read grant and targeted delivery). A private
    * Mercure update is never delivered here: only a Mercure token's claims can authorize it, and

@@ -44,10 +44,10 @@ Options:
   --max-payload <size>     Largest event payload                          [64KiB]
   --max-body <size>        Largest publish request                        [1MiB]
   --max-buffer <size>      Unsent bytes a client may keep queued; above it the
-                           queue must keep shrinking, past 4x it the client is
+                           client must keep reading, past 4x it the client is
                            dropped at once                                 [1MiB]
-  --slow-grace <dur>       How long a queue above --max-buffer may go without
-                           shrinking before the client is dropped          [5s]
+  --slow-grace <dur>       How long a client above --max-buffer may read
+                           nothing before it is dropped                    [5s]
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first

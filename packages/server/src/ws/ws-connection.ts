@@ -1,9 +1,11 @@
 import { setMaxListeners } from 'node:events';
+import type { Socket } from 'node:net';
 import { comparePositions, type ResetReason, type TopicPattern, WS_CLOSE } from '@tidings/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../authorizer.js';
 import { holdLive, type ReplayLimits, type ReplayTarget } from '../catch-up.js';
 import type { HubRequest } from '../http/hub-request.js';
+import { socketSentBytes } from '../http/socket-progress.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
 import type { Drainable, SlowConsumerRule } from '../slow-consumer-rule.js';
 import { isMercurePrivate, type StoredEvent } from '../stored-event.js';
@@ -92,6 +94,11 @@ export function eventMessage(ev: StoredEvent): Buffer {
 
 const TEXT = { binary: false } as const;
 
+/** The TCP socket under a `ws` connection (ws keeps it as `_socket`). */
+function socketOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket })._socket;
+}
+
 /**
  * One WebSocket subscriber: the same event model as an SSE stream (ids, replay, grants, targeted
  * delivery, the bounded outbound buffer), plus subscriptions that change while it is open.
@@ -149,6 +156,10 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
 
   get bufferedBytes(): number {
     return this.ws.bufferedAmount;
+  }
+
+  get sentBytes(): number {
+    return socketSentBytes(socketOf(this.ws)) ?? this.bytesSent - this.ws.bufferedAmount;
   }
 
   /** Aborts when the connection closes (running commands are told through their context). */
