@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Hub, type HubOptions, type PublishResult, REPLAY_HIGH_WATER } from '../../src/index.js';
+import {
+  type Hub,
+  type HubOptions,
+  type PublishResult,
+  REPLAY_HIGH_WATER,
+  sqliteStore,
+} from '../../src/index.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
 import { KEYS, mercureToken } from '../mercure-helpers.js';
 import { WsPeer } from '../ws-helpers.js';
@@ -380,8 +386,14 @@ describe('the slow-consumer rule judges draining, not bursts', () => {
     await Promise.all([...fast.map((f) => f.close()), innocent.close()]);
   }, 90_000);
 
-  it('six concurrent 480 KB batch publishes do not cut SSE, WebSocket and Mercure readers that keep up (default limits)', async () => {
-    const h = await hub({ maxBufferBytes: undefined, slowConsumerGraceMs: undefined, mercure: { ...KEYS } });
+  it('six concurrent 480 KB batch publishes (over HTTP, then in one turn) do not cut SSE, WebSocket and Mercure readers that keep up (default limits)', async () => {
+    // SQLite commits concurrent publishes together: all 2.9 MB reach every subscriber in one turn.
+    const h = await hub({
+      store: sqliteStore({ path: ':memory:' }),
+      maxBufferBytes: undefined,
+      slowConsumerGraceMs: undefined,
+      mercure: { ...KEYS },
+    });
     const innocent = await Innocent.open(h.url);
     const sse = await Promise.all([1, 2, 3].map(() => StreamReader.open(h.url, ['big'])));
     const ws = await Promise.all([1, 2].map(() => WsPeer.open(h.url, ['big'])));
@@ -389,11 +401,15 @@ describe('the slow-consumer rule judges draining, not bursts', () => {
     const mercure = await RawStream.open(h.url, '/.well-known/mercure?topic=big', {
       headers: { Authorization: `Bearer ${token}` },
     });
+    // Readers on a modest link: 2 MiB/s each, the burst takes them about 1.5 s to read.
+    const modest = await Promise.all([1, 2].map(() => RawStream.events(h.url, ['big'], { rate: 2 * MiB })));
+    const modestWs = await WsPeer.open(h.url, ['big']);
+    throttleWebSocket(modestWs.ws, () => 2 * MiB);
     cleanups.push(() => {
-      for (const p of ws) p.close();
-      mercure.close();
+      for (const p of [...ws, modestWs]) p.close();
+      for (const r of [mercure, ...modest]) r.close();
     });
-    await until(() => h.hub.connections().length === 7);
+    await until(() => h.hub.connections().length === 10);
     const chunk = 'y'.repeat(60_000);
     const answers = await Promise.all(
       [0, 1, 2, 3, 4, 5].map((b) =>
@@ -406,22 +422,36 @@ describe('the slow-consumer rule judges draining, not bursts', () => {
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201, 201]);
     const ids = new Set(answers.flatMap((a) => (a.body as { ids: string[] }).ids));
     expect(ids.size).toBe(48);
+    // And six from a backend in the same process: dispatched to every subscriber in one turn.
+    const inProcess = await Promise.all(
+      [6, 7, 8, 9, 10, 11].map((b) =>
+        h.hub.publish(
+          Array.from({ length: 8 }, (_, k) => ({ topic: 'big', type: 'blob', data: { b, k, chunk } })),
+        ),
+      ),
+    );
+    for (const r of inProcess.flat()) ids.add(r.id);
+    expect(ids.size).toBe(96);
     for (const r of sse) {
-      await r.waitForEvents(48, 20_000);
+      await r.waitForEvents(96, 20_000);
       expect(new Set(r.events.map((e) => e.id))).toEqual(ids);
     }
     for (const p of ws) {
-      await p.waitForEvents(48, 20_000);
+      await p.waitForEvents(96, 20_000);
       expect(new Set(wsIds(p))).toEqual(ids);
     }
-    await mercure.waitForIds(48, 20_000);
-    expect(new Set(mercure.ids())).toEqual(ids);
+    for (const r of [mercure, ...modest]) {
+      await r.waitForIds(96, 20_000);
+      expect(new Set(r.ids())).toEqual(ids);
+    }
+    await modestWs.waitForEvents(96, 20_000);
+    expect(new Set(wsIds(modestWs))).toEqual(ids);
     expect(h.closes).toEqual([]);
     await innocent.assertUnharmed();
     await Promise.all([...sse.map((r) => r.close()), innocent.close()]);
   }, 60_000);
 
-  it('six concurrent 480 KB single-event publishes do not cut readers that keep up (default limits)', async () => {
+  it('six concurrent 480 KB single-event publishes (over HTTP, then in one turn) do not cut readers that keep up (default limits)', async () => {
     const h = await hub({
       maxBufferBytes: undefined,
       slowConsumerGraceMs: undefined,
@@ -439,12 +469,17 @@ describe('the slow-consumer rule judges draining, not bursts', () => {
     );
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201, 201]);
     const ids = new Set(answers.map((a) => (a.body as { id: string }).id));
+    // And six from a backend in the same process: dispatched to every subscriber in one turn.
+    const inProcess = await Promise.all(
+      [6, 7, 8, 9, 10, 11].map((b) => h.hub.publish({ topic: 'big', type: 'blob', data: { b, big } })),
+    );
+    for (const r of inProcess) ids.add(r.id);
     for (const r of sse) {
-      await r.waitForEvents(6, 20_000);
+      await r.waitForEvents(12, 20_000);
       expect(new Set(r.events.map((e) => e.id))).toEqual(ids);
     }
     for (const p of ws) {
-      await p.waitForEvents(6, 20_000);
+      await p.waitForEvents(12, 20_000);
       expect(new Set(wsIds(p))).toEqual(ids);
     }
     expect(h.closes).toEqual([]);
