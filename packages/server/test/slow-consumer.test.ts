@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { createParser } from 'eventsource-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CloseReason, type ConnectionInfo, createHub, type Hub, memoryStore } from '../src/index.js';
 import { type RunningHub, StreamReader, startHub, until } from './helpers.js';
@@ -17,8 +18,8 @@ afterEach(async () => {
  * must keep draining, one past four times it is cut at once; replays are paced by the socket.
  * The attack cases are in attack/replay.test.ts.
  */
-describe('a subscriber that stops reading', () => {
-  it('is cut off past its buffer limit while a fast subscriber keeps receiving everything', async () => {
+describe('the slow-consumer rule', () => {
+  it('cuts a subscriber that stops reading past its buffer limit while a fast subscriber keeps receiving everything', async () => {
     const slow: ConnectionInfo[] = [];
     h = await startHub({
       maxBufferBytes: 256 * 1024,
@@ -53,7 +54,7 @@ describe('a subscriber that stops reading', () => {
     sock.destroy();
   });
 
-  it('is not cut for a burst of several times its limit that it reads', async () => {
+  it('does not cut a subscriber for a burst of several times its limit that it reads', async () => {
     const closes: CloseReason[] = [];
     h = await startHub({
       maxBufferBytes: 64 * 1024,
@@ -74,7 +75,7 @@ describe('a subscriber that stops reading', () => {
     await reader.close();
   });
 
-  it('is cut by the same rule on a hub.fetch stream (a Web ReadableStream nobody reads)', async () => {
+  it('cuts a hub.fetch stream the same way (a Web ReadableStream nobody reads)', async () => {
     const closes: CloseReason[] = [];
     bare = createHub({
       store: memoryStore(),
@@ -95,6 +96,48 @@ describe('a subscriber that stops reading', () => {
     expect(closes).toEqual(['slow-consumer']);
     expect(performance.now() - at).toBeGreaterThanOrEqual(150);
     await body?.cancel().catch(() => {});
+  });
+
+  it('paces a replay over hub.fetch by its reader: a 4 MiB backlog read slowly arrives whole', async () => {
+    const closes: CloseReason[] = [];
+    bare = createHub({
+      store: memoryStore(),
+      maxBufferBytes: 64 * 1024,
+      slowConsumerGraceMs: 200,
+      observers: [{ connectionClosed: (_c, r) => closes.push(r) }],
+    });
+    const from = (await bare.publish({ topic: 'big', type: 'mark', data: {} })).id;
+    const blob = 'x'.repeat(32 * 1024 - 64);
+    const ids: string[] = [];
+    for (let i = 0; i < 128; i += 16) {
+      const batch = Array.from({ length: 16 }, (_, k) => ({
+        topic: 'big',
+        type: 'b',
+        data: { i: i + k, blob },
+      }));
+      ids.push(...(await bare.publish(batch)).map((r) => r.id));
+    }
+    const res = await bare.fetch(
+      new Request('http://hub.test/events?topic=big', { headers: { 'last-event-id': from } }),
+    );
+    const body = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    const got: string[] = [];
+    const parser = createParser({ onEvent: (e) => e.id && got.push(e.id) });
+    const dec = new TextDecoder();
+    let largest = 0;
+    while (got.length < ids.length) {
+      largest = Math.max(largest, bare.connections()[0]?.bufferedBytes ?? 0);
+      const { value, done } = await body.read();
+      if (done) break;
+      parser.feed(dec.decode(value, { stream: true }));
+      // A slow reader: a millisecond between reads.
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(got).toEqual(ids);
+    expect(closes).toEqual([]);
+    // The Web stream's own 64 KiB high-water mark plus one event, not a page.
+    expect(largest).toBeLessThanOrEqual(64 * 1024 + 33 * 1024);
+    await body.cancel();
   });
 
   it('refuses a grace period that is not a positive integer, naming the option', () => {
