@@ -187,7 +187,9 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     this.bytesSent += frame.byteLength;
     const queued = this.sink.bufferedBytes;
     const rule = this.host.slowConsumers;
-    if (queued > rule.limit) rule.overLimit(this, queued);
+    // While replaying, the queue holds paced history, which the rule never judges: what else is
+    // written then (the greeting, a heartbeat, a reset) is a few bytes.
+    if (queued > rule.limit && this.state === 'live') rule.overLimit(this, queued);
   }
 
   /** Ends the stream. `shutdown` ends it cleanly; every other reason drops it at once. */
