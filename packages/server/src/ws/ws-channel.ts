@@ -472,6 +472,7 @@ export class WsChannel {
       if (keep.length === 0) {
         s.state = 'closed';
         s.pending = [];
+        s.pendingBytes = 0;
         conn.subs.splice(i, 1);
       }
     }

@@ -29,7 +29,7 @@ export interface WsConnectionHost {
 export class Subscription implements ReplayTarget {
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   pending: StoredEvent[] = [];
-  pendingBytes = 0;
+  private held = 0;
   pendingOverflowed = false;
   /** See `ReplayTarget.replayedThrough`: live events up to it were replayed already. */
   replayedThrough: string | undefined;
@@ -63,9 +63,31 @@ export class Subscription implements ReplayTarget {
     return true;
   }
 
-  /** Holds a live event that arrived during replay. */
+  /** Bytes of `pending`; kept in the connection's total too (see {@link WsConnection.held}). */
+  get pendingBytes(): number {
+    return this.held;
+  }
+
+  set pendingBytes(bytes: number) {
+    this.conn.held += bytes - this.held;
+    this.held = bytes;
+  }
+
+  /**
+   * Holds a live event that arrived during replay. The byte bound holds for the whole
+   * connection: its subscriptions waiting for their replay (up to one per topic) share it, and
+   * past it every one of them drops what it holds and reads further from history.
+   */
   hold(ev: StoredEvent): void {
-    holdLive(this, ev, this.conn.host.replayLimits);
+    const limits = this.conn.host.replayLimits;
+    holdLive(this, ev, limits);
+    if (this.conn.held <= limits.pendingBytes) return;
+    for (const s of this.conn.subs) {
+      if (s.state !== 'replaying' || s.pending.length === 0) continue;
+      s.pending = [];
+      s.pendingBytes = 0;
+      s.pendingOverflowed = true;
+    }
   }
 
   replay(ev: StoredEvent): void {
@@ -116,6 +138,8 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
   inFlight = 0;
   /** Subscribe and unsubscribe messages run one after the other. */
   control: Promise<void> = Promise.resolve();
+  /** Bytes of live events held by this connection's replaying subscriptions. */
+  held = 0;
   /** Catch-ups run one after the other, so at most one subscription replays at a time. */
   replays: Promise<void> = Promise.resolve();
   private closeReason: CloseReason | undefined;

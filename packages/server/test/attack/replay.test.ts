@@ -278,6 +278,53 @@ describe('resume from every kind of position, paced by a slow reader', () => {
     expect(h.closes).toEqual([]);
   }, 30_000);
 
+  it('eight WebSocket subscribes with lastEventId waiting their turn share one held-bytes bound and lose nothing', async () => {
+    // A longer grace here: live subscriptions of this connection are judged while the others
+    // replay, and a reader on loopback shows progress in kernel steps of about a megabyte.
+    const h = await hub({ maxReplayBufferBytes: 16 * KiB, slowConsumerGraceMs: 3000 });
+    const p = await WsPeer.open(h.url, []);
+    cleanups.push(() => p.close());
+    throttleWebSocket(p.ws, () => 4 * MiB);
+    const topics = Array.from({ length: 8 }, (_, k) => `t${k}`);
+    const from = await mark(h.hub, 'elsewhere');
+    const ledger = new Map<string, string[]>(topics.map((t) => [t, []]));
+    // 8 MiB in all: twice what the kernel takes, so the replays wait for the reader.
+    for (const t of topics) ledger.get(t)?.push(...(await backlog(h.hub, t, 32)));
+    let stop = false;
+    const publisher = (async () => {
+      for (let i = 0; !stop; i++) {
+        const t = topics[i % topics.length] as string;
+        ledger.get(t)?.push((await h.hub.publish({ topic: t, type: 'live', data: { i } })).id);
+        await new Promise((res) => setTimeout(res, 1));
+      }
+    })();
+    // All eight at once: one replays, seven hold live events meanwhile.
+    const acks = await Promise.all(
+      topics.map((t) => p.request({ op: 'subscribe', topics: [t], lastEventId: from }, 20_000)),
+    );
+    expect(acks.map((a) => a.op)).toEqual(topics.map(() => 'ack'));
+    const subs = () =>
+      (h.hub.connections()[0] as unknown as { subs: Array<{ state: string }> } | undefined)?.subs;
+    await until(
+      () => subs()?.length === 8 && subs()?.every((x) => x.state === 'live') === true,
+      30_000,
+      () =>
+        `subscriptions ${JSON.stringify(subs()?.map((x) => x.state))}; closes ${JSON.stringify(h.closes)}`,
+    );
+    await new Promise((res) => setTimeout(res, 50));
+    stop = true;
+    await publisher;
+    const total = [...ledger.values()].reduce((n, ids) => n + ids.length, 0);
+    // Far more live events than 16 KiB holds (~100 of these) came while subscriptions waited.
+    expect(total - 8 * 32).toBeGreaterThan(300);
+    await p.waitForEvents(total, 30_000);
+    for (const t of topics) {
+      expect(p.events.filter((e) => e.topic === t).map((e) => e.id)).toEqual(ledger.get(t));
+    }
+    expect(p.events.length).toBe(total);
+    expect(h.closes).toEqual([]);
+  }, 60_000);
+
   it('answers an unknown id with reset and goes live, however slowly the reader reads', async () => {
     const h = await hub();
     await backlog(h.hub, 'big', 64);
