@@ -95,8 +95,9 @@ export interface HubOptions {
    */
   maxReplayBuffer?: number | undefined;
   /**
-   * Bytes of live events held per connection while it replays history (payload and names). Past
-   * this the held events are dropped and the replay reads further, as with `maxReplayBuffer`.
+   * Bytes of live events held per connection while it replays history (payload and names; a
+   * WebSocket connection's subscriptions share it). Past this the held events are dropped and
+   * the replay reads further, as with `maxReplayBuffer`.
    * @defaultValue 1048576
    */
   maxReplayBufferBytes?: number | undefined;
