@@ -1,6 +1,8 @@
 /**
- * How many times `maxBufferBytes` a connection's queue may reach in a burst before it is cut at
- * once, whatever its drain rate: the bound, in bytes, on what one reader can make the hub hold.
+ * The hard cap of a connection's queue, in multiples of `maxBufferBytes`: a queue still past it
+ * 20 ms after a write took it there is cut, whatever the reader's drain rate. The bound, in
+ * bytes, on what one reader can make the hub hold.
+ * @see docs/security.md, "Slow consumers"
  */
 export const HARD_CAP_FACTOR = 4;
 
@@ -9,6 +11,7 @@ export const HARD_CAP_FACTOR = 4;
  * `maxBufferBytes`, when that is smaller), and waits for the socket to drain otherwise. It keeps
  * the socket busy (the kernel holds far more) while the hub holds at most this much plus one
  * event per replaying reader.
+ * @see docs/security.md, "Slow consumers"
  */
 export const REPLAY_HIGH_WATER = 64 * 1024;
 
@@ -74,6 +77,7 @@ export class SlowConsumerRule {
   readonly limit: number;
   /** A queue still past this size shortly after a live write took it there cuts the connection. */
   readonly hardCap: number;
+  /** How long a watched queue's reader may take nothing. */
   readonly graceMs: number;
   /** A replay waits for the socket when the queue reaches this many bytes. */
   readonly replayHighWater: number;
@@ -95,8 +99,9 @@ export class SlowConsumerRule {
   }
 
   /**
-   * A live write left `bytes` (more than {@link limit}) queued on `conn`: cuts it past the hard
-   * cap, else watches it. Call only when `bytes > limit`, so the common case costs nothing.
+   * A live write left `bytes` (more than {@link limit}) queued on `conn`: watches it, and past
+   * the hard cap checks it again in 20 ms. Call only when `bytes > limit`, so the common case
+   * costs nothing.
    */
   overLimit(conn: Drainable, bytes: number): void {
     if (bytes > this.hardCap && !this.capped.has(conn)) {
