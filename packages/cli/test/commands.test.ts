@@ -81,6 +81,11 @@ describe('tidings publish / subscribe', () => {
     [['serve', '--port', '--memory'], 2, /--port needs a value, not another option/],
     [['serve', '--memory', '--data', 'x'], 2, /exclude each other/],
     [['serve', '--retention-age', 'forever'], 2, /duration/],
+    [
+      ['serve', '--dev', '--memory', '--port', '0', '--slow-grace', 'soon'],
+      2,
+      /--slow-grace takes a duration/,
+    ],
     [['frobnicate'], 2, /unknown command "frobnicate"/],
     [
       ['publish', '--url', 'http://127.0.0.1:9', 'a', 't', '1'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeSseFrame, type PublishInput, type TidingsEvent } from '@tidings/protocol';
 import type { Authorizer, Principal } from './authorizer.js';
-import { catchUp } from './catch-up.js';
+import { catchUp, type ReplayLimits, replayLimits } from './catch-up.js';
 import { type CommandHandler, type CommandOptions, CommandRegistry } from './commands/command-registry.js';
 import { commandRoute } from './commands/command-route.js';
 import { type Engine, localEngine } from './engine.js';
@@ -37,6 +37,7 @@ import {
 } from './routes/parse-publish.js';
 import { parseSubscription } from './routes/parse-subscription.js';
 import { installSecurity, type Security } from './security.js';
+import { SlowConsumerRule } from './slow-consumer-rule.js';
 import { SseConnection } from './sse-connection.js';
 import { type EventMeta, eventFrame, type NewEvent, type StoredEvent, toEnvelope } from './stored-event.js';
 import type { AppendResult } from './stores/history-store.js';
@@ -223,6 +224,9 @@ class HubImpl implements FaceHost {
   private readonly streamPaths = new Set<string>(['/events']);
   private readonly extraFields = new Map<string, ExtraFieldParser>([['to', parseTargets]]);
   private readonly heartbeat: ReturnType<typeof setInterval>;
+  /** The slow-consumer rule of every transport (one hub-wide sweep). */
+  readonly slowConsumers: SlowConsumerRule;
+  readonly replayLimits: ReplayLimits;
   private readonly unsubscribeBroker: () => void;
   private readonly unsubscribeGap: (() => void) | undefined;
   private readonly presence: PresenceHandle;
@@ -238,6 +242,11 @@ class HubImpl implements FaceHost {
   constructor(o: HubOptions) {
     this.options = resolveOptions(o);
     this.nodeId = this.options.nodeId;
+    this.slowConsumers = new SlowConsumerRule({
+      maxBufferBytes: this.options.maxBufferBytes,
+      graceMs: this.options.slowConsumerGraceMs,
+    });
+    this.replayLimits = replayLimits(this.options, this.slowConsumers);
     this.engine =
       o.engine ?? localEngine(o.store ?? new SqliteStore({ path: join('.tidings', 'history.db') }), o.broker);
     this.log = o.logger ?? silentLogger;
@@ -260,6 +269,8 @@ class HubImpl implements FaceHost {
     );
     this.ws = new WsChannel({
       options: this.options,
+      slowConsumers: this.slowConsumers,
+      replayLimits: this.replayLimits,
       engine: this.engine,
       authorizer: this.authorizer,
       commands: this.commands,
@@ -481,6 +492,7 @@ class HubImpl implements FaceHost {
       clearInterval(this.heartbeat);
       for (const c of [...this.conns.values()]) c.close('shutdown');
       this.ws.close();
+      this.slowConsumers.close();
       this.commands.abortAll();
       await this.dispatchTail;
       this.unsubscribeBroker();
@@ -682,14 +694,7 @@ class HubImpl implements FaceHost {
   }
 
   private resume(conn: SseConnection, replay: NonNullable<StreamSpec['replay']>): void {
-    catchUp(
-      this.engine.store,
-      conn,
-      replay.filter,
-      replay.from,
-      this.options.replayPageSize,
-      replay.truncation,
-    ).then(
+    catchUp(this.engine.store, conn, replay.filter, replay.from, this.replayLimits, replay.truncation).then(
       (r) => {
         if (r.reset) this.obs.resetSent(conn, r.reset);
         if (r.replayed) this.obs.replayed(conn, r.replayed);
@@ -858,14 +863,6 @@ class HubImpl implements FaceHost {
 
   // ---- ConnectionHost ---------------------------------------------------------------------
 
-  get maxBufferBytes(): number {
-    return this.options.maxBufferBytes;
-  }
-
-  get maxReplayBuffer(): number {
-    return this.options.maxReplayBuffer;
-  }
-
   connectionClosed(conn: SseConnection, reason: CloseReason): void {
     if (!this.conns.delete(conn.id)) return;
     this.releases.get(conn.id)?.();
@@ -875,7 +872,12 @@ class HubImpl implements FaceHost {
     if (reason === 'slow-consumer') {
       this.obs.slowConsumer(conn);
       this.log.warn(
-        { conn: conn.id, user: conn.user, buffered: conn.bufferedBytes, limit: this.options.maxBufferBytes },
+        {
+          conn: conn.id,
+          user: conn.user,
+          limit: this.options.maxBufferBytes,
+          graceMs: this.options.slowConsumerGraceMs,
+        },
         'dropped a slow consumer; it will resume with Last-Event-ID',
       );
     }

@@ -105,6 +105,7 @@ export { LocalPresence } from './presence/local-presence.js';
 export { MemoryPresence } from './presence/memory-presence.js';
 export type { PresenceCount, PresenceEntry, PresenceStore } from './presence/presence-store.js';
 export { BACKEND_PUBLISHER, publisherKey } from './publisher-key.js';
+export { HARD_CAP_FACTOR, REPLAY_HIGH_WATER } from './slow-consumer-rule.js';
 export type { EventMeta, NewEvent, StoredEvent } from './stored-event.js';
 export { envelopeJson, eventFrame, toEnvelope } from './stored-event.js';
 export { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from './stores/generated-ids.js';

@@ -87,11 +87,23 @@ export interface HubOptions {
    */
   maxJsonDepth?: number | undefined;
   /**
-   * Bytes a connection may have queued but unsent before it is dropped as a slow consumer. It
-   * comes back with `Last-Event-ID` and loses nothing.
+   * Bytes a connection may keep queued but unsent. A burst may pass it: while its queue is above
+   * it the reader must keep reading (see `slowConsumerGraceMs`), and a queue still past 4 × this
+   * 20 ms after a write cuts the connection at once. A connection dropped as a slow consumer
+   * comes back with `Last-Event-ID` and loses nothing. Replays are paced by the socket and
+   * never count against it.
    * @defaultValue 1048576
+   * @see docs/security.md, "Slow consumers"
    */
   maxBufferBytes?: number | undefined;
+  /**
+   * How long a connection whose queue is above `maxBufferBytes` may go without its reader taking
+   * a byte before it is dropped as a slow consumer. One hub-wide sweep checks every
+   * `slowConsumerGraceMs / 4` (at most every second), only while some queue is above the limit.
+   * @defaultValue 5000
+   * @see docs/security.md, "Slow consumers"
+   */
+  slowConsumerGraceMs?: number | undefined;
   /** Most topics and patterns in one subscription; more get 400. @defaultValue 64 */
   maxTopicsPerSubscription?: number | undefined;
   /**
@@ -100,6 +112,13 @@ export interface HubOptions {
    * @defaultValue 10000
    */
   maxReplayBuffer?: number | undefined;
+  /**
+   * Bytes of live events held per connection while it replays history (payload and names; a
+   * WebSocket connection's subscriptions share it). Past this the held events are dropped and
+   * the replay reads further, as with `maxReplayBuffer`.
+   * @defaultValue 1048576
+   */
+  maxReplayBufferBytes?: number | undefined;
   /** Events read from the store per replay page. @defaultValue 500 */
   replayPageSize?: number | undefined;
   /**
@@ -148,8 +167,10 @@ export interface ResolvedHubOptions {
   maxBatchSize: number;
   maxJsonDepth: number;
   maxBufferBytes: number;
+  slowConsumerGraceMs: number;
   maxTopicsPerSubscription: number;
   maxReplayBuffer: number;
+  maxReplayBufferBytes: number;
   replayPageSize: number;
   commandTimeoutMs: number;
   maxCommandBytes: number;
@@ -185,8 +206,10 @@ export function resolveOptions(o: HubOptions): ResolvedHubOptions {
     maxBatchSize: positiveInt('maxBatchSize', o.maxBatchSize, 1000),
     maxJsonDepth: positiveInt('maxJsonDepth', o.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH),
     maxBufferBytes: positiveInt('maxBufferBytes', o.maxBufferBytes, 1024 * 1024),
+    slowConsumerGraceMs: positiveInt('slowConsumerGraceMs', o.slowConsumerGraceMs, 5_000),
     maxTopicsPerSubscription: positiveInt('maxTopicsPerSubscription', o.maxTopicsPerSubscription, 64),
     maxReplayBuffer: positiveInt('maxReplayBuffer', o.maxReplayBuffer, 10_000),
+    maxReplayBufferBytes: positiveInt('maxReplayBufferBytes', o.maxReplayBufferBytes, 1024 * 1024),
     replayPageSize: positiveInt('replayPageSize', o.replayPageSize, 500),
     commandTimeoutMs: positiveInt('commandTimeoutMs', o.commandTimeoutMs, 10_000),
     maxCommandBytes: positiveInt('maxCommandBytes', o.maxCommandBytes, 64 * 1024),

@@ -1,23 +1,26 @@
 import { comparePositions, type ResetReason, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from './authorizer.js';
-import { type ReplayTarget, resetFrame } from './catch-up.js';
+import { holdLive, type ReplayLimits, type ReplayTarget, resetFrame } from './catch-up.js';
 import type { SinkCloseListener, StreamSink } from './http/stream-sink.js';
 import type { CloseReason, ConnectionInfo } from './observer.js';
+import type { Drainable, SlowConsumerRule } from './slow-consumer-rule.js';
 import { eventFrame, isMercurePrivate, type StoredEvent } from './stored-event.js';
 import type { Indexed } from './subscriber-index.js';
 
 const encoder = new TextEncoder();
 
-/** What a connection needs from its hub. */
 /**
  * Replayed frames by event: a store that answers a repeated read with the same events (SQLite
  * during a reconnect storm) has them encoded once for every resuming stream.
  */
 const replayFrames = new WeakMap<StoredEvent, Uint8Array>();
 
+/** What a connection needs from its hub. */
 export interface ConnectionHost {
-  readonly maxBufferBytes: number;
-  readonly maxReplayBuffer: number;
+  /** The hub's slow-consumer rule, shared by every transport. */
+  readonly slowConsumers: SlowConsumerRule;
+  /** How replays hold live events and pace themselves. */
+  readonly replayLimits: ReplayLimits;
   /** Called once when the connection closes, for whatever reason. */
   connectionClosed(conn: SseConnection, reason: CloseReason): void;
 }
@@ -29,12 +32,13 @@ export interface ConnectionHost {
  * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
  * then `closed`. A connection without `Last-Event-ID` starts `live`.
  */
-export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, SinkCloseListener {
+export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
   mark = 0;
   readonly transport = 'sse' as const;
   state: 'replaying' | 'live' | 'closed';
   /** Live events that arrived during replay, in dispatch order. */
   pending: StoredEvent[] = [];
+  pendingBytes = 0;
   /** Set when `pending` overflowed and was dropped: the replay must read further. */
   pendingOverflowed = false;
   /**
@@ -95,6 +99,10 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     return this.sink.bufferedBytes;
   }
 
+  get sentBytes(): number {
+    return this.sink.sentBytes;
+  }
+
   /**
    * Whether this subscriber may receive `ev` (read grant and targeted delivery). A private
    * Mercure update is never delivered here: only a Mercure token's claims can authorize it, and
@@ -129,15 +137,7 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
       this.eventsSent++;
       return true;
     }
-    if (this.state === 'replaying') {
-      if (this.pending.length >= this.host.maxReplayBuffer) {
-        // Everything live is already durable, so dropping the buffer loses nothing: the replay
-        // loop sees the flag and reads further from history instead.
-        this.pending = [];
-        this.pendingOverflowed = true;
-      }
-      this.pending.push(ev);
-    }
+    if (this.state === 'replaying') holdLive(this, ev, this.host.replayLimits);
     return false;
   }
 
@@ -160,14 +160,13 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     this.write(frame);
   }
 
-  /** Writes an event frame outside the live path (replay). */
-  sendEvent(frame: Uint8Array): void {
-    this.write(frame);
-    this.eventsSent++;
-  }
-
+  /** Writes an event of a replay, which paces itself: the slow-consumer rule does not judge it. */
   replay(ev: StoredEvent): void {
-    this.sendEvent(this.frameFor(ev));
+    if (this.state === 'closed' || this.closeReason !== undefined) return;
+    const frame = this.frameFor(ev);
+    this.sink.write(frame);
+    this.bytesSent += frame.byteLength;
+    this.eventsSent++;
   }
 
   sendReset(reason: ResetReason, lastEventId: string): void {
@@ -178,13 +177,20 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     return this.sink.waitDrain();
   }
 
-  /** Writes a frame that is not an event (heartbeat, connected, reset). */
+  /**
+   * Writes a frame (a live event, heartbeat, connected, reset) and applies the slow-consumer
+   * rule to the queue it leaves.
+   */
   write(frame: Uint8Array): void {
     // After close() began the sink may be ending: writing then would fail the response.
     if (this.state === 'closed' || this.closeReason !== undefined) return;
     this.sink.write(frame);
     this.bytesSent += frame.byteLength;
-    if (this.sink.bufferedBytes > this.host.maxBufferBytes) this.close('slow-consumer');
+    const queued = this.sink.bufferedBytes;
+    const rule = this.host.slowConsumers;
+    // While replaying, the queue holds paced history, which the rule never judges: what else is
+    // written then (the greeting, a heartbeat, a reset) is a few bytes.
+    if (queued > rule.limit && this.state === 'live') rule.overLimit(this, queued);
   }
 
   /** Ends the stream. `shutdown` ends it cleanly; every other reason drops it at once. */
@@ -213,6 +219,7 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.pending = [];
+    this.pendingBytes = 0;
     this.host.connectionClosed(this, reason);
   }
 }

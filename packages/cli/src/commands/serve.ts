@@ -52,7 +52,11 @@ Options:
   --retry <dur>            Reconnect delay sent to clients                [3s]
   --max-payload <size>     Largest event payload                          [64KiB]
   --max-body <size>        Largest publish request                        [1MiB]
-  --max-buffer <size>      Unsent bytes before a slow client is dropped   [1MiB]
+  --max-buffer <size>      Unsent bytes a client may keep queued; above it the
+                           client must keep reading, past 4x it the client is
+                           dropped at once                                 [1MiB]
+  --slow-grace <dur>       How long a client above --max-buffer may read
+                           nothing before it is dropped                    [5s]
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first
@@ -96,6 +100,7 @@ export async function serve(argv: string[]): Promise<number> {
     'max-payload': { type: 'string' },
     'max-body': { type: 'string' },
     'max-buffer': { type: 'string' },
+    'slow-grace': { type: 'string' },
     'base-path': { type: 'string' },
     'node-id': { type: 'string' },
     workers: { type: 'string' },
@@ -261,6 +266,8 @@ export async function serve(argv: string[]): Promise<number> {
       maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
       maxBufferBytes:
         values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
+      slowConsumerGraceMs:
+        values['slow-grace'] === undefined ? undefined : parseDuration('slow-grace', values['slow-grace']),
       basePath: values['base-path'],
       nodeId:
         worker !== undefined && values['node-id'] !== undefined

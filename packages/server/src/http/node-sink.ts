@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { socketSentBytes } from './socket-progress.js';
 import type { SinkCloseListener, StreamSink } from './stream-sink.js';
 
 /**
@@ -151,6 +152,8 @@ export class NodeSink implements StreamSink {
   private first: Uint8Array | undefined;
   private more: Uint8Array[] | undefined;
   private queued = 0;
+  /** Bytes ever written to this sink. */
+  private written = 0;
 
   /** The response, or `undefined` for a bare socket (then `out` is the socket). */
   private readonly res: ServerResponse | undefined;
@@ -196,6 +199,7 @@ export class NodeSink implements StreamSink {
       this.more.push(chunk);
     }
     this.queued += chunk.byteLength;
+    this.written += chunk.byteLength;
   }
 
   /** Hands this turn's bytes to the socket in one write. */
@@ -213,6 +217,11 @@ export class NodeSink implements StreamSink {
 
   get bufferedBytes(): number {
     return this.out.writableLength + this.queued;
+  }
+
+  get sentBytes(): number {
+    const socket = this.res === undefined ? (this.out as Socket) : this.res.socket;
+    return socketSentBytes(socket) ?? this.written - this.bufferedBytes;
   }
 
   waitDrain(): Promise<void> {

@@ -7,6 +7,11 @@ export interface StreamSink {
   write(chunk: Uint8Array): void;
   /** Bytes queued and not yet handed to the kernel (or to the stream's reader). */
   readonly bufferedBytes: number;
+  /**
+   * A counter of the bytes the peer (or its kernel) has taken so far, which grows as it reads:
+   * the slow-consumer rule judges progress by it. Only its changes mean anything.
+   */
+  readonly sentBytes: number;
   /** True once the peer went away or the hub closed the stream. */
   readonly closed: boolean;
   /** Resolves when the queue drained below the sink's high-water mark, or the sink closed. */

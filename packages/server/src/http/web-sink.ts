@@ -12,6 +12,8 @@ export class WebSink implements StreamSink {
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private closeListener: SinkCloseListener | undefined;
   private drainWaiters: Array<() => void> = [];
+  /** Bytes ever enqueued. */
+  private written = 0;
   /** The body stream to hand to `new Response(...)`. */
   readonly stream: ReadableStream<Uint8Array>;
 
@@ -31,11 +33,16 @@ export class WebSink implements StreamSink {
   write(chunk: Uint8Array): void {
     if (this.closed) return;
     this.controller.enqueue(chunk);
+    this.written += chunk.byteLength;
   }
 
   get bufferedBytes(): number {
     const d = this.controller.desiredSize;
     return d === null ? 0 : Math.max(0, HIGH_WATER - d);
+  }
+
+  get sentBytes(): number {
+    return this.written - this.bufferedBytes;
   }
 
   waitDrain(): Promise<void> {

@@ -15,7 +15,7 @@ import {
 } from '@tidings/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authorizer, Principal } from '../authorizer.js';
-import { catchUp } from '../catch-up.js';
+import { catchUp, type ReplayLimits } from '../catch-up.js';
 import type { CommandRegistry } from '../commands/command-registry.js';
 import type { Engine } from '../engine.js';
 import { HubError, isHubError } from '../errors.js';
@@ -25,6 +25,7 @@ import { type Rate, TokenBuckets } from '../limits/token-bucket.js';
 import type { Logger } from '../logger.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from '../observer.js';
 import type { ResolvedHubOptions } from '../options.js';
+import type { SlowConsumerRule } from '../slow-consumer-rule.js';
 import type { StoredEvent } from '../stored-event.js';
 import { SubscriberIndex } from '../subscriber-index.js';
 import { isReservedTopic } from '../sys/sys-channel.js';
@@ -36,6 +37,9 @@ export const MAX_COMMANDS_IN_FLIGHT = 32;
 /** What the WebSocket channel needs from its hub. */
 export interface WsChannelHost {
   readonly options: ResolvedHubOptions;
+  /** The hub's slow-consumer rule, shared with its event streams. */
+  readonly slowConsumers: SlowConsumerRule;
+  readonly replayLimits: ReplayLimits;
   readonly engine: Engine;
   readonly authorizer: Authorizer;
   readonly commands: CommandRegistry;
@@ -339,7 +343,7 @@ export class WsChannel {
     };
     const obs = this.host.observers();
     conn.replays = conn.replays.then(() =>
-      catchUp(this.host.engine.store, sub, filter, from, this.host.options.replayPageSize).then(
+      catchUp(this.host.engine.store, sub, filter, from, this.host.replayLimits).then(
         (r) => {
           sub.liveAfter = r.liveAfter;
           if (r.reset) obs.resetSent(conn, r.reset);
@@ -501,6 +505,7 @@ export class WsChannel {
       if (keep.length === 0) {
         s.state = 'closed';
         s.pending = [];
+        s.pendingBytes = 0;
         conn.subs.splice(i, 1);
       }
     }
@@ -615,12 +620,12 @@ export class WsChannel {
 
   // ---- WsConnectionHost ---------------------------------------------------------------------
 
-  get maxBufferBytes(): number {
-    return this.host.options.maxBufferBytes;
+  get slowConsumers(): SlowConsumerRule {
+    return this.host.slowConsumers;
   }
 
-  get maxReplayBuffer(): number {
-    return this.host.options.maxReplayBuffer;
+  get replayLimits(): ReplayLimits {
+    return this.host.replayLimits;
   }
 
   connectionClosed(conn: WsConnection, reason: CloseReason): void {
@@ -630,7 +635,12 @@ export class WsChannel {
     if (reason === 'slow-consumer') {
       obs.slowConsumer(conn);
       this.host.log.warn(
-        { conn: conn.id, user: conn.user, limit: this.host.options.maxBufferBytes },
+        {
+          conn: conn.id,
+          user: conn.user,
+          limit: this.host.options.maxBufferBytes,
+          graceMs: this.host.options.slowConsumerGraceMs,
+        },
         'dropped a slow websocket consumer; it will resume with its last event id',
       );
     }

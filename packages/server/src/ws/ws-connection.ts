@@ -1,18 +1,23 @@
 import { setMaxListeners } from 'node:events';
+import type { Socket } from 'node:net';
 import { comparePositions, type ResetReason, type TopicPattern, WS_CLOSE } from '@tidings/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../authorizer.js';
-import type { ReplayTarget } from '../catch-up.js';
+import { holdLive, type ReplayLimits, type ReplayTarget } from '../catch-up.js';
 import type { HubRequest } from '../http/hub-request.js';
+import { socketSentBytes } from '../http/socket-progress.js';
 import type { CloseReason, ConnectionInfo } from '../observer.js';
+import type { Drainable, SlowConsumerRule } from '../slow-consumer-rule.js';
 import { isMercurePrivate, type StoredEvent } from '../stored-event.js';
 import type { TopicFilter } from '../stores/history-store.js';
 import type { Indexed } from '../subscriber-index.js';
 
 /** What a WebSocket connection needs from its channel. */
 export interface WsConnectionHost {
-  readonly maxBufferBytes: number;
-  readonly maxReplayBuffer: number;
+  /** The hub's slow-consumer rule, shared by every transport. */
+  readonly slowConsumers: SlowConsumerRule;
+  /** How replays hold live events and pace themselves. */
+  readonly replayLimits: ReplayLimits;
   /** Called once when the socket has closed, for whatever reason. */
   connectionClosed(conn: WsConnection, reason: CloseReason): void;
 }
@@ -25,6 +30,7 @@ export interface WsConnectionHost {
 export class Subscription implements ReplayTarget {
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   pending: StoredEvent[] = [];
+  private held = 0;
   pendingOverflowed = false;
   /** See `ReplayTarget.replayedThrough`: live events up to it were replayed already. */
   replayedThrough: string | undefined;
@@ -76,18 +82,35 @@ export class Subscription implements ReplayTarget {
     return true;
   }
 
-  /** Holds a live event that arrived during replay. */
+  /** Bytes of `pending`; kept in the connection's total too (see {@link WsConnection.held}). */
+  get pendingBytes(): number {
+    return this.held;
+  }
+
+  set pendingBytes(bytes: number) {
+    this.conn.held += bytes - this.held;
+    this.held = bytes;
+  }
+
+  /**
+   * Holds a live event that arrived during replay. The byte bound holds for the whole
+   * connection: its subscriptions waiting for their replay (up to one per topic) share it, and
+   * past it every one of them drops what it holds and reads further from history.
+   */
   hold(ev: StoredEvent): void {
-    if (this.pending.length >= this.conn.host.maxReplayBuffer) {
-      // Every live event is already durable: the replay reads further instead.
-      this.pending = [];
-      this.pendingOverflowed = true;
+    const limits = this.conn.host.replayLimits;
+    holdLive(this, ev, limits);
+    if (this.conn.held <= limits.pendingBytes) return;
+    for (const s of this.conn.subs) {
+      if (s.state !== 'replaying' || s.pending.length === 0) continue;
+      s.pending = [];
+      s.pendingBytes = 0;
+      s.pendingOverflowed = true;
     }
-    this.pending.push(ev);
   }
 
   replay(ev: StoredEvent): void {
-    this.conn.sendEvent(eventMessage(ev));
+    this.conn.sendReplayed(eventMessage(ev));
   }
 
   sendReset(reason: ResetReason, lastEventId: string): void {
@@ -112,11 +135,16 @@ export function eventMessage(ev: StoredEvent): Buffer {
 
 const TEXT = { binary: false } as const;
 
+/** The TCP socket under a `ws` connection (ws keeps it as `_socket`). */
+function socketOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket })._socket;
+}
+
 /**
  * One WebSocket subscriber: the same event model as an SSE stream (ids, replay, grants, targeted
  * delivery, the bounded outbound buffer), plus subscriptions that change while it is open.
  */
-export class WsConnection implements Indexed, ConnectionInfo {
+export class WsConnection implements Indexed, ConnectionInfo, Drainable {
   mark = 0;
   readonly transport = 'websocket' as const;
   readonly subs: Subscription[] = [];
@@ -129,6 +157,8 @@ export class WsConnection implements Indexed, ConnectionInfo {
   inFlight = 0;
   /** Subscribe and unsubscribe messages run one after the other. */
   control: Promise<void> = Promise.resolve();
+  /** Bytes of live events held by this connection's replaying subscriptions. */
+  held = 0;
   /** Catch-ups run one after the other, so at most one subscription replays at a time. */
   replays: Promise<void> = Promise.resolve();
   private closeReason: CloseReason | undefined;
@@ -169,6 +199,10 @@ export class WsConnection implements Indexed, ConnectionInfo {
 
   get bufferedBytes(): number {
     return this.ws.bufferedAmount;
+  }
+
+  get sentBytes(): number {
+    return socketSentBytes(socketOf(this.ws)) ?? this.bytesSent - this.ws.bufferedAmount;
   }
 
   /** Aborts when the connection closes (running commands are told through their context). */
@@ -233,14 +267,25 @@ export class WsConnection implements Indexed, ConnectionInfo {
     this.eventsSent++;
   }
 
-  /** Sends one message; drops the connection when its outbound buffer passes the limit. */
+  /** Sends one message and applies the slow-consumer rule to the queue it leaves. */
   send(message: string | Buffer): void {
     if (this.isClosed()) return;
     this.ws.send(message, TEXT);
     this.bytesSent += typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength;
-    if (this.ws.bufferedAmount > this.host.maxBufferBytes) this.close('slow-consumer');
+    const queued = this.ws.bufferedAmount;
+    const rule = this.host.slowConsumers;
+    if (queued > rule.limit) rule.overLimit(this, queued);
   }
 
+  /** Sends an event of a replay, which paces itself: the slow-consumer rule does not judge it. */
+  sendReplayed(message: Buffer): void {
+    if (this.isClosed()) return;
+    this.ws.send(message, TEXT);
+    this.bytesSent += message.byteLength;
+    this.eventsSent++;
+  }
+
+  /** Resolves when the socket drained (or closed). */
   waitDrain(): Promise<void> {
     if (this.isClosed()) return Promise.resolve();
     return this.socketDrain();
@@ -286,6 +331,7 @@ export class WsConnection implements Indexed, ConnectionInfo {
     for (const s of this.subs) {
       s.state = 'closed';
       s.pending = [];
+      s.pendingBytes = 0;
     }
     this.host.connectionClosed(this, reason);
   }
