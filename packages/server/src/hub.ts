@@ -22,6 +22,9 @@ import { STREAM_FRONT } from './http/stream-front.js';
 import type { StreamSink } from './http/stream-sink.js';
 import { webRequest } from './http/web-request.js';
 import { WebSink } from './http/web-sink.js';
+import { MemoryAccountant, type MemorySnapshot } from './limits/memory-accountant.js';
+import { memoryAdmission } from './limits/memory-admission.js';
+import { accountedReads } from './limits/replay-accounting.js';
 import { type Logger, silentLogger } from './logger.js';
 import { installMercure } from './mercure/install-mercure.js';
 import { type CloseReason, type ConnectionInfo, combineObservers, type HubObserver } from './observer.js';
@@ -122,6 +125,12 @@ export interface Hub {
   publish(input: readonly PublishInput[]): Promise<PublishResult[]>;
   /** The open subscriber connections. */
   connections(): ConnectionInfo[];
+  /**
+   * The memory budget (`maxMemoryBytes`) and what the hub uses of it: the figures behind the
+   * `503` it answers when over, `tidings_memory_*` metrics and `/admin/stats`.
+   * @see MemorySnapshot
+   */
+  memory(): MemorySnapshot;
   /**
    * Closes one connection by id; returns whether it was open. With `notice`, the stream first
    * gets `event: <reason>` with `notice` as JSON data (`token-expired`, `force-logout`).
@@ -227,6 +236,7 @@ class HubImpl implements FaceHost {
   readonly sys = new SysChannel();
   private readonly commands: CommandRegistry;
   private readonly ws: WsChannel;
+  private readonly budget: MemoryAccountant;
 
   constructor(o: HubOptions) {
     this.options = resolveOptions(o);
@@ -239,6 +249,30 @@ class HubImpl implements FaceHost {
     // First, so an unusable auth configuration throws before timers and subscriptions exist.
     this.security = installSecurity(this, o, this.log);
     this.authorizer = this.security.authorizer;
+    this.budget = new MemoryAccountant({
+      budgetBytes: this.options.maxMemoryBytes,
+      onShedding: (on, m) => {
+        if (on) {
+          this.log.warn(
+            { budget: m.budgetBytes, used: m.usedBytes, rss: m.rssBytes, held: m.held },
+            'memory budget reached: new streams, resumes and publishes get 503 until usage falls',
+          );
+        } else this.log.info({ budget: m.budgetBytes, used: m.usedBytes }, 'memory back under budget');
+      },
+    });
+    this.budget.addOutboundSource(() => {
+      let n = this.ws.bufferedBytes();
+      for (const c of this.conns.values()) n += c.bufferedBytes;
+      return n;
+    });
+    // After security's middleware: credentials are checked before anything is charged or read.
+    this.use(
+      memoryAdmission(
+        this.budget,
+        (path) => path === '/ws' || this.streamPaths.has(path),
+        this.options.maxBodyBytes,
+      ),
+    );
     if (o.mercure) {
       try {
         installMercure(this, o.mercure);
@@ -261,6 +295,7 @@ class HubImpl implements FaceHost {
       nextConnectionId: () => `${this.nodeId}-${(++this.connSeq).toString(36)}`,
       isClosing: () => this.closing,
       checkOrigin: (req) => this.security.checkWebSocketOrigin(req),
+      budget: this.budget,
     });
     this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
@@ -415,6 +450,10 @@ class HubImpl implements FaceHost {
     return [...this.conns.values(), ...this.ws.connections()];
   }
 
+  memory(): MemorySnapshot {
+    return this.budget.snapshot();
+  }
+
   disconnect(
     connectionId: string,
     reason: CloseReason = 'disconnected',
@@ -467,6 +506,7 @@ class HubImpl implements FaceHost {
       for (const fn of this.closeHooks) await fn();
       await this.security.close();
       await this.engine.close();
+      this.budget.close();
       this.log.info({ node: this.nodeId }, 'hub closed');
     })();
     return this.closed;
@@ -638,24 +678,20 @@ class HubImpl implements FaceHost {
   }
 
   private resume(conn: SseConnection, replay: NonNullable<StreamSpec['replay']>): void {
-    catchUp(
-      this.engine.store,
-      conn,
-      replay.filter,
-      replay.from,
-      this.options.replayPageSize,
-      replay.truncation,
-    ).then(
-      (r) => {
-        if (r.reset) this.obs.resetSent(conn, r.reset);
-        if (r.replayed) this.obs.replayed(conn, r.replayed);
-      },
-      (err) => {
-        this.obs.error('replay', err);
-        this.log.error({ err, conn: conn.id }, 'replay failed; closing the stream so the client retries');
-        conn.close('error');
-      },
-    );
+    const reads = accountedReads(this.engine.store, this.budget);
+    catchUp(reads.store, conn, replay.filter, replay.from, this.options.replayPageSize, replay.truncation)
+      .finally(reads.done)
+      .then(
+        (r) => {
+          if (r.reset) this.obs.resetSent(conn, r.reset);
+          if (r.replayed) this.obs.replayed(conn, r.replayed);
+        },
+        (err) => {
+          this.obs.error('replay', err);
+          this.log.error({ err, conn: conn.id }, 'replay failed; closing the stream so the client retries');
+          conn.close('error');
+        },
+      );
   }
 
   private async publishRoute(req: HubRequest): Promise<HubResponse> {

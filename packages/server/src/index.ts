@@ -70,6 +70,14 @@ export type { IpcPort } from './ipc/ipc-messages.js';
 export type { HubPeers, IpcPeers, IpcPeersHostOptions, PeerAnswers } from './ipc/ipc-peers.js';
 export { IpcPeersHost, ipcPeers } from './ipc/ipc-peers.js';
 export type { LimitOptions } from './limits/limits.js';
+export type {
+  HeldKind,
+  MemoryAccountantOptions,
+  MemorySample,
+  MemorySnapshot,
+  MemoryWork,
+} from './limits/memory-accountant.js';
+export { defaultMemoryBudget, MemoryAccountant, MIN_MEMORY_BUDGET } from './limits/memory-accountant.js';
 export type { Rate } from './limits/token-bucket.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';

@@ -4,6 +4,7 @@ import type { Broker } from './brokers/broker.js';
 import type { Engine } from './engine.js';
 import type { CorsOptions } from './http/cors.js';
 import type { LimitOptions } from './limits/limits.js';
+import { defaultMemoryBudget } from './limits/memory-accountant.js';
 import type { Rate } from './limits/token-bucket.js';
 import type { Logger } from './logger.js';
 import type { MercureOptions } from './mercure/mercure-options.js';
@@ -77,6 +78,19 @@ export interface HubOptions {
   /** Most topics and patterns in one subscription; more get 400. @defaultValue 64 */
   maxTopicsPerSubscription?: number | undefined;
   /**
+   * The memory budget of the hub process, in bytes. Before the hub takes on new work (opening a
+   * stream or a WebSocket, resuming from history, reading a request body) it checks its memory
+   * against this budget; past it the request gets `503 unavailable` with `Retry-After`, while
+   * open streams keep being served and nothing acknowledged is dropped. The figure compared is
+   * the process's resident set, less the V8 heap's unused space, plus what the hub reserved since
+   * it last looked (request bodies, replay pages). At least 32 MiB.
+   * @defaultValue three quarters of V8's heap limit or half the memory available to the process
+   * (its cgroup limit, else the machine's), whichever is smaller: 3 GiB on a 64-bit machine
+   * with 16 GiB or more, at most 512 MiB in a container limited to 1 GiB
+   * @see MemoryAccountant, and "Memory budget" in docs/security.md for what is counted and the margin
+   */
+  maxMemoryBytes?: number | undefined;
+  /**
    * Live events held per connection while it replays history. Past this the buffer is dropped and
    * the replay simply reads further, since every live event is already in history.
    * @defaultValue 10000
@@ -130,6 +144,7 @@ export interface ResolvedHubOptions {
   maxBatchSize: number;
   maxBufferBytes: number;
   maxTopicsPerSubscription: number;
+  maxMemoryBytes: number;
   maxReplayBuffer: number;
   replayPageSize: number;
   commandTimeoutMs: number;
@@ -164,6 +179,7 @@ export function resolveOptions(o: HubOptions): ResolvedHubOptions {
     maxBatchSize: positiveInt('maxBatchSize', o.maxBatchSize, 1000),
     maxBufferBytes: positiveInt('maxBufferBytes', o.maxBufferBytes, 1024 * 1024),
     maxTopicsPerSubscription: positiveInt('maxTopicsPerSubscription', o.maxTopicsPerSubscription, 64),
+    maxMemoryBytes: positiveInt('maxMemoryBytes', o.maxMemoryBytes, defaultMemoryBudget()),
     maxReplayBuffer: positiveInt('maxReplayBuffer', o.maxReplayBuffer, 10_000),
     replayPageSize: positiveInt('replayPageSize', o.replayPageSize, 500),
     commandTimeoutMs: positiveInt('commandTimeoutMs', o.commandTimeoutMs, 10_000),

@@ -8,6 +8,7 @@ import {
   ipcEngine,
   ipcPeers,
   localEngine,
+  MIN_MEMORY_BUDGET,
   memoryStore,
   sqliteRevocations,
   sqliteStore,
@@ -44,6 +45,10 @@ Options:
   --max-payload <size>     Largest event payload                          [64KiB]
   --max-body <size>        Largest publish request                        [1MiB]
   --max-buffer <size>      Unsent bytes before a slow client is dropped   [1MiB]
+  --max-memory <size>      Memory budget per process, e.g. 512MiB or 2GiB: past
+                           it new streams, resumes and publishes get 503 with
+                           Retry-After; open streams keep being served
+                           [3/4 of the V8 heap limit or 1/2 of the memory, the smaller]
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first
@@ -67,6 +72,17 @@ function configured<T>(make: () => T): T {
   }
 }
 
+/** `--max-memory`: a size of at least 32 MiB (an idle hub process alone uses about that much). */
+function parseMemory(value: string): number {
+  const n = parseBytes('max-memory', value);
+  if (n < MIN_MEMORY_BUDGET) {
+    throw new UsageError(
+      `--max-memory must be at least 32MiB, as an idle hub process alone uses about that much; got "${value}". Give a budget such as 512MiB or 2GiB.`,
+    );
+  }
+  return n;
+}
+
 /** `tidings serve`: resolves when the hub has shut down (exit code). */
 export async function serve(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
@@ -85,6 +101,7 @@ export async function serve(argv: string[]): Promise<number> {
     'max-payload': { type: 'string' },
     'max-body': { type: 'string' },
     'max-buffer': { type: 'string' },
+    'max-memory': { type: 'string' },
     'base-path': { type: 'string' },
     'node-id': { type: 'string' },
     workers: { type: 'string' },
@@ -130,6 +147,8 @@ export async function serve(argv: string[]): Promise<number> {
   if (!LEVELS.has(level))
     throw new UsageError(`--log-level must be one of ${[...LEVELS].join(', ')}; got "${level}".`);
   const port = values.port === undefined ? 8080 : parsePort('port', values.port);
+  // Checked here, so the primary of --workers refuses a bad value before forking anyone.
+  const maxMemoryBytes = values['max-memory'] === undefined ? undefined : parseMemory(values['max-memory']);
   const host = values.host ?? '127.0.0.1';
   const retention = {
     maxEvents:
@@ -232,6 +251,7 @@ export async function serve(argv: string[]): Promise<number> {
       maxBodyBytes: values['max-body'] === undefined ? undefined : parseBytes('max-body', values['max-body']),
       maxBufferBytes:
         values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
+      maxMemoryBytes,
       basePath: values['base-path'],
       nodeId:
         worker !== undefined && values['node-id'] !== undefined
