@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { HubError } from '../errors.js';
 
 /** Smallest budget accepted: below it an idle Node.js process alone is over it. */
@@ -19,6 +20,8 @@ export interface MemorySample {
   readonly rss: number;
   readonly heapTotal: number;
   readonly heapUsed: number;
+  /** Memory outside the V8 heap that V8 tracks: buffers (queued frames, bodies), typed arrays. */
+  readonly external: number;
   /** V8's `heap_size_limit`: past it the process dies of an out-of-memory error. */
   readonly heapLimit: number;
 }
@@ -59,6 +62,15 @@ export interface MemoryAccountantOptions {
   readonly sample?: (() => MemorySample) | undefined;
   /** Monotonic clock in ms. @defaultValue `performance.now` */
   readonly now?: (() => number) | undefined;
+  /**
+   * Runs a full garbage collection, tried (at most every `collectEveryMs`) when a sample finds
+   * the hub over budget, before it refuses work: garbage an attack left behind must not keep the
+   * hub refusing work after the attack ended. `false` never collects.
+   * @defaultValue V8's own `gc` (see {@link fullCollection})
+   */
+  readonly collectGarbage?: (() => void) | false | undefined;
+  /** Shortest time between two collections asked for by the accountant, in ms. @defaultValue 5000 */
+  readonly collectEveryMs?: number | undefined;
   /** Told when the hub starts or stops refusing work (for a log line per transition). */
   readonly onShedding?: ((shedding: boolean, snapshot: MemorySnapshot) => void) | undefined;
 }
@@ -68,10 +80,29 @@ const HEAP_GUARD = 0.85;
 
 const MiB = 1024 * 1024;
 
+let gc: (() => void) | undefined;
+
+/**
+ * A full garbage collection: `globalThis.gc` when node runs with `--expose-gc`, else V8's `gc`
+ * exposed on demand (a flag that only makes `gc` available to contexts created afterwards, so
+ * nothing else in the process changes). Only called while the hub is over its budget.
+ */
+export function fullCollection(): void {
+  if (gc === undefined) {
+    const own = (globalThis as { gc?: () => void }).gc;
+    if (typeof own === 'function') gc = own;
+    else {
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
+    }
+  }
+  gc();
+}
+
 function processSample(heapLimit: number): () => MemorySample {
   return () => {
     const m = process.memoryUsage();
-    return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, heapLimit };
+    return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, heapLimit };
   };
 }
 
@@ -99,13 +130,22 @@ function mib(n: number): string {
 /**
  * The hub's memory accountant: decides whether new work may start within `maxMemoryBytes`.
  *
- * The estimate it compares with the budget is the resident set size of the last sample, less the
- * V8 heap's committed but unused space (the heap reuses it before it grows, and V8 returns it to
- * the system only lazily), plus what was reserved since that sample and not released yet. So
- * reservations (request bodies, replay pages) count at once, and the sample, taken at most every
- * `sampleMs` when work is asked for and every `refreshMs` in the background, catches everything
- * else (connections, queued frames, caches, garbage not yet collected). Work is also refused once
- * the V8 heap is 85 % full, whatever the budget, since a full heap ends the process.
+ * The estimate it compares with the budget is the live memory of the last sample: the V8 heap in
+ * use, the memory outside the heap V8 tracks (`external`: buffers such as queued frames and
+ * request bodies), and the process's own overhead (code, libraries, stacks: its resident set
+ * outside both, measured once at the start), plus every reservation in force. Not the resident
+ * set itself: freed memory often stays resident (V8 returns heap pages lazily, and the C
+ * allocator keeps freed buffers for reuse), so an estimate from it would keep the hub refusing
+ * work long after an attack ended, while the live figure returns as soon as memory is free and
+ * still bounds the resident set, since new allocations reuse what was kept. Reservations (a request body at its
+ * declared size, from admission to answer; a replay page, from read to written) count at once
+ * and in full, even the part a later sample already sees: the estimate errs high, by at most the
+ * bytes in flight. The sample, taken at most every `sampleMs` when work is asked for and every
+ * `refreshMs` in the background, catches everything else (connections, queued frames, caches,
+ * garbage not yet collected). Work is also refused once
+ * the V8 heap is 85 % full, whatever the budget, since a full heap ends the process. A sample
+ * over the budget first asks V8 for a full collection (at most every `collectEveryMs`) and looks
+ * again, so garbage an attack left behind does not keep the hub refusing work once it ended.
  *
  * Refusals are `503 unavailable` with `Retry-After`; work already admitted (open streams,
  * replays under way, publishes being stored) goes on, so nothing acknowledged is ever dropped.
@@ -117,14 +157,26 @@ export class MemoryAccountant {
   private readonly read: () => MemorySample;
   private readonly now: () => number;
   private readonly onShedding: MemoryAccountantOptions['onShedding'];
+  private readonly collect: (() => void) | undefined;
+  private readonly collectEveryMs: number;
+  private lastCollectAt = Number.NEGATIVE_INFINITY;
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly sources: Array<() => number> = [];
   private readonly reserved: Record<'bodies' | 'replay', number> = { bodies: 0, replay: 0 };
   private readonly shedCounts: Record<MemoryWork, number> = { stream: 0, replay: 0, body: 0 };
-  private last: MemorySample = { rss: 0, heapTotal: 0, heapUsed: 0, heapLimit: Number.POSITIVE_INFINITY };
+  private last: MemorySample = {
+    rss: 0,
+    heapTotal: 0,
+    heapUsed: 0,
+    external: 0,
+    heapLimit: Number.POSITIVE_INFINITY,
+  };
+  /**
+   * The process's memory outside what V8 tracks (code, libraries, stacks, the allocator's own),
+   * measured at the first sample and then taken as constant.
+   */
+  private overhead = -1;
   private lastAt = Number.NEGATIVE_INFINITY;
-  /** Reserved bytes at the last sample: what was reserved since is not in the sample yet. */
-  private reservedAtSample = 0;
   private outbound = 0;
   private shedding = false;
 
@@ -140,8 +192,11 @@ export class MemoryAccountant {
     this.read = o.sample ?? processSample(getHeapStatistics().heap_size_limit);
     this.now = o.now ?? (() => performance.now());
     this.onShedding = o.onShedding;
+    this.collect = o.collectGarbage === false ? undefined : (o.collectGarbage ?? fullCollection);
+    this.collectEveryMs = o.collectEveryMs ?? 5000;
     this.timer = setInterval(() => this.sample(), o.refreshMs ?? 1000);
     this.timer.unref();
+    this.sample();
   }
 
   /**
@@ -187,28 +242,39 @@ export class MemoryAccountant {
 
   /** The current estimate, in bytes (see the class description). */
   usedBytes(): number {
-    const reserved = this.reserved.bodies + this.reserved.replay;
-    const base = this.last.rss - Math.max(0, this.last.heapTotal - this.last.heapUsed);
-    return Math.max(0, base) + Math.max(0, reserved - this.reservedAtSample);
+    const m = this.last;
+    return m.heapUsed + m.external + Math.max(0, this.overhead) + this.reserved.bodies + this.reserved.replay;
   }
 
   /** Takes a sample now (admission does it when the last one is older than `sampleMs`). */
   sample(): void {
     this.last = this.read();
     this.lastAt = this.now();
-    this.reservedAtSample = this.reserved.bodies + this.reserved.replay;
+    if (this.overhead < 0)
+      this.overhead = Math.max(0, this.last.rss - this.last.heapTotal - this.last.external);
+    if (this.collect && this.over(0) && this.lastAt - this.lastCollectAt >= this.collectEveryMs) {
+      // Over budget: see whether it is garbage before refusing anyone.
+      this.lastCollectAt = this.lastAt;
+      this.collect();
+      this.last = this.read();
+    }
     let outbound = 0;
     for (const s of this.sources) outbound += s();
     this.outbound = outbound;
     const shedding = this.over(0);
     if (shedding !== this.shedding) {
       this.shedding = shedding;
-      this.onShedding?.(shedding, this.snapshot());
+      this.onShedding?.(shedding, this.figures());
     }
   }
 
-  /** The figures of the last sample and the current reservations. */
+  /** The current figures (from a new sample when the last one is older than `sampleMs`). */
   snapshot(): MemorySnapshot {
+    if (this.now() - this.lastAt >= this.sampleMs) this.sample();
+    return this.figures();
+  }
+
+  private figures(): MemorySnapshot {
     return {
       budgetBytes: this.budgetBytes,
       usedBytes: this.usedBytes(),
@@ -226,8 +292,8 @@ export class MemoryAccountant {
   }
 
   private over(cost: number): boolean {
-    const reservedSince = Math.max(0, this.reserved.bodies + this.reserved.replay - this.reservedAtSample);
-    if (this.last.heapUsed + reservedSince + cost > this.last.heapLimit * HEAP_GUARD) return true;
+    const reserved = this.reserved.bodies + this.reserved.replay;
+    if (this.last.heapUsed + reserved + cost > this.last.heapLimit * HEAP_GUARD) return true;
     return this.usedBytes() + cost > this.budgetBytes;
   }
 }
