@@ -16,8 +16,21 @@ export interface TopicSelector {
 }
 
 // Selectors repeat (every tab of an app subscribes to the same templates): compile each once.
+// Bounded in entries and in bytes, since any subscriber names selectors: emptied when full.
 const cache = new Map<string, TopicSelector>();
 const CACHE_MAX = 10_000;
+/** Estimated bytes the cache may hold. */
+const CACHE_MAX_BYTES = 16 * 1024 * 1024;
+let cacheBytes = 0;
+
+/**
+ * Estimated bytes of a cached selector: its strings and closures, and for a template its
+ * automaton, measured at about 150 bytes per template character (a 2,048-character template,
+ * the longest accepted, is then about 300 KB).
+ */
+function weight(source: string, template: boolean): number {
+  return 128 + source.length * (template ? 160 : 2);
+}
 
 /** Compiles a selector (cached). Never throws: a string that is no template is an exact selector. */
 export function compileSelector(source: string): TopicSelector {
@@ -37,8 +50,13 @@ export function compileSelector(source: string): TopicSelector {
         : (topic) => topic === source,
     };
   }
-  if (cache.size >= CACHE_MAX) cache.clear();
+  const w = weight(source, s.template !== undefined);
+  if (cache.size >= CACHE_MAX || cacheBytes + w > CACHE_MAX_BYTES) {
+    cache.clear();
+    cacheBytes = 0;
+  }
   cache.set(source, s);
+  cacheBytes += w;
   return s;
 }
 
@@ -49,4 +67,9 @@ export function anyMatch(selectors: readonly TopicSelector[], topics: readonly s
     for (const t of topics) if (s.matches(t)) return true;
   }
   return false;
+}
+
+/** @internal Entries and estimated bytes of the selector cache, for tests. */
+export function selectorCacheFigures(): { entries: number; bytes: number } {
+  return { entries: cache.size, bytes: cacheBytes };
 }

