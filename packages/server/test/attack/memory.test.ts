@@ -268,9 +268,15 @@ async function rawPublish(
   );
   // The hub decides on the head alone: a refusal arrives before the body is wanted. Sending the
   // body after a refusal would race the hub closing the socket (the client may see a reset).
-  await until(() => r.text.length > 0, 200).catch(() => {});
+  // A second is far more than the hub takes to decide, even during a collection it forced.
+  await until(() => r.text.length > 0, 1000).catch(() => {});
   if (r.text.length === 0) for (const p of parts) r.socket.write(p);
-  await until(() => r.text.includes('}') && r.text.includes('\r\n\r\n'), 15_000);
+  await until(
+    () => (r.text.includes('}') && r.text.includes('\r\n\r\n')) || r.socket.destroyed,
+    15_000,
+    () => `publish ${n} got no answer: ${JSON.stringify(r.text.slice(0, 200))}`,
+  );
+  if (!r.text) throw new Error(`publish ${n} was reset without an answer`);
   await new Promise((ok) => setTimeout(ok, 5));
   return { status: r.status() as number, text: r.text };
 }
