@@ -565,7 +565,9 @@ class HubImpl implements FaceHost {
 
   private reject(req: HubRequest, err: HubError): HubResponse {
     this.obs.requestRejected(req, err);
-    if (err.status >= 500) this.log.warn({ path: req.path, code: err.code }, err.message);
+    // Refusals for the memory budget are logged once per episode by the accountant, not per request.
+    if (err.status >= 500 && err.detail?.option !== 'maxMemoryBytes')
+      this.log.warn({ path: req.path, code: err.code }, err.message);
     return json(err.status, err.toBody(), err.headers);
   }
 

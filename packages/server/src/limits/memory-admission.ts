@@ -46,7 +46,9 @@ function bodyBytes(req: HubRequest, maxBodyBytes: number): number {
  * the budget the request gets `503 unavailable` with `Retry-After` before anything is read or
  * stored; requests already admitted, and open streams, are never touched.
  *
- * It runs after the security middleware, so credentials are still checked before a body is read.
+ * It runs after the security middleware, so a publish or command with bad credentials gets 401
+ * before it is charged. Streams are authorized by their routes, after this: over the budget they
+ * get 503 without the cost of verifying a token.
  */
 export function memoryAdmission(
   accountant: MemoryAccountant,
@@ -55,8 +57,10 @@ export function memoryAdmission(
 ): Middleware {
   return async (req, next) => {
     if (req.method === 'GET') {
-      if (isStream(req.path))
-        accountant.admit(resumes(req) ? 'replay' : 'stream', STREAM_COST + (resumes(req) ? REPLAY_COST : 0));
+      if (isStream(req.path)) {
+        if (resumes(req)) accountant.admit('replay', STREAM_COST + REPLAY_COST);
+        else accountant.admit('stream', STREAM_COST);
+      }
       return next();
     }
     const bytes = bodyBytes(req, maxBodyBytes) * BODY_FACTOR;

@@ -20,15 +20,21 @@ export function accountedReads(
   accountant: MemoryAccountant,
 ): { readonly store: HistoryStore; done(): void } {
   let release = (): void => {};
-  const view = Object.create(store) as HistoryStore;
-  view.idAt = (pos) => store.idAt(pos);
-  view.resolve = (id) => store.resolve(id);
-  view.readAfter = async (after, filter, limit) => {
+  const readAfter: HistoryStore['readAfter'] = async (after, filter, limit) => {
     release();
     const page = await store.readAfter(after, filter, limit);
     release = accountant.reserve('replay', pageBytes(page));
     return page;
   };
+  // Every other member is the store's own, called on the store itself (a method that assigns
+  // to a field must not write it onto the view).
+  const view = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'readAfter') return readAfter;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
   return {
     store: view,
     done: () => release(),
