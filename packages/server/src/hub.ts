@@ -279,6 +279,7 @@ class HubImpl implements FaceHost {
       } catch (e) {
         // An unusable Mercure configuration: release what the security layer set up.
         void this.security.close();
+        this.budget.close();
         throw e;
       }
     }
