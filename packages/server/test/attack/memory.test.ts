@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WS_SUBPROTOCOL } from '@tidings/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type HubOptions, installAdmin, installMetrics, memoryStore, sqliteStore } from '../../src/index.js';
+import { type HubOptions, installAdmin, installMetrics, sqliteStore } from '../../src/index.js';
 import { BODY_FACTOR } from '../../src/limits/memory-admission.js';
 import { mint, PUBLISHER_KEY, SECRET } from '../auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
@@ -22,13 +22,19 @@ const MiB = 1024 * 1024;
  */
 const MARGIN = 80 * MiB;
 
-/** What the accountant compares with the budget, measured the same way from the test. */
+/**
+ * What the accountant counts when a hub starts (heap in use, external, and the rest of the
+ * resident set as overhead), measured the same way from the test: budgets are set relative to it.
+ */
 function usedNow(): number {
   const m = process.memoryUsage();
   return m.rss - (m.heapTotal - m.heapUsed);
 }
 
-/** Tracks the process's peak RSS while an attack runs. */
+/**
+ * Tracks the process's peak RSS while an attack runs. With `MEMLOG=1` each case prints its
+ * budget, peak and the memory breakdown at the peak (how the margin above was measured).
+ */
 class PeakRss {
   /** RSS before the attack: a test process keeps what earlier cases made resident. */
   readonly start = process.memoryUsage.rss();
@@ -719,11 +725,9 @@ describe('memory budget under attack', () => {
   });
 });
 
-const dirs: string[] = [];
+/** A directory for one case's SQLite history, removed after it. */
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'tidings-memory-'));
-  dirs.push(d);
   open.push({ close: () => rmSync(d, { recursive: true, force: true }) });
   return d;
 }
-void memoryStore;
