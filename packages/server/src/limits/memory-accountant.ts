@@ -224,6 +224,15 @@ export class MemoryAccountant {
   }
 
   /**
+   * Adds `delta` bytes (negative to give them back) to what is held of `kind`, for holders that
+   * share bytes and count them themselves (replay pages share events). Every addition must be
+   * given back once.
+   */
+  adjust(kind: 'bodies' | 'replay', delta: number): void {
+    this.reserved[kind] = Math.max(0, this.reserved[kind] + delta);
+  }
+
+  /**
    * Admits work expected to cost `cost` bytes, or throws `503 unavailable` with `Retry-After`
    * when the estimate plus `cost` would pass the budget (or the V8 heap is nearly full).
    */

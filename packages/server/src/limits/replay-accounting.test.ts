@@ -43,4 +43,28 @@ describe('accountedReads', () => {
     reads.done();
     expect(acc.snapshot().held.replay).toBe(0);
   });
+
+  it('counts an event several replays hold at once only once, until the last lets go', async () => {
+    const store = new MemoryStore();
+    await store.append(
+      Array.from({ length: 5 }, () => ({ topic: 't', type: 'x', ts: Date.now(), dataJson: '"payload"' })),
+    );
+    // A store that answers a repeated read with the same events, as SQLite's read cache does.
+    const page = await store.readAfter('0', { topics: ['t'], patterns: [] }, 10);
+    const caching = new Proxy(store, {
+      get: (target, prop) =>
+        prop === 'readAfter' ? async () => page : (Reflect.get(target, prop, target) as unknown),
+    });
+    const acc = new MemoryAccountant({ budgetBytes: 1024 * 1024 * 1024, collectGarbage: false });
+    made.push(acc);
+    const storm = Array.from({ length: 1000 }, () => accountedReads(caching, acc));
+    for (const r of storm) await r.store.readAfter('0', { topics: ['t'], patterns: [] }, 10);
+    const once = acc.snapshot().held.replay;
+    expect(once).toBeGreaterThan(0);
+    expect(once).toBeLessThan(5 * 400);
+    for (const r of storm.slice(1)) r.done();
+    expect(acc.snapshot().held.replay).toBe(once);
+    storm[0]?.done();
+    expect(acc.snapshot().held.replay).toBe(0);
+  });
 });
