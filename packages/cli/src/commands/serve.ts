@@ -48,7 +48,7 @@ Options:
   --max-memory <size>      Memory budget per process, e.g. 512MiB or 2GiB: past
                            it new streams, resumes and publishes get 503 with
                            Retry-After; open streams keep being served
-                           [3/4 of the V8 heap limit or 1/2 of the memory, the smaller]
+                           [min(3/4 of the V8 heap limit, 1/2 of RAM)]
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first
