@@ -130,25 +130,29 @@ function mib(n: number): string {
 /**
  * The hub's memory accountant: decides whether new work may start within `maxMemoryBytes`.
  *
- * The estimate it compares with the budget is the live memory of the last sample: the V8 heap in
- * use, the memory outside the heap V8 tracks (`external`: buffers such as queued frames and
- * request bodies), and the process's own overhead (code, libraries, stacks: its resident set
- * outside both, measured once at the start), plus every reservation in force. Not the resident
- * set itself: freed memory often stays resident (V8 returns heap pages lazily, and the C
- * allocator keeps freed buffers for reuse), so an estimate from it would keep the hub refusing
- * work long after an attack ended, while the live figure returns as soon as memory is free and
- * still bounds the resident set, since new allocations reuse what was kept. Reservations (a request body at its
- * declared size, from admission to answer; a replay page, from read to written) count at once
- * and in full, even the part a later sample already sees: the estimate errs high, by at most the
- * bytes in flight. The sample, taken at most every `sampleMs` when work is asked for and every
- * `refreshMs` in the background, catches everything else (connections, queued frames, caches,
- * garbage not yet collected). Work is also refused once
- * the V8 heap is 85 % full, whatever the budget, since a full heap ends the process. A sample
- * over the budget first asks V8 for a full collection (at most every `collectEveryMs`) and looks
- * again, so garbage an attack left behind does not keep the hub refusing work once it ended.
+ * The estimate it compares with the budget is the live memory of the last sample (the V8 heap in
+ * use; the memory outside the heap V8 tracks, `external`: buffers such as queued frames and
+ * request bodies; and the process's own overhead, code, libraries and stacks, measured once at
+ * the start as its resident set outside both) plus every reservation in force.
+ *
+ * Not the resident set itself: freed memory often stays resident (V8 returns heap pages lazily,
+ * the C allocator keeps freed buffers for reuse), so an estimate from it kept a hub refusing work
+ * long after an attack ended. The live figure comes back as soon as memory is free, and still
+ * bounds the resident set, since new allocations reuse what stayed resident.
+ *
+ * Reservations (a request body at its declared size, from admission to answer; a replay page,
+ * from read to written) count at once and in full, even the part a later sample already sees: the
+ * estimate errs high, by at most the bytes in flight. The sample, taken at most every `sampleMs`
+ * when work is asked for and every `refreshMs` in the background, catches everything else
+ * (connections, queued frames, caches, garbage not yet collected). A sample over the budget first
+ * asks V8 for a full collection (at most every `collectEveryMs`) and looks again, so garbage an
+ * attack left behind does not keep the hub refusing work once it ended. Work is also refused once
+ * the V8 heap is 85 % full, whatever the budget, since a full heap ends the process.
  *
  * Refusals are `503 unavailable` with `Retry-After`; work already admitted (open streams,
  * replays under way, publishes being stored) goes on, so nothing acknowledged is ever dropped.
+ *
+ * @see HubOptions.maxMemoryBytes, and "Memory budget" in docs/security.md
  */
 export class MemoryAccountant {
   readonly budgetBytes: number;
