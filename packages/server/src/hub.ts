@@ -23,6 +23,9 @@ import { STREAM_FRONT } from './http/stream-front.js';
 import type { StreamSink } from './http/stream-sink.js';
 import { webRequest } from './http/web-request.js';
 import { WebSink } from './http/web-sink.js';
+import { MemoryAccountant, type MemorySnapshot } from './limits/memory-accountant.js';
+import { memoryAdmission } from './limits/memory-admission.js';
+import { accountedReads } from './limits/replay-accounting.js';
 import { type Logger, silentLogger } from './logger.js';
 import { installMercure } from './mercure/install-mercure.js';
 import { type CloseReason, type ConnectionInfo, combineObservers, type HubObserver } from './observer.js';
@@ -131,6 +134,12 @@ export interface Hub {
   /** The open subscriber connections. */
   connections(): ConnectionInfo[];
   /**
+   * The memory budget (`maxMemoryBytes`) and what the hub uses of it: the figures behind the
+   * `503` it answers when over, `tidings_memory_*` metrics and `/admin/stats`.
+   * @see MemorySnapshot
+   */
+  memory(): MemorySnapshot;
+  /**
    * Closes one connection by id; returns whether it was open. With `notice`, the stream first
    * gets `event: <reason>` with `notice` as JSON data (`token-expired`, `force-logout`).
    */
@@ -238,6 +247,7 @@ class HubImpl implements FaceHost {
   readonly sys = new SysChannel();
   private readonly commands: CommandRegistry;
   private readonly ws: WsChannel;
+  private readonly budget: MemoryAccountant;
 
   constructor(o: HubOptions) {
     this.options = resolveOptions(o);
@@ -255,12 +265,37 @@ class HubImpl implements FaceHost {
     // First, so an unusable auth configuration throws before timers and subscriptions exist.
     this.security = installSecurity(this, o, this.log);
     this.authorizer = this.security.authorizer;
+    this.budget = new MemoryAccountant({
+      budgetBytes: this.options.maxMemoryBytes,
+      onShedding: (on, m) => {
+        if (on) {
+          this.log.warn(
+            { budget: m.budgetBytes, used: m.usedBytes, rss: m.rssBytes, held: m.held },
+            'memory budget reached: new streams, resumes and publishes get 503 until usage falls',
+          );
+        } else this.log.info({ budget: m.budgetBytes, used: m.usedBytes }, 'memory back under budget');
+      },
+    });
+    this.budget.addOutboundSource(() => {
+      let n = this.ws.bufferedBytes();
+      for (const c of this.conns.values()) n += c.bufferedBytes;
+      return n;
+    });
+    // After security's middleware: credentials are checked before anything is charged or read.
+    this.use(
+      memoryAdmission(
+        this.budget,
+        (path) => path === '/ws' || this.streamPaths.has(path),
+        this.options.maxBodyBytes,
+      ),
+    );
     if (o.mercure) {
       try {
         installMercure(this, o.mercure);
       } catch (e) {
         // An unusable Mercure configuration: release what the security layer set up.
         void this.security.close();
+        this.budget.close();
         throw e;
       }
     }
@@ -279,6 +314,7 @@ class HubImpl implements FaceHost {
       nextConnectionId: () => `${this.nodeId}-${(++this.connSeq).toString(36)}`,
       isClosing: () => this.closing,
       checkOrigin: (req) => this.security.checkWebSocketOrigin(req),
+      budget: this.budget,
     });
     this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.dispatch(events));
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
@@ -448,6 +484,10 @@ class HubImpl implements FaceHost {
     return [...this.conns.values(), ...this.ws.connections()];
   }
 
+  memory(): MemorySnapshot {
+    return this.budget.snapshot();
+  }
+
   disconnect(
     connectionId: string,
     reason: CloseReason = 'disconnected',
@@ -501,6 +541,7 @@ class HubImpl implements FaceHost {
       for (const fn of this.closeHooks) await fn();
       await this.security.close();
       await this.engine.close();
+      this.budget.close();
       this.log.info({ node: this.nodeId }, 'hub closed');
     })();
     return this.closed;
@@ -561,7 +602,9 @@ class HubImpl implements FaceHost {
 
   private reject(req: HubRequest, err: HubError): HubResponse {
     this.obs.requestRejected(req, err);
-    if (err.status >= 500) this.log.warn({ path: req.path, code: err.code }, err.message);
+    // Refusals for the memory budget are logged once per episode by the accountant, not per request.
+    if (err.status >= 500 && err.detail?.option !== 'maxMemoryBytes')
+      this.log.warn({ path: req.path, code: err.code }, err.message);
     return json(err.status, err.toBody(), err.headers);
   }
 
@@ -694,17 +737,20 @@ class HubImpl implements FaceHost {
   }
 
   private resume(conn: SseConnection, replay: NonNullable<StreamSpec['replay']>): void {
-    catchUp(this.engine.store, conn, replay.filter, replay.from, this.replayLimits, replay.truncation).then(
-      (r) => {
-        if (r.reset) this.obs.resetSent(conn, r.reset);
-        if (r.replayed) this.obs.replayed(conn, r.replayed);
-      },
-      (err) => {
-        this.obs.error('replay', err);
-        this.log.error({ err, conn: conn.id }, 'replay failed; closing the stream so the client retries');
-        conn.close('error');
-      },
-    );
+    const reads = accountedReads(this.engine.store, this.budget);
+    catchUp(reads.store, conn, replay.filter, replay.from, this.replayLimits, replay.truncation)
+      .finally(reads.done)
+      .then(
+        (r) => {
+          if (r.reset) this.obs.resetSent(conn, r.reset);
+          if (r.replayed) this.obs.replayed(conn, r.replayed);
+        },
+        (err) => {
+          this.obs.error('replay', err);
+          this.log.error({ err, conn: conn.id }, 'replay failed; closing the stream so the client retries');
+          conn.close('error');
+        },
+      );
   }
 
   private async publishRoute(req: HubRequest): Promise<HubResponse> {

@@ -79,6 +79,14 @@ export { IpcPeersHost, ipcPeers } from './ipc/ipc-peers.js';
 export type { LimitCounters, SlotRequest } from './limits/limit-counters.js';
 export { LocalLimitCounters, userLimitKey } from './limits/limit-counters.js';
 export type { LimitOptions } from './limits/limits.js';
+export type {
+  HeldKind,
+  MemoryAccountantOptions,
+  MemorySample,
+  MemorySnapshot,
+  MemoryWork,
+} from './limits/memory-accountant.js';
+export { defaultMemoryBudget, MemoryAccountant, MIN_MEMORY_BUDGET } from './limits/memory-accountant.js';
 export type { Rate } from './limits/token-bucket.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';

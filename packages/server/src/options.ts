@@ -6,6 +6,7 @@ import type { CorsOptions } from './http/cors.js';
 import { DEFAULT_MAX_JSON_DEPTH } from './http/parse-json-body.js';
 import type { LimitCounters } from './limits/limit-counters.js';
 import type { LimitOptions } from './limits/limits.js';
+import { defaultMemoryBudget } from './limits/memory-accountant.js';
 import type { Rate } from './limits/token-bucket.js';
 import type { Logger } from './logger.js';
 import type { MercureOptions } from './mercure/mercure-options.js';
@@ -107,6 +108,19 @@ export interface HubOptions {
   /** Most topics and patterns in one subscription; more get 400. @defaultValue 64 */
   maxTopicsPerSubscription?: number | undefined;
   /**
+   * The memory budget of the hub process, in bytes. Before the hub takes on new work (opening a
+   * stream or a WebSocket, resuming from history, reading a request body) it checks its memory
+   * against this budget; past it the request gets `503 unavailable` with `Retry-After`, while
+   * open streams keep being served and nothing acknowledged is dropped. The figure compared is
+   * the process's resident set, less the V8 heap's unused space, plus what the hub reserved since
+   * it last looked (request bodies, replay pages). At least 32 MiB.
+   * @defaultValue three quarters of V8's heap limit or half the memory available to the process
+   * (its cgroup limit, else the machine's), whichever is smaller: 3 GiB on a 64-bit machine
+   * with 16 GiB or more, at most 512 MiB in a container limited to 1 GiB
+   * @see MemoryAccountant, and "Memory budget" in docs/security.md for what is counted and the margin
+   */
+  maxMemoryBytes?: number | undefined;
+  /**
    * Live events held per connection while it replays history. Past this the buffer is dropped and
    * the replay simply reads further, since every live event is already in history.
    * @defaultValue 10000
@@ -169,6 +183,7 @@ export interface ResolvedHubOptions {
   maxBufferBytes: number;
   slowConsumerGraceMs: number;
   maxTopicsPerSubscription: number;
+  maxMemoryBytes: number;
   maxReplayBuffer: number;
   maxReplayBufferBytes: number;
   replayPageSize: number;
@@ -208,6 +223,7 @@ export function resolveOptions(o: HubOptions): ResolvedHubOptions {
     maxBufferBytes: positiveInt('maxBufferBytes', o.maxBufferBytes, 1024 * 1024),
     slowConsumerGraceMs: positiveInt('slowConsumerGraceMs', o.slowConsumerGraceMs, 5_000),
     maxTopicsPerSubscription: positiveInt('maxTopicsPerSubscription', o.maxTopicsPerSubscription, 64),
+    maxMemoryBytes: positiveInt('maxMemoryBytes', o.maxMemoryBytes, defaultMemoryBudget()),
     maxReplayBuffer: positiveInt('maxReplayBuffer', o.maxReplayBuffer, 10_000),
     maxReplayBufferBytes: positiveInt('maxReplayBufferBytes', o.maxReplayBufferBytes, 1024 * 1024),
     replayPageSize: positiveInt('replayPageSize', o.replayPageSize, 500),

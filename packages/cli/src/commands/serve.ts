@@ -9,6 +9,7 @@ import {
   ipcLimitCounters,
   ipcPeers,
   localEngine,
+  MIN_MEMORY_BUDGET,
   memoryStore,
   receiveConnections,
   sqliteRevocations,
@@ -57,6 +58,10 @@ Options:
                            dropped at once                                 [1MiB]
   --slow-grace <dur>       How long a client above --max-buffer may read
                            nothing before it is dropped                    [5s]
+  --max-memory <size>      Memory budget per process, e.g. 512MiB or 2GiB: past
+                           it new streams, resumes and publishes get 503 with
+                           Retry-After; open streams keep being served
+                           [min(3/4 of the V8 heap limit, 1/2 of RAM)]
   --base-path <path>       Serve under a path prefix, e.g. /realtime
   --node-id <id>           This node's name in ids and logs               [random]
   --workers <n>            Processes sharing the port, one per core; the first
@@ -81,6 +86,17 @@ function configured<T>(make: () => T): T {
   }
 }
 
+/** `--max-memory`: a size of at least 32 MiB (an idle hub process alone uses about that much). */
+function parseMemory(value: string): number {
+  const n = parseBytes('max-memory', value);
+  if (n < MIN_MEMORY_BUDGET) {
+    throw new UsageError(
+      `--max-memory must be at least 32MiB, as an idle hub process alone uses about that much; got "${value}". Give a budget such as 512MiB or 2GiB.`,
+    );
+  }
+  return n;
+}
+
 /** `tidings serve`: resolves when the hub has shut down (exit code). */
 export async function serve(argv: string[]): Promise<number> {
   const { values: flags, positionals } = parseFlags(argv, {
@@ -101,6 +117,7 @@ export async function serve(argv: string[]): Promise<number> {
     'max-body': { type: 'string' },
     'max-buffer': { type: 'string' },
     'slow-grace': { type: 'string' },
+    'max-memory': { type: 'string' },
     'base-path': { type: 'string' },
     'node-id': { type: 'string' },
     workers: { type: 'string' },
@@ -146,6 +163,8 @@ export async function serve(argv: string[]): Promise<number> {
   if (!LEVELS.has(level))
     throw new UsageError(`--log-level must be one of ${[...LEVELS].join(', ')}; got "${level}".`);
   const port = values.port === undefined ? 8080 : parsePort('port', values.port);
+  // Checked here, so the primary of --workers refuses a bad value before forking anyone.
+  const maxMemoryBytes = values['max-memory'] === undefined ? undefined : parseMemory(values['max-memory']);
   const host = values.host ?? '127.0.0.1';
   const retention = {
     maxEvents:
@@ -268,6 +287,7 @@ export async function serve(argv: string[]): Promise<number> {
         values['max-buffer'] === undefined ? undefined : parseBytes('max-buffer', values['max-buffer']),
       slowConsumerGraceMs:
         values['slow-grace'] === undefined ? undefined : parseDuration('slow-grace', values['slow-grace']),
+      maxMemoryBytes,
       basePath: values['base-path'],
       nodeId:
         worker !== undefined && values['node-id'] !== undefined

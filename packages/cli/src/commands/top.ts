@@ -111,6 +111,10 @@ export function renderTop(
       kv('Subscriptions', num(c.subscriptions)),
       kv('Buffered', bytes(c.bufferedBytes)),
       kv('Heap', bytes(s.process.heapUsedBytes)),
+      // Hubs before the memory budget do not report it.
+      ...(s.process.memoryBudgetBytes
+        ? [kv('Memory', `${bytes(s.process.memoryUsedBytes)} of ${bytes(s.process.memoryBudgetBytes)}`)]
+        : []),
       kv('Loop p99', `${s.process.eventLoopLagP99Ms.toFixed(1)} ms`),
     ].join('   '),
   );

@@ -304,7 +304,7 @@ pre { margin: 0 0 10px; padding: 10px 12px; background: var(--panel-2); border-r
     setText('kpi-slow-sub', num(a.totals.resets) + ' resets · ' + num(a.totals.errors) + ' errors');
     $('kpi-slow-card').classList.toggle('alert', a.totals.slowConsumers > 0);
     setText('kpi-lag', s.process.eventLoopLagP99Ms.toFixed(1) + ' ms');
-    setText('kpi-lag-sub', bytes(s.process.heapUsedBytes) + ' heap');
+    setText('kpi-lag-sub', bytes(s.process.heapUsedBytes) + ' heap · ' + bytes(s.process.memoryUsedBytes) + ' of ' + bytes(s.process.memoryBudgetBytes) + ' budget' + (s.process.memoryShed ? ' · ' + num(s.process.memoryShed) + ' shed' : ''));
     chart(a.series);
     var span = a.series.published.length;
     setText('chart-range', span >= 120 ? 'last ' + Math.round(span / 60) + ' minutes' : 'last ' + span + ' seconds');

@@ -46,6 +46,12 @@ export interface HubStats {
   readonly process: {
     readonly heapUsedBytes: number;
     readonly rssBytes: number;
+    /** The memory budget (`maxMemoryBytes`). */
+    readonly memoryBudgetBytes: number;
+    /** What the hub counts against the budget (see `Hub.memory`). */
+    readonly memoryUsedBytes: number;
+    /** Requests refused with 503 for the budget since the start. */
+    readonly memoryShed: number;
     /** Event-loop delay since the previous sample, in ms. */
     readonly eventLoopLagP99Ms: number;
     readonly eventLoopLagMaxMs: number;
@@ -109,6 +115,7 @@ export class StatsSource {
         }),
       );
     const mem = process.memoryUsage();
+    const budget = this.hub.memory();
     return {
       node: this.hub.nodeId,
       time: new Date().toISOString(),
@@ -127,6 +134,9 @@ export class StatsSource {
       process: {
         heapUsedBytes: mem.heapUsed,
         rssBytes: mem.rss,
+        memoryBudgetBytes: budget.budgetBytes,
+        memoryUsedBytes: budget.usedBytes,
+        memoryShed: budget.shed.stream + budget.shed.replay + budget.shed.body,
         eventLoopLagP99Ms: this.lastLag.p99,
         eventLoopLagMaxMs: this.lastLag.max,
       },

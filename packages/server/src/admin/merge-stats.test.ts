@@ -65,6 +65,9 @@ function stats(node: string, list: ConnectionRow[], open: number, a: ActivitySna
     process: {
       heapUsedBytes: 100,
       rssBytes: 1000,
+      memoryBudgetBytes: 4000,
+      memoryUsedBytes: 900,
+      memoryShed: 1,
       eventLoopLagP99Ms: node === 'n-2' ? 9 : 1,
       eventLoopLagMaxMs: 3,
     },
@@ -109,6 +112,9 @@ describe('mergeStats', () => {
     expect(m.process).toEqual({
       heapUsedBytes: 200,
       rssBytes: 2000,
+      memoryBudgetBytes: 8000,
+      memoryUsedBytes: 1800,
+      memoryShed: 2,
       eventLoopLagP99Ms: 9,
       eventLoopLagMaxMs: 3,
     });

@@ -111,6 +111,9 @@ export function mergeStats(all: readonly HubStats[], self: HubStats, maxListed: 
     process: {
       heapUsedBytes: sum(all.map((s) => s.process.heapUsedBytes)),
       rssBytes: sum(all.map((s) => s.process.rssBytes)),
+      memoryBudgetBytes: sum(all.map((s) => s.process.memoryBudgetBytes)),
+      memoryUsedBytes: sum(all.map((s) => s.process.memoryUsedBytes)),
+      memoryShed: sum(all.map((s) => s.process.memoryShed)),
       eventLoopLagP99Ms: Math.max(...all.map((s) => s.process.eventLoopLagP99Ms)),
       eventLoopLagMaxMs: Math.max(...all.map((s) => s.process.eventLoopLagMaxMs)),
     },

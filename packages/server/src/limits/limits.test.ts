@@ -36,6 +36,27 @@ describe('TokenBuckets', () => {
     expect(b.size).toBeLessThan(6000);
   });
 
+  it('holds at most maxKeys buckets, forgetting the oldest, even when every key is busy', () => {
+    const t = 0;
+    const b = new TokenBuckets({ perSecond: 1, burst: 2 }, () => t, 1000);
+    for (let i = 0; i < 20_000; i++) b.take(`busy-${i}`, 2);
+    expect(b.size).toBe(1000);
+    // The newest keys are still limited; the oldest were forgotten.
+    expect(b.take('busy-19999')).toBeGreaterThan(0);
+    expect(b.take('busy-0')).toBe(0);
+  });
+
+  it('keys a long key by its hash: the same bucket, a bounded size', () => {
+    const t = 0;
+    const b = new TokenBuckets({ perSecond: 1, burst: 1 }, () => t);
+    const long = `user:${'x'.repeat(6000)}`;
+    expect(b.take(long)).toBe(0);
+    expect(b.take(long)).toBeGreaterThan(0);
+    expect(b.wait(long)).toBeGreaterThan(0);
+    expect(b.take(`${long}y`)).toBe(0);
+    expect(b.size).toBe(2);
+  });
+
   it('refuses nonsense rates', () => {
     expect(() => new TokenBuckets({ perSecond: 0, burst: 1 })).toThrow(/positive perSecond/);
     expect(() => new TokenBuckets({ perSecond: 1, burst: 1.5 })).toThrow(/integer burst/);

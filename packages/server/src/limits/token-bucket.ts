@@ -1,3 +1,8 @@
+import { createHash } from 'node:crypto';
+
+/** Keys longer than this are held as their SHA-256 (44 characters): a bucket's size is bounded. */
+const MAX_KEY_CHARS = 128;
+
 /** A refill rate and a burst size. */
 export interface Rate {
   /** Tokens added per second (sustained rate). */
@@ -16,6 +21,11 @@ interface Bucket {
  * holds at least `min(n, burst)`; it may then go negative, so a batch larger than the burst is
  * accepted from a full bucket and paid back before the next one: the long-run rate is exact and
  * no request size is refused forever. Idle (full) buckets are dropped as the map grows.
+ *
+ * Memory is bounded: at most `maxKeys` buckets of at most about 300 bytes each (a key longer than
+ * 128 characters is held as its hash). Past `maxKeys` busy keys the oldest bucket is forgotten,
+ * which lets that key start again from a full bucket: only a flood of that many distinct
+ * publishers within one refill period (burst / perSecond) gets there.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
@@ -24,6 +34,8 @@ export class TokenBuckets {
   constructor(
     readonly rate: Rate,
     private readonly now: () => number = Date.now,
+    /** Most buckets held. @defaultValue 100000 */
+    readonly maxKeys = 100_000,
   ) {
     if (!(rate.perSecond > 0) || !Number.isFinite(rate.perSecond)) {
       throw new RangeError(`A rate limit needs a positive perSecond, not ${rate.perSecond}.`);
@@ -40,11 +52,17 @@ export class TokenBuckets {
   take(key: string, n = 1): number {
     if (n === 0) return this.wait(key);
     const now = this.now();
+    if (key.length > MAX_KEY_CHARS) key = hashed(key);
     let b = this.buckets.get(key);
     if (!b) {
+      if (this.buckets.size >= this.nextSweepAt) this.sweep(now);
+      if (this.buckets.size >= this.maxKeys) {
+        // Maps iterate in insertion order: the first key is the oldest bucket.
+        const oldest = this.buckets.keys().next().value as string;
+        this.buckets.delete(oldest);
+      }
       b = { tokens: this.rate.burst, at: now };
       this.buckets.set(key, b);
-      if (this.buckets.size >= this.nextSweepAt) this.sweep(now);
     } else {
       b.tokens = Math.min(this.rate.burst, b.tokens + ((now - b.at) / 1000) * this.rate.perSecond);
       b.at = now;
@@ -59,7 +77,7 @@ export class TokenBuckets {
 
   /** Milliseconds until `key` holds one token again (0 when it does), without taking any. */
   wait(key: string): number {
-    const b = this.buckets.get(key);
+    const b = this.buckets.get(key.length > MAX_KEY_CHARS ? hashed(key) : key);
     if (!b) return 0;
     const tokens = Math.min(this.rate.burst, b.tokens + ((this.now() - b.at) / 1000) * this.rate.perSecond);
     return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.rate.perSecond) * 1000);
@@ -74,6 +92,12 @@ export class TokenBuckets {
     for (const [k, b] of this.buckets) {
       if (b.tokens + ((now - b.at) / 1000) * this.rate.perSecond >= this.rate.burst) this.buckets.delete(k);
     }
+    // Amortised: the next sweep waits until the map doubles (never, once that is past maxKeys,
+    // where evicting the oldest bounds it and a sweep per insert would cost O(maxKeys) each).
     this.nextSweepAt = Math.max(4096, this.buckets.size * 2);
   }
+}
+
+function hashed(key: string): string {
+  return `#${createHash('sha256').update(key).digest('base64')}`;
 }

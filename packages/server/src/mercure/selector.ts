@@ -22,9 +22,23 @@ export interface TopicSelector {
 }
 
 // Selectors repeat (every tab of an app subscribes to the same templates): compile each once.
-// Each template's matcher caches up to ~64 KiB of automaton, so the cache holds 1,000.
+// Bounded in entries and in bytes, since any subscriber names selectors: emptied when full.
+// Each template's matcher caches up to ~64 KiB of automaton, counted in its weight.
 const cache = new Map<string, TopicSelector>();
 const CACHE_MAX = 1_000;
+/** Estimated bytes the cache may hold. */
+const CACHE_MAX_BYTES = 16 * 1024 * 1024;
+/** The most a template's matcher caches of its automaton (see compileUriTemplate). */
+const MATCHER_CACHE_BYTES = 64 * 1024;
+let cacheBytes = 0;
+
+/**
+ * Estimated bytes of a cached selector: its strings and closures, and for a template its compiled
+ * form (about 150 bytes per template character) plus what its matcher may cache.
+ */
+function weight(source: string, template: boolean): number {
+  return 128 + source.length * (template ? 160 : 2) + (template ? MATCHER_CACHE_BYTES : 0);
+}
 
 /** Compiles a selector (cached). Never throws: a string that is no template is an exact selector. */
 export function compileSelector(source: string): TopicSelector {
@@ -45,8 +59,13 @@ export function compileSelector(source: string): TopicSelector {
         : (topic) => topic === source,
     };
   }
-  if (cache.size >= CACHE_MAX) cache.clear();
+  const w = weight(source, s.template !== undefined);
+  if (cache.size >= CACHE_MAX || cacheBytes + w > CACHE_MAX_BYTES) {
+    cache.clear();
+    cacheBytes = 0;
+  }
   cache.set(source, s);
+  cacheBytes += w;
   return s;
 }
 
@@ -57,4 +76,9 @@ export function anyMatch(selectors: readonly TopicSelector[], topics: readonly s
     for (const t of topics) if (s.matches(t)) return true;
   }
   return false;
+}
+
+/** @internal Entries and estimated bytes of the selector cache, for tests. */
+export function selectorCacheFigures(): { entries: number; bytes: number } {
+  return { entries: cache.size, bytes: cacheBytes };
 }

@@ -155,6 +155,43 @@ export class PrometheusObserver implements HubObserver {
         this.set(n);
       },
     });
+    new Gauge({
+      name: `${p}memory_budget_bytes`,
+      help: 'The memory budget of the hub process (maxMemoryBytes, --max-memory); past it new work gets 503.',
+      registers,
+      collect() {
+        if (self.hub) this.set(self.hub.memory().budgetBytes);
+      },
+    });
+    new Gauge({
+      name: `${p}memory_used_bytes`,
+      help: 'What the hub counts against its memory budget: resident memory less the V8 heap unused space, plus reservations since the last sample.',
+      registers,
+      collect() {
+        if (self.hub) this.set(self.hub.memory().usedBytes);
+      },
+    });
+    new Gauge({
+      name: `${p}memory_held_bytes`,
+      help: 'Bytes the hub knows it holds, by kind: request bodies being handled, replay pages in flight, outbound queues (an upper bound: frames are shared).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        if (!self.hub) return;
+        for (const [kind, n] of Object.entries(self.hub.memory().held)) this.set({ kind }, n);
+      },
+    });
+    new Counter({
+      name: `${p}memory_shed_total`,
+      help: 'Requests refused with 503 because the hub was at its memory budget, by kind of work (stream, replay, body).',
+      labelNames: ['work'],
+      registers,
+      collect() {
+        if (!self.hub) return;
+        this.reset();
+        for (const [work, n] of Object.entries(self.hub.memory().shed)) this.inc({ work }, n);
+      },
+    });
     this.opened = new Counter({
       name: `${p}connections_opened_total`,
       help: 'Subscriber connections opened, by transport.',

@@ -21,6 +21,9 @@ import type { Engine } from '../engine.js';
 import { HubError, isHubError } from '../errors.js';
 import { CONNECTION_CLOSED, type HubRequest, type HubResponse } from '../http/hub-request.js';
 import { nodeRequest } from '../http/node-request.js';
+import type { MemoryAccountant } from '../limits/memory-accountant.js';
+import { REPLAY_COST } from '../limits/memory-admission.js';
+import { accountedReads } from '../limits/replay-accounting.js';
 import { type Rate, TokenBuckets } from '../limits/token-bucket.js';
 import type { Logger } from '../logger.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from '../observer.js';
@@ -49,6 +52,8 @@ export interface WsChannelHost {
   isClosing(): boolean;
   /** Refuses browser origins the CORS allow-list does not name. */
   checkOrigin(req: HubRequest): void;
+  /** The hub's memory accountant: runtime resumes ask it, replay pages report to it. */
+  readonly budget: MemoryAccountant;
 }
 
 type Opener = (ws: WebSocket) => void;
@@ -100,6 +105,13 @@ export class WsChannel {
 
   connections(): ConnectionInfo[] {
     return [...this.conns.values()];
+  }
+
+  /** Bytes queued for every connection and not yet handed to the kernel. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.conns.values()) n += c.bufferedBytes;
+    return n;
   }
 
   // ---- the upgrade --------------------------------------------------------------------------
@@ -160,8 +172,15 @@ export class WsChannel {
           error = { code: 'internal', message: 'The hub could not open this connection.' };
         }
         // Browsers hide the status of a refused handshake: on /ws, accept it and say why, then
-        // close with 4000 + status. A subprotocol we do not speak cannot be accepted at all.
-        if (isWebSocket && hreq.path === '/ws' && r.status >= 400 && error.code !== 'unsupported-protocol') {
+        // close with 4000 + status. A subprotocol we do not speak cannot be accepted at all, and
+        // a hub over its memory budget refuses before the handshake costs it a connection.
+        if (
+          isWebSocket &&
+          hreq.path === '/ws' &&
+          r.status >= 400 &&
+          error.code !== 'unsupported-protocol' &&
+          error.option !== 'maxMemoryBytes'
+        ) {
           this.wss.handleUpgrade(req, socket, head, (ws) => {
             ws.send(JSON.stringify({ op: 'error', status: r.status, error }));
             ws.close(WS_CLOSE.refusedBase + Math.min(r.status, 999), closeReason(error.message));
@@ -342,23 +361,26 @@ export class WsChannel {
       patterns: sub.patterns.filter((p) => p.wildcard),
     };
     const obs = this.host.observers();
-    conn.replays = conn.replays.then(() =>
-      catchUp(this.host.engine.store, sub, filter, from, this.host.replayLimits).then(
-        (r) => {
-          sub.liveAfter = r.liveAfter;
-          if (r.reset) obs.resetSent(conn, r.reset);
-          if (r.replayed) obs.replayed(conn, r.replayed);
-        },
-        (err) => {
-          obs.error('replay', err);
-          this.host.log.error(
-            { err, conn: conn.id },
-            'replay failed; closing the connection so the client retries',
-          );
-          conn.close('error');
-        },
-      ),
-    );
+    conn.replays = conn.replays.then(() => {
+      const reads = accountedReads(this.host.engine.store, this.host.budget);
+      return catchUp(reads.store, sub, filter, from, this.host.replayLimits)
+        .finally(reads.done)
+        .then(
+          (r) => {
+            sub.liveAfter = r.liveAfter;
+            if (r.reset) obs.resetSent(conn, r.reset);
+            if (r.replayed) obs.replayed(conn, r.replayed);
+          },
+          (err) => {
+            obs.error('replay', err);
+            this.host.log.error(
+              { err, conn: conn.id },
+              'replay failed; closing the connection so the client retries',
+            );
+            conn.close('error');
+          },
+        );
+    });
   }
 
   // ---- messages -----------------------------------------------------------------------------
@@ -462,6 +484,16 @@ export class WsChannel {
     if (sys !== undefined) {
       this.nack(conn, m.id, errorBody(this.sysRefusal(sys)));
       return;
+    }
+    if (fresh.length > 0 && m.lastEventId !== undefined) {
+      // A resume reads history: new work the memory budget must allow.
+      try {
+        this.host.budget.admit('replay', REPLAY_COST);
+      } catch (e) {
+        if (!isHubError(e)) throw e;
+        this.nack(conn, m.id, errorBody(e));
+        return;
+      }
     }
     if (fresh.length > 0) {
       const store = this.host.engine.store;
