@@ -51,7 +51,7 @@ function stringEnd(text: string, open: number): number {
 
 /** How {@link parseJsonBody} refuses, in the words of the endpoint it serves. */
 export interface JsonBodyOptions {
-  /** Deepest nesting of arrays and objects accepted. @defaultValue {@link DEFAULT_MAX_JSON_DEPTH} */
+  /** Deepest nesting of arrays and objects accepted. @defaultValue `DEFAULT_MAX_JSON_DEPTH` */
   readonly maxDepth?: number | undefined;
   /** Appended to the refusal, saying what to send instead, e.g. `Send {"user":"u1"}.` */
   readonly hint: string;

@@ -66,7 +66,7 @@ export interface MemoryAccountantOptions {
    * Runs a full garbage collection, tried (at most every `collectEveryMs`) when a sample finds
    * the hub over budget, before it refuses work: garbage an attack left behind must not keep the
    * hub refusing work after the attack ended. `false` never collects.
-   * @defaultValue V8's own `gc` (see {@link fullCollection})
+   * @defaultValue V8's own `gc` (see `fullCollection`)
    */
   readonly collectGarbage?: (() => void) | false | undefined;
   /** Shortest time between two collections asked for by the accountant, in ms. @defaultValue 5000 */

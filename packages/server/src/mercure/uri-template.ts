@@ -55,7 +55,7 @@ export const MAX_TEMPLATE_EXPRESSIONS = 16;
  */
 export const MAX_TEMPLATE_STATES = 1024;
 
-/** Thrown by the automaton builder past {@link MAX_TEMPLATE_STATES}: building stops at once. */
+/** Thrown by the automaton builder past `MAX_TEMPLATE_STATES`: building stops at once. */
 class TooComplex extends Error {}
 
 // ---- the automaton --------------------------------------------------------------------------
@@ -298,7 +298,7 @@ function expressionFrag(nfa: Nfa, op: OpInfo, vars: readonly VarSpec[]): Frag {
  *
  * Cost is bounded before the work is done: the length, the variables of each expression and the
  * number of expressions are checked while parsing, and building the automaton stops at
- * {@link MAX_TEMPLATE_STATES}. Matching runs a lazily built deterministic automaton: each
+ * `MAX_TEMPLATE_STATES`. Matching runs a lazily built deterministic automaton: each
  * character of the string is one table look-up once that step has been seen, and at most one
  * step of the state-set simulation (bounded by the state count) when it has not.
  * @returns the matcher, or a {@link TemplateError}: without `limit` when `source` is not an RFC

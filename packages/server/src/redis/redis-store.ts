@@ -92,7 +92,7 @@ export function entriesToEvents(
  * and two sorted sets of topics by the time of their newest event and of their watermark. A
  * wildcard read lists only the topics under its literal prefix, or the topics with events or
  * losses after the resume point (whichever is fewer), never every topic; it reads them
- * {@link TOPICS_PER_SCRIPT} at a time. A topic whose history age retention emptied is deleted. Appends run as one Lua script, so a batch is atomic, positions follow call order
+ * `TOPICS_PER_SCRIPT` at a time. A topic whose history age retention emptied is deleted. Appends run as one Lua script, so a batch is atomic, positions follow call order
  * across every node, and the event enters the fan-out stream in the same step (see
  * {@link RedisBroker}).
  *

@@ -57,9 +57,9 @@ interface TopicLog {
  * Events live in one position-ordered log with a per-topic queue for retention; supplied ids are
  * found through a `Map` keyed by topic and id, generated ids decode to their position
  * ({@link GeneratedIds}), and reads binary-search the log, then walk it in chunks, yielding
- * between them. Topics that lost events sit in a segment trie ({@link TopicTrie}) with their
+ * between them. Topics that lost events sit in a segment trie (`TopicTrie`) with their
  * eviction watermarks, so a wildcard reader's truncation check visits only the matching branches.
- * A topic whose history retention emptied is forgotten (see {@link PrunedTopics}).
+ * A topic whose history retention emptied is forgotten (see `PrunedTopics`).
  */
 export class MemoryStore implements HistoryStore {
   readonly kind = 'memory';

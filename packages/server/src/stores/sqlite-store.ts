@@ -183,9 +183,9 @@ function literalPrefix(p: TopicPattern): string {
  * Reads never walk the whole topic table. Exact topics and patterns with a few topics under
  * their literal prefix (`tenant/acme/*`) are read through the `(topic, pos)` index; a pattern
  * that starts with a wildcard (`**`, `*\/x`) or covers many topics is read by position range
- * and filtered, in chunks of {@link CHUNK} rows with a turn of the event loop between them, and
+ * and filtered, in chunks of `CHUNK` rows with a turn of the event loop between them, and
  * its truncation check visits only topics whose watermark lies after the resume point. A topic
- * whose history age retention emptied is deleted (see {@link PrunedTopics}).
+ * whose history age retention emptied is deleted (see `PrunedTopics`).
  */
 export class SqliteStore implements HistoryStore {
   readonly kind = 'sqlite';
@@ -433,7 +433,7 @@ export class SqliteStore implements HistoryStore {
   /**
    * The topics a filter covers, at most {@link MAX_IN} at a time: through `indexedTopics` when that
    * is cheap, else (a pattern with a wide or no literal prefix) by walking the topic table in name
-   * order, {@link CHUNK} rows per turn of the event loop, so the cost follows the number of topics
+   * order, `CHUNK` rows per turn of the event loop, so the cost follows the number of topics
    * and no request holds the loop for long.
    */
   private async *coveredTopicChunks(filter: TopicFilter): AsyncGenerator<string[]> {
@@ -564,7 +564,7 @@ export class SqliteStore implements HistoryStore {
   }
 
   /**
-   * Walks the log by position from `afterN` and keeps what the filter accepts, {@link CHUNK} rows
+   * Walks the log by position from `afterN` and keeps what the filter accepts, `CHUNK` rows
    * per turn of the event loop, so its cost follows the events after the resume point, never the
    * number of topics, and no chunk holds the loop for long.
    */
@@ -693,7 +693,7 @@ export class SqliteStore implements HistoryStore {
   /**
    * Age retention: walks the events older than the widest cut in position order, a chunk per
    * transaction and turn of the event loop, and cuts each topic met at its own age limit. A topic
-   * left without events is deleted, its watermark kept in {@link PrunedTopics}.
+   * left without events is deleted, its watermark kept in `PrunedTopics`.
    */
   private async pruneByAge(): Promise<void> {
     const now = this.now();
