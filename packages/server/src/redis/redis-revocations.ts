@@ -94,13 +94,16 @@ export class RedisRevocationStore implements RevocationStore {
     if (await this.mirror.isRevoked(key)) return true;
     this.link.assertUp('revocations cannot be checked');
     let ttl: number;
+    // Redis' expiry is at least this + ttl: learning the earliest it can be keeps the copy from
+    // outliving Redis' entry, which the next sync would take for a lost one and write back.
+    const sentAt = Date.now();
     try {
       ttl = await this.link.client.pttl(this.keys.revoked(key));
     } catch (err) {
       throw this.link.failure(err, 'revocations cannot be checked');
     }
     if (ttl === -2) return false;
-    await this.mirror.revoke(key, ttl > 0 ? Date.now() + ttl : Number.MAX_SAFE_INTEGER);
+    await this.mirror.revoke(key, ttl > 0 ? sentAt + ttl : Number.MAX_SAFE_INTEGER);
     return true;
   }
 
@@ -125,6 +128,7 @@ export class RedisRevocationStore implements RevocationStore {
     if (mine !== undefined && !this.link.ready) return mine;
     this.link.assertUp('revocations cannot be checked');
     let found: [string | null, number] | undefined;
+    const sentAt = Date.now(); // as in isRevoked
     try {
       const r = await this.link.client.multi().get(this.keys.cutoff(key)).pttl(this.keys.cutoff(key)).exec();
       found = [(r?.[0]?.[1] as string | null) ?? null, Number(r?.[1]?.[1] ?? -2)];
@@ -136,7 +140,7 @@ export class RedisRevocationStore implements RevocationStore {
     const [value, ttl] = found;
     if (value === null || ttl === -2) return mine;
     const upTo = Number(value);
-    await this.mirror.revokeIssuedUpTo(key, upTo, ttl > 0 ? Date.now() + ttl : Number.MAX_SAFE_INTEGER);
+    await this.mirror.revokeIssuedUpTo(key, upTo, ttl > 0 ? sentAt + ttl : Number.MAX_SAFE_INTEGER);
     return mine === undefined ? upTo : Math.max(mine, upTo);
   }
 
