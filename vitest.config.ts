@@ -7,7 +7,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const sourceAliases = [
   { find: /^@tidings\/protocol$/, replacement: here('packages/protocol/src/index.ts') },
   { find: /^@tidings\/server\/testing$/, replacement: here('packages/server/src/testing/index.ts') },
-  { find: /^@tidings\/server\/redis$/, replacement: here('packages/server/src/redis/index.ts') },
+  { find: /^@tidings\/server\/redis$/, replacement: here('packages/server/src/engines/redis/index.ts') },
   {
     find: /^@tidings\/server\/(express|fastify|hono|next|node)$/,
     replacement: here('packages/server/src/adapters/$1.ts'),

@@ -4,8 +4,8 @@
 // Uses a random key prefix and deletes its keys afterwards; never flushes the Redis it is given.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redisEngine } from '../packages/server/dist/engines/redis/index.js';
 import { createHub } from '../packages/server/dist/index.js';
-import { redisEngine } from '../packages/server/dist/redis/index.js';
 
 const url = process.argv[2] ?? 'redis://127.0.0.1:6379';
 const prefix = `tidings-bench-${randomBytes(4).toString('hex')}`;

@@ -1,12 +1,12 @@
-import type { Principal, SubscribeGrant } from './authorizer.js';
-import type { Engine } from './engine.js';
+import type { Principal, SubscribeGrant } from './auth/authorizer.js';
+import type { Logger } from './core/logger.js';
+import type { Engine } from './engines/engine.js';
+import type { AppendResult, TopicFilter } from './engines/history-store.js';
 import type { HubRequest } from './http/hub-request.js';
 import type { StreamSink } from './http/stream-sink.js';
 import type { Hub, Middleware, RouteResult } from './hub.js';
-import type { Logger } from './logger.js';
 import type { ParsedPublish } from './routes/parse-publish.js';
-import type { ConnectionHost, SseConnection } from './sse-connection.js';
-import type { AppendResult, TopicFilter } from './stores/history-store.js';
+import type { ConnectionHost, SseConnection } from './transports/sse/sse-connection.js';
 
 /**
  * A stream another protocol face (Mercure) opens on the hub's machinery: the hub keeps the

@@ -3,14 +3,32 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeSseFrame, type PublishInput, type TidingsEvent } from '@tidings/protocol';
-import type { Authorizer, Principal } from './authorizer.js';
-import { catchUp, type ReplayLimits, replayLimits } from './catch-up.js';
-import { type CommandHandler, type CommandOptions, CommandRegistry } from './commands/command-registry.js';
-import { commandRoute } from './commands/command-route.js';
-import { type Engine, localEngine } from './engine.js';
-import { HubError, isHubError } from './errors.js';
+import type { Authorizer, Principal } from './auth/authorizer.js';
+import { BACKEND_PUBLISHER, publisherKey } from './auth/publisher-key.js';
+import { catchUp, type ReplayLimits, replayLimits } from './core/catch-up.js';
+import { HubError, isHubError } from './core/errors.js';
+import { resyncAfterGap } from './core/gap-resync.js';
+import { type Logger, silentLogger } from './core/logger.js';
+import {
+  type CloseReason,
+  type ConnectionInfo,
+  combineObservers,
+  type HubObserver,
+} from './core/observer.js';
+import { type HubOptions, type ResolvedHubOptions, resolveOptions } from './core/options.js';
+import { SlowConsumerRule } from './core/slow-consumer-rule.js';
+import {
+  type EventMeta,
+  eventFrame,
+  type NewEvent,
+  type StoredEvent,
+  toEnvelope,
+} from './core/stored-event.js';
+import { SubscriberIndex } from './core/subscriber-index.js';
+import { type Engine, localEngine } from './engines/engine.js';
+import type { AppendResult } from './engines/history-store.js';
+import { SqliteStore } from './engines/sqlite/sqlite-store.js';
 import type { FaceHost, StreamSpec } from './face.js';
-import { resyncAfterGap } from './gap-resync.js';
 import type { HubRequest, HubResponse } from './http/hub-request.js';
 import { ClientGoneError, json, LazyAbort, relativePath } from './http/hub-request.js';
 import { closeAfterAnswer } from './http/lingering-close.js';
@@ -26,12 +44,15 @@ import { WebSink } from './http/web-sink.js';
 import { MemoryAccountant, type MemorySnapshot } from './limits/memory-accountant.js';
 import { memoryAdmission } from './limits/memory-admission.js';
 import { accountedReads } from './limits/replay-accounting.js';
-import { type Logger, silentLogger } from './logger.js';
 import { installMercure } from './mercure/install-mercure.js';
-import { type CloseReason, type ConnectionInfo, combineObservers, type HubObserver } from './observer.js';
-import { type HubOptions, type ResolvedHubOptions, resolveOptions } from './options.js';
-import { installPresence, type PresenceHandle } from './presence/install-presence.js';
-import { BACKEND_PUBLISHER, publisherKey } from './publisher-key.js';
+import {
+  type CommandHandler,
+  type CommandOptions,
+  CommandRegistry,
+} from './plugins/commands/command-registry.js';
+import { commandRoute } from './plugins/commands/command-route.js';
+import { installPresence, type PresenceHandle } from './plugins/presence/install-presence.js';
+import { isReservedTopic, SysChannel, type SysTopics } from './plugins/sys/sys-channel.js';
 import {
   type ExtraFieldParser,
   type ParsedPublish,
@@ -40,14 +61,8 @@ import {
 } from './routes/parse-publish.js';
 import { parseSubscription } from './routes/parse-subscription.js';
 import { installSecurity, type Security } from './security.js';
-import { SlowConsumerRule } from './slow-consumer-rule.js';
-import { SseConnection } from './sse-connection.js';
-import { type EventMeta, eventFrame, type NewEvent, type StoredEvent, toEnvelope } from './stored-event.js';
-import type { AppendResult } from './stores/history-store.js';
-import { SqliteStore } from './stores/sqlite-store.js';
-import { SubscriberIndex } from './subscriber-index.js';
-import { isReservedTopic, SysChannel, type SysTopics } from './sys/sys-channel.js';
-import { WsChannel } from './ws/ws-channel.js';
+import { SseConnection } from './transports/sse/sse-connection.js';
+import { WsChannel } from './transports/ws/ws-channel.js';
 
 /** A node:http `upgrade` listener: `server.on('upgrade', hub.handleUpgrade)`. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;

@@ -4,17 +4,8 @@
  * @packageDocumentation
  */
 
-export type {
-  ActivitySnapshot,
-  ActivityTrackerOptions,
-  CountEntry,
-  RecentEvent,
-  SlowConsumerEntry,
-} from './admin/activity-tracker.js';
-export { ActivityTracker } from './admin/activity-tracker.js';
-export type { AdminHandle, AdminOptions } from './admin/admin-route.js';
-export { installAdmin } from './admin/admin-route.js';
-export type { ConnectionRow, HubStats } from './admin/hub-stats.js';
+export type { Authorizer, Principal, SubscribeGrant } from './auth/authorizer.js';
+export { allowAll } from './auth/authorizer.js';
 export type { LogoutTarget } from './auth/forced-logout.js';
 export type { TopicGrant } from './auth/grant.js';
 export {
@@ -27,22 +18,60 @@ export {
 export type { AuthOptions, GrantPatterns, JwtOptions, ResolvedAuth } from './auth/jwt-authorizer.js';
 export { jwtAuthorizer } from './auth/jwt-authorizer.js';
 export { checkKeySet, keySetAlgorithms, MAX_KEY_SET_BYTES, MAX_KEY_SET_KEYS } from './auth/key-set.js';
+export { BACKEND_PUBLISHER, publisherKey } from './auth/publisher-key.js';
 export type { FoundToken, TokenSource } from './auth/token-source.js';
 export { findToken, MAX_TOKEN_LENGTH, queryToken } from './auth/token-source.js';
 export { userLogoutKey } from './auth/user-logout-key.js';
-export type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
-export { allowAll } from './authorizer.js';
-export type { Broker, BrokerListener, ControlListener, ControlMessage } from './brokers/broker.js';
-export { MemoryBroker, memoryBroker } from './brokers/memory-broker.js';
+export { HubError, isHubError } from './core/errors.js';
+export type { Logger } from './core/logger.js';
+export { silentLogger } from './core/logger.js';
+export type { CloseReason, ConnectionInfo, HubObserver } from './core/observer.js';
+export type { HubOptions, ResolvedHubOptions } from './core/options.js';
+export { resolveOptions } from './core/options.js';
+export { HARD_CAP_FACTOR, REPLAY_HIGH_WATER } from './core/slow-consumer-rule.js';
+export type { EventMeta, NewEvent, StoredEvent } from './core/stored-event.js';
+export { envelopeJson, eventFrame, toEnvelope } from './core/stored-event.js';
+export { SubscriberIndex } from './core/subscriber-index.js';
+export type { Broker, BrokerListener, ControlListener, ControlMessage } from './engines/broker.js';
+export type { Engine, RevocationStore } from './engines/engine.js';
+export { localEngine } from './engines/engine.js';
+export { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from './engines/generated-ids.js';
 export type {
-  CommandContext,
-  CommandHandler,
-  CommandOptions,
-} from './commands/command-registry.js';
-export { CommandError } from './commands/command-registry.js';
-export type { Engine, RevocationStore } from './engine.js';
-export { localEngine } from './engine.js';
-export { HubError, isHubError } from './errors.js';
+  AppendResult,
+  HistoryStore,
+  ReadResult,
+  ResumePoint,
+  RetentionOptions,
+  RetentionRule,
+  TopicFilter,
+} from './engines/history-store.js';
+export { MAX_ID_MATCHES, resumePosition } from './engines/history-store.js';
+export type { ConnectionDispatcherOptions, DispatchTarget } from './engines/ipc/connection-dispatcher.js';
+export { ConnectionDispatcher, receiveConnections } from './engines/ipc/connection-dispatcher.js';
+export type { IpcEngineOptions } from './engines/ipc/ipc-engine.js';
+export { DEFAULT_MAX_IN_FLIGHT, ipcEngine } from './engines/ipc/ipc-engine.js';
+export { IpcEngineHost } from './engines/ipc/ipc-host.js';
+export { IpcLimitsHost, ipcLimitCounters } from './engines/ipc/ipc-limits.js';
+export type { IpcPort } from './engines/ipc/ipc-messages.js';
+export type { HubPeers, IpcPeers, IpcPeersHostOptions, PeerAnswers } from './engines/ipc/ipc-peers.js';
+export { IpcPeersHost, ipcPeers } from './engines/ipc/ipc-peers.js';
+export { LocalPresence } from './engines/memory/local-presence.js';
+export { MemoryBroker, memoryBroker } from './engines/memory/memory-broker.js';
+export { MemoryPresence } from './engines/memory/memory-presence.js';
+export type {
+  Cutoff,
+  MemoryRevocationsOptions,
+  RevocationSnapshot,
+} from './engines/memory/memory-revocations.js';
+export { MemoryRevocations, memoryRevocations } from './engines/memory/memory-revocations.js';
+export type { MemoryStoreOptions } from './engines/memory/memory-store.js';
+export { MemoryStore, memoryStore } from './engines/memory/memory-store.js';
+export type { PresenceCount, PresenceEntry, PresenceStore } from './engines/presence-store.js';
+export { DEFAULT_RETENTION, RetentionPolicy } from './engines/retention.js';
+export type { SqliteRevocationsOptions } from './engines/sqlite/sqlite-revocations.js';
+export { SqliteRevocations, sqliteRevocations } from './engines/sqlite/sqlite-revocations.js';
+export type { SqliteStoreOptions } from './engines/sqlite/sqlite-store.js';
+export { SqliteStore, sqliteStore } from './engines/sqlite/sqlite-store.js';
 export type { CorsOptions } from './http/cors.js';
 export type { HubRequest, HubResponse } from './http/hub-request.js';
 export { ClientGoneError, json } from './http/hub-request.js';
@@ -67,15 +96,6 @@ export type {
   UpgradeHandler,
 } from './hub.js';
 export { createHub, SSE_HEADERS } from './hub.js';
-export type { ConnectionDispatcherOptions, DispatchTarget } from './ipc/connection-dispatcher.js';
-export { ConnectionDispatcher, receiveConnections } from './ipc/connection-dispatcher.js';
-export type { IpcEngineOptions } from './ipc/ipc-engine.js';
-export { DEFAULT_MAX_IN_FLIGHT, ipcEngine } from './ipc/ipc-engine.js';
-export { IpcEngineHost } from './ipc/ipc-host.js';
-export { IpcLimitsHost, ipcLimitCounters } from './ipc/ipc-limits.js';
-export type { IpcPort } from './ipc/ipc-messages.js';
-export type { HubPeers, IpcPeers, IpcPeersHostOptions, PeerAnswers } from './ipc/ipc-peers.js';
-export { IpcPeersHost, ipcPeers } from './ipc/ipc-peers.js';
 export type { LimitCounters, SlotRequest } from './limits/limit-counters.js';
 export { LocalLimitCounters, userLimitKey } from './limits/limit-counters.js';
 export type { LimitOptions } from './limits/limits.js';
@@ -88,10 +108,6 @@ export type {
 } from './limits/memory-accountant.js';
 export { defaultMemoryBudget, MemoryAccountant, MIN_MEMORY_BUDGET } from './limits/memory-accountant.js';
 export type { Rate } from './limits/token-bucket.js';
-export type { Logger } from './logger.js';
-export { silentLogger } from './logger.js';
-export type { ConnectionLogOptions } from './logging/connection-log-observer.js';
-export { ConnectionLogObserver } from './logging/connection-log-observer.js';
 export type { MercureLinkOptions } from './mercure/discovery.js';
 export { mercureLink } from './mercure/discovery.js';
 export type { MercureOptions } from './mercure/mercure-options.js';
@@ -102,42 +118,30 @@ export type { MercureMeta } from './mercure/topic-mapping.js';
 export { hubTopicOf } from './mercure/topic-mapping.js';
 export type { TemplateError, UriTemplate } from './mercure/uri-template.js';
 export { compileUriTemplate } from './mercure/uri-template.js';
-export type { LabelPolicyOptions } from './metrics/label-policy.js';
-export { LabelPolicy, OTHER_LABEL } from './metrics/label-policy.js';
-export type { InstallMetricsOptions, MetricsOptions } from './metrics/prometheus-observer.js';
-export { installMetrics, PrometheusObserver } from './metrics/prometheus-observer.js';
-export type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
-export type { HubOptions, ResolvedHubOptions } from './options.js';
-export { resolveOptions } from './options.js';
-export { LocalPresence } from './presence/local-presence.js';
-export { MemoryPresence } from './presence/memory-presence.js';
-export type { PresenceCount, PresenceEntry, PresenceStore } from './presence/presence-store.js';
-export { BACKEND_PUBLISHER, publisherKey } from './publisher-key.js';
-export { HARD_CAP_FACTOR, REPLAY_HIGH_WATER } from './slow-consumer-rule.js';
-export type { EventMeta, NewEvent, StoredEvent } from './stored-event.js';
-export { envelopeJson, eventFrame, toEnvelope } from './stored-event.js';
-export { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from './stores/generated-ids.js';
 export type {
-  AppendResult,
-  HistoryStore,
-  ReadResult,
-  ResumePoint,
-  RetentionOptions,
-  RetentionRule,
-  TopicFilter,
-} from './stores/history-store.js';
-export { MAX_ID_MATCHES, resumePosition } from './stores/history-store.js';
-export type { Cutoff, MemoryRevocationsOptions, RevocationSnapshot } from './stores/memory-revocations.js';
-export { MemoryRevocations, memoryRevocations } from './stores/memory-revocations.js';
-export type { MemoryStoreOptions } from './stores/memory-store.js';
-export { MemoryStore, memoryStore } from './stores/memory-store.js';
-export { DEFAULT_RETENTION, RetentionPolicy } from './stores/retention.js';
-export type { SqliteRevocationsOptions } from './stores/sqlite-revocations.js';
-export { SqliteRevocations, sqliteRevocations } from './stores/sqlite-revocations.js';
-export type { SqliteStoreOptions } from './stores/sqlite-store.js';
-export { SqliteStore, sqliteStore } from './stores/sqlite-store.js';
-export { SubscriberIndex } from './subscriber-index.js';
-export type { SysAuthorizer, SysTopics } from './sys/sys-channel.js';
-export { isReservedTopic, SYS_NAMESPACE } from './sys/sys-channel.js';
-export type { SysPublisherOptions } from './sys/sys-publisher.js';
-export { startSysPublisher } from './sys/sys-publisher.js';
+  ActivitySnapshot,
+  ActivityTrackerOptions,
+  CountEntry,
+  RecentEvent,
+  SlowConsumerEntry,
+} from './plugins/admin/activity-tracker.js';
+export { ActivityTracker } from './plugins/admin/activity-tracker.js';
+export type { AdminHandle, AdminOptions } from './plugins/admin/admin-route.js';
+export { installAdmin } from './plugins/admin/admin-route.js';
+export type { ConnectionRow, HubStats } from './plugins/admin/hub-stats.js';
+export type {
+  CommandContext,
+  CommandHandler,
+  CommandOptions,
+} from './plugins/commands/command-registry.js';
+export { CommandError } from './plugins/commands/command-registry.js';
+export type { ConnectionLogOptions } from './plugins/logging/connection-log-observer.js';
+export { ConnectionLogObserver } from './plugins/logging/connection-log-observer.js';
+export type { LabelPolicyOptions } from './plugins/metrics/label-policy.js';
+export { LabelPolicy, OTHER_LABEL } from './plugins/metrics/label-policy.js';
+export type { InstallMetricsOptions, MetricsOptions } from './plugins/metrics/prometheus-observer.js';
+export { installMetrics, PrometheusObserver } from './plugins/metrics/prometheus-observer.js';
+export type { SysAuthorizer, SysTopics } from './plugins/sys/sys-channel.js';
+export { isReservedTopic, SYS_NAMESPACE } from './plugins/sys/sys-channel.js';
+export type { SysPublisherOptions } from './plugins/sys/sys-publisher.js';
+export { startSysPublisher } from './plugins/sys/sys-publisher.js';

@@ -1,10 +1,13 @@
+import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './auth/authorizer.js';
 import { ExpiryScheduler } from './auth/expiry-scheduler.js';
 import { ForcedLogout, type LogoutHost, type LogoutTarget } from './auth/forced-logout.js';
 import { type AuthOptions, jwtAuthorizer } from './auth/jwt-authorizer.js';
 import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from './auth/token-source.js';
-import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './authorizer.js';
-import type { Engine } from './engine.js';
-import { HubError } from './errors.js';
+import { HubError } from './core/errors.js';
+import type { Logger } from './core/logger.js';
+import type { HubObserver } from './core/observer.js';
+import type { Engine } from './engines/engine.js';
+import { MemoryRevocations } from './engines/memory/memory-revocations.js';
 import { type CorsOptions, CorsPolicy } from './http/cors.js';
 import type { HubRequest } from './http/hub-request.js';
 import type { Middleware, RouteHandler } from './hub.js';
@@ -16,10 +19,7 @@ import {
   userLimitKey,
 } from './limits/limit-counters.js';
 import { checkPatternComplexity, type LimitOptions, NO_LIMITS, resolveLimits } from './limits/limits.js';
-import type { Logger } from './logger.js';
-import type { HubObserver } from './observer.js';
 import { disconnectAnswer, parseDisconnect } from './routes/disconnect-route.js';
-import { MemoryRevocations } from './stores/memory-revocations.js';
 
 /** The security-related hub options, see `HubOptions`. */
 export interface SecurityOptions {

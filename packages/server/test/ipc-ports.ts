@@ -1,6 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll } from 'vitest';
-import type { IpcPort } from '../src/ipc/ipc-messages.js';
+import type { IpcPort } from '../src/engines/ipc/ipc-messages.js';
 
 const channels: MessageChannel[] = [];
 afterAll(() => {

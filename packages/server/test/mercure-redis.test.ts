@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type RedisEngine, redisEngine } from '../src/redis/index.js';
+import { type RedisEngine, redisEngine } from '../src/engines/redis/index.js';
 import { type RunningHub, startHub } from './helpers.js';
 import { KEYS, MercureReader, mercureToken, publishForm } from './mercure-helpers.js';
 import { deleteRedisKeys, needRedis, uniquePrefix } from './services.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type RedisEngine, redisEngine } from '../src/engines/redis/index.js';
 import { type Authorizer, HubError } from '../src/index.js';
-import { type RedisEngine, redisEngine } from '../src/redis/index.js';
 import { post, type RunningHub, StreamReader, startHub } from './helpers.js';
 import { deleteRedisKeys, needRedis, TcpProxy, uniquePrefix } from './services.js';
 

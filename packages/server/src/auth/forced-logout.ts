@@ -1,8 +1,8 @@
-import type { Principal } from '../authorizer.js';
-import type { Broker, ControlMessage } from '../brokers/broker.js';
-import type { RevocationStore } from '../engine.js';
-import type { Logger } from '../logger.js';
-import type { CloseReason, ConnectionInfo } from '../observer.js';
+import type { Logger } from '../core/logger.js';
+import type { CloseReason, ConnectionInfo } from '../core/observer.js';
+import type { Broker, ControlMessage } from '../engines/broker.js';
+import type { RevocationStore } from '../engines/engine.js';
+import type { Principal } from './authorizer.js';
 import { userLogoutKey } from './user-logout-key.js';
 
 /** Whom a forced logout targets. */

@@ -9,10 +9,10 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-import type { Authorizer, Principal, SubscribeGrant } from '../authorizer.js';
-import type { RevocationStore } from '../engine.js';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
+import type { RevocationStore } from '../engines/engine.js';
 import type { HubRequest } from '../http/hub-request.js';
+import type { Authorizer, Principal, SubscribeGrant } from './authorizer.js';
 import { tenantSessionKey } from './forced-logout.js';
 import {
   checkSubscription,

@@ -1,4 +1,4 @@
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 import type { HubRequest } from './hub-request.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 import { ClientGoneError, type HubRequest, relativePath } from './hub-request.js';
 
 function tooLarge(limit: number): HubError {

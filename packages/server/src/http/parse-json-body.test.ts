@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 import { jsonDepthExceeds, parseJsonBody } from './parse-json-body.js';
 
 /** The nesting depth of a parsed JSON value: 0 for a scalar, 1 for `[]` or `{}`. */

@@ -1,4 +1,4 @@
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 
 /** The default of `HubOptions.maxJsonDepth`: arrays and objects nested inside each other. */
 export const DEFAULT_MAX_JSON_DEPTH = 64;

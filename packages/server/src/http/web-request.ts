@@ -1,4 +1,4 @@
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 import { ClientGoneError, type HubRequest, relativePath } from './hub-request.js';
 
 /** Adapts a Web `Request` to a {@link HubRequest}. */

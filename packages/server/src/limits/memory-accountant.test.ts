@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 import {
   defaultMemoryBudget,
   MemoryAccountant,

@@ -1,7 +1,7 @@
 import { totalmem } from 'node:os';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 
 /** Smallest budget accepted: below it an idle Node.js process alone is over it. */
 export const MIN_MEMORY_BUDGET = 32 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../stores/memory-store.js';
+import { MemoryStore } from '../engines/memory/memory-store.js';
 import { MemoryAccountant } from './memory-accountant.js';
 import { accountedReads } from './replay-accounting.js';
 

@@ -1,5 +1,5 @@
-import type { StoredEvent } from '../stored-event.js';
-import type { HistoryStore } from '../stores/history-store.js';
+import type { StoredEvent } from '../core/stored-event.js';
+import type { HistoryStore } from '../engines/history-store.js';
 import type { MemoryAccountant } from './memory-accountant.js';
 
 /** Bytes held per event besides its payload: the object, its strings, its encoded frame. */

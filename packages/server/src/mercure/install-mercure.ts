@@ -6,14 +6,14 @@ import {
   validateEventId,
   validateEventType,
 } from '@tidings/protocol';
-import { resetFrame } from '../catch-up.js';
-import { HubError } from '../errors.js';
+import { publisherKey } from '../auth/publisher-key.js';
+import { resetFrame } from '../core/catch-up.js';
+import { HubError } from '../core/errors.js';
+import { resumePosition } from '../engines/history-store.js';
 import type { FaceHost } from '../face.js';
 import { type HubRequest, type HubResponse, json } from '../http/hub-request.js';
 import { type RouteResult, SSE_HEADERS } from '../hub.js';
-import { publisherKey } from '../publisher-key.js';
 import type { ParsedPublish } from '../routes/parse-publish.js';
-import { resumePosition } from '../stores/history-store.js';
 import { MercureAuth, stripAuthorizationParam } from './mercure-auth.js';
 import {
   DEFAULT_TYPE,

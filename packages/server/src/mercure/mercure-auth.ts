@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Principal } from '../auth/authorizer.js';
 import { buildVerifier, type Verifier } from '../auth/jwt-authorizer.js';
 import { MAX_TOKEN_LENGTH, readCookie } from '../auth/token-source.js';
-import type { Principal } from '../authorizer.js';
-import type { RevocationStore } from '../engine.js';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
+import type { RevocationStore } from '../engines/engine.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { MercureOptions } from './mercure-options.js';
 import { compileSelector, type TopicSelector } from './selector.js';

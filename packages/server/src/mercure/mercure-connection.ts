@@ -1,8 +1,8 @@
 import { encodeSseFrame, type TopicPattern } from '@tidings/protocol';
-import type { Principal, SubscribeGrant } from '../authorizer.js';
+import type { Principal, SubscribeGrant } from '../auth/authorizer.js';
+import type { StoredEvent } from '../core/stored-event.js';
 import type { StreamSink } from '../http/stream-sink.js';
-import { addressedTo, type ConnectionHost, SseConnection } from '../sse-connection.js';
-import type { StoredEvent } from '../stored-event.js';
+import { addressedTo, type ConnectionHost, SseConnection } from '../transports/sse/sse-connection.js';
 import { anyMatch, type TopicSelector } from './selector.js';
 import { mercureMeta, mercureTopicsOf } from './topic-mapping.js';
 

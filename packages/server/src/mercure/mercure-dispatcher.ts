@@ -1,5 +1,5 @@
-import type { Broker } from '../brokers/broker.js';
-import type { StoredEvent } from '../stored-event.js';
+import type { StoredEvent } from '../core/stored-event.js';
+import type { Broker } from '../engines/broker.js';
 import { type MercureConnection, mercureFrame } from './mercure-connection.js';
 import { mercureTopicsOf } from './topic-mapping.js';
 

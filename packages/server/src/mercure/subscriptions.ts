@@ -1,6 +1,6 @@
-import type { ControlMessage } from '../brokers/broker.js';
+import type { Logger } from '../core/logger.js';
+import type { ControlMessage } from '../engines/broker.js';
 import type { FaceHost } from '../face.js';
-import type { Logger } from '../logger.js';
 import type { MercureConnection } from './mercure-connection.js';
 import { SUBSCRIPTIONS_PATH } from './mercure-options.js';
 import { hubTopicOf } from './topic-mapping.js';

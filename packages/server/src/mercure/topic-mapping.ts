@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TOPIC_LIMITS, validatePattern, validateTopic } from '@tidings/protocol';
-import type { StoredEvent } from '../stored-event.js';
+import type { StoredEvent } from '../core/stored-event.js';
 
 /**
  * How Mercure topics live among the hub's own topics.

@@ -1,5 +1,5 @@
 import type { LogoutTarget } from '../auth/forced-logout.js';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
 import type { HubRequest, HubResponse } from '../http/hub-request.js';
 import { json } from '../http/hub-request.js';
 import { parseJsonBody } from '../http/parse-json-body.js';

@@ -2,8 +2,8 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzzParams } from '../../../../test/fuzz.js';
-import { isHubError } from '../errors.js';
-import { eventFrame } from '../stored-event.js';
+import { isHubError } from '../core/errors.js';
+import { eventFrame } from '../core/stored-event.js';
 import { type ParsedPublish, parsePublishBody } from './parse-publish.js';
 
 /**

@@ -1,7 +1,7 @@
 import { type TopicPattern, validatePattern } from '@tidings/protocol';
-import { HubError } from '../errors.js';
+import { HubError } from '../core/errors.js';
+import { sharedPattern } from '../core/shared-pattern.js';
 import type { HubRequest } from '../http/hub-request.js';
-import { sharedPattern } from '../shared-pattern.js';
 
 /** A validated subscription request. */
 export interface SubscriptionRequest {

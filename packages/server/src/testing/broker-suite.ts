@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Broker, ControlMessage } from '../brokers/broker.js';
-import type { StoredEvent } from '../stored-event.js';
+import type { StoredEvent } from '../core/stored-event.js';
+import type { Broker, ControlMessage } from '../engines/broker.js';
 
 /** How the conformance suite builds the brokers under test. */
 export interface BrokerSuiteOptions {

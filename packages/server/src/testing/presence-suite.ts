@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PresenceEntry, PresenceStore } from '../presence/presence-store.js';
+import type { PresenceEntry, PresenceStore } from '../engines/presence-store.js';
 
 /** How the conformance suite builds the presence stores under test. */
 export interface PresenceSuiteOptions {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RevocationStore } from '../engine.js';
+import type { RevocationStore } from '../engines/engine.js';
 
 /** How the conformance suite builds the revocation stores under test. */
 export interface RevocationSuiteOptions {

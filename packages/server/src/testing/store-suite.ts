@@ -1,7 +1,7 @@
 import { comparePositions, compilePattern } from '@tidings/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NewEvent, StoredEvent } from '../stored-event.js';
-import type { HistoryStore, ResumePoint, RetentionOptions, TopicFilter } from '../stores/history-store.js';
+import type { NewEvent, StoredEvent } from '../core/stored-event.js';
+import type { HistoryStore, ResumePoint, RetentionOptions, TopicFilter } from '../engines/history-store.js';
 
 /** How the conformance suite builds the store under test. */
 export interface StoreSuiteOptions {

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisEngine } from '../../src/engines/redis/index.js';
 import { type Authorizer, HubError, type HubRequest, installAdmin, installMetrics } from '../../src/index.js';
-import { redisEngine } from '../../src/redis/index.js';
 import { captureLogger, mint, PUBLISHER_KEY, SECRET } from '../auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
 import { parseProm, value } from '../prom-text.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { type JWTPayload, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RedisEngine, redisEngine } from '../../src/redis/index.js';
+import { type RedisEngine, redisEngine } from '../../src/engines/redis/index.js';
 import { mint, PUBLISHER_KEY, SECRET, subscribeStatus } from '../auth-helpers.js';
 import { post, type RunningHub, StreamReader, startHub, until } from '../helpers.js';
 import { needRedisServer, OwnRedis, uniquePrefix } from '../services.js';

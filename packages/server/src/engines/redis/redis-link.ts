@@ -1,0 +1,210 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { HubError } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
+
+/**
+ * How to reach Redis: a `redis://` / `rediss://` URL, or an ioredis client whose connection
+ * settings (host, TLS, Sentinel…) the engine copies with `duplicate()`; the engine never uses or
+ * closes that client itself.
+ */
+export type RedisTarget = string | Redis;
+
+/** Options shared by the Redis engine's parts. */
+export interface RedisLinkOptions {
+  /**
+   * Milliseconds a command may take before it fails (the publish then gets 503).
+   * @defaultValue 5000
+   */
+  commandTimeoutMs?: number | undefined;
+  /** Extra ioredis options (TLS, username, Sentinel…), merged over the engine's. */
+  redisOptions?: RedisOptions | undefined;
+  /** Where connection problems are logged. @defaultValue silent */
+  logger?: Logger | undefined;
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return 'the configured Redis';
+  }
+}
+
+/**
+ * Checks a Redis URL up front so a typo fails with a clear message instead of endless
+ * reconnection attempts.
+ * @throws {RangeError} naming what is wrong.
+ */
+export function checkRedisUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RangeError(`"${url}" is not a URL; give Redis as redis://host:6379 (or rediss:// for TLS).`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new RangeError(
+      `The Redis URL must start with redis:// or rediss://, not ${u.protocol}//; for example redis://127.0.0.1:6379.`,
+    );
+  }
+  if (!u.hostname) throw new RangeError(`The Redis URL "${redactUrl(url)}" names no host.`);
+}
+
+/** ioredis defaults for the engine: fail fast instead of queueing, never resend a command twice. */
+export function engineRedisOptions(o: RedisLinkOptions, name: string): RedisOptions {
+  return {
+    connectionName: name,
+    // A command that was in flight when the connection dropped may or may not have run; resending
+    // it could append an event twice. It fails instead and the publisher decides (ids make
+    // retries safe).
+    autoResendUnfulfilledCommands: false,
+    // Commands issued before the first connection wait for it; on any disconnect, queued and
+    // in-flight commands fail at once rather than after 20 reconnection attempts.
+    maxRetriesPerRequest: 0,
+    commandTimeout: o.commandTimeoutMs ?? 5000,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    enableReadyCheck: true,
+    ...o.redisOptions,
+  };
+}
+
+/**
+ * One ioredis connection plus what the engine needs to fail fast and explain itself: whether
+ * Redis is known to be unreachable right now, and the last connection error.
+ */
+export class RedisLink {
+  readonly client: Redis;
+  /** The URL without credentials, for messages. */
+  readonly where: string;
+  private everReady = false;
+  private lastError: string | undefined;
+  private downSince: number | undefined;
+  private readonly log: Logger;
+
+  constructor(target: RedisTarget, options: RedisLinkOptions, name: string) {
+    this.log = options.logger ?? silentLogger;
+    if (typeof target === 'string') {
+      checkRedisUrl(target);
+      this.where = redactUrl(target);
+      this.client = new Redis(target, engineRedisOptions(options, name));
+    } else {
+      // The caller's client is a template (host, TLS, Sentinel…): the engine needs its own
+      // connection settings (never resend, fail fast), so it works on a duplicate it owns.
+      const o = target.options;
+      this.where = `redis://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
+      this.client = target.duplicate(engineRedisOptions(options, name));
+    }
+    this.client.on('ready', () => {
+      if (this.downSince !== undefined) {
+        this.log.info({ redis: this.where, downMs: Date.now() - this.downSince }, 'Redis is reachable again');
+      }
+      this.everReady = true;
+      this.lastError = undefined;
+      this.downSince = undefined;
+    });
+    this.client.on('error', (err: Error) => {
+      const first = this.lastError === undefined;
+      this.lastError = err.message;
+      this.downSince ??= Date.now();
+      if (first) this.log.warn({ redis: this.where, err: err.message }, 'Redis connection failed; retrying');
+    });
+    this.client.on('close', () => {
+      if (this.everReady) this.downSince ??= Date.now();
+    });
+  }
+
+  /** Whether commands can be sent now. */
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /**
+   * True when Redis is known to be unreachable: the connection was up and dropped, or the first
+   * attempt failed. (While the first connection is still being made, commands wait for it.)
+   */
+  get knownDown(): boolean {
+    return !this.ready && (this.everReady || this.lastError !== undefined);
+  }
+
+  /** Why Redis is unreachable, as a clause: `"(connect ECONNREFUSED 127.0.0.1:6379)"`. */
+  private reason(): string {
+    if (this.lastError) return ` (${this.lastError})`;
+    if (this.client.status === 'end') return ' (the connection was closed)';
+    return '';
+  }
+
+  /** A sentence for `/healthz`: Redis is unreachable, why, and what that means. */
+  describeDown(): string {
+    return `Redis at ${this.where} is unreachable${this.reason()}; publishes fail with 503 until it is back.`;
+  }
+
+  /** A 503 saying Redis is unreachable and what that means for `consequence`. */
+  unavailable(consequence: string): HubError {
+    return new HubError(
+      503,
+      'unavailable',
+      `Redis at ${this.where} is unreachable${this.reason()}, so ${consequence}. Retry in a moment.`,
+      undefined,
+      { 'retry-after': '1' },
+    );
+  }
+
+  /** Throws {@link unavailable} right away when Redis is known to be down, instead of queueing. */
+  assertUp(consequence: string): void {
+    if (this.knownDown || this.client.status === 'end') throw this.unavailable(consequence);
+  }
+
+  /**
+   * Turns a failed command into a HubError. Connection errors become 503 with `consequence`;
+   * Redis' own errors (out of memory, a script error) become 503 quoting Redis.
+   */
+  failure(err: unknown, consequence: string): HubError {
+    if (err instanceof HubError) return err;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (this.knownDown || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET/i.test(msg)) {
+      return this.unavailable(consequence);
+    }
+    if (/MaxRetriesPerRequest|timed out/i.test(msg)) {
+      return new HubError(
+        503,
+        'unavailable',
+        `Redis at ${this.where} did not answer in time (${msg}), so ${consequence}. Retry in a moment.`,
+        undefined,
+        { 'retry-after': '1' },
+      );
+    }
+    return new HubError(503, 'unavailable', `Redis at ${this.where} refused the command: ${msg}`, undefined, {
+      'retry-after': '1',
+    });
+  }
+
+  /** Resolves once connected, or rejects after `timeoutMs` with the reason. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    if (this.ready) return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.client.off('ready', ok);
+        reject(new Error(`Redis at ${this.where} is not reachable after ${timeoutMs} ms${this.reason()}.`));
+      }, timeoutMs);
+      const ok = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.client.once('ready', ok);
+    });
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    if (this.client.status === 'end') return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}

@@ -1,0 +1,237 @@
+import { comparePositions, type ResetReason, type TopicPattern } from '@tidings/protocol';
+import type { Principal, SubscribeGrant } from '../../auth/authorizer.js';
+import { holdLive, type ReplayLimits, type ReplayTarget, resetFrame } from '../../core/catch-up.js';
+import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
+import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
+import { eventFrame, isMercurePrivate, type StoredEvent } from '../../core/stored-event.js';
+import type { Indexed } from '../../core/subscriber-index.js';
+import type { SinkCloseListener, StreamSink } from '../../http/stream-sink.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * Replayed frames by event: a store that answers a repeated read with the same events (SQLite
+ * during a reconnect storm) has them encoded once for every resuming stream.
+ */
+const replayFrames = new WeakMap<StoredEvent, Uint8Array>();
+
+/** What a connection needs from its hub. */
+export interface ConnectionHost {
+  /** The hub's slow-consumer rule, shared by every transport. */
+  readonly slowConsumers: SlowConsumerRule;
+  /** How replays hold live events and pace themselves. */
+  readonly replayLimits: ReplayLimits;
+  /** Called once when the connection closes, for whatever reason. */
+  connectionClosed(conn: SseConnection, reason: CloseReason): void;
+}
+
+/**
+ * One subscriber stream. Flat state and no per-event closures: the dispatcher calls
+ * {@link SseConnection.deliver} with a frame encoded once for all subscribers.
+ *
+ * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
+ * then `closed`. A connection without `Last-Event-ID` starts `live`.
+ */
+export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
+  mark = 0;
+  readonly transport = 'sse' as const;
+  state: 'replaying' | 'live' | 'closed';
+  /** Live events that arrived during replay, in dispatch order. */
+  pending: StoredEvent[] = [];
+  pendingBytes = 0;
+  /** Set when `pending` overflowed and was dropped: the replay must read further. */
+  pendingOverflowed = false;
+  /**
+   * After a replay: the last position it covered. A broker on several nodes can deliver an
+   * event here after history already had it (and the replay sent it); live events up to this
+   * position are skipped until delivery passes it (brokers deliver in position order).
+   */
+  replayedThrough: string | undefined;
+  eventsSent = 0;
+  bytesSent = 0;
+  readonly openedAt = Date.now();
+  readonly topics: readonly string[];
+  private closeReason: CloseReason | undefined;
+  private readonly hasResumePoint: boolean;
+  private readonly canRead: ((topic: string) => boolean) | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly host: ConnectionHost,
+    readonly sink: StreamSink,
+    readonly patterns: readonly TopicPattern[],
+    readonly grant: SubscribeGrant,
+    readonly remoteAddress: string,
+    replaying: boolean,
+  ) {
+    this.topics = patterns.map((p) => p.source);
+    this.canRead = grant.canRead;
+    this.state = replaying ? 'replaying' : 'live';
+    this.hasResumePoint = replaying;
+    sink.onClose(this);
+  }
+
+  /** Set by connections that authorize private Mercure updates themselves (the Mercure face). */
+  protected decidesMercurePrivacy = false;
+
+  /** True once closed (a method, so callers re-read it after an await). */
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /**
+   * Whether the client holds an id to resume from: it sent one, was given one in `connected`
+   * (every event stream is), or received an event.
+   */
+  get resumable(): boolean {
+    return this.hasResumePoint || this.eventsSent > 0;
+  }
+
+  get user(): string | undefined {
+    return this.grant.principal.user;
+  }
+
+  get principal(): Principal {
+    return this.grant.principal;
+  }
+
+  get bufferedBytes(): number {
+    return this.sink.bufferedBytes;
+  }
+
+  get sentBytes(): number {
+    return this.sink.sentBytes;
+  }
+
+  /**
+   * Whether this subscriber may receive `ev` (read grant and targeted delivery). A private
+   * Mercure update is never delivered here: only a Mercure token's claims can authorize it, and
+   * the Mercure face's connections decide that themselves.
+   */
+  accepts(ev: StoredEvent): boolean {
+    if (this.canRead && !this.canRead(ev.topic)) return false;
+    if (!this.decidesMercurePrivacy && isMercurePrivate(ev)) return false;
+    return addressedTo(ev, this.grant.principal);
+  }
+
+  /**
+   * Whether this stream may read `ev` at all: for a stream, the same as {@link accepts} (which a
+   * protocol face such as Mercure's overrides).
+   */
+  mayRead(ev: StoredEvent): boolean {
+    return this.accepts(ev);
+  }
+
+  /**
+   * Live delivery from the dispatcher. `frame` is shared by all subscribers and must not be
+   * modified. Returns whether the frame was written.
+   */
+  deliver(ev: StoredEvent, frame: Uint8Array): boolean {
+    if (this.state === 'live') {
+      if (this.replayedThrough !== undefined) {
+        if (comparePositions(ev.pos, this.replayedThrough) <= 0) return false;
+        this.replayedThrough = undefined;
+      }
+      if (!this.accepts(ev)) return false;
+      this.write(frame);
+      this.eventsSent++;
+      return true;
+    }
+    if (this.state === 'replaying') holdLive(this, ev, this.host.replayLimits);
+    return false;
+  }
+
+  /**
+   * The frame of `ev` for this connection, outside the live path (replay). Live frames are
+   * encoded once per event by the dispatcher that feeds the connection; connections of another
+   * protocol face (Mercure) override this to encode their own.
+   */
+  frameFor(ev: StoredEvent): Uint8Array {
+    let frame = replayFrames.get(ev);
+    if (!frame) {
+      frame = encoder.encode(eventFrame(ev));
+      replayFrames.set(ev, frame);
+    }
+    return frame;
+  }
+
+  /** Writes the hub-wide keep-alive `frame` (another face may write its own instead). */
+  heartbeat(frame: Uint8Array): void {
+    this.write(frame);
+  }
+
+  /** Writes an event of a replay, which paces itself: the slow-consumer rule does not judge it. */
+  replay(ev: StoredEvent): void {
+    if (this.state === 'closed' || this.closeReason !== undefined) return;
+    const frame = this.frameFor(ev);
+    this.sink.write(frame);
+    this.bytesSent += frame.byteLength;
+    this.eventsSent++;
+  }
+
+  sendReset(reason: ResetReason, lastEventId: string): void {
+    this.write(resetFrame(reason, lastEventId));
+  }
+
+  waitDrain(): Promise<void> {
+    return this.sink.waitDrain();
+  }
+
+  /**
+   * Writes a frame (a live event, heartbeat, connected, reset) and applies the slow-consumer
+   * rule to the queue it leaves.
+   */
+  write(frame: Uint8Array): void {
+    // After close() began the sink may be ending: writing then would fail the response.
+    if (this.state === 'closed' || this.closeReason !== undefined) return;
+    this.sink.write(frame);
+    this.bytesSent += frame.byteLength;
+    const queued = this.sink.bufferedBytes;
+    const rule = this.host.slowConsumers;
+    // While replaying, the queue holds paced history, which the rule never judges: what else is
+    // written then (the greeting, a heartbeat, a reset) is a few bytes.
+    if (queued > rule.limit && this.state === 'live') rule.overLimit(this, queued);
+  }
+
+  /** Ends the stream. `shutdown` ends it cleanly; every other reason drops it at once. */
+  close(reason: CloseReason): void {
+    if (this.state === 'closed' || this.closeReason) return;
+    this.closeReason = reason;
+    if (
+      reason === 'shutdown' ||
+      reason === 'token-expired' ||
+      reason === 'force-logout' ||
+      reason === 'disconnected' ||
+      reason === 'resync'
+    ) {
+      this.sink.end();
+    } else {
+      this.sink.destroy();
+    }
+  }
+
+  /** @internal The sink closed: the peer went away, or close() finished ending it. */
+  onSinkClosed(): void {
+    this.closed(this.closeReason ?? 'client');
+  }
+
+  private closed(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.host.connectionClosed(this, reason);
+  }
+}
+
+/**
+ * Whether targeted delivery (`to: {users, sessions}`) lets `ev` reach `principal`: always for an
+ * event without `to`, else when its verified `sub` or session is listed.
+ */
+export function addressedTo(ev: StoredEvent, principal: Principal): boolean {
+  const to = ev.meta?.to;
+  if (!to) return true;
+  const byUser = principal.user !== undefined && to.users?.includes(principal.user) === true;
+  const bySession = principal.session !== undefined && to.sessions?.includes(principal.session) === true;
+  return byUser || bySession;
+}

@@ -1,0 +1,338 @@
+import { setMaxListeners } from 'node:events';
+import type { Socket } from 'node:net';
+import { comparePositions, type ResetReason, type TopicPattern, WS_CLOSE } from '@tidings/protocol';
+import type { WebSocket } from 'ws';
+import type { Principal } from '../../auth/authorizer.js';
+import { holdLive, type ReplayLimits, type ReplayTarget } from '../../core/catch-up.js';
+import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
+import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
+import { isMercurePrivate, type StoredEvent } from '../../core/stored-event.js';
+import type { Indexed } from '../../core/subscriber-index.js';
+import type { TopicFilter } from '../../engines/history-store.js';
+import type { HubRequest } from '../../http/hub-request.js';
+import { socketSentBytes } from '../../http/socket-progress.js';
+
+/** What a WebSocket connection needs from its channel. */
+export interface WsConnectionHost {
+  /** The hub's slow-consumer rule, shared by every transport. */
+  readonly slowConsumers: SlowConsumerRule;
+  /** How replays hold live events and pace themselves. */
+  readonly replayLimits: ReplayLimits;
+  /** Called once when the socket has closed, for whatever reason. */
+  connectionClosed(conn: WsConnection, reason: CloseReason): void;
+}
+
+/**
+ * The topics added by one `subscribe` (or by the upgrade URL), with their own replay. Each
+ * subscription runs the same catch-up as an SSE stream: registered first, history read after its
+ * resume point, then live; events of other subscriptions keep flowing meanwhile.
+ */
+export class Subscription implements ReplayTarget {
+  state: 'replaying' | 'live' | 'closed' = 'replaying';
+  pending: StoredEvent[] = [];
+  private held = 0;
+  pendingOverflowed = false;
+  /** See `ReplayTarget.replayedThrough`: live events up to it were replayed already. */
+  replayedThrough: string | undefined;
+  /**
+   * The position after which every event this subscription may read was delivered live, once it
+   * is live (undefined after a reset: unknown).
+   */
+  liveAfter: string | undefined;
+
+  constructor(
+    private readonly conn: WsConnection,
+    public patterns: TopicPattern[],
+    private readonly canRead: ((topic: string) => boolean) | undefined,
+  ) {}
+
+  isClosed(): boolean {
+    return this.state === 'closed' || this.conn.isClosed();
+  }
+
+  matches(topic: string): boolean {
+    for (const p of this.patterns) if (p.matches(topic)) return true;
+    return false;
+  }
+
+  /**
+   * Whether the connection may read `ev` through any of its subscriptions (each one's grant
+   * check holds for the topics it matches only): a resume id counts through any of them.
+   */
+  mayRead(ev: StoredEvent): boolean {
+    if (!this.conn.addressedTo(ev)) return false;
+    return this.conn.subs.some((s) => s.matches(ev.topic) && (!s.canRead || s.canRead(ev.topic)));
+  }
+
+  /** Every topic of the connection: the client's last id may come from any subscription. */
+  resumeFilter(): TopicFilter {
+    const all = this.conn.subs.flatMap((s) => s.patterns);
+    return {
+      topics: all.filter((p) => !p.wildcard).map((p) => p.source),
+      patterns: all.filter((p) => p.wildcard),
+    };
+  }
+
+  accepts(ev: StoredEvent): boolean {
+    if (this.canRead && !this.canRead(ev.topic)) return false;
+    if (!this.conn.addressedTo(ev)) return false;
+    // Replaying topics added to a live connection: what another live subscription of the same
+    // connection already delivered must not be sent twice.
+    if (this.state === 'replaying' && this.conn.deliveredLive(ev, this)) return false;
+    return true;
+  }
+
+  /** Bytes of `pending`; kept in the connection's total too (see {@link WsConnection.held}). */
+  get pendingBytes(): number {
+    return this.held;
+  }
+
+  set pendingBytes(bytes: number) {
+    this.conn.held += bytes - this.held;
+    this.held = bytes;
+  }
+
+  /**
+   * Holds a live event that arrived during replay. The byte bound holds for the whole
+   * connection: its subscriptions waiting for their replay (up to one per topic) share it, and
+   * past it every one of them drops what it holds and reads further from history.
+   */
+  hold(ev: StoredEvent): void {
+    const limits = this.conn.host.replayLimits;
+    holdLive(this, ev, limits);
+    if (this.conn.held <= limits.pendingBytes) return;
+    for (const s of this.conn.subs) {
+      if (s.state !== 'replaying' || s.pending.length === 0) continue;
+      s.pending = [];
+      s.pendingBytes = 0;
+      s.pendingOverflowed = true;
+    }
+  }
+
+  replay(ev: StoredEvent): void {
+    this.conn.sendReplayed(eventMessage(ev));
+  }
+
+  sendReset(reason: ResetReason, lastEventId: string): void {
+    this.conn.send(JSON.stringify({ op: 'reset', reason, lastEventId }));
+  }
+
+  get bufferedBytes(): number {
+    return this.conn.bufferedBytes;
+  }
+
+  waitDrain(): Promise<void> {
+    return this.conn.waitDrain();
+  }
+}
+
+/** The `event` message of a stored event, built without re-serialising the payload. */
+export function eventMessage(ev: StoredEvent): Buffer {
+  return Buffer.from(
+    `{"op":"event","id":${JSON.stringify(ev.id)},"topic":${JSON.stringify(ev.topic)},"type":${JSON.stringify(ev.type)},"time":"${new Date(ev.ts).toISOString()}","data":${ev.dataJson}}`,
+  );
+}
+
+const TEXT = { binary: false } as const;
+
+/** The TCP socket under a `ws` connection (ws keeps it as `_socket`). */
+function socketOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket })._socket;
+}
+
+/**
+ * One WebSocket subscriber: the same event model as an SSE stream (ids, replay, grants, targeted
+ * delivery, the bounded outbound buffer), plus subscriptions that change while it is open.
+ */
+export class WsConnection implements Indexed, ConnectionInfo, Drainable {
+  mark = 0;
+  readonly transport = 'websocket' as const;
+  readonly subs: Subscription[] = [];
+  eventsSent = 0;
+  bytesSent = 0;
+  readonly openedAt = Date.now();
+  /** Whether the peer answered (or sent anything) since the last ping. */
+  alive = true;
+  /** Commands of this connection still running. */
+  inFlight = 0;
+  /** Subscribe and unsubscribe messages run one after the other. */
+  control: Promise<void> = Promise.resolve();
+  /** Bytes of live events held by this connection's replaying subscriptions. */
+  held = 0;
+  /** Catch-ups run one after the other, so at most one subscription replays at a time. */
+  replays: Promise<void> = Promise.resolve();
+  private closeReason: CloseReason | undefined;
+  private closedFlag = false;
+  private readonly abort = new AbortController();
+
+  constructor(
+    readonly id: string,
+    readonly host: WsConnectionHost,
+    readonly ws: WebSocket,
+    readonly principal: Principal,
+    /** The upgrade request: runtime subscriptions and commands are authorized with it. */
+    readonly request: HubRequest,
+    private readonly socketDrain: () => Promise<void>,
+  ) {
+    ws.on('close', () => this.closed(this.closeReason ?? 'client'));
+    // Every running command listens to it. (Not Node's AbortSignal under jsdom: then no warning either.)
+    try {
+      setMaxListeners(64, this.abort.signal);
+    } catch {
+      // Not an EventTarget Node knows.
+    }
+  }
+
+  get user(): string | undefined {
+    return this.principal.user;
+  }
+
+  get remoteAddress(): string {
+    return this.request.remoteAddress;
+  }
+
+  get topics(): string[] {
+    const out: string[] = [];
+    for (const s of this.subs) for (const p of s.patterns) out.push(p.source);
+    return out;
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  get sentBytes(): number {
+    return socketSentBytes(socketOf(this.ws)) ?? this.bytesSent - this.ws.bufferedAmount;
+  }
+
+  /** Aborts when the connection closes (running commands are told through their context). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  isClosed(): boolean {
+    return this.closedFlag || this.closeReason !== undefined;
+  }
+
+  /** Whether an event restricted to some users or sessions is addressed to this principal. */
+  addressedTo(ev: StoredEvent): boolean {
+    // Only a Mercure token can authorize a private Mercure update.
+    if (isMercurePrivate(ev)) return false;
+    const to = ev.meta?.to;
+    if (!to) return true;
+    const p = this.principal;
+    return (
+      (p.user !== undefined && to.users?.includes(p.user) === true) ||
+      (p.session !== undefined && to.sessions?.includes(p.session) === true)
+    );
+  }
+
+  /** Whether a live subscription other than `except` delivered `ev` when it was dispatched. */
+  deliveredLive(ev: StoredEvent, except: Subscription): boolean {
+    for (const s of this.subs) {
+      if (s === except || s.state !== 'live' || s.liveAfter === undefined) continue;
+      if (comparePositions(ev.pos, s.liveAfter) > 0 && s.matches(ev.topic) && s.accepts(ev)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Live delivery from the dispatcher, with the message shared by every WebSocket subscriber.
+   * Written once if a live subscription takes it; otherwise held by the replaying subscriptions
+   * that match. Returns whether it was written.
+   */
+  deliver(ev: StoredEvent, message: Buffer): boolean {
+    if (this.isClosed()) return false;
+    let held = false;
+    for (const s of this.subs) {
+      if (!s.matches(ev.topic)) continue;
+      if (s.state === 'live') {
+        if (s.replayedThrough !== undefined) {
+          // A broker behind shared history: its replay already sent this one.
+          if (comparePositions(ev.pos, s.replayedThrough) <= 0) continue;
+          s.replayedThrough = undefined;
+        }
+        if (!s.accepts(ev)) continue;
+        this.sendEvent(message);
+        return true;
+      }
+      held = true;
+    }
+    if (held) for (const s of this.subs) if (s.state === 'replaying' && s.matches(ev.topic)) s.hold(ev);
+    return false;
+  }
+
+  sendEvent(message: Buffer): void {
+    this.send(message);
+    this.eventsSent++;
+  }
+
+  /** Sends one message and applies the slow-consumer rule to the queue it leaves. */
+  send(message: string | Buffer): void {
+    if (this.isClosed()) return;
+    this.ws.send(message, TEXT);
+    this.bytesSent += typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength;
+    const queued = this.ws.bufferedAmount;
+    const rule = this.host.slowConsumers;
+    if (queued > rule.limit) rule.overLimit(this, queued);
+  }
+
+  /** Sends an event of a replay, which paces itself: the slow-consumer rule does not judge it. */
+  sendReplayed(message: Buffer): void {
+    if (this.isClosed()) return;
+    this.ws.send(message, TEXT);
+    this.bytesSent += message.byteLength;
+    this.eventsSent++;
+  }
+
+  /** Resolves when the socket drained (or closed). */
+  waitDrain(): Promise<void> {
+    if (this.isClosed()) return Promise.resolve();
+    return this.socketDrain();
+  }
+
+  /**
+   * Closes the connection. Notices (`token-expired`, `force-logout`) go out before the close frame;
+   * a slow consumer, a silent peer or an error drop the socket at once.
+   */
+  close(reason: CloseReason, message?: string): void {
+    if (this.isClosed()) return;
+    this.closeReason = reason;
+    this.abort.abort();
+    switch (reason) {
+      case 'shutdown':
+        this.ws.close(WS_CLOSE.goingAway, message ?? 'The hub is shutting down; reconnect.');
+        return;
+      case 'token-expired':
+        this.ws.close(WS_CLOSE.tokenExpired, message ?? 'The token expired; reconnect with a fresh one.');
+        return;
+      case 'force-logout':
+        this.ws.close(WS_CLOSE.forceLogout, message ?? 'The session was ended by the server.');
+        return;
+      case 'disconnected':
+        this.ws.close(WS_CLOSE.disconnected, message ?? 'The hub closed this connection.');
+        return;
+      case 'resync':
+        this.ws.close(WS_CLOSE.resync, message ?? 'This node may have missed events; reconnect to resume.');
+        return;
+      case 'protocol-error':
+        this.ws.close(WS_CLOSE.unsupportedData, message ?? 'Send JSON messages as text frames.');
+        return;
+      default:
+        this.ws.terminate();
+    }
+  }
+
+  private closed(reason: CloseReason): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.closeReason ??= reason;
+    this.abort.abort();
+    for (const s of this.subs) {
+      s.state = 'closed';
+      s.pending = [];
+      s.pendingBytes = 0;
+    }
+    this.host.connectionClosed(this, reason);
+  }
+}
