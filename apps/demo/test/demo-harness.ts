@@ -19,7 +19,14 @@ if (!hasChromium) {
 }
 
 const SERVER = fileURLToPath(new URL('../dist/server.mjs', import.meta.url));
-export const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+/**
+ * Where screenshots go: `docs/screenshots/` only under `npm run screenshots`
+ * (TIDINGS_UPDATE_SCREENSHOTS=1), else a temporary folder, since tests never modify tracked files.
+ */
+export const SCREENSHOTS =
+  process.env.TIDINGS_UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+    : mkdtempSync(join(tmpdir(), 'tidings-demo-shots-'));
 
 async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {

@@ -10,7 +10,11 @@ import { post, type RunningHub, StreamReader, startHub, until } from './helpers.
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-admin-token';
-const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots/admin.png');
+// docs/screenshots/ only under `npm run screenshots`: tests never modify tracked files.
+const SCREENSHOT =
+  process.env.TIDINGS_UPDATE_SCREENSHOTS === '1'
+    ? join(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots/admin.png')
+    : join(mkdtempSync(join(tmpdir(), 'tidings-admin-shots-')), 'admin.png');
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {

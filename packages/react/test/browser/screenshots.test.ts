@@ -1,7 +1,8 @@
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHub, type Hub, memoryStore } from '@tidings/server';
@@ -18,7 +19,11 @@ if (!hasChromium) {
 }
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const SHOTS = here('../../../../docs/screenshots');
+// docs/screenshots/ only under `npm run screenshots`: tests never modify tracked files.
+const SHOTS =
+  process.env.TIDINGS_UPDATE_SCREENSHOTS === '1'
+    ? here('../../../../docs/screenshots')
+    : mkdtempSync(join(tmpdir(), 'tidings-react-shots-'));
 
 async function bundle(): Promise<string> {
   const r = await build({
