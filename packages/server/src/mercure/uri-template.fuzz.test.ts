@@ -2,12 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzzParams } from '../../../../test/fuzz.js';
 import {
+  compileUriTemplate,
   MAX_TEMPLATE_EXPRESSIONS,
   MAX_TEMPLATE_LENGTH,
   MAX_TEMPLATE_STATES,
   MAX_TEMPLATE_VARIABLES,
-} from './uri-template/template-limits.js';
-import { compileUriTemplate, type UriTemplate } from './uri-template.js';
+  type UriTemplate,
+} from './uri-template.js';
 
 /**
  * Mercure templates: the matcher against a small reference (a regular expression built from the

@@ -28,6 +28,13 @@ import {
 } from './uri-template/template-limits.js';
 
 export type { TemplateError } from './uri-template/template-error.js';
+// The limits are part of what compileUriTemplate promises its callers.
+export {
+  MAX_TEMPLATE_EXPRESSIONS,
+  MAX_TEMPLATE_LENGTH,
+  MAX_TEMPLATE_STATES,
+  MAX_TEMPLATE_VARIABLES,
+} from './uri-template/template-limits.js';
 
 /** A compiled template. */
 export interface UriTemplate {
