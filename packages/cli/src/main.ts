@@ -1,6 +1,7 @@
 import { BENCH_USAGE, bench } from './commands/bench.js';
 import { PUBLISH_USAGE, publish } from './commands/publish.js';
-import { SERVE_USAGE, serve } from './commands/serve.js';
+import { serve } from './commands/serve.js';
+import { SERVE_USAGE } from './commands/serve-usage.js';
 import { SUBSCRIBE_USAGE, subscribe } from './commands/subscribe.js';
 import { TOP_USAGE, top } from './commands/top.js';
 import { HubRequestError } from './hub-http.js';

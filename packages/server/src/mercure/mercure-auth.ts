@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../auth/authorizer.js';
-import { buildVerifier, type Verifier } from '../auth/jwt-authorizer.js';
+import { buildVerifier, type Verifier } from '../auth/jwt-verifier.js';
 import { MAX_TOKEN_LENGTH, readCookie } from '../auth/token-source.js';
 import { HubError } from '../core/errors.js';
 import type { RevocationStore } from '../engines/engine.js';

@@ -7,7 +7,7 @@ import { parseJsonBody } from '../../http/parse-json-body.js';
 import type { Hub } from '../../hub.js';
 import { startSysPublisher } from '../sys/sys-publisher.js';
 import { ActivityTracker, type ActivityTrackerOptions } from './activity-tracker.js';
-import { adminPage } from './admin-page.js';
+import { adminPage } from './admin-page.generated.js';
 import { type HubStats, StatsSource } from './hub-stats.js';
 import { mergeStats } from './merge-stats.js';
 import { bearerToken, cookie, secretEquals, sessionValue } from './secret.js';

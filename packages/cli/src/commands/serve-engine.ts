@@ -1,0 +1,109 @@
+import { join, resolve } from 'node:path';
+import {
+  type Engine,
+  type HistoryStore,
+  ipcEngine,
+  localEngine,
+  memoryStore,
+  sqliteRevocations,
+  sqliteStore,
+} from '@tidings/server';
+import type { Logger } from 'pino';
+import { parseDuration } from '../parse-values.js';
+import { UsageError } from '../usage-error.js';
+import type { Retention, ServeValues } from './serve-flags.js';
+
+/** The engine a `tidings serve` process runs on, and where its history lives (for the logs). */
+export interface ServeEngine {
+  readonly engine: Engine;
+  readonly where: string;
+}
+
+/**
+ * Opens the engine of one serving process: Redis with `--redis` (not reachable yet only degrades
+ * it), the primary's history over IPC in a worker of `--workers`, else SQLite under `--data` or
+ * memory with `--memory`.
+ * @param worker this process's worker number, undefined when it serves alone.
+ * @throws UsageError for a malformed Redis URL, prefix or `--presence-ttl`.
+ */
+export async function openEngine(
+  values: ServeValues,
+  retention: Retention,
+  worker: string | undefined,
+  workers: number,
+  logger: Logger,
+): Promise<ServeEngine> {
+  if (values.redis !== undefined) {
+    // Loaded only here, so ioredis is not loaded by hubs that do not use it.
+    const { redisEngine, redactUrl } = await import('@tidings/server/redis');
+    const presenceTtlMs =
+      values['presence-ttl'] === undefined
+        ? undefined
+        : parseDuration('presence-ttl', values['presence-ttl']);
+    let redis: ReturnType<typeof redisEngine>;
+    try {
+      redis = redisEngine(values.redis, {
+        keyPrefix: values['redis-prefix'],
+        retention,
+        presenceTtlMs,
+        logger,
+      });
+    } catch (e) {
+      // A malformed URL, prefix or TTL: say what is wrong instead of printing a stack.
+      if (e instanceof RangeError) throw new UsageError(e.message);
+      throw e;
+    }
+    const where = `redis ${redactUrl(values.redis)} (prefix ${redis.keys.base.slice(1, -2)})`;
+    await redis.ready().catch((e: Error) => {
+      logger.warn(
+        { err: e.message },
+        'Redis is not reachable yet: serving degraded (publishes get 503) until it is; retrying',
+      );
+    });
+    return { engine: redis, where };
+  }
+  if (worker !== undefined) {
+    // The primary owns the history; each worker opens the revocations file itself (SQLite
+    // serves several processes), or keeps them in memory with --memory.
+    const engine = await ipcEngine(
+      process,
+      values.memory ? undefined : sqliteRevocations({ path: revocationsPath(values) }),
+    );
+    return { engine, where: `${engine.store.kind} in the primary process (worker ${worker} of ${workers})` };
+  }
+  const history = localHistory(values, retention);
+  // Forced logouts survive a restart along with the history.
+  const engine = localEngine(
+    history.store,
+    undefined,
+    values.memory ? undefined : sqliteRevocations({ path: revocationsPath(values) }),
+  );
+  return { engine, where: history.where };
+}
+
+/**
+ * The engine the primary of `--workers` serves its workers' history from; undefined with
+ * `--redis`, where every worker is a Redis node.
+ */
+export async function primaryEngine(values: ServeValues, retention: Retention): Promise<Engine | undefined> {
+  const engine = values.redis !== undefined ? undefined : localEngine(localHistory(values, retention).store);
+  // Every worker opens the revocations file; creating it (schema, WAL mode) here, before any of
+  // them starts, leaves them nothing to race for.
+  if (values.redis === undefined && !values.memory)
+    await sqliteRevocations({ path: revocationsPath(values) }).close();
+  return engine;
+}
+
+/** The history of a hub without --redis: SQLite under --data, or memory with --memory. */
+function localHistory(values: ServeValues, retention: Retention): { store: HistoryStore; where: string } {
+  if (values.memory) return { store: memoryStore({ retention }), where: 'memory (lost on restart)' };
+  const path = join(resolve(values.data ?? '.tidings'), 'history.db');
+  return {
+    store: sqliteStore({ path, retention, durability: values.durability as 'process' | 'power' | undefined }),
+    where: `sqlite ${path}`,
+  };
+}
+
+function revocationsPath(values: ServeValues): string {
+  return join(resolve(values.data ?? '.tidings'), 'revocations.db');
+}
