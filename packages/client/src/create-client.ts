@@ -20,14 +20,8 @@ import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
 import { fetchTransport } from './fetch-transport.js';
 import { ListenerSet } from './listener-set.js';
 import type { TabCoordinator, TabMessage } from './tab-coordinator.js';
-import type { EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
+import type { CommandCallOptions, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
 import { lazyTransport, type Transport } from './transport.js';
-
-/** Options of `client.command()`. */
-export interface CommandCallOptions {
-  /** How long to wait for the answer. @defaultValue the client option `commandTimeoutMs` (15000) */
-  readonly timeoutMs?: number | undefined;
-}
 
 type AnyListener = (data: unknown, meta: EventMeta) => void;
 
