@@ -9,7 +9,9 @@ import {
 } from './connection-state.js';
 import type { DebugLog } from './debug-log.js';
 import type { ClientEnvironment, TimerHandle } from './environment.js';
+import { streamRequest } from './stream-request.js';
 import type { HubReply, SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
+import type { TransportPolicy } from './transport-policy.js';
 
 /** What a {@link Connection} reports to, and asks of, its owner. */
 export interface ConnectionHooks {
@@ -29,11 +31,6 @@ export interface ConnectionHooks {
   frame(frame: SseFrame): void;
   state(state: NetworkState): void;
 }
-
-/** Where `transport: 'auto'` remembers that WebSockets do not get through. */
-export const TRANSPORT_STORAGE_PREFIX = 'tidings-transport:';
-/** How long that is remembered before WebSockets are tried again. */
-const REMEMBER_SSE_MS = 86_400_000;
 
 /** Watchdog timeout until the hub has announced its heartbeat interval. */
 const DEFAULT_WATCHDOG_MS = 45_000;
@@ -57,8 +54,7 @@ function errorText(e: unknown): string {
  * frames and state.
  */
 export class Connection {
-  /** Read by the lazy buffering check (buffering.ts), hence not private. */
-  s: NetworkState;
+  private s: NetworkState;
   /** Bumped whenever the current stream is abandoned; callbacks of older streams are ignored. */
   private gen = 0;
   private handle: TransportHandle | undefined;
@@ -72,37 +68,24 @@ export class Connection {
   private refreshedAfter401 = false;
   /** Set when `maxAttempts` stopped the client: coming back online may then retry. */
   private gaveUp = false;
-  /** The transport of the current (or next) attempt. */
-  kind: 'sse' | 'websocket';
-  /** `auto` just fell back from a failed WebSocket upgrade; SSE is on probation. */
-  probing = false;
-  /** Where `auto` remembers falling back. */
-  readonly key: string;
-  /**
-   * `transport: 'auto'`: the fallback policy, set once the WebSocket chunk is loaded (it ships
-   * there). Called after each failure (true: it retried already) and on open (`undefined`).
-   */
-  auto: ((c: Connection, failure: TransportFailure | undefined) => boolean) | undefined;
 
   constructor(
     private readonly o: ResolvedOptions,
-    readonly env: ClientEnvironment,
+    private readonly env: ClientEnvironment,
     private readonly sse: Transport,
     private readonly webSocket: Transport,
+    /** Which of the two the next attempt uses. */
+    private readonly policy: TransportPolicy,
     lastConnectedAt: number | null,
     private readonly hooks: ConnectionHooks,
-    readonly log: DebugLog,
+    private readonly log: DebugLog,
   ) {
     this.s = { ...IDLE_STATE, lastConnectedAt };
-    this.key = TRANSPORT_STORAGE_PREFIX + o.webSocketUrl.href;
-    let remembered = false;
-    try {
-      // A missing entry is NaN: never recent.
-      remembered = env.timers.now() - Number(env.storage?.getItem(this.key)) < REMEMBER_SSE_MS;
-    } catch {
-      // Storage blocked: nothing remembered.
-    }
-    this.kind = o.transport === 'sse' || (o.transport === 'auto' && remembered) ? 'sse' : 'websocket';
+  }
+
+  /** The transport of the current (or next) attempt. */
+  get kind(): 'sse' | 'websocket' {
+    return this.policy.kind;
   }
 
   /** Sends a message over the open WebSocket; false when there is none. */
@@ -166,8 +149,8 @@ export class Connection {
     void this.attempt('connect');
   }
 
-  /** One attempt now (internal: the fallback policy calls it). */
-  async attempt(reason: TokenReason): Promise<void> {
+  /** One attempt now. */
+  private async attempt(reason: TokenReason): Promise<void> {
     this.abandon();
     const gen = this.gen;
     let token: string | null | undefined;
@@ -186,57 +169,37 @@ export class Connection {
       this.fail(`The token function returned ${typeof token}; it must return a string, null or undefined.`);
       return;
     }
-    const ws = this.kind === 'websocket';
+    const ws = this.policy.kind === 'websocket';
     const lastEventId = this.hooks.lastEventId();
-    const url = new URL((ws ? this.o.webSocketUrl : this.o.url).href);
-    for (const t of this.hooks.topics()) url.searchParams.append('topic', t);
-    const headers: Record<string, string> = {};
-    // Browsers cannot set headers on a WebSocket: the token and resume id go in the query.
-    if (ws || this.o.useNativeEventSource) {
-      if (token) url.searchParams.set('token', token);
-      if (lastEventId !== null) url.searchParams.set('lastEventId', lastEventId);
-    } else {
-      for (const [k, v] of Object.entries(extra ?? {})) {
-        const key = k.toLowerCase();
-        // The resume id is the library's to manage: a user header must never drop or fake it.
-        if (key === 'last-event-id' || key === 'accept') continue;
-        if (key === 'authorization' && token) continue;
-        headers[k] = v;
-      }
-      headers.accept = 'text/event-stream';
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (lastEventId !== null) headers['last-event-id'] = lastEventId;
-    }
+    const hooks = this.hooks;
+    const request = streamRequest(this.o, ws, token, extra, hooks.topics(), lastEventId, hooks.eventTypes());
     this.log.debug(
       `connecting to ${this.o.url.origin}${lastEventId === null ? '' : ` after ${lastEventId}`}`,
     );
     this.lastActivity = this.env.timers.now();
     this.scheduleWatchdog(gen, this.watchdogMs());
-    this.handle = (ws ? this.webSocket : this.sse)(
-      { url: url.href, headers, credentials: this.o.credentials, eventTypes: this.hooks.eventTypes() },
-      {
-        open: () => gen === this.gen && this.opened(gen, lastEventId !== null),
-        frame: (f) => gen === this.gen && this.onFrame(gen, f),
-        retry: (ms) => {
-          if (gen === this.gen) this.serverRetryMs = ms;
-        },
-        activity: () => {
-          if (gen === this.gen) this.lastActivity = this.env.timers.now();
-        },
-        close: (f) => {
-          if (gen !== this.gen) return;
-          this.handle = undefined;
-          this.onFailure(f);
-        },
-        reply: (m) => gen === this.gen && this.hooks.reply(m),
-        latency: (ms) => gen === this.gen && this.hooks.latency(ms),
+    this.handle = (ws ? this.webSocket : this.sse)(request, {
+      open: () => gen === this.gen && this.opened(gen, lastEventId !== null),
+      frame: (f) => gen === this.gen && this.onFrame(gen, f),
+      retry: (ms) => {
+        if (gen === this.gen) this.serverRetryMs = ms;
       },
-    );
+      activity: () => {
+        if (gen === this.gen) this.lastActivity = this.env.timers.now();
+      },
+      close: (f) => {
+        if (gen !== this.gen) return;
+        this.handle = undefined;
+        this.onFailure(f);
+      },
+      reply: (m) => gen === this.gen && this.hooks.reply(m),
+      latency: (ms) => gen === this.gen && this.hooks.latency(ms),
+    });
   }
 
   private opened(gen: number, resumed: boolean): void {
     this.refreshedAfter401 = false;
-    this.auto?.(this, undefined);
+    this.policy.settle?.(undefined);
     // Without an id to resume from, whatever was published since the last connection is lost to
     // this client: say so, as the hub does when it cannot replay.
     const gap = !resumed && this.s.lastConnectedAt !== null;
@@ -264,7 +227,8 @@ export class Connection {
         // The hub sends this greeting with the headers (lastConnectedAt): much later means a
         // buffering proxy held it back. With the debug option, warnIfBuffered (exported as `w`
         // from a lazy chunk the core already names) says so: the 12 KiB core has no room left.
-        if (this.o.debug) void import('./event-source-transport.js').then((m) => m.w(this));
+        if (this.o.debug)
+          void import('./event-source-transport.js').then((m) => m.w(this.log, this.env, this.s));
         const c = parseJson<ConnectedPayload>(f.data);
         if (typeof c?.heartbeatMs === 'number' && c.heartbeatMs > 0) {
           this.heartbeatMs = c.heartbeatMs;
@@ -298,7 +262,10 @@ export class Connection {
 
   private onFailure(f: TransportFailure): void {
     this.abandon();
-    if (this.auto?.(this, f)) return;
+    if (this.policy.settle?.(f)) {
+      void this.attempt('connect');
+      return;
+    }
     switch (f.kind) {
       case 'http': {
         const hub = sentence(f.message);

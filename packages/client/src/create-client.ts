@@ -1,6 +1,5 @@
 import { type EventDefinitions, type ForceLogoutPayload, validatePattern } from '@tidings/protocol';
 import { browserEnvironment } from './browser-environment.js';
-import type { Extras } from './channel.js';
 import type {
   AnyEventDefinitions,
   ClientEvent,
@@ -11,6 +10,7 @@ import type {
 } from './client-event.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
 import { CommandError } from './command-error.js';
+import type { Commands } from './commands.js';
 import { Connection } from './connection.js';
 import { type ConnectionState, IDLE_STATE, type NetworkState } from './connection-state.js';
 import { createDebugLog, type DebugLog, debugEnabled } from './debug-log.js';
@@ -19,9 +19,10 @@ import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
 import { fetchTransport } from './fetch-transport.js';
 import { ListenerSet } from './listener-set.js';
-import type { TabCoordinator, TabMessage } from './tab-coordinator.js';
+import type { TabGroup } from './tab-group.js';
 import type { CommandCallOptions, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
 import { lazyTransport, type Transport } from './transport.js';
+import { transportPolicy } from './transport-policy.js';
 
 type AnyListener = (data: unknown, meta: EventMeta) => void;
 
@@ -39,25 +40,21 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   private readonly resetListeners = new ListenerSet<[ResetInfo]>('onReset', this.report);
   private readonly invalidListeners = new ListenerSet<[InvalidEvent]>('onInvalid', this.report);
   private readonly logoutListeners = new ListenerSet<[ForceLogoutPayload]>('onForceLogout', this.report);
-  private net: NetworkState = IDLE_STATE;
+  net: NetworkState = IDLE_STATE;
   private snapshot: ConnectionState | undefined;
   private snapshotEventId: string | null = null;
   /** The connection this tab holds: its own, or as leader the shared one. */
   connection: Connection | undefined;
-  tabs: TabCoordinator | undefined;
+  tabs: TabGroup | undefined;
   /** While the tab coordinator loads (`shareAcrossTabs`): connecting waits for it. */
   private tabsReady: Promise<void> | undefined;
   /** Between connect() and disconnect(). */
   active = false;
   private unwatch: (() => void)[] = [];
   private pauseTimer: TimerHandle | undefined;
-  /** As leader: the visibility other tabs reported. */
-  private readonly tabVisibility = new Map<string, boolean>();
   readonly topicSet: Set<string>;
-  private latency: number | null = null;
-  /** What the shared connection uses, as a follower last heard. */
-  private followedTransport: 'sse' | 'websocket' | undefined;
-  private ext: Extras | undefined;
+  latency: number | null = null;
+  ext: Commands | undefined;
   private loading: Promise<typeof import('./channel.js')> | undefined;
 
   constructor(options: ClientOptions<EventDefinitions | undefined>) {
@@ -112,16 +109,9 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
         const tabId = Math.floor(this.env.random() * 2 ** 52).toString(36);
         const key = this.o.shareKey;
         // Loaded on demand: apps that do not share a connection between tabs do not ship it.
-        this.tabsReady = import('./tab-coordinator.js').then(
+        this.tabsReady = import('./tab-group.js').then(
           (m) => {
-            this.tabs = new m.TabCoordinator(
-              key,
-              tabId,
-              openChannel,
-              locks,
-              { lead: () => this.lead(), message: (msg) => this.onTabMessage(msg) },
-              this.log,
-            );
+            this.tabs = new m.TabGroup(key, tabId, openChannel, locks, this);
             this.tabsReady = undefined;
           },
           (e: unknown) => {
@@ -179,7 +169,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
 
   get transport(): 'sse' | 'websocket' {
     return (
-      (this.role === 'follower' && this.followedTransport) ||
+      (this.role === 'follower' && this.tabs?.transport) ||
       this.connection?.kind ||
       (this.o.transport === 'sse' ? 'sse' : 'websocket')
     );
@@ -188,15 +178,15 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   // ---- commands and topics (in a chunk loaded on first use) -----------------------------------
 
   command<R = unknown>(name: string, args?: unknown, options?: CommandCallOptions): Promise<R> {
-    return this.extras().then((x) => x.command(name, args, options?.timeoutMs)) as Promise<R>;
+    return this.commands().then((x) => x.command(name, args, options?.timeoutMs)) as Promise<R>;
   }
 
   subscribe(topics: string | readonly string[]): Promise<void> {
-    return this.extras().then((x) => x.changeTopics('subscribe', topics));
+    return this.commands().then((x) => x.changeTopics('subscribe', topics));
   }
 
   unsubscribe(topics: string | readonly string[]): Promise<void> {
-    return this.extras().then((x) => x.changeTopics('unsubscribe', topics));
+    return this.commands().then((x) => x.changeTopics('unsubscribe', topics));
   }
 
   private load(): Promise<typeof import('./channel.js')> {
@@ -208,24 +198,11 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     return this.loading;
   }
 
-  private extras(): Promise<Extras> {
+  commands(): Promise<Commands> {
     return this.load().then((m) => {
-      this.ext ??= new m.Extras(this, CommandError, validatePattern);
+      this.ext ??= new m.Commands(this, CommandError, validatePattern);
       return this.ext;
     });
-  }
-
-  postState(): void {
-    if (this.tabs?.leader) {
-      this.tabs.post({
-        t: 'state',
-        state: this.net,
-        lastEventId: this.pipeline.lastEventId,
-        topics: [...this.topicSet],
-        transport: this.transport,
-        latencyMs: this.latency,
-      });
-    }
   }
 
   // ---- listeners ------------------------------------------------------------------------------
@@ -272,18 +249,8 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       void ready.then(() => this.active && this.connect());
       return;
     }
-    const tabs = this.tabs;
-    if (!tabs) {
-      this.ensureConnection().connect();
-    } else if (!tabs.joined) {
-      this.setNet({ ...this.net, status: 'connecting', reason: null, logoutReason: null });
-      tabs.join();
-      tabs.post({ t: 'hello', visible: this.env.visibility.isVisible() });
-    } else if (tabs.leader) {
-      this.ensureConnection().connect();
-    } else {
-      tabs.post({ t: 'command', command: 'connect' });
-    }
+    if (this.tabs) this.tabs.connect();
+    else this.ensureConnection().connect();
     this.visibilityChanged();
   }
 
@@ -294,7 +261,6 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     this.clearPauseTimer();
     // Leave first, so the group never hears this tab's "disconnected": the next leader takes over.
     this.tabs?.leave();
-    this.tabVisibility.clear();
     const c = this.connection;
     if (this.tabs) this.connection = undefined;
     if (c) c.disconnect('client');
@@ -313,17 +279,20 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private ensureConnection(): Connection {
-    this.connection ??= new Connection(
+  ensureConnection(): Connection {
+    if (this.connection) return this.connection;
+    const policy = transportPolicy(this.o, this.env);
+    this.connection = new Connection(
       this.o,
       this.env,
       this.sseTransport,
       lazyTransport(() =>
         this.load().then((m) => {
-          if (this.o.transport === 'auto' && this.connection) this.connection.auto = m.autoFallback;
+          if (this.o.transport === 'auto') policy.settle ??= m.autoFallback(policy, this.env, this.log);
           return m.webSocketTransport(this.env.WebSocket as WebSocketConstructor, this.env);
         }),
       ),
+      policy,
       // A tab taking over inherits the group's history: its reconnection is not a first connection.
       this.net.lastConnectedAt,
       {
@@ -338,7 +307,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
         reply: (m) => this.ext?.reply(m),
         latency: (ms) => {
           this.latency = ms;
-          this.postState();
+          this.tabs?.postState();
         },
         frame: (f) => {
           if (this.tabs?.leader) this.tabs.post({ t: 'frame', frame: f });
@@ -346,7 +315,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
         },
         state: (s) => {
           this.net = s;
-          this.postState();
+          this.tabs?.postState();
           this.setNet(s);
           this.ext?.stateChanged();
         },
@@ -363,7 +332,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     this.wildcard.emit(e as ClientEvent<undefined>);
   }
 
-  private setNet(s: NetworkState): void {
+  setNet(s: NetworkState): void {
     this.net = s;
     this.snapshot = undefined;
     this.stateListeners.emit(this.state);
@@ -384,80 +353,12 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     );
   }
 
-  /** This tab took the lock: open the shared connection, resuming from what this tab saw last. */
-  private lead(): void {
-    this.tabVisibility.clear();
-    this.tabs?.post({ t: 'leader' });
-    this.ensureConnection().connect();
-    this.visibilityChanged();
-  }
-
-  private onTabMessage(m: TabMessage): void {
-    const tabs = this.tabs;
-    if (!tabs) return;
-    if (tabs.leader) {
-      switch (m.t) {
-        case 'hello':
-          this.tabVisibility.set(m.from, m.visible);
-          this.postState();
-          this.visibilityChanged();
-          return;
-        case 'visibility':
-          this.tabVisibility.set(m.from, m.visible);
-          this.visibilityChanged();
-          return;
-        case 'bye':
-          this.tabVisibility.delete(m.from);
-          this.visibilityChanged();
-          return;
-        case 'command':
-          if (m.command === 'reconnect') this.ensureConnection().reconnect();
-          else this.ensureConnection().connect();
-          return;
-        case 'call':
-        case 'topics':
-          void this.extras().then((x) => x.tab(m));
-          return;
-        default:
-          // A state or frame from the previous leader, still in flight: superseded.
-          return;
-      }
-    }
-    switch (m.t) {
-      case 'state':
-        // A tab that joined after the last event still needs a resume point should it take over.
-        if (this.pipeline.lastEventId === null && m.lastEventId !== null)
-          this.pipeline.lastEventId = m.lastEventId;
-        // Should this tab take over, it subscribes to what the group subscribes to.
-        this.topicSet.clear();
-        for (const t of m.topics) this.topicSet.add(t);
-        this.latency = m.latencyMs;
-        this.followedTransport = m.transport;
-        this.setNet(m.state);
-        return;
-      case 'frame':
-        this.pipeline.handle(m.frame);
-        return;
-      case 'result':
-        this.ext?.tab(m);
-        return;
-      case 'leader':
-        tabs.post({ t: 'visibility', visible: this.env.visibility.isVisible() });
-        this.ext?.leaderChanged();
-        return;
-      default:
-        return;
-    }
-  }
-
   private anyTabVisible(): boolean {
-    if (this.env.visibility.isVisible()) return true;
-    for (const v of this.tabVisibility.values()) if (v) return true;
-    return false;
+    return this.env.visibility.isVisible() || this.tabs?.anyVisible() === true;
   }
 
   /** Visibility of this tab, or as leader of any tab, changed: resume, nudge or start the pause timer. */
-  private visibilityChanged(): void {
+  visibilityChanged(): void {
     const c = this.connection;
     if (!c || !this.active || this.role === 'follower') return;
     if (this.anyTabVisible()) {
