@@ -1,9 +1,9 @@
-import type { ResolvedOptions } from './client-options.js';
 import type { CommandError } from './command-error.js';
 import type { Connection } from './connection.js';
 import type { DebugLog } from './debug-log.js';
 import type { ClientEnvironment } from './environment.js';
 import { httpCommand, UNKNOWN_OUTCOME } from './http-command.js';
+import type { ResolvedOptions } from './resolve-options.js';
 import type { TabGroup } from './tab-group.js';
 import type { HubReply } from './transport.js';
 

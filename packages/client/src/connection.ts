@@ -1,6 +1,6 @@
 import type { ConnectedPayload, ForceLogoutPayload } from '@tidings/protocol';
 import { backoffDelay } from './backoff.js';
-import type { ResolvedOptions, TokenReason } from './client-options.js';
+import type { TokenReason } from './client-options.js';
 import {
   type ConnectionError,
   type DisconnectReason,
@@ -9,6 +9,7 @@ import {
 } from './connection-state.js';
 import type { DebugLog } from './debug-log.js';
 import type { ClientEnvironment, TimerHandle } from './environment.js';
+import type { ResolvedOptions } from './resolve-options.js';
 import { streamRequest } from './stream-request.js';
 import type { HubReply, SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
 import type { TransportPolicy } from './transport-policy.js';

@@ -8,7 +8,7 @@ import type {
   InvalidEvent,
   ResetInfo,
 } from './client-event.js';
-import { type ClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
+import type { ClientOptions } from './client-options.js';
 import { CommandError } from './command-error.js';
 import type { Commands } from './commands.js';
 import { Connection } from './connection.js';
@@ -19,6 +19,7 @@ import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
 import { fetchTransport } from './fetch-transport.js';
 import { ListenerSet } from './listener-set.js';
+import { type ResolvedOptions, resolveOptions } from './resolve-options.js';
 import type { TabGroup } from './tab-group.js';
 import type { CommandCallOptions, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
 import { lazyTransport, type Transport } from './transport.js';

@@ -1,6 +1,6 @@
-import type { ResolvedOptions } from './client-options.js';
 import type { CommandError } from './command-error.js';
 import type { ClientEnvironment } from './environment.js';
+import type { ResolvedOptions } from './resolve-options.js';
 import { describeNetworkError } from './websocket-transport.js';
 
 /** What a command whose answer did not come may have done. */

@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from './client-options.js';
+import type { ResolvedOptions } from './resolve-options.js';
 import type { TransportRequest } from './transport.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { ResolvedOptions } from './client-options.js';
 import type { ClientEnvironment } from './environment.js';
+import type { ResolvedOptions } from './resolve-options.js';
 import type { TransportFailure } from './transport.js';
 
 /** Where `transport: 'auto'` remembers that WebSockets do not get through. */
