@@ -14,16 +14,17 @@ import type { Commands } from './commands.js';
 import { Connection } from './connection.js';
 import { type ConnectionState, IDLE_STATE, type NetworkState } from './connection-state.js';
 import { createDebugLog, type DebugLog, debugEnabled } from './debug-log.js';
-import type { ClientEnvironment, TimerHandle, WebSocketConstructor } from './environment.js';
+import type { ClientEnvironment, WebSocketConstructor } from './environment.js';
 import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
-import { fetchTransport } from './fetch-transport.js';
 import { ListenerSet } from './listener-set.js';
 import { type ResolvedOptions, resolveOptions } from './resolve-options.js';
+import { sseTransport } from './sse-transport.js';
 import type { TabGroup } from './tab-group.js';
 import type { CommandCallOptions, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
 import { lazyTransport, type Transport } from './transport.js';
 import { transportPolicy } from './transport-policy.js';
+import { type VisibilityPolicy, visibilityPolicy } from './visibility-policy.js';
 
 type AnyListener = (data: unknown, meta: EventMeta) => void;
 
@@ -52,7 +53,8 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   /** Between connect() and disconnect(). */
   active = false;
   private unwatch: (() => void)[] = [];
-  private pauseTimer: TimerHandle | undefined;
+  /** Resumes, nudges or pauses the connection as pages show and hide. */
+  readonly visibility: VisibilityPolicy;
   readonly topicSet: Set<string>;
   latency: number | null = null;
   ext: Commands | undefined;
@@ -72,24 +74,8 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     this.o = o.transport === 'auto' && !this.env.WebSocket ? { ...o, transport: 'sse' } : o;
     this.topicSet = new Set(this.o.topics);
     this.log = createDebugLog(debugEnabled(this.o.debug, this.env), this.env.logger);
-    if (this.o.useNativeEventSource) {
-      if (!this.env.EventSource) {
-        throw new TypeError(
-          'useNativeEventSource needs EventSource, which this environment lacks: drop the option to stream with fetch, or pass environment.EventSource (for example from the "eventsource" package).',
-        );
-      }
-      const ES = this.env.EventSource;
-      this.sseTransport = lazyTransport(() =>
-        import('./event-source-transport.js').then((m) => m.eventSourceTransport(ES)),
-      );
-    } else {
-      if (!this.env.fetch) {
-        throw new TypeError(
-          'This environment has no fetch: pass environment.fetch, or set useNativeEventSource to use EventSource.',
-        );
-      }
-      this.sseTransport = fetchTransport(this.env.fetch, this.env.timers);
-    }
+    this.sseTransport = sseTransport(this.o, this.env);
+    this.visibility = visibilityPolicy(this, this.env, this.log, this.o.pauseAfterMs);
     this.buffer = new EventBuffer(this.o.bufferSize);
     this.pipeline = new EventPipeline(
       this.o.definitions,
@@ -252,14 +238,14 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     }
     if (this.tabs) this.tabs.connect();
     else this.ensureConnection().connect();
-    this.visibilityChanged();
+    this.visibility.changed();
   }
 
   disconnect(): void {
     this.active = false;
     for (const u of this.unwatch) u();
     this.unwatch = [];
-    this.clearPauseTimer();
+    this.visibility.cancel();
     // Leave first, so the group never hears this tab's "disconnected": the next leader takes over.
     this.tabs?.leave();
     const c = this.connection;
@@ -349,47 +335,9 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       }),
       this.env.visibility.subscribe((visible) => {
         if (this.tabs?.joined && !this.tabs.leader) this.tabs.post({ t: 'visibility', visible });
-        else this.visibilityChanged();
+        else this.visibility.changed();
       }),
     );
-  }
-
-  private anyTabVisible(): boolean {
-    return this.env.visibility.isVisible() || this.tabs?.anyVisible() === true;
-  }
-
-  /** Visibility of this tab, or as leader of any tab, changed: resume, nudge or start the pause timer. */
-  visibilityChanged(): void {
-    const c = this.connection;
-    if (!c || !this.active || this.role === 'follower') return;
-    if (this.anyTabVisible()) {
-      this.clearPauseTimer();
-      if (c.state.status === 'disconnected' && c.state.reason === 'paused') {
-        this.log.debug('visible again: resuming');
-        c.connect();
-      } else {
-        c.nudge('page became visible');
-      }
-      return;
-    }
-    const after = this.o.pauseAfterMs;
-    if (after === undefined || this.pauseTimer !== undefined) return;
-    const st = c.state.status;
-    if (st !== 'connecting' && st !== 'connected' && st !== 'reconnecting') return;
-    this.pauseTimer = this.env.timers.setTimeout(() => {
-      this.pauseTimer = undefined;
-      if (!this.anyTabVisible() && this.connection === c) {
-        this.log.debug(`hidden for ${after} ms: pausing`);
-        c.disconnect('paused');
-      }
-    }, after);
-  }
-
-  private clearPauseTimer(): void {
-    if (this.pauseTimer !== undefined) {
-      this.env.timers.clearTimeout(this.pauseTimer);
-      this.pauseTimer = undefined;
-    }
   }
 }
 

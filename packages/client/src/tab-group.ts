@@ -40,8 +40,8 @@ export interface TabHost {
   ensureConnection(): { connect(): void; reconnect(): void };
   /** Between connect() and disconnect(). */
   readonly active: boolean;
-  /** The visibility of this tab, or as leader of any tab, changed. */
-  visibilityChanged(): void;
+  /** Told when the visibility of this tab, or as leader of any tab, changed. */
+  readonly visibility: { changed(): void };
 }
 
 /**
@@ -170,7 +170,7 @@ export class TabGroup {
     this.visible.clear();
     this.post({ t: 'leader' });
     h.ensureConnection().connect();
-    h.visibilityChanged();
+    h.visibility.changed();
   }
 
   private message(m: TabMessage): void {
@@ -180,15 +180,15 @@ export class TabGroup {
         case 'hello':
           this.visible.set(m.from, m.visible);
           this.postState();
-          h.visibilityChanged();
+          h.visibility.changed();
           return;
         case 'visibility':
           this.visible.set(m.from, m.visible);
-          h.visibilityChanged();
+          h.visibility.changed();
           return;
         case 'bye':
           this.visible.delete(m.from);
-          h.visibilityChanged();
+          h.visibility.changed();
           return;
         case 'command':
           if (m.command === 'reconnect') h.ensureConnection().reconnect();
