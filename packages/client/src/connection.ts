@@ -1,6 +1,7 @@
 import type { ConnectedPayload, ForceLogoutPayload } from '@tidings/protocol';
 import { backoffDelay } from './backoff.js';
 import type { TokenReason } from './client-options.js';
+import type { ConnectionHooks } from './connection-hooks.js';
 import {
   type ConnectionError,
   type DisconnectReason,
@@ -9,39 +10,16 @@ import {
 } from './connection-state.js';
 import type { DebugLog } from './debug-log.js';
 import type { ClientEnvironment, TimerHandle } from './environment.js';
+import { type FailureDetail, failureVerdict, sentence } from './failure-verdict.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import { streamRequest } from './stream-request.js';
-import type { HubReply, SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
+import type { SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
 import type { TransportPolicy } from './transport-policy.js';
-
-/** What a {@link Connection} reports to, and asks of, its owner. */
-export interface ConnectionHooks {
-  /** The id to resume from on the next attempt. */
-  lastEventId(): string | null;
-  /** The hub named the position this stream continues after (`connected.lastEventId`). */
-  resumePoint(id: string): void;
-  /** Event types an EventSource must listen for by name. */
-  eventTypes(): Iterable<string>;
-  /** The topics to subscribe to on the next attempt. */
-  topics(): Iterable<string>;
-  /** WebSocket: an `ack`/`nack` from the hub. */
-  reply(message: HubReply): void;
-  /** WebSocket: a measured round-trip time. */
-  latency(ms: number): void;
-  /** Frames for the event pipeline: stored events, `reset`, `force-logout`. */
-  frame(frame: SseFrame): void;
-  state(state: NetworkState): void;
-}
 
 /** Watchdog timeout until the hub has announced its heartbeat interval. */
 const DEFAULT_WATCHDOG_MS = 45_000;
 /** The watchdog allows this many missed heartbeats, less one. */
 const HEARTBEATS_PER_TIMEOUT = 3;
-
-function sentence(s: string): string {
-  const t = s.trim();
-  return /[.!?]$/.test(t) ? t : `${t}.`;
-}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -267,84 +245,30 @@ export class Connection {
       void this.attempt('connect');
       return;
     }
-    switch (f.kind) {
-      case 'http': {
-        const hub = sentence(f.message);
-        const detail = { status: f.status, code: f.code };
-        if (f.status === 204) {
-          this.log.debug('the hub answered 204: stopping');
-          this.update({
-            status: 'disconnected',
-            nextRetryAt: null,
-            connectionId: null,
-            reason: 'no-content',
-          });
-          return;
-        }
-        if (f.status === 401) {
-          if (typeof this.o.token !== 'function') {
-            this.fail(
-              `The hub rejected the token (401): ${hub} A fixed token string cannot be refreshed; pass a token function, then call connect().`,
-              detail,
-            );
-          } else if (this.refreshedAfter401) {
-            this.fail(
-              `The hub rejected the token (401) even after a fresh one was fetched: ${hub} Sign the user in again, then call connect().`,
-              detail,
-            );
-          } else {
-            this.refreshedAfter401 = true;
-            this.log.debug('401: fetching a fresh token and retrying once');
-            this.update({
-              status: 'reconnecting',
-              lastError: this.error(
-                `The hub rejected the token (401): ${hub} Retrying with a fresh token.`,
-                detail,
-              ),
-            });
-            void this.attempt('unauthorized');
-          }
-          return;
-        }
-        if (f.status === 403) {
-          this.fail(
-            `The hub refused this subscription (403): ${hub} The user may not read these topics; change the topics or the user's permissions, then call connect().`,
-            detail,
-          );
-          return;
-        }
-        if (f.status >= 400 && f.status < 500 && f.status !== 408 && f.status !== 429) {
-          this.fail(
-            `The hub refused the request (${f.status}): ${hub} Retrying cannot help; fix the client's url or topics, then call connect().`,
-            detail,
-          );
-          return;
-        }
-        this.retryLater(`The hub answered ${f.status}: ${hub}`, f.retryAfterMs, detail);
-        return;
-      }
-      case 'not-event-stream':
-        this.fail(f.message);
-        return;
-      case 'ended':
-        this.retryLater('The hub closed the stream.');
-        return;
-      case 'network':
-        this.retryLater(`Lost the connection to ${this.o.url.origin}: ${sentence(f.message)}`);
-        return;
-      case 'refused':
-        this.retryLater(f.message);
-        return;
+    const v = failureVerdict(
+      f,
+      this.o.url.origin,
+      typeof this.o.token === 'function',
+      this.refreshedAfter401,
+    );
+    if (v.next === 'no-content') {
+      this.log.debug('the hub answered 204: stopping');
+      this.update({ status: 'disconnected', nextRetryAt: null, connectionId: null, reason: 'no-content' });
+    } else if (v.next === 'refresh') {
+      this.refreshedAfter401 = true;
+      this.log.debug('401: fetching a fresh token and retrying once');
+      this.update({ status: 'reconnecting', lastError: this.error(v.message, v.detail) });
+      void this.attempt('unauthorized');
+    } else if (v.next === 'stop') {
+      this.fail(v.message, v.detail);
+    } else {
+      this.retryLater(v.message, v.minDelayMs, v.detail);
     }
   }
 
   // ---- outcomes -------------------------------------------------------------------------------
 
-  private retryLater(
-    message: string,
-    minDelayMs = 0,
-    detail: { status?: number | undefined; code?: string | undefined } = {},
-  ): void {
+  private retryLater(message: string, minDelayMs = 0, detail?: FailureDetail): void {
     this.failures++;
     const attempt = this.failures;
     const max = this.o.backoff.maxAttempts;
@@ -375,10 +299,7 @@ export class Connection {
     }, delay);
   }
 
-  private fail(
-    message: string,
-    detail: { status?: number | undefined; code?: string | undefined } = {},
-  ): void {
+  private fail(message: string, detail?: FailureDetail): void {
     this.abandon();
     this.log.warn(message);
     this.update({
@@ -389,10 +310,7 @@ export class Connection {
     });
   }
 
-  private error(
-    message: string,
-    detail: { status?: number | undefined; code?: string | undefined },
-  ): ConnectionError {
+  private error(message: string, detail: FailureDetail = {}): ConnectionError {
     return {
       message,
       at: this.env.timers.now(),

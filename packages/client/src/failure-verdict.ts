@@ -1,0 +1,102 @@
+import type { TransportFailure } from './transport.js';
+
+/** The hub's answer to a refused attempt, kept in `ConnectionError`. */
+export interface FailureDetail {
+  readonly status?: number | undefined;
+  readonly code?: string | undefined;
+}
+
+/** What a failed attempt means for the next one; see {@link failureVerdict}. */
+export interface FailureVerdict {
+  /**
+   * - `retry`: wait out the backoff (no less than `minDelayMs`), then try again.
+   * - `refresh`: fetch a fresh token and try again at once.
+   * - `stop`: retrying cannot help until the user acts and calls `connect()`.
+   * - `no-content`: the hub answered 204, which tells clients to stop.
+   */
+  readonly next: 'retry' | 'refresh' | 'stop' | 'no-content';
+  /** What happened and what to do, in whole sentences. */
+  readonly message: string;
+  readonly detail?: FailureDetail | undefined;
+  /** From a `Retry-After` header. */
+  readonly minDelayMs?: number | undefined;
+}
+
+/** A message as a sentence, ending with a full stop unless it has its own. */
+export function sentence(s: string): string {
+  const t = s.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+/**
+ * The stop-or-retry decision for a failed attempt. Statuses that retrying cannot change (403,
+ * other 4xx but 408 and 429, a 401 with a fixed token or after a fresh one) stop the client; a
+ * first 401 with a token function refreshes the token; the rest (5xx, 408, 429, network errors,
+ * a closed stream) are retried with backoff.
+ * @param origin - the hub's origin, named in network errors.
+ * @param refreshable - whether the token is a function, which can issue a fresh one.
+ * @param refreshed - whether this attempt already used a token fetched after a 401.
+ */
+export function failureVerdict(
+  f: TransportFailure,
+  origin: string,
+  refreshable: boolean,
+  refreshed: boolean,
+): FailureVerdict {
+  switch (f.kind) {
+    case 'http': {
+      const hub = sentence(f.message);
+      const detail = { status: f.status, code: f.code };
+      if (f.status === 204) return { next: 'no-content', message: '' };
+      if (f.status === 401) {
+        if (!refreshable) {
+          return {
+            next: 'stop',
+            message: `The hub rejected the token (401): ${hub} A fixed token string cannot be refreshed; pass a token function, then call connect().`,
+            detail,
+          };
+        }
+        if (refreshed) {
+          return {
+            next: 'stop',
+            message: `The hub rejected the token (401) even after a fresh one was fetched: ${hub} Sign the user in again, then call connect().`,
+            detail,
+          };
+        }
+        return {
+          next: 'refresh',
+          message: `The hub rejected the token (401): ${hub} Retrying with a fresh token.`,
+          detail,
+        };
+      }
+      if (f.status === 403) {
+        return {
+          next: 'stop',
+          message: `The hub refused this subscription (403): ${hub} The user may not read these topics; change the topics or the user's permissions, then call connect().`,
+          detail,
+        };
+      }
+      if (f.status >= 400 && f.status < 500 && f.status !== 408 && f.status !== 429) {
+        return {
+          next: 'stop',
+          message: `The hub refused the request (${f.status}): ${hub} Retrying cannot help; fix the client's url or topics, then call connect().`,
+          detail,
+        };
+      }
+      return {
+        next: 'retry',
+        message: `The hub answered ${f.status}: ${hub}`,
+        detail,
+        minDelayMs: f.retryAfterMs,
+      };
+    }
+    case 'not-event-stream':
+      return { next: 'stop', message: f.message };
+    case 'ended':
+      return { next: 'retry', message: 'The hub closed the stream.' };
+    case 'network':
+      return { next: 'retry', message: `Lost the connection to ${origin}: ${sentence(f.message)}` };
+    case 'refused':
+      return { next: 'retry', message: f.message };
+  }
+}
