@@ -245,24 +245,24 @@ export class Connection {
       void this.attempt('connect');
       return;
     }
-    const v = failureVerdict(
+    const [next, message, detail, minDelayMs] = failureVerdict(
       f,
       this.o.url.origin,
       typeof this.o.token === 'function',
       this.refreshedAfter401,
     );
-    if (v.next === 'no-content') {
+    if (next === 'no-content') {
       this.log.debug('the hub answered 204: stopping');
       this.update({ status: 'disconnected', nextRetryAt: null, connectionId: null, reason: 'no-content' });
-    } else if (v.next === 'refresh') {
+    } else if (next === 'refresh') {
       this.refreshedAfter401 = true;
       this.log.debug('401: fetching a fresh token and retrying once');
-      this.update({ status: 'reconnecting', lastError: this.error(v.message, v.detail) });
+      this.update({ status: 'reconnecting', lastError: this.error(message, detail) });
       void this.attempt('unauthorized');
-    } else if (v.next === 'stop') {
-      this.fail(v.message, v.detail);
+    } else if (next === 'stop') {
+      this.fail(message, detail);
     } else {
-      this.retryLater(v.message, v.minDelayMs, v.detail);
+      this.retryLater(message, minDelayMs, detail);
     }
   }
 
