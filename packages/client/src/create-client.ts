@@ -19,6 +19,7 @@ import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
 import { ListenerSet } from './listener-set.js';
 import { type ResolvedOptions, resolveOptions } from './resolve-options.js';
+import { shareAcrossTabs } from './share-across-tabs.js';
 import { sseTransport } from './sse-transport.js';
 import type { TabGroup } from './tab-group.js';
 import type { CommandCallOptions, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
@@ -48,8 +49,8 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   /** The connection this tab holds: its own, or as leader the shared one. */
   connection: Connection | undefined;
   tabs: TabGroup | undefined;
-  /** While the tab coordinator loads (`shareAcrossTabs`): connecting waits for it. */
-  private tabsReady: Promise<void> | undefined;
+  /** While the tab group loads (`shareAcrossTabs`): connecting waits for it. */
+  tabsReady: Promise<void> | undefined;
   /** Between connect() and disconnect(). */
   active = false;
   private unwatch: (() => void)[] = [];
@@ -90,31 +91,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       },
       this.log,
     );
-    if (this.o.shareKey !== undefined) {
-      const { openChannel, locks } = this.env;
-      if (openChannel && locks) {
-        const tabId = Math.floor(this.env.random() * 2 ** 52).toString(36);
-        const key = this.o.shareKey;
-        // Loaded on demand: apps that do not share a connection between tabs do not ship it.
-        this.tabsReady = import('./tab-group.js').then(
-          (m) => {
-            this.tabs = new m.TabGroup(key, tabId, openChannel, locks, this);
-            this.tabsReady = undefined;
-          },
-          (e: unknown) => {
-            this.log.error(
-              'shareAcrossTabs could not load its code; this tab uses a connection of its own.',
-              e,
-            );
-            this.tabsReady = undefined;
-          },
-        );
-      } else {
-        this.log.warn(
-          'shareAcrossTabs needs Web Locks and BroadcastChannel, which this environment lacks; this tab uses a connection of its own.',
-        );
-      }
-    }
+    if (this.o.shareKey !== undefined) shareAcrossTabs(this, this.o.shareKey);
   }
 
   // ---- reading --------------------------------------------------------------------------------

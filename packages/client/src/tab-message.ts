@@ -47,7 +47,7 @@ export type TabMessage = { readonly v: typeof TAB_PROTOCOL; readonly from: strin
   | { readonly t: 'topics'; readonly op: 'subscribe' | 'unsubscribe'; readonly topics: readonly string[] }
 );
 
-/** A {@link TabMessage} without the envelope fields the coordinator adds. */
+/** A {@link TabMessage} without the envelope fields `TabGroup.post` adds. */
 export type TabMessageBody = TabMessage extends infer M
   ? M extends TabMessage
     ? Omit<M, 'v' | 'from'>
