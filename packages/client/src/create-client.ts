@@ -1,5 +1,6 @@
 import { type EventDefinitions, type ForceLogoutPayload, validatePattern } from '@tidings/protocol';
 import { browserEnvironment } from './browser-environment.js';
+import { clientConnection } from './client-connection.js';
 import type {
   AnyEventDefinitions,
   ClientEvent,
@@ -11,10 +12,10 @@ import type {
 import type { ClientOptions } from './client-options.js';
 import { CommandError } from './command-error.js';
 import type { Commands } from './commands.js';
-import { Connection } from './connection.js';
+import type { Connection } from './connection.js';
 import { type ConnectionState, IDLE_STATE, type NetworkState } from './connection-state.js';
 import { createDebugLog, type DebugLog, debugEnabled } from './debug-log.js';
-import type { ClientEnvironment, WebSocketConstructor } from './environment.js';
+import type { ClientEnvironment } from './environment.js';
 import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
 import { ListenerSet } from './listener-set.js';
@@ -23,8 +24,7 @@ import { shareAcrossTabs } from './share-across-tabs.js';
 import { sseTransport } from './sse-transport.js';
 import type { TabGroup } from './tab-group.js';
 import type { CommandCallOptions, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
-import { lazyTransport, type Transport } from './transport.js';
-import { transportPolicy } from './transport-policy.js';
+import type { Transport } from './transport.js';
 import { type VisibilityPolicy, visibilityPolicy } from './visibility-policy.js';
 
 type AnyListener = (data: unknown, meta: EventMeta) => void;
@@ -33,11 +33,11 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   readonly o: ResolvedOptions;
   readonly env: ClientEnvironment;
   readonly log: DebugLog;
-  private readonly sseTransport: Transport;
+  readonly sseTransport: Transport;
   readonly pipeline: EventPipeline;
   private readonly buffer: EventBuffer<TidingsEventWithFlag>;
   private readonly report = (message: string, e: unknown) => this.log.error(message, e);
-  private readonly typed = new Map<string, ListenerSet<[unknown, EventMeta]>>();
+  readonly typed = new Map<string, ListenerSet<[unknown, EventMeta]>>();
   private readonly wildcard = new ListenerSet<[ClientEvent<undefined>]>('"*"', this.report);
   private readonly stateListeners = new ListenerSet<[ConnectionState]>('onState', this.report);
   private readonly resetListeners = new ListenerSet<[ResetInfo]>('onReset', this.report);
@@ -153,7 +153,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     return this.commands().then((x) => x.changeTopics('unsubscribe', topics));
   }
 
-  private load(): Promise<typeof import('./channel.js')> {
+  load(): Promise<typeof import('./channel.js')> {
     // A failed load (offline) is tried again next time.
     this.loading ??= import('./channel.js').catch((e: unknown) => {
       this.loading = undefined;
@@ -237,55 +237,14 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       this.connect();
       return;
     }
-    if (this.tabs && !this.tabs.leader) this.tabs.post({ t: 'command', command: 'reconnect' });
+    if (this.tabs) this.tabs.reconnect();
     else this.ensureConnection().reconnect();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
   ensureConnection(): Connection {
-    if (this.connection) return this.connection;
-    const policy = transportPolicy(this.o, this.env);
-    this.connection = new Connection(
-      this.o,
-      this.env,
-      this.sseTransport,
-      lazyTransport(() =>
-        this.load().then((m) => {
-          if (this.o.transport === 'auto') policy.settle ??= m.autoFallback(policy, this.env, this.log);
-          return m.webSocketTransport(this.env.WebSocket as WebSocketConstructor, this.env);
-        }),
-      ),
-      policy,
-      // A tab taking over inherits the group's history: its reconnection is not a first connection.
-      this.net.lastConnectedAt,
-      {
-        lastEventId: () => this.pipeline.lastEventId,
-        // Only a client that has seen no event adopts the hub's position: its own last id is
-        // at least as recent.
-        resumePoint: (id) => {
-          if (this.pipeline.lastEventId === null) this.pipeline.lastEventId = id;
-        },
-        eventTypes: () => new Set([...(this.o.definitions?.types ?? []), ...this.typed.keys()]),
-        topics: () => this.topicSet,
-        reply: (m) => this.ext?.reply(m),
-        latency: (ms) => {
-          this.latency = ms;
-          this.tabs?.postState();
-        },
-        frame: (f) => {
-          if (this.tabs?.leader) this.tabs.post({ t: 'frame', frame: f });
-          this.pipeline.handle(f);
-        },
-        state: (s) => {
-          this.net = s;
-          this.tabs?.postState();
-          this.setNet(s);
-          this.ext?.stateChanged();
-        },
-      },
-      this.log,
-    );
+    this.connection ??= clientConnection(this);
     return this.connection;
   }
 
@@ -311,7 +270,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
         if (online && this.connection && this.role !== 'follower') this.connection.nudge('back online');
       }),
       this.env.visibility.subscribe((visible) => {
-        if (this.tabs?.joined && !this.tabs.leader) this.tabs.post({ t: 'visibility', visible });
+        if (this.tabs) this.tabs.pageVisible(visible);
         else this.visibility.changed();
       }),
     );

@@ -92,6 +92,18 @@ export class TabGroup {
     }
   }
 
+  /** `reconnect()` in a joined tab: as leader replace the connection, or ask the leader to. */
+  reconnect(): void {
+    if (this.isLeader) this.host.ensureConnection().reconnect();
+    else this.post({ t: 'command', command: 'reconnect' });
+  }
+
+  /** This tab's page was shown or hidden: a follower tells the leader, which decides for all. */
+  pageVisible(visible: boolean): void {
+    if (this.joined && !this.isLeader) this.post({ t: 'visibility', visible });
+    else this.host.visibility.changed();
+  }
+
   /** Whether another tab of the group reported a visible page (as leader). */
   anyVisible(): boolean {
     for (const v of this.visible.values()) if (v) return true;
