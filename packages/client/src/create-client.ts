@@ -29,6 +29,12 @@ import { type VisibilityPolicy, visibilityPolicy } from './visibility-policy.js'
 
 type AnyListener = (data: unknown, meta: EventMeta) => void;
 
+/**
+ * The client `createClient` returns: the one place where its parts meet. It owns the listeners,
+ * the event buffer and the pipeline, holds the connection (client-connection.ts), and hands the
+ * tab protocol (tab-group.ts), commands and topic changes (commands.ts) to chunks loaded on first
+ * use, which reach back into it through the host interfaces they declare.
+ */
 class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   readonly o: ResolvedOptions;
   readonly env: ClientEnvironment;
