@@ -1,6 +1,5 @@
 import type { CommandError } from './command-error.js';
 import type { Connection } from './connection.js';
-import type { DebugLog } from './debug-log.js';
 import type { ClientEnvironment } from './environment.js';
 import { httpCommand, UNKNOWN_OUTCOME } from './http-command.js';
 import type { ResolvedOptions } from './resolve-options.js';
@@ -11,7 +10,6 @@ import type { HubReply } from './transport.js';
 export interface CommandsHost {
   readonly o: ResolvedOptions;
   readonly env: ClientEnvironment;
-  readonly log: DebugLog;
   readonly tabs: TabGroup | undefined;
   /** The client's topics, changed in place. */
   readonly topicSet: Set<string>;

@@ -38,8 +38,6 @@ export interface TabHost {
   commands(): Promise<TabCommands>;
   /** The connection this tab holds, created on first use. */
   ensureConnection(): { connect(): void; reconnect(): void };
-  /** Between connect() and disconnect(). */
-  readonly active: boolean;
   /** Told when the visibility of this tab, or as leader of any tab, changed. */
   readonly visibility: { changed(): void };
 }
@@ -126,7 +124,7 @@ export class TabGroup {
   }
 
   /** Joins the group and queues for leadership. */
-  join(): void {
+  private join(): void {
     if (this.channel) return;
     const channel = this.openChannel(`tidings:${this.name}`);
     this.channel = channel;
