@@ -1,6 +1,7 @@
 import type { ConnectedPayload, ForceLogoutPayload } from '@tidings/protocol';
 import { backoffDelay } from './backoff.js';
-import type { ResolvedOptions, TokenReason } from './client-options.js';
+import type { TokenReason } from './client-options.js';
+import type { ConnectionHooks } from './connection-hooks.js';
 import {
   type ConnectionError,
   type DisconnectReason,
@@ -9,41 +10,16 @@ import {
 } from './connection-state.js';
 import type { DebugLog } from './debug-log.js';
 import type { ClientEnvironment, TimerHandle } from './environment.js';
-import type { HubReply, SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
-
-/** What a {@link Connection} reports to, and asks of, its owner. */
-export interface ConnectionHooks {
-  /** The id to resume from on the next attempt. */
-  lastEventId(): string | null;
-  /** The hub named the position this stream continues after (`connected.lastEventId`). */
-  resumePoint(id: string): void;
-  /** Event types an EventSource must listen for by name. */
-  eventTypes(): Iterable<string>;
-  /** The topics to subscribe to on the next attempt. */
-  topics(): Iterable<string>;
-  /** WebSocket: an `ack`/`nack` from the hub. */
-  reply(message: HubReply): void;
-  /** WebSocket: a measured round-trip time. */
-  latency(ms: number): void;
-  /** Frames for the event pipeline: stored events, `reset`, `force-logout`. */
-  frame(frame: SseFrame): void;
-  state(state: NetworkState): void;
-}
-
-/** Where `transport: 'auto'` remembers that WebSockets do not get through. */
-export const TRANSPORT_STORAGE_PREFIX = 'tidings-transport:';
-/** How long that is remembered before WebSockets are tried again. */
-const REMEMBER_SSE_MS = 86_400_000;
+import { type FailureDetail, failureVerdict, sentence } from './failure-verdict.js';
+import type { ResolvedOptions } from './resolve-options.js';
+import { streamRequest } from './stream-request.js';
+import type { SseFrame, Transport, TransportFailure, TransportHandle } from './transport.js';
+import type { TransportPolicy } from './transport-policy.js';
 
 /** Watchdog timeout until the hub has announced its heartbeat interval. */
 const DEFAULT_WATCHDOG_MS = 45_000;
 /** The watchdog allows this many missed heartbeats, less one. */
 const HEARTBEATS_PER_TIMEOUT = 3;
-
-function sentence(s: string): string {
-  const t = s.trim();
-  return /[.!?]$/.test(t) ? t : `${t}.`;
-}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -57,8 +33,7 @@ function errorText(e: unknown): string {
  * frames and state.
  */
 export class Connection {
-  /** Read by the lazy buffering check (buffering.ts), hence not private. */
-  s: NetworkState;
+  private s: NetworkState;
   /** Bumped whenever the current stream is abandoned; callbacks of older streams are ignored. */
   private gen = 0;
   private handle: TransportHandle | undefined;
@@ -72,37 +47,24 @@ export class Connection {
   private refreshedAfter401 = false;
   /** Set when `maxAttempts` stopped the client: coming back online may then retry. */
   private gaveUp = false;
-  /** The transport of the current (or next) attempt. */
-  kind: 'sse' | 'websocket';
-  /** `auto` just fell back from a failed WebSocket upgrade; SSE is on probation. */
-  probing = false;
-  /** Where `auto` remembers falling back. */
-  readonly key: string;
-  /**
-   * `transport: 'auto'`: the fallback policy, set once the WebSocket chunk is loaded (it ships
-   * there). Called after each failure (true: it retried already) and on open (`undefined`).
-   */
-  auto: ((c: Connection, failure: TransportFailure | undefined) => boolean) | undefined;
 
   constructor(
     private readonly o: ResolvedOptions,
-    readonly env: ClientEnvironment,
+    private readonly env: ClientEnvironment,
     private readonly sse: Transport,
     private readonly webSocket: Transport,
+    /** Which of the two the next attempt uses. */
+    private readonly policy: TransportPolicy,
     lastConnectedAt: number | null,
     private readonly hooks: ConnectionHooks,
-    readonly log: DebugLog,
+    private readonly log: DebugLog,
   ) {
     this.s = { ...IDLE_STATE, lastConnectedAt };
-    this.key = TRANSPORT_STORAGE_PREFIX + o.webSocketUrl.href;
-    let remembered = false;
-    try {
-      // A missing entry is NaN: never recent.
-      remembered = env.timers.now() - Number(env.storage?.getItem(this.key)) < REMEMBER_SSE_MS;
-    } catch {
-      // Storage blocked: nothing remembered.
-    }
-    this.kind = o.transport === 'sse' || (o.transport === 'auto' && remembered) ? 'sse' : 'websocket';
+  }
+
+  /** The transport of the current (or next) attempt. */
+  get kind(): 'sse' | 'websocket' {
+    return this.policy.kind;
   }
 
   /** Sends a message over the open WebSocket; false when there is none. */
@@ -166,8 +128,8 @@ export class Connection {
     void this.attempt('connect');
   }
 
-  /** One attempt now (internal: the fallback policy calls it). */
-  async attempt(reason: TokenReason): Promise<void> {
+  /** One attempt now. */
+  private async attempt(reason: TokenReason): Promise<void> {
     this.abandon();
     const gen = this.gen;
     let token: string | null | undefined;
@@ -186,57 +148,37 @@ export class Connection {
       this.fail(`The token function returned ${typeof token}; it must return a string, null or undefined.`);
       return;
     }
-    const ws = this.kind === 'websocket';
+    const ws = this.policy.kind === 'websocket';
     const lastEventId = this.hooks.lastEventId();
-    const url = new URL((ws ? this.o.webSocketUrl : this.o.url).href);
-    for (const t of this.hooks.topics()) url.searchParams.append('topic', t);
-    const headers: Record<string, string> = {};
-    // Browsers cannot set headers on a WebSocket: the token and resume id go in the query.
-    if (ws || this.o.useNativeEventSource) {
-      if (token) url.searchParams.set('token', token);
-      if (lastEventId !== null) url.searchParams.set('lastEventId', lastEventId);
-    } else {
-      for (const [k, v] of Object.entries(extra ?? {})) {
-        const key = k.toLowerCase();
-        // The resume id is the library's to manage: a user header must never drop or fake it.
-        if (key === 'last-event-id' || key === 'accept') continue;
-        if (key === 'authorization' && token) continue;
-        headers[k] = v;
-      }
-      headers.accept = 'text/event-stream';
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (lastEventId !== null) headers['last-event-id'] = lastEventId;
-    }
+    const hooks = this.hooks;
+    const request = streamRequest(this.o, ws, token, extra, hooks.topics(), lastEventId, hooks.eventTypes());
     this.log.debug(
       `connecting to ${this.o.url.origin}${lastEventId === null ? '' : ` after ${lastEventId}`}`,
     );
     this.lastActivity = this.env.timers.now();
     this.scheduleWatchdog(gen, this.watchdogMs());
-    this.handle = (ws ? this.webSocket : this.sse)(
-      { url: url.href, headers, credentials: this.o.credentials, eventTypes: this.hooks.eventTypes() },
-      {
-        open: () => gen === this.gen && this.opened(gen, lastEventId !== null),
-        frame: (f) => gen === this.gen && this.onFrame(gen, f),
-        retry: (ms) => {
-          if (gen === this.gen) this.serverRetryMs = ms;
-        },
-        activity: () => {
-          if (gen === this.gen) this.lastActivity = this.env.timers.now();
-        },
-        close: (f) => {
-          if (gen !== this.gen) return;
-          this.handle = undefined;
-          this.onFailure(f);
-        },
-        reply: (m) => gen === this.gen && this.hooks.reply(m),
-        latency: (ms) => gen === this.gen && this.hooks.latency(ms),
+    this.handle = (ws ? this.webSocket : this.sse)(request, {
+      open: () => gen === this.gen && this.opened(gen, lastEventId !== null),
+      frame: (f) => gen === this.gen && this.onFrame(gen, f),
+      retry: (ms) => {
+        if (gen === this.gen) this.serverRetryMs = ms;
       },
-    );
+      activity: () => {
+        if (gen === this.gen) this.lastActivity = this.env.timers.now();
+      },
+      close: (f) => {
+        if (gen !== this.gen) return;
+        this.handle = undefined;
+        this.onFailure(f);
+      },
+      reply: (m) => gen === this.gen && this.hooks.reply(m),
+      latency: (ms) => gen === this.gen && this.hooks.latency(ms),
+    });
   }
 
   private opened(gen: number, resumed: boolean): void {
     this.refreshedAfter401 = false;
-    this.auto?.(this, undefined);
+    this.policy.settle?.(undefined);
     // Without an id to resume from, whatever was published since the last connection is lost to
     // this client: say so, as the hub does when it cannot replay.
     const gap = !resumed && this.s.lastConnectedAt !== null;
@@ -264,7 +206,8 @@ export class Connection {
         // The hub sends this greeting with the headers (lastConnectedAt): much later means a
         // buffering proxy held it back. With the debug option, warnIfBuffered (exported as `w`
         // from a lazy chunk the core already names) says so: the 12 KiB core has no room left.
-        if (this.o.debug) void import('./event-source-transport.js').then((m) => m.w(this));
+        if (this.o.debug)
+          void import('./event-source-transport.js').then((m) => m.w(this.log, this.env, this.s));
         const c = parseJson<ConnectedPayload>(f.data);
         if (typeof c?.heartbeatMs === 'number' && c.heartbeatMs > 0) {
           this.heartbeatMs = c.heartbeatMs;
@@ -298,85 +241,34 @@ export class Connection {
 
   private onFailure(f: TransportFailure): void {
     this.abandon();
-    if (this.auto?.(this, f)) return;
-    switch (f.kind) {
-      case 'http': {
-        const hub = sentence(f.message);
-        const detail = { status: f.status, code: f.code };
-        if (f.status === 204) {
-          this.log.debug('the hub answered 204: stopping');
-          this.update({
-            status: 'disconnected',
-            nextRetryAt: null,
-            connectionId: null,
-            reason: 'no-content',
-          });
-          return;
-        }
-        if (f.status === 401) {
-          if (typeof this.o.token !== 'function') {
-            this.fail(
-              `The hub rejected the token (401): ${hub} A fixed token string cannot be refreshed; pass a token function, then call connect().`,
-              detail,
-            );
-          } else if (this.refreshedAfter401) {
-            this.fail(
-              `The hub rejected the token (401) even after a fresh one was fetched: ${hub} Sign the user in again, then call connect().`,
-              detail,
-            );
-          } else {
-            this.refreshedAfter401 = true;
-            this.log.debug('401: fetching a fresh token and retrying once');
-            this.update({
-              status: 'reconnecting',
-              lastError: this.error(
-                `The hub rejected the token (401): ${hub} Retrying with a fresh token.`,
-                detail,
-              ),
-            });
-            void this.attempt('unauthorized');
-          }
-          return;
-        }
-        if (f.status === 403) {
-          this.fail(
-            `The hub refused this subscription (403): ${hub} The user may not read these topics; change the topics or the user's permissions, then call connect().`,
-            detail,
-          );
-          return;
-        }
-        if (f.status >= 400 && f.status < 500 && f.status !== 408 && f.status !== 429) {
-          this.fail(
-            `The hub refused the request (${f.status}): ${hub} Retrying cannot help; fix the client's url or topics, then call connect().`,
-            detail,
-          );
-          return;
-        }
-        this.retryLater(`The hub answered ${f.status}: ${hub}`, f.retryAfterMs, detail);
-        return;
-      }
-      case 'not-event-stream':
-        this.fail(f.message);
-        return;
-      case 'ended':
-        this.retryLater('The hub closed the stream.');
-        return;
-      case 'network':
-        this.retryLater(`Lost the connection to ${this.o.url.origin}: ${sentence(f.message)}`);
-        return;
-      case 'refused':
-        this.retryLater(f.message);
-        return;
+    if (this.policy.settle?.(f)) {
+      void this.attempt('connect');
+      return;
+    }
+    const [next, message, detail, minDelayMs] = failureVerdict(
+      f,
+      this.o.url.origin,
+      typeof this.o.token === 'function',
+      this.refreshedAfter401,
+    );
+    if (next === 'no-content') {
+      this.log.debug('the hub answered 204: stopping');
+      this.update({ status: 'disconnected', nextRetryAt: null, connectionId: null, reason: 'no-content' });
+    } else if (next === 'refresh') {
+      this.refreshedAfter401 = true;
+      this.log.debug('401: fetching a fresh token and retrying once');
+      this.update({ status: 'reconnecting', lastError: this.error(message, detail) });
+      void this.attempt('unauthorized');
+    } else if (next === 'stop') {
+      this.fail(message, detail);
+    } else {
+      this.retryLater(message, minDelayMs, detail);
     }
   }
 
   // ---- outcomes -------------------------------------------------------------------------------
 
-  private retryLater(
-    message: string,
-    minDelayMs = 0,
-    detail: { status?: number | undefined; code?: string | undefined } = {},
-  ): void {
+  private retryLater(message: string, minDelayMs = 0, detail?: FailureDetail): void {
     this.failures++;
     const attempt = this.failures;
     const max = this.o.backoff.maxAttempts;
@@ -407,10 +299,7 @@ export class Connection {
     }, delay);
   }
 
-  private fail(
-    message: string,
-    detail: { status?: number | undefined; code?: string | undefined } = {},
-  ): void {
+  private fail(message: string, detail?: FailureDetail): void {
     this.abandon();
     this.log.warn(message);
     this.update({
@@ -421,10 +310,7 @@ export class Connection {
     });
   }
 
-  private error(
-    message: string,
-    detail: { status?: number | undefined; code?: string | undefined },
-  ): ConnectionError {
+  private error(message: string, detail: FailureDetail = {}): ConnectionError {
     return {
       message,
       at: this.env.timers.now(),

@@ -1,6 +1,6 @@
 import { type EventDefinitions, type ForceLogoutPayload, validatePattern } from '@tidings/protocol';
 import { browserEnvironment } from './browser-environment.js';
-import type { Extras } from './channel.js';
+import { clientConnection } from './client-connection.js';
 import type {
   AnyEventDefinitions,
   ClientEvent,
@@ -9,61 +9,62 @@ import type {
   InvalidEvent,
   ResetInfo,
 } from './client-event.js';
-import { type ClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
+import type { ClientOptions } from './client-options.js';
 import { CommandError } from './command-error.js';
-import { Connection } from './connection.js';
+import type { Commands } from './commands.js';
+import type { Connection } from './connection.js';
 import { type ConnectionState, IDLE_STATE, type NetworkState } from './connection-state.js';
 import { createDebugLog, type DebugLog, debugEnabled } from './debug-log.js';
-import type { ClientEnvironment, TimerHandle, WebSocketConstructor } from './environment.js';
+import type { ClientEnvironment } from './environment.js';
 import { EventBuffer } from './event-buffer.js';
 import { EventPipeline, type TidingsEventWithFlag } from './event-pipeline.js';
-import { fetchTransport } from './fetch-transport.js';
 import { ListenerSet } from './listener-set.js';
-import type { TabCoordinator, TabMessage } from './tab-coordinator.js';
-import type { EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
-import { lazyTransport, type Transport } from './transport.js';
-
-/** Options of `client.command()`. */
-export interface CommandCallOptions {
-  /** How long to wait for the answer. @defaultValue the client option `commandTimeoutMs` (15000) */
-  readonly timeoutMs?: number | undefined;
-}
+import { type ResolvedOptions, resolveOptions } from './resolve-options.js';
+import { shareAcrossTabs } from './share-across-tabs.js';
+import { sseTransport } from './sse-transport.js';
+import type { TabGroup } from './tab-group.js';
+import type { CommandCallOptions, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
+import type { Transport } from './transport.js';
+import { type VisibilityPolicy, visibilityPolicy } from './visibility-policy.js';
 
 type AnyListener = (data: unknown, meta: EventMeta) => void;
 
+/**
+ * The client `createClient` returns: the one place where its parts meet. It owns the listeners,
+ * the event buffer and the pipeline, holds the connection (client-connection.ts), and hands the
+ * tab protocol (tab-group.ts), commands and topic changes (commands.ts) to chunks loaded on first
+ * use, which reach back into it through the host interfaces they declare.
+ */
 class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   readonly o: ResolvedOptions;
   readonly env: ClientEnvironment;
   readonly log: DebugLog;
-  private readonly sseTransport: Transport;
+  readonly sseTransport: Transport;
   readonly pipeline: EventPipeline;
   private readonly buffer: EventBuffer<TidingsEventWithFlag>;
   private readonly report = (message: string, e: unknown) => this.log.error(message, e);
-  private readonly typed = new Map<string, ListenerSet<[unknown, EventMeta]>>();
+  readonly typed = new Map<string, ListenerSet<[unknown, EventMeta]>>();
   private readonly wildcard = new ListenerSet<[ClientEvent<undefined>]>('"*"', this.report);
   private readonly stateListeners = new ListenerSet<[ConnectionState]>('onState', this.report);
   private readonly resetListeners = new ListenerSet<[ResetInfo]>('onReset', this.report);
   private readonly invalidListeners = new ListenerSet<[InvalidEvent]>('onInvalid', this.report);
   private readonly logoutListeners = new ListenerSet<[ForceLogoutPayload]>('onForceLogout', this.report);
-  private net: NetworkState = IDLE_STATE;
+  net: NetworkState = IDLE_STATE;
   private snapshot: ConnectionState | undefined;
   private snapshotEventId: string | null = null;
   /** The connection this tab holds: its own, or as leader the shared one. */
   connection: Connection | undefined;
-  tabs: TabCoordinator | undefined;
-  /** While the tab coordinator loads (`shareAcrossTabs`): connecting waits for it. */
-  private tabsReady: Promise<void> | undefined;
+  tabs: TabGroup | undefined;
+  /** While the tab group loads (`shareAcrossTabs`): connecting waits for it. */
+  tabsReady: Promise<void> | undefined;
   /** Between connect() and disconnect(). */
   active = false;
   private unwatch: (() => void)[] = [];
-  private pauseTimer: TimerHandle | undefined;
-  /** As leader: the visibility other tabs reported. */
-  private readonly tabVisibility = new Map<string, boolean>();
+  /** Resumes, nudges or pauses the connection as pages show and hide. */
+  readonly visibility: VisibilityPolicy;
   readonly topicSet: Set<string>;
-  private latency: number | null = null;
-  /** What the shared connection uses, as a follower last heard. */
-  private followedTransport: 'sse' | 'websocket' | undefined;
-  private ext: Extras | undefined;
+  latency: number | null = null;
+  ext: Commands | undefined;
   private loading: Promise<typeof import('./channel.js')> | undefined;
 
   constructor(options: ClientOptions<EventDefinitions | undefined>) {
@@ -80,24 +81,8 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     this.o = o.transport === 'auto' && !this.env.WebSocket ? { ...o, transport: 'sse' } : o;
     this.topicSet = new Set(this.o.topics);
     this.log = createDebugLog(debugEnabled(this.o.debug, this.env), this.env.logger);
-    if (this.o.useNativeEventSource) {
-      if (!this.env.EventSource) {
-        throw new TypeError(
-          'useNativeEventSource needs EventSource, which this environment lacks: drop the option to stream with fetch, or pass environment.EventSource (for example from the "eventsource" package).',
-        );
-      }
-      const ES = this.env.EventSource;
-      this.sseTransport = lazyTransport(() =>
-        import('./event-source-transport.js').then((m) => m.eventSourceTransport(ES)),
-      );
-    } else {
-      if (!this.env.fetch) {
-        throw new TypeError(
-          'This environment has no fetch: pass environment.fetch, or set useNativeEventSource to use EventSource.',
-        );
-      }
-      this.sseTransport = fetchTransport(this.env.fetch, this.env.timers);
-    }
+    this.sseTransport = sseTransport(this.o, this.env);
+    this.visibility = visibilityPolicy(this, this.env, this.log, this.o.pauseAfterMs);
     this.buffer = new EventBuffer(this.o.bufferSize);
     this.pipeline = new EventPipeline(
       this.o.definitions,
@@ -112,38 +97,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       },
       this.log,
     );
-    if (this.o.shareKey !== undefined) {
-      const { openChannel, locks } = this.env;
-      if (openChannel && locks) {
-        const tabId = Math.floor(this.env.random() * 2 ** 52).toString(36);
-        const key = this.o.shareKey;
-        // Loaded on demand: apps that do not share a connection between tabs do not ship it.
-        this.tabsReady = import('./tab-coordinator.js').then(
-          (m) => {
-            this.tabs = new m.TabCoordinator(
-              key,
-              tabId,
-              openChannel,
-              locks,
-              { lead: () => this.lead(), message: (msg) => this.onTabMessage(msg) },
-              this.log,
-            );
-            this.tabsReady = undefined;
-          },
-          (e: unknown) => {
-            this.log.error(
-              'shareAcrossTabs could not load its code; this tab uses a connection of its own.',
-              e,
-            );
-            this.tabsReady = undefined;
-          },
-        );
-      } else {
-        this.log.warn(
-          'shareAcrossTabs needs Web Locks and BroadcastChannel, which this environment lacks; this tab uses a connection of its own.',
-        );
-      }
-    }
+    if (this.o.shareKey !== undefined) shareAcrossTabs(this, this.o.shareKey);
   }
 
   // ---- reading --------------------------------------------------------------------------------
@@ -185,7 +139,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
 
   get transport(): 'sse' | 'websocket' {
     return (
-      (this.role === 'follower' && this.followedTransport) ||
+      (this.role === 'follower' && this.tabs?.transport) ||
       this.connection?.kind ||
       (this.o.transport === 'sse' ? 'sse' : 'websocket')
     );
@@ -194,18 +148,18 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
   // ---- commands and topics (in a chunk loaded on first use) -----------------------------------
 
   command<R = unknown>(name: string, args?: unknown, options?: CommandCallOptions): Promise<R> {
-    return this.extras().then((x) => x.command(name, args, options?.timeoutMs)) as Promise<R>;
+    return this.commands().then((x) => x.command(name, args, options?.timeoutMs)) as Promise<R>;
   }
 
   subscribe(topics: string | readonly string[]): Promise<void> {
-    return this.extras().then((x) => x.changeTopics('subscribe', topics));
+    return this.commands().then((x) => x.changeTopics('subscribe', topics));
   }
 
   unsubscribe(topics: string | readonly string[]): Promise<void> {
-    return this.extras().then((x) => x.changeTopics('unsubscribe', topics));
+    return this.commands().then((x) => x.changeTopics('unsubscribe', topics));
   }
 
-  private load(): Promise<typeof import('./channel.js')> {
+  load(): Promise<typeof import('./channel.js')> {
     // A failed load (offline) is tried again next time.
     this.loading ??= import('./channel.js').catch((e: unknown) => {
       this.loading = undefined;
@@ -214,24 +168,11 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     return this.loading;
   }
 
-  private extras(): Promise<Extras> {
+  commands(): Promise<Commands> {
     return this.load().then((m) => {
-      this.ext ??= new m.Extras(this, CommandError, validatePattern);
+      this.ext ??= new m.Commands(this, CommandError, validatePattern);
       return this.ext;
     });
-  }
-
-  postState(): void {
-    if (this.tabs?.leader) {
-      this.tabs.post({
-        t: 'state',
-        state: this.net,
-        lastEventId: this.pipeline.lastEventId,
-        topics: [...this.topicSet],
-        transport: this.transport,
-        latencyMs: this.latency,
-      });
-    }
   }
 
   // ---- listeners ------------------------------------------------------------------------------
@@ -278,29 +219,18 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       void ready.then(() => this.active && this.connect());
       return;
     }
-    const tabs = this.tabs;
-    if (!tabs) {
-      this.ensureConnection().connect();
-    } else if (!tabs.joined) {
-      this.setNet({ ...this.net, status: 'connecting', reason: null, logoutReason: null });
-      tabs.join();
-      tabs.post({ t: 'hello', visible: this.env.visibility.isVisible() });
-    } else if (tabs.leader) {
-      this.ensureConnection().connect();
-    } else {
-      tabs.post({ t: 'command', command: 'connect' });
-    }
-    this.visibilityChanged();
+    if (this.tabs) this.tabs.connect();
+    else this.ensureConnection().connect();
+    this.visibility.changed();
   }
 
   disconnect(): void {
     this.active = false;
     for (const u of this.unwatch) u();
     this.unwatch = [];
-    this.clearPauseTimer();
+    this.visibility.cancel();
     // Leave first, so the group never hears this tab's "disconnected": the next leader takes over.
     this.tabs?.leave();
-    this.tabVisibility.clear();
     const c = this.connection;
     if (this.tabs) this.connection = undefined;
     if (c) c.disconnect('client');
@@ -313,52 +243,14 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
       this.connect();
       return;
     }
-    if (this.tabs && !this.tabs.leader) this.tabs.post({ t: 'command', command: 'reconnect' });
+    if (this.tabs) this.tabs.reconnect();
     else this.ensureConnection().reconnect();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private ensureConnection(): Connection {
-    this.connection ??= new Connection(
-      this.o,
-      this.env,
-      this.sseTransport,
-      lazyTransport(() =>
-        this.load().then((m) => {
-          if (this.o.transport === 'auto' && this.connection) this.connection.auto = m.autoFallback;
-          return m.webSocketTransport(this.env.WebSocket as WebSocketConstructor, this.env);
-        }),
-      ),
-      // A tab taking over inherits the group's history: its reconnection is not a first connection.
-      this.net.lastConnectedAt,
-      {
-        lastEventId: () => this.pipeline.lastEventId,
-        // Only a client that has seen no event adopts the hub's position: its own last id is
-        // at least as recent.
-        resumePoint: (id) => {
-          if (this.pipeline.lastEventId === null) this.pipeline.lastEventId = id;
-        },
-        eventTypes: () => new Set([...(this.o.definitions?.types ?? []), ...this.typed.keys()]),
-        topics: () => this.topicSet,
-        reply: (m) => this.ext?.reply(m),
-        latency: (ms) => {
-          this.latency = ms;
-          this.postState();
-        },
-        frame: (f) => {
-          if (this.tabs?.leader) this.tabs.post({ t: 'frame', frame: f });
-          this.pipeline.handle(f);
-        },
-        state: (s) => {
-          this.net = s;
-          this.postState();
-          this.setNet(s);
-          this.ext?.stateChanged();
-        },
-      },
-      this.log,
-    );
+  ensureConnection(): Connection {
+    this.connection ??= clientConnection(this);
     return this.connection;
   }
 
@@ -369,7 +261,7 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
     this.wildcard.emit(e as ClientEvent<undefined>);
   }
 
-  private setNet(s: NetworkState): void {
+  setNet(s: NetworkState): void {
     this.net = s;
     this.snapshot = undefined;
     this.stateListeners.emit(this.state);
@@ -384,116 +276,10 @@ class ClientImpl implements TidingsClient<EventDefinitions | undefined> {
         if (online && this.connection && this.role !== 'follower') this.connection.nudge('back online');
       }),
       this.env.visibility.subscribe((visible) => {
-        if (this.tabs?.joined && !this.tabs.leader) this.tabs.post({ t: 'visibility', visible });
-        else this.visibilityChanged();
+        if (this.tabs) this.tabs.pageVisible(visible);
+        else this.visibility.changed();
       }),
     );
-  }
-
-  /** This tab took the lock: open the shared connection, resuming from what this tab saw last. */
-  private lead(): void {
-    this.tabVisibility.clear();
-    this.tabs?.post({ t: 'leader' });
-    this.ensureConnection().connect();
-    this.visibilityChanged();
-  }
-
-  private onTabMessage(m: TabMessage): void {
-    const tabs = this.tabs;
-    if (!tabs) return;
-    if (tabs.leader) {
-      switch (m.t) {
-        case 'hello':
-          this.tabVisibility.set(m.from, m.visible);
-          this.postState();
-          this.visibilityChanged();
-          return;
-        case 'visibility':
-          this.tabVisibility.set(m.from, m.visible);
-          this.visibilityChanged();
-          return;
-        case 'bye':
-          this.tabVisibility.delete(m.from);
-          this.visibilityChanged();
-          return;
-        case 'command':
-          if (m.command === 'reconnect') this.ensureConnection().reconnect();
-          else this.ensureConnection().connect();
-          return;
-        case 'call':
-        case 'topics':
-          void this.extras().then((x) => x.tab(m));
-          return;
-        default:
-          // A state or frame from the previous leader, still in flight: superseded.
-          return;
-      }
-    }
-    switch (m.t) {
-      case 'state':
-        // A tab that joined after the last event still needs a resume point should it take over.
-        if (this.pipeline.lastEventId === null && m.lastEventId !== null)
-          this.pipeline.lastEventId = m.lastEventId;
-        // Should this tab take over, it subscribes to what the group subscribes to.
-        this.topicSet.clear();
-        for (const t of m.topics) this.topicSet.add(t);
-        this.latency = m.latencyMs;
-        this.followedTransport = m.transport;
-        this.setNet(m.state);
-        return;
-      case 'frame':
-        this.pipeline.handle(m.frame);
-        return;
-      case 'result':
-        this.ext?.tab(m);
-        return;
-      case 'leader':
-        tabs.post({ t: 'visibility', visible: this.env.visibility.isVisible() });
-        this.ext?.leaderChanged();
-        return;
-      default:
-        return;
-    }
-  }
-
-  private anyTabVisible(): boolean {
-    if (this.env.visibility.isVisible()) return true;
-    for (const v of this.tabVisibility.values()) if (v) return true;
-    return false;
-  }
-
-  /** Visibility of this tab, or as leader of any tab, changed: resume, nudge or start the pause timer. */
-  private visibilityChanged(): void {
-    const c = this.connection;
-    if (!c || !this.active || this.role === 'follower') return;
-    if (this.anyTabVisible()) {
-      this.clearPauseTimer();
-      if (c.state.status === 'disconnected' && c.state.reason === 'paused') {
-        this.log.debug('visible again: resuming');
-        c.connect();
-      } else {
-        c.nudge('page became visible');
-      }
-      return;
-    }
-    const after = this.o.pauseAfterMs;
-    if (after === undefined || this.pauseTimer !== undefined) return;
-    const st = c.state.status;
-    if (st !== 'connecting' && st !== 'connected' && st !== 'reconnecting') return;
-    this.pauseTimer = this.env.timers.setTimeout(() => {
-      this.pauseTimer = undefined;
-      if (!this.anyTabVisible() && this.connection === c) {
-        this.log.debug(`hidden for ${after} ms: pausing`);
-        c.disconnect('paused');
-      }
-    }, after);
-  }
-
-  private clearPauseTimer(): void {
-    if (this.pauseTimer !== undefined) {
-      this.env.timers.clearTimeout(this.pauseTimer);
-      this.pauseTimer = undefined;
-    }
   }
 }
 

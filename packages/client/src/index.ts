@@ -38,7 +38,6 @@ export type {
   ConnectionStatus,
   DisconnectReason,
 } from './connection-state.js';
-export type { CommandCallOptions } from './create-client.js';
 export { createClient } from './create-client.js';
 export { DEBUG_STORAGE_KEY } from './debug-log.js';
 export type {
@@ -59,4 +58,10 @@ export type {
   WebSocketLike,
 } from './environment.js';
 export type { EventQuery } from './event-buffer.js';
-export type { DeclaredType, EventLog, TidingsClient, Unsubscribe } from './tidings-client.js';
+export type {
+  CommandCallOptions,
+  DeclaredType,
+  EventLog,
+  TidingsClient,
+  Unsubscribe,
+} from './tidings-client.js';

@@ -8,11 +8,16 @@ import type {
   ResetInfo,
 } from './client-event.js';
 import type { ConnectionState } from './connection-state.js';
-import type { CommandCallOptions } from './create-client.js';
 import type { EventQuery } from './event-buffer.js';
 
 /** The event types declared in `D`; `never` without definitions. */
 export type DeclaredType<D> = D extends AnyEventDefinitions ? EventTypeOf<D> : never;
+
+/** Options of `client.command()`. */
+export interface CommandCallOptions {
+  /** How long to wait for the answer. @defaultValue the client option `commandTimeoutMs` (15000) */
+  readonly timeoutMs?: number | undefined;
+}
 
 /** Removes the listener it was returned for. */
 export type Unsubscribe = () => void;
