@@ -511,7 +511,7 @@ describe('tidings serve --workers 2 under attack', () => {
   }, 30_000);
 
   it('32 starts, 16 processes at a time racing to create one revocations file, all succeed (no "database is locked")', async () => {
-    const lib = new URL('../../dist/stores/sqlite-revocations.js', import.meta.url).href;
+    const lib = new URL('../../dist/engines/sqlite/sqlite-revocations.js', import.meta.url).href;
     const script = `import { sqliteRevocations } from ${JSON.stringify(lib)};
       const at = Number(process.argv[2]); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, at - Date.now()));
       const r = sqliteRevocations({ path: process.argv[1] });

@@ -1,7 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { TopicPattern } from '@tidings/protocol';
-import Database from 'better-sqlite3';
 import { HubError } from '../../core/errors.js';
 import type { EventMeta, NewEvent, StoredEvent } from '../../core/stored-event.js';
 import { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from '../generated-ids.js';
@@ -18,6 +15,9 @@ import { nextTurn } from '../next-turn.js';
 import { PrunedTopics } from '../pruned-topics.js';
 import { DEFAULT_READ_CACHE_BYTES, ReadCache } from '../read-cache.js';
 import { RetentionPolicy } from '../retention.js';
+import { embeddedSqliteDriver } from './embedded-sqlite-driver.js';
+import type { SqliteConnection, SqliteDriver, SqliteStatement } from './sqlite-driver.js';
+import { ensureDirectoryOf } from './sqlite-file.js';
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
@@ -42,6 +42,12 @@ export interface SqliteStoreOptions {
    * @see ReadCache
    */
   readCacheBytes?: number | undefined;
+  /**
+   * The SQLite binding that opens the file.
+   * @defaultValue the runtime's own: `better-sqlite3` on Node, `bun:sqlite` on Bun, `node:sqlite` on Deno
+   * @see embeddedSqliteDriver
+   */
+  driver?: SqliteDriver | undefined;
 }
 
 /** One `append` call waiting for its group's commit. */
@@ -109,7 +115,7 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOU
  * ids keep resuming; their publisher is unknown, so they no longer de-duplicate. Positions and
  * the autoincrement counter are kept. Runs once, in one transaction.
  */
-function migrateGlobalIds(db: Database.Database): void {
+function migrateGlobalIds(db: SqliteConnection): void {
   const cols = db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>;
   if (cols.length === 0 || cols.some((c) => c.name === 'publisher')) return;
   db.transaction(() => {
@@ -171,7 +177,8 @@ function literalPrefix(p: TopicPattern): string {
 }
 
 /**
- * History in an embedded SQLite database (`better-sqlite3`, WAL): the default store. Survives
+ * History in an embedded SQLite database (WAL, through the runtime's binding: see
+ * {@link SqliteDriver}): the default store. Survives
  * `kill -9`: an event is acknowledged only after its transaction committed.
  *
  * Layout: one `events` table keyed by an autoincrement position (never reused, so positions
@@ -190,16 +197,16 @@ function literalPrefix(p: TopicPattern): string {
 export class SqliteStore implements HistoryStore {
   readonly kind = 'sqlite';
   readonly path: string;
-  private readonly db: Database.Database;
+  private readonly db: SqliteConnection;
   private readonly ids: GeneratedIds;
   private readonly policy: RetentionPolicy;
   private readonly now: () => number;
   private readonly sweep: ReturnType<typeof setInterval>;
   private closed = false;
   private readonly stmt: ReturnType<SqliteStore['prepareAll']>;
-  private readonly readCache = new Map<number, Database.Statement>();
-  private readonly topicsInCache = new Map<number, Database.Statement>();
-  private readonly idInCache = new Map<number, Database.Statement>();
+  private readonly readCache = new Map<number, SqliteStatement>();
+  private readonly topicsInCache = new Map<number, SqliteStatement>();
+  private readonly idInCache = new Map<number, SqliteStatement>();
   /** Answers of readAfter since the history last changed, by question, bounded in bytes. */
   private readonly reads: ReadCache;
   /** SQLite's data_version when `reads` was filled: it moves when another connection commits. */
@@ -219,11 +226,11 @@ export class SqliteStore implements HistoryStore {
     this.reads = new ReadCache(options.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES);
     this.now = options.now ?? Date.now;
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-      this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
-      this.db.pragma('busy_timeout = 5000');
+      ensureDirectoryOf(options.path);
+      this.db = (options.driver ?? embeddedSqliteDriver()).open(options.path);
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec(`PRAGMA synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+      this.db.exec('PRAGMA busy_timeout = 5000');
       migrateGlobalIds(this.db);
       this.db.exec(SCHEMA);
     } catch (e) {
@@ -726,7 +733,7 @@ export class SqliteStore implements HistoryStore {
     }
   }
 
-  private readStmt(arity: number): Database.Statement {
+  private readStmt(arity: number): SqliteStatement {
     let s = this.readCache.get(arity);
     if (!s) {
       const marks = new Array(arity).fill('?').join(',');
@@ -738,7 +745,7 @@ export class SqliteStore implements HistoryStore {
     return s;
   }
 
-  private topicsInStmt(arity: number): Database.Statement {
+  private topicsInStmt(arity: number): SqliteStatement {
     let s = this.topicsInCache.get(arity);
     if (!s) {
       const marks = new Array(arity).fill('?').join(',');
@@ -748,7 +755,7 @@ export class SqliteStore implements HistoryStore {
     return s;
   }
 
-  private idInStmt(arity: number): Database.Statement {
+  private idInStmt(arity: number): SqliteStatement {
     let s = this.idInCache.get(arity);
     if (!s) {
       const marks = new Array(arity).fill('?').join(',');
