@@ -41,21 +41,17 @@ export function scriptArgs(name: RuntimeName, script: string, args: string[]): s
   return ['--import', here('./node-vitest-alias.mjs'), here(script), ...args];
 }
 
-/** Runs a script to its end; resolves with its exit code and output. */
+/** Runs a script to its end in `cwd` (this directory by default); resolves with its exit code and output. */
 export function runScript(
   bin: string,
   args: string[],
   timeoutMs: number,
+  cwd = here('.'),
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
-      bin,
-      args,
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, cwd: here('.') },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    execFile(bin, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, cwd }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
