@@ -18,7 +18,7 @@ interface SuiteRun {
 const dir = mkdtempSync(join(tmpdir(), 'tidings-runtimes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the store and revocation conformance suites under `runtime`, on its embedded driver. */
+/** Runs the driver, store and revocation conformance suites under `runtime`, on its embedded driver. */
 async function suitesUnder(runtime: RuntimeName, bin: string): Promise<SuiteRun> {
   const files = mkdtempSync(join(dir, `${runtime}-`));
   const r = await runScript(bin, scriptArgs(runtime, 'store-suites.mjs', [files]), 120_000);
@@ -36,9 +36,9 @@ beforeAll(async () => {
   reference = await suitesUnder('node', process.execPath);
 }, 120_000);
 
-it('runs every store and revocation conformance case on Node through the runner, all passing', () => {
+it('runs every driver, store and revocation conformance case on Node through the runner, all passing', () => {
   expect(reference.driver).toBe('better-sqlite3');
-  // The store suite and the revocation suite, every case enabled (reopen and clock given).
+  // The driver, store and revocation suites, every case enabled (reopen and clock given).
   expect(
     reference.results.filter((c) => c.name.startsWith('HistoryStore conformance')).length,
   ).toBeGreaterThan(20);

@@ -1,4 +1,4 @@
-// Runs the store and revocation conformance suites on the runtime executing this script (Bun or
+// Runs the SQLite driver, store and revocation conformance suites on the runtime executing this script (Bun or
 // Deno, or Node), against that runtime's embedded SQLite driver, on files in the directory given
 // as the first argument. Prints one JSON line: { runtime, driver, results: [{ name, status, error? }] }.
 // `vitest` resolves to ./vitest-shim.mjs (Deno: ./deno.json's import map; Bun: ./bun-vitest-alias.mjs).
@@ -10,6 +10,7 @@ import {
 } from '../../dist/engines/embedded-store.js';
 import { currentRuntime } from '../../dist/engines/sqlite/runtime.js';
 import { runRevocationSuite } from '../../dist/testing/revocation-suite.js';
+import { runSqliteDriverSuite } from '../../dist/testing/sqlite-driver-suite.js';
 import { runStoreSuite } from '../../dist/testing/store-suite.js';
 import { runRegistered } from './vitest-shim.mjs';
 
@@ -17,6 +18,9 @@ const dir = process.argv[2] ?? (typeof Deno !== 'undefined' ? Deno.args[0] : und
 if (!dir) throw new Error('Give the directory for the database files as the first argument.');
 
 let n = 0;
+const driver = await loadEmbeddedSqliteDriver();
+
+runSqliteDriverSuite({ name: 'embedded', driver, file: () => join(dir, `d${++n}.db`) });
 const storePaths = new WeakMap();
 const revocationPaths = new WeakMap();
 
@@ -54,6 +58,5 @@ runRevocationSuite({
   },
 });
 
-const driver = await loadEmbeddedSqliteDriver();
 const results = await runRegistered();
 console.log(JSON.stringify({ runtime: currentRuntime(), driver: driver.name, results }));
