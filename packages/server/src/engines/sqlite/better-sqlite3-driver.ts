@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { builtinModule } from './builtin-module.js';
+import { builtinModule } from '../builtin-module.js';
 import type { SqliteConnection, SqliteDriver } from './sqlite-driver.js';
 
 let Database: typeof BetterSqlite3 | undefined;

@@ -1,4 +1,4 @@
-import { builtinModule } from './builtin-module.js';
+import { builtinModule } from '../builtin-module.js';
 import type {
   SqliteConnection,
   SqliteDriver,

@@ -1,4 +1,4 @@
-import { builtinModule } from './builtin-module.js';
+import { builtinModule } from '../builtin-module.js';
 import type { SqliteConnection, SqliteDriver, SqliteStatement } from './sqlite-driver.js';
 
 /** The part of `node:sqlite` used here (Node 20's types do not have it). */

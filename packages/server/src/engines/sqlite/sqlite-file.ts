@@ -1,4 +1,4 @@
-import { builtinModule } from './builtin-module.js';
+import { builtinModule } from '../builtin-module.js';
 
 /** Creates the directory of a database file if it is missing (nothing for `":memory:"`). */
 export function ensureDirectoryOf(path: string): void {
