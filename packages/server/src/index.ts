@@ -33,6 +33,11 @@ export type { EventMeta, NewEvent, StoredEvent } from './core/stored-event.js';
 export { envelopeJson, eventFrame, toEnvelope } from './core/stored-event.js';
 export { SubscriberIndex } from './core/subscriber-index.js';
 export type { Broker, BrokerListener, ControlListener, ControlMessage } from './engines/broker.js';
+export {
+  loadEmbeddedRevocations,
+  loadEmbeddedSqliteDriver,
+  loadEmbeddedStore,
+} from './engines/embedded-store.js';
 export type { Engine, RevocationStore } from './engines/engine.js';
 export { localEngine } from './engines/engine.js';
 export { GeneratedIds, generatedShapeMessage, hasGeneratedShape } from './engines/generated-ids.js';
@@ -68,6 +73,19 @@ export type { MemoryStoreOptions } from './engines/memory/memory-store.js';
 export { MemoryStore, memoryStore } from './engines/memory/memory-store.js';
 export type { PresenceCount, PresenceEntry, PresenceStore } from './engines/presence-store.js';
 export { DEFAULT_RETENTION, RetentionPolicy } from './engines/retention.js';
+export { betterSqlite3Driver } from './engines/sqlite/better-sqlite3-driver.js';
+export { bunSqliteDriver } from './engines/sqlite/bun-sqlite-driver.js';
+export { embeddedSqliteDriver } from './engines/sqlite/embedded-sqlite-driver.js';
+export { nodeSqliteDriver } from './engines/sqlite/node-sqlite-driver.js';
+export type { Runtime } from './engines/sqlite/runtime.js';
+export { currentRuntime } from './engines/sqlite/runtime.js';
+export type {
+  SqliteConnection,
+  SqliteDriver,
+  SqliteRunResult,
+  SqliteStatement,
+  SqliteValue,
+} from './engines/sqlite/sqlite-driver.js';
 export type { SqliteRevocationsOptions } from './engines/sqlite/sqlite-revocations.js';
 export { SqliteRevocations, sqliteRevocations } from './engines/sqlite/sqlite-revocations.js';
 export type { SqliteStoreOptions } from './engines/sqlite/sqlite-store.js';

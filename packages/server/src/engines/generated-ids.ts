@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Cipher, Decipher } from 'node:crypto';
+import { builtinModule } from './builtin-module.js';
+
+let nodeCrypto: typeof import('node:crypto') | undefined;
+/** node:crypto, fetched on first use, so importing the stores loads no Node module. */
+function cryptoModule(): typeof import('node:crypto') {
+  nodeCrypto ??= builtinModule<typeof import('node:crypto')>('node:crypto', 'Generated event ids');
+  return nodeCrypto;
+}
 
 /** Largest first segment of a position an id can carry (48 bits: Redis' clock until year 10889). */
 const MAX_HI = 2 ** 48 - 1;
@@ -53,8 +61,8 @@ export function generatedShapeMessage(id: string): string {
  */
 export class GeneratedIds {
   private readonly key: Buffer;
-  private readonly cipher;
-  private readonly decipher;
+  private readonly cipher: Cipher;
+  private readonly decipher: Decipher;
 
   /** @param key 32 hex characters (16 bytes); see {@link GeneratedIds.create} for a fresh one. */
   constructor(key: string) {
@@ -64,8 +72,8 @@ export class GeneratedIds {
     this.key = Buffer.from(key, 'hex');
     // Long-lived, unpadded ECB objects: each update() of whole blocks is answered at once, and
     // reusing them avoids a cipher set-up per id on the publish path.
-    this.cipher = createCipheriv('aes-128-ecb', this.key, null).setAutoPadding(false);
-    this.decipher = createDecipheriv('aes-128-ecb', this.key, null).setAutoPadding(false);
+    this.cipher = cryptoModule().createCipheriv('aes-128-ecb', this.key, null).setAutoPadding(false);
+    this.decipher = cryptoModule().createDecipheriv('aes-128-ecb', this.key, null).setAutoPadding(false);
   }
 
   /** A codec with a fresh random key. */
@@ -75,7 +83,7 @@ export class GeneratedIds {
 
   /** A fresh random key, as {@link GeneratedIds} takes it. */
   static newKey(): string {
-    return randomBytes(16).toString('hex');
+    return cryptoModule().randomBytes(16).toString('hex');
   }
 
   /** The key, for another process that must produce and read the same ids (a worker). */
@@ -101,7 +109,7 @@ export class GeneratedIds {
 
   /** A resume point at `pos` that is not an event's id: a different string on every call. */
   resumeId(pos: string): string {
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = cryptoModule().randomBytes(NONCE_BYTES);
     const block = pack(pos);
     nonce.copy(block, 16 - NONCE_BYTES);
     return `~${Buffer.concat([nonce, this.cipher.update(block)]).toString('base64url')}`;

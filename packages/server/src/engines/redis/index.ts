@@ -13,9 +13,10 @@
 export type { RedisKeys } from './keys.js';
 export { redisKeys } from './keys.js';
 export type { RedisBrokerOptions } from './redis-broker.js';
-export { RECOVERY_WINDOW_MS, RedisBroker, redisBroker } from './redis-broker.js';
+export { RedisBroker, redisBroker } from './redis-broker.js';
 export type { RedisEngine, RedisEngineOptions } from './redis-engine.js';
 export { redisEngine } from './redis-engine.js';
+export { RECOVERY_WINDOW_MS } from './redis-fanout-reader.js';
 export type { RedisLinkOptions, RedisTarget } from './redis-link.js';
 export { checkRedisUrl, redactUrl } from './redis-link.js';
 export type { RedisPresenceOptions } from './redis-presence.js';

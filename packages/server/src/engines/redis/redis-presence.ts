@@ -1,7 +1,8 @@
 import { isWildcardPattern } from '@tidings/protocol';
 import type { PresenceCount, PresenceEntry, PresenceStore } from '../presence-store.js';
 import { type RedisKeys, redisKeys } from './keys.js';
-import { LuaScript, PRESENCE_ANNOUNCE, PRESENCE_QUERY } from './lua.js';
+import { PRESENCE_ANNOUNCE, PRESENCE_QUERY } from './lua-presence.js';
+import { LuaScript } from './lua-script.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 
 /** Options of {@link RedisPresence}. */

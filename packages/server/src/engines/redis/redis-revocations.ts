@@ -2,7 +2,8 @@ import { type Logger, silentLogger } from '../../core/logger.js';
 import type { RevocationStore } from '../engine.js';
 import { MemoryRevocations } from '../memory/memory-revocations.js';
 import { type RedisKeys, redisKeys } from './keys.js';
-import { CUTOFF, LuaScript, REVOKE } from './lua.js';
+import { CUTOFF, REVOKE } from './lua-revocations.js';
+import { LuaScript } from './lua-script.js';
 import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 
 /** Options of {@link RedisRevocationStore}. */

@@ -1,7 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { RevocationStore } from '../engine.js';
+import { embeddedSqliteDriver } from './embedded-sqlite-driver.js';
+import {
+  isBusyError,
+  type SqliteConnection,
+  type SqliteDriver,
+  type SqliteStatement,
+} from './sqlite-driver.js';
+import { ensureDirectoryOf } from './sqlite-file.js';
 
 /** Options of {@link sqliteRevocations}. */
 export interface SqliteRevocationsOptions {
@@ -9,6 +14,12 @@ export interface SqliteRevocationsOptions {
   path: string;
   /** Clock in epoch ms, injectable for tests. @defaultValue `Date.now` */
   now?: (() => number) | undefined;
+  /**
+   * The SQLite binding that opens the file.
+   * @defaultValue the runtime's own: `better-sqlite3` on Node, `bun:sqlite` on Bun, `node:sqlite` on Deno
+   * @see embeddedSqliteDriver
+   */
+  driver?: SqliteDriver | undefined;
 }
 
 /** How long opening waits, in all, for other processes opening the same file. */
@@ -20,13 +31,13 @@ const OPEN_PATIENCE_MS = 10_000;
  * so a process that meets another one doing it gets SQLITE_BUSY at once: it waits a little and
  * tries again, for up to {@link OPEN_PATIENCE_MS}.
  */
-function openShared(path: string): Database.Database {
+function openShared(driver: SqliteDriver, path: string): SqliteConnection {
   const deadline = Date.now() + OPEN_PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
-    const db = new Database(path, { timeout: 5000 });
+    const db = driver.open(path);
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
       db.exec(
         `CREATE TABLE IF NOT EXISTS revocations (key TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS cutoffs (key TEXT PRIMARY KEY, up_to INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;`,
@@ -34,8 +45,7 @@ function openShared(path: string): Database.Database {
       return db;
     } catch (e) {
       db.close();
-      const code = (e as { code?: string }).code ?? '';
-      if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw e;
+      if (!isBusyError(e)) throw e;
       if (Date.now() >= deadline) {
         throw new Error(
           `The revocations file ${path} stayed locked by another process for ${OPEN_PATIENCE_MS / 1000} s; stop the other hub using this --data directory, or give this one its own.`,
@@ -54,19 +64,20 @@ function openShared(path: string): Database.Database {
  * every write.
  */
 export class SqliteRevocations implements RevocationStore {
-  private readonly db: Database.Database;
+  private readonly db: SqliteConnection;
   private readonly now: () => number;
-  private readonly upsert: Database.Statement<[string, number]>;
-  private readonly lookup: Database.Statement<[string, number]>;
-  private readonly purge: Database.Statement<[number]>;
-  private readonly upsertCut: Database.Statement<[string, number, number]>;
-  private readonly lookupCut: Database.Statement<[string, number], { up_to: number }>;
-  private readonly purgeCuts: Database.Statement<[number]>;
+  private readonly upsert: SqliteStatement;
+  private readonly lookup: SqliteStatement;
+  private readonly purge: SqliteStatement;
+  private readonly upsertCut: SqliteStatement;
+  private readonly lookupCut: SqliteStatement;
+  private readonly purgeCuts: SqliteStatement;
+  private closed = false;
 
   constructor(options: SqliteRevocationsOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    ensureDirectoryOf(options.path);
     this.now = options.now ?? Date.now;
-    this.db = openShared(options.path);
+    this.db = openShared(options.driver ?? embeddedSqliteDriver(), options.path);
     this.upsert = this.db.prepare(
       'INSERT INTO revocations (key, until) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET until = max(until, excluded.until)',
     );
@@ -95,11 +106,13 @@ export class SqliteRevocations implements RevocationStore {
   }
 
   async issuedUpTo(key: string): Promise<number | undefined> {
-    return this.lookupCut.get(key, this.now())?.up_to;
+    return (this.lookupCut.get(key, this.now()) as { up_to: number } | undefined)?.up_to;
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
   }
 }
 
