@@ -1,7 +1,5 @@
-import { totalmem } from 'node:os';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { HubError } from '../core/errors.js';
+import { nodeBuiltin } from '../core/node-builtins.js';
 
 /** Smallest budget accepted: below it an idle Node.js process alone is over it. */
 export const MIN_MEMORY_BUDGET = 32 * 1024 * 1024;
@@ -92,11 +90,20 @@ export function fullCollection(): void {
     const own = (globalThis as { gc?: () => void }).gc;
     if (typeof own === 'function') gc = own;
     else {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as () => void;
+      const v8 = nodeBuiltin('node:v8');
+      const vm = nodeBuiltin('node:vm');
+      // A runtime without V8's flags: nothing to force, the next sample tells.
+      if (!v8 || !vm) return;
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
     }
   }
   gc();
+}
+
+/** V8's heap limit, or infinity where the runtime does not tell. */
+function heapLimit(): number {
+  return nodeBuiltin('node:v8')?.getHeapStatistics().heap_size_limit ?? Number.POSITIVE_INFINITY;
 }
 
 function processSample(heapLimit: number): () => MemorySample {
@@ -113,8 +120,10 @@ function processSample(heapLimit: number): () => MemorySample {
  * in a container limited to 1 GiB, at most 512 MiB.
  */
 export function defaultMemoryBudget(): number {
-  const heap = getHeapStatistics().heap_size_limit;
-  const total = totalmem();
+  const heap = heapLimit();
+  const total = nodeBuiltin('node:os')?.totalmem() ?? Number.POSITIVE_INFINITY;
+  // A runtime that tells neither: the floor, which an idle hub fits in.
+  if (heap === Number.POSITIVE_INFINITY && total === Number.POSITIVE_INFINITY) return MIN_MEMORY_BUDGET;
   // Node reports an unconstrained process as 2^64 (or 0, or not at all on older versions).
   const constrained = process.constrainedMemory?.() ?? 0;
   const available = constrained > 0 && constrained < total ? constrained : total;
@@ -193,7 +202,7 @@ export class MemoryAccountant {
     this.budgetBytes = o.budgetBytes;
     this.sampleMs = o.sampleMs ?? 100;
     this.retryAfterS = o.retryAfterS ?? 2;
-    this.read = o.sample ?? processSample(getHeapStatistics().heap_size_limit);
+    this.read = o.sample ?? processSample(heapLimit());
     this.now = o.now ?? (() => performance.now());
     this.onShedding = o.onShedding;
     this.collect = o.collectGarbage === false ? undefined : (o.collectGarbage ?? fullCollection);

@@ -1,8 +1,9 @@
 import { encodeSseFrame, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from '../auth/authorizer.js';
+import { addressedTo } from '../core/delivery-rule.js';
 import type { StoredEvent } from '../core/stored-event.js';
 import type { StreamSink } from '../http/stream-sink.js';
-import { addressedTo, type ConnectionHost, SseConnection } from '../transports/sse/sse-connection.js';
+import { type ConnectionHost, SseConnection } from '../transports/sse/sse-connection.js';
 import { anyMatch, type TopicSelector } from './selector.js';
 import { mercureMeta, mercureTopicsOf } from './topic-mapping.js';
 
@@ -97,7 +98,7 @@ export class MercureConnection extends SseConnection {
     readonly subscriber: MercureSubscriber,
   ) {
     super(id, host, sink, scope, grant, remoteAddress, true);
-    this.decidesMercurePrivacy = true;
+    this.decidesFacePrivacy = true;
   }
 
   /** The subscription's Mercure selectors, as requested. */

@@ -1,9 +1,10 @@
 import { comparePositions, type ResetReason, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from '../../auth/authorizer.js';
 import { holdLive, type ReplayLimits, type ReplayTarget, resetFrame } from '../../core/catch-up.js';
+import { addressedTo, type MayReceive } from '../../core/delivery-rule.js';
 import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
 import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
-import { eventFrame, isMercurePrivate, type StoredEvent } from '../../core/stored-event.js';
+import { eventFrame, type StoredEvent } from '../../core/stored-event.js';
 import type { Indexed } from '../../core/subscriber-index.js';
 import type { SinkCloseListener, StreamSink } from '../../http/stream-sink.js';
 
@@ -21,6 +22,8 @@ export interface ConnectionHost {
   readonly slowConsumers: SlowConsumerRule;
   /** How replays hold live events and pace themselves. */
   readonly replayLimits: ReplayLimits;
+  /** The hub's delivery rule (see `deliveryRule`). */
+  readonly mayReceive: MayReceive;
   /** Called once when the connection closes, for whatever reason. */
   connectionClosed(conn: SseConnection, reason: CloseReason): void;
 }
@@ -71,8 +74,11 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     sink.onClose(this);
   }
 
-  /** Set by connections that authorize private Mercure updates themselves (the Mercure face). */
-  protected decidesMercurePrivacy = false;
+  /**
+   * Set by connections of a protocol face that authorizes the events it keeps to itself (Mercure's
+   * private updates): the hub's `FaceOnly` rule then does not apply, targeted delivery still does.
+   */
+  protected decidesFacePrivacy = false;
 
   /** True once closed (a method, so callers re-read it after an await). */
   isClosed(): boolean {
@@ -110,8 +116,8 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
    */
   accepts(ev: StoredEvent): boolean {
     if (this.canRead && !this.canRead(ev.topic)) return false;
-    if (!this.decidesMercurePrivacy && isMercurePrivate(ev)) return false;
-    return addressedTo(ev, this.grant.principal);
+    const principal = this.grant.principal;
+    return this.decidesFacePrivacy ? addressedTo(ev, principal) : this.host.mayReceive(principal, ev);
   }
 
   /**
@@ -222,16 +228,4 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     this.pendingBytes = 0;
     this.host.connectionClosed(this, reason);
   }
-}
-
-/**
- * Whether targeted delivery (`to: {users, sessions}`) lets `ev` reach `principal`: always for an
- * event without `to`, else when its verified `sub` or session is listed.
- */
-export function addressedTo(ev: StoredEvent, principal: Principal): boolean {
-  const to = ev.meta?.to;
-  if (!to) return true;
-  const byUser = principal.user !== undefined && to.users?.includes(principal.user) === true;
-  const bySession = principal.session !== undefined && to.sessions?.includes(principal.session) === true;
-  return byUser || bySession;
 }

@@ -4,9 +4,10 @@ import { comparePositions, type ResetReason, type TopicPattern, WS_CLOSE } from 
 import type { WebSocket } from 'ws';
 import type { Principal } from '../../auth/authorizer.js';
 import { holdLive, type ReplayLimits, type ReplayTarget } from '../../core/catch-up.js';
+import type { MayReceive } from '../../core/delivery-rule.js';
 import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
 import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
-import { isMercurePrivate, type StoredEvent } from '../../core/stored-event.js';
+import type { StoredEvent } from '../../core/stored-event.js';
 import type { Indexed } from '../../core/subscriber-index.js';
 import type { TopicFilter } from '../../engines/history-store.js';
 import type { HubRequest } from '../../http/hub-request.js';
@@ -18,6 +19,8 @@ export interface WsConnectionHost {
   readonly slowConsumers: SlowConsumerRule;
   /** How replays hold live events and pace themselves. */
   readonly replayLimits: ReplayLimits;
+  /** The hub's delivery rule (see `deliveryRule`). */
+  readonly mayReceive: MayReceive;
   /** Called once when the socket has closed, for whatever reason. */
   connectionClosed(conn: WsConnection, reason: CloseReason): void;
 }
@@ -214,17 +217,9 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     return this.closedFlag || this.closeReason !== undefined;
   }
 
-  /** Whether an event restricted to some users or sessions is addressed to this principal. */
+  /** Whether the hub's delivery rule lets this connection's principal receive `ev`. */
   addressedTo(ev: StoredEvent): boolean {
-    // Only a Mercure token can authorize a private Mercure update.
-    if (isMercurePrivate(ev)) return false;
-    const to = ev.meta?.to;
-    if (!to) return true;
-    const p = this.principal;
-    return (
-      (p.user !== undefined && to.users?.includes(p.user) === true) ||
-      (p.session !== undefined && to.sessions?.includes(p.session) === true)
-    );
+    return this.host.mayReceive(this.principal, ev);
   }
 
   /** Whether a live subscription other than `except` delivered `ev` when it was dispatched. */

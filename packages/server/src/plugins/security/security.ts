@@ -1,25 +1,26 @@
-import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from './auth/authorizer.js';
-import { ExpiryScheduler } from './auth/expiry-scheduler.js';
-import { ForcedLogout, type LogoutHost, type LogoutTarget } from './auth/forced-logout.js';
-import { type AuthOptions, jwtAuthorizer } from './auth/jwt-authorizer.js';
-import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from './auth/token-source.js';
-import { HubError } from './core/errors.js';
-import type { Logger } from './core/logger.js';
-import type { HubObserver } from './core/observer.js';
-import type { Engine } from './engines/engine.js';
-import { MemoryRevocations } from './engines/memory/memory-revocations.js';
-import { type CorsOptions, CorsPolicy } from './http/cors.js';
-import type { HubRequest } from './http/hub-request.js';
-import type { Middleware, RouteHandler } from './hub.js';
-import type { Release } from './limits/connection-limits.js';
+import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from '../../auth/authorizer.js';
+import { ExpiryScheduler } from '../../auth/expiry-scheduler.js';
+import { ForcedLogout, type LogoutHost, type LogoutTarget } from '../../auth/forced-logout.js';
+import { type AuthOptions, jwtAuthorizer } from '../../auth/jwt-authorizer.js';
+import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from '../../auth/token-source.js';
+import { HubError } from '../../core/errors.js';
+import type { HubPlugin } from '../../core/hub-plugin.js';
+import type { Logger } from '../../core/logger.js';
+import type { HubObserver } from '../../core/observer.js';
+import type { Engine } from '../../engines/engine.js';
+import { MemoryRevocations } from '../../engines/memory/memory-revocations.js';
+import { type CorsOptions, CorsPolicy } from '../../http/cors.js';
+import type { HubRequest } from '../../http/hub-request.js';
+import type { Middleware, RouteHandler } from '../../http/route.js';
+import type { Release } from '../../limits/connection-limits.js';
 import {
   type LimitCounters,
   LocalLimitCounters,
   type SlotRequest,
   userLimitKey,
-} from './limits/limit-counters.js';
-import { checkPatternComplexity, type LimitOptions, NO_LIMITS, resolveLimits } from './limits/limits.js';
-import { disconnectAnswer, parseDisconnect } from './routes/disconnect-route.js';
+} from '../../limits/limit-counters.js';
+import { checkPatternComplexity, type LimitOptions, NO_LIMITS, resolveLimits } from '../../limits/limits.js';
+import { disconnectAnswer, parseDisconnect } from './disconnect-route.js';
 
 /** The security-related hub options, see `HubOptions`. */
 export interface SecurityOptions {
@@ -329,6 +330,21 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
       logout.close();
       counters.close?.();
       await ownRevocations?.close();
+    },
+  };
+}
+
+/**
+ * Security as a hub plugin: installed first, so an unusable auth configuration throws before any
+ * other feature starts, and so its middleware runs outside every later one.
+ */
+export function securityPlugin(o: SecurityOptions): HubPlugin {
+  return {
+    name: 'security',
+    install(host) {
+      const security = installSecurity(host, o, host.log);
+      host.provideAccess(security);
+      host.onClose(() => security.close());
     },
   };
 }

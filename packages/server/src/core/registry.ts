@@ -1,0 +1,213 @@
+import type { Engine } from '../engines/engine.js';
+import type { RouteResult } from '../http/route.js';
+import type { MemoryAccountant } from '../limits/memory-accountant.js';
+import { accountedReads } from '../limits/replay-accounting.js';
+import type { SseConnection } from '../transports/sse/sse-connection.js';
+import { catchUp, type ReplayLimits } from './catch-up.js';
+import type { MayReceive } from './delivery-rule.js';
+import { resyncAfterGap } from './gap-resync.js';
+import { Heartbeat, heartbeatFrame } from './heartbeat.js';
+import type { DeliveryLane, StreamSpec } from './hub-plugin.js';
+import type { Logger } from './logger.js';
+import type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
+import type { ResolvedHubOptions } from './options.js';
+import type { SlowConsumerRule } from './slow-consumer-rule.js';
+import { eventFrame, type StoredEvent } from './stored-event.js';
+import { SubscriberIndex } from './subscriber-index.js';
+
+const encoder = new TextEncoder();
+
+/** What the registry needs from its hub. */
+export interface RegistryHost {
+  readonly log: Logger;
+  readonly engine: Engine;
+  readonly options: ResolvedHubOptions;
+  readonly budget: MemoryAccountant;
+  readonly slowConsumers: SlowConsumerRule;
+  readonly replayLimits: ReplayLimits;
+  readonly isClosing: boolean;
+  readonly mayReceive: MayReceive;
+  observers(): Required<HubObserver>;
+  nextConnectionId(): string;
+}
+
+/**
+ * The hub's open event streams (SSE and every protocol face built on them, such as Mercure): it
+ * registers each in the topic index, keeps it alive with heartbeats, replays its history before
+ * it goes live, fans live events out to it (and to the lanes of transports with their own index),
+ * closes it for a resync after a broker gap, and forgets it once closed.
+ */
+export class Registry {
+  private readonly index = new SubscriberIndex<SseConnection>();
+  private readonly conns = new Map<string, SseConnection>();
+  /** How to remove a connection from a feed other than the index (see `StreamSpec.register`). */
+  private readonly releases = new Map<string, () => void>();
+  private readonly lanes: DeliveryLane[] = [];
+
+  private heartbeat: Heartbeat | undefined;
+  /** See `ConnectionHost.mayReceive`: the hub's rule, read by every delivery. */
+  readonly mayReceive: MayReceive;
+
+  constructor(private readonly host: RegistryHost) {
+    this.mayReceive = host.mayReceive;
+  }
+
+  /** Starts the heartbeats. */
+  start(): void {
+    this.heartbeat ??= new Heartbeat(this.host.options.heartbeatMs, () => this.beat());
+  }
+
+  get size(): number {
+    return this.conns.size;
+  }
+
+  connections(): ConnectionInfo[] {
+    return [...this.conns.values()];
+  }
+
+  get(id: string): SseConnection | undefined {
+    return this.conns.get(id);
+  }
+
+  /** Bytes queued for every stream and not yet handed to the kernel. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.conns.values()) n += c.bufferedBytes;
+    return n;
+  }
+
+  addLane(lane: DeliveryLane): void {
+    this.lanes.push(lane);
+  }
+
+  /** Turns a spec into the route result that opens, registers and (maybe) replays the stream. */
+  openStream(spec: StreamSpec): RouteResult {
+    return {
+      kind: 'stream',
+      headers: spec.headers,
+      open: (sink) => {
+        const id = this.host.nextConnectionId();
+        const conn = spec.connect(id, this, sink);
+        if (this.host.isClosing) {
+          conn.close('shutdown');
+          return;
+        }
+        const hello = spec.greeting?.(conn);
+        if (hello) conn.write(hello);
+        if (conn.state === 'closed') return;
+        this.conns.set(id, conn);
+        if (spec.register) this.releases.set(id, spec.register(conn));
+        else for (const p of conn.patterns) this.index.add(conn, p);
+        this.host.observers().connectionOpened(conn);
+        this.host.log.debug(
+          {
+            conn: id,
+            topics: conn.topics,
+            resume: spec.replay !== undefined && 'lastEventId' in spec.replay.from,
+          },
+          'stream opened',
+        );
+        if (spec.replay) this.replay(conn, spec.replay);
+      },
+    };
+  }
+
+  /** Socket-paced catch-up from the stream's resume point, then live (see `catchUp`). */
+  private replay(conn: SseConnection, replay: NonNullable<StreamSpec['replay']>): void {
+    const reads = accountedReads(this.host.engine.store, this.host.budget);
+    catchUp(reads.store, conn, replay.filter, replay.from, this.host.replayLimits, replay.truncation)
+      .finally(reads.done)
+      .then(
+        (r) => {
+          const obs = this.host.observers();
+          if (r.reset) obs.resetSent(conn, r.reset);
+          if (r.replayed) obs.replayed(conn, r.replayed);
+        },
+        (err) => {
+          this.host.observers().error('replay', err);
+          this.host.log.error(
+            { err, conn: conn.id },
+            'replay failed; closing the stream so the client retries',
+          );
+          conn.close('error');
+        },
+      );
+  }
+
+  /** Live fan-out of a broker batch: each event's frame is encoded once for every stream. */
+  dispatch(events: readonly StoredEvent[]): void {
+    for (const lane of this.lanes) lane.dispatch(events);
+    if (this.conns.size === 0) return;
+    const obs = this.host.observers();
+    for (const ev of events) {
+      if (!this.index.hasAny(ev.topic)) continue;
+      let frame: Uint8Array | undefined;
+      let n = 0;
+      this.index.forEach(ev.topic, (c) => {
+        frame ??= encoder.encode(eventFrame(ev));
+        if (c.deliver(ev, frame)) n++;
+      });
+      if (n > 0) obs.delivered(ev, n);
+    }
+  }
+
+  private beat(): void {
+    if (this.conns.size === 0) return;
+    const frame = heartbeatFrame();
+    for (const c of this.conns.values()) c.heartbeat(frame);
+  }
+
+  /** The broker may have missed events: every resumable stream resumes from history. */
+  resync(): void {
+    resyncAfterGap(this.conns.values(), this.host.log);
+  }
+
+  /** Stops heartbeats and ends every stream so its client reconnects elsewhere. */
+  close(): void {
+    this.heartbeat?.stop();
+    for (const c of [...this.conns.values()]) c.close('shutdown');
+  }
+
+  // ---- ConnectionHost -----------------------------------------------------------------------
+
+  get slowConsumers(): SlowConsumerRule {
+    return this.host.slowConsumers;
+  }
+
+  get replayLimits(): ReplayLimits {
+    return this.host.replayLimits;
+  }
+
+  connectionClosed(conn: SseConnection, reason: CloseReason): void {
+    if (!this.conns.delete(conn.id)) return;
+    const release = this.releases.get(conn.id);
+    if (release) {
+      this.releases.delete(conn.id);
+      release();
+    } else for (const p of conn.patterns) this.index.remove(conn, p);
+    const obs = this.host.observers();
+    if (reason === 'slow-consumer') {
+      obs.slowConsumer(conn);
+      this.host.log.warn(
+        {
+          conn: conn.id,
+          user: conn.user,
+          limit: this.host.options.maxBufferBytes,
+          graceMs: this.host.options.slowConsumerGraceMs,
+        },
+        'dropped a slow consumer; it will resume with Last-Event-ID',
+      );
+    }
+    obs.connectionClosed(conn, reason);
+    this.host.log.debug(
+      {
+        conn: conn.id,
+        reason,
+        durationMs: Date.now() - conn.openedAt,
+        events: conn.eventsSent,
+        bytes: conn.bytesSent,
+      },
+      'stream closed',
+    );
+  }
+}
