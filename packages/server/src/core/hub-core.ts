@@ -1,4 +1,4 @@
-import { encodeSseFrame, type PublishInput } from '@tidings/protocol';
+import type { PublishInput } from '@tidings/protocol';
 import { allowAll } from '../auth/authorizer.js';
 import { type Engine, localEngine } from '../engines/engine.js';
 import type { AppendResult } from '../engines/history-store.js';
@@ -16,11 +16,11 @@ import { defaultStore } from './default-store.js';
 import { deliveryRule, type FaceOnly, type MayReceive } from './delivery-rule.js';
 import type {
   Access,
-  ConnectionSource,
   DeliveryLane,
   HubPlugin,
   PluginHost,
   StreamSpec,
+  SubscriberTable,
 } from './hub-plugin.js';
 import type { FetchInfo, Hub, PublishResult, UpgradeHandler } from './hub-types.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -31,8 +31,6 @@ import { publishRoute } from './publish-route.js';
 import { Publisher } from './publisher.js';
 import { Registry } from './registry.js';
 import { SlowConsumerRule } from './slow-consumer-rule.js';
-
-const encoder = new TextEncoder();
 
 /** Without a security plugin: everyone may do everything, and nothing is limited. */
 const OPEN_ACCESS: Access = {
@@ -63,7 +61,6 @@ export class HubCore implements PluginHost {
   private readonly registry: Registry;
   /** GET paths that answer with an event stream: the ones the stream front may serve. */
   private readonly streamPaths = new Set<string>();
-  private readonly sources: ConnectionSource[] = [];
   private readonly closingHooks: Array<() => void> = [];
   private readonly closeHooks: Array<() => void | Promise<void>> = [];
   private readonly gapHooks: Array<() => void> = [];
@@ -172,9 +169,7 @@ export class HubCore implements PluginHost {
   }
 
   connections(): ConnectionInfo[] {
-    const out = this.registry.connections();
-    for (const s of this.sources) out.push(...s.connections());
-    return out;
+    return this.registry.connections();
   }
 
   memory(): MemorySnapshot {
@@ -186,14 +181,7 @@ export class HubCore implements PluginHost {
     reason: CloseReason = 'disconnected',
     notice?: Record<string, unknown>,
   ): boolean {
-    const c = this.registry.get(connectionId);
-    if (!c) {
-      for (const s of this.sources) if (s.disconnect(connectionId, reason, notice)) return true;
-      return false;
-    }
-    if (notice) c.write(encoder.encode(encodeSseFrame({ event: reason, data: JSON.stringify(notice) })));
-    c.close(reason);
-    return true;
+    return this.registry.disconnect(connectionId, reason, notice);
   }
 
   route(method: string, path: string, handler: RouteHandler): void {
@@ -266,12 +254,8 @@ export class HubCore implements PluginHost {
     this.registry.addLane(lane);
   }
 
-  addOutboundSource(source: () => number): void {
-    this.budget.addOutboundSource(source);
-  }
-
-  addConnectionSource(source: ConnectionSource): void {
-    this.sources.push(source);
+  get subscribers(): SubscriberTable {
+    return this.registry;
   }
 
   openStream(spec: StreamSpec): RouteResult {
@@ -320,8 +304,7 @@ export class HubCore implements PluginHost {
   private async healthRoute(): Promise<HubResponse> {
     const engineHealth = (await this.engine.health?.()) ?? { status: 'ok' as const };
     const status = this.closing ? 'shutting-down' : engineHealth.status;
-    let connections = this.registry.size;
-    for (const s of this.sources) connections += s.size;
+    const connections = this.registry.size;
     return json(this.closing ? 503 : 200, {
       status,
       node: this.nodeId,

@@ -1,3 +1,4 @@
+import type { TopicPattern } from '@tidings/protocol';
 import type { Authorizer, Principal, SubscribeGrant } from '../auth/authorizer.js';
 import type { Engine } from '../engines/engine.js';
 import type { AppendResult, TopicFilter } from '../engines/history-store.js';
@@ -10,10 +11,11 @@ import type { ReplayLimits } from './catch-up.js';
 import type { MayReceive } from './delivery-rule.js';
 import type { Hub, UpgradeHandler } from './hub-types.js';
 import type { Logger } from './logger.js';
-import type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
+import type { CloseReason, HubObserver } from './observer.js';
 import type { ParsedPublish } from './parse-publish.js';
 import type { SlowConsumerRule } from './slow-consumer-rule.js';
 import type { StoredEvent } from './stored-event.js';
+import type { FrameEncoder, Subscriber } from './subscriber.js';
 
 /**
  * A feature of the hub (security, a transport, Mercure, presence, commands, admin, metrics). The
@@ -53,8 +55,8 @@ export interface Access {
 }
 
 /**
- * Live events for the streams of one transport or protocol face that keeps its own index (the
- * WebSocket channel, Mercure): the registry hands each broker batch to every lane.
+ * Live events for the streams of a protocol face that keeps its own index (Mercure's selectors,
+ * matched against every topic of an update): the registry hands each broker batch to every lane.
  */
 export interface DeliveryLane {
   dispatch(events: readonly StoredEvent[]): void;
@@ -113,12 +115,10 @@ export interface PluginHost extends Hub {
   provideUpgrade(handler: UpgradeHandler): void;
   /** Serves `hub.onCommand` (the commands plugin). */
   provideCommands(register: Hub['onCommand']): void;
-  /** Feeds a transport's own index from the broker, beside the registry's event streams. */
+  /** Feeds a protocol face's own index (Mercure's selectors) from the broker, beside the registry's. */
   addLane(lane: DeliveryLane): void;
-  /** Counts bytes queued for sockets of streams the registry does not hold, for the memory budget. */
-  addOutboundSource(source: () => number): void;
-  /** Open connections the registry does not hold (the WebSocket channel's), for `connections()`. */
-  addConnectionSource(source: ConnectionSource): void;
+  /** The registry of open connections, for transports that open their own (WebSocket). */
+  readonly subscribers: SubscriberTable;
   /** Turns a spec into the route result that opens the stream. */
   openStream(spec: StreamSpec): RouteResult;
   /**
@@ -141,12 +141,18 @@ export interface PluginHost extends Hub {
   addStreamPath(path: string): void;
 }
 
-/** Connections held outside the registry: counted and listed with the registry's own. */
-export interface ConnectionSource {
-  readonly size: number;
-  connections(): ConnectionInfo[];
-  /** Closes one connection by id, with a notice first when given; false when it is not here. */
-  disconnect(id: string, reason: CloseReason, notice?: Record<string, unknown>): boolean;
+/** The registry as a transport that opens its own connections sees it. */
+export interface SubscriberTable {
+  /** Adds a frame encoding; returns the dialect its subscribers declare. */
+  addDialect(encode: FrameEncoder): number;
+  /** Registers an open connection under `patterns` (counted, observed, fed, kept alive). */
+  add(conn: Subscriber, patterns: readonly TopicPattern[]): void;
+  /** Indexes an open connection under one more pattern. */
+  subscribe(conn: Subscriber, pattern: TopicPattern): void;
+  /** Takes a pattern of an open connection out of the index. */
+  unsubscribe(conn: Subscriber, pattern: TopicPattern): void;
+  /** Forgets a connection that closed (called once per connection). */
+  connectionClosed(conn: Subscriber, reason: CloseReason): void;
 }
 
 /** The grant of a stream opened by a face that filters events itself. */

@@ -1,3 +1,4 @@
+import type { TopicPattern } from '@tidings/protocol';
 import type { Engine } from '../engines/engine.js';
 import type { RouteResult } from '../http/route.js';
 import type { MemoryAccountant } from '../limits/memory-accountant.js';
@@ -7,15 +8,19 @@ import { catchUp, type ReplayLimits } from './catch-up.js';
 import type { MayReceive } from './delivery-rule.js';
 import { resyncAfterGap } from './gap-resync.js';
 import { Heartbeat, heartbeatFrame } from './heartbeat.js';
-import type { DeliveryLane, StreamSpec } from './hub-plugin.js';
+import type { DeliveryLane, StreamSpec, SubscriberTable } from './hub-plugin.js';
 import type { Logger } from './logger.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
 import type { ResolvedHubOptions } from './options.js';
 import type { SlowConsumerRule } from './slow-consumer-rule.js';
 import { eventFrame, type StoredEvent } from './stored-event.js';
+import type { FrameEncoder, Subscriber } from './subscriber.js';
 import { SubscriberIndex } from './subscriber-index.js';
 
 const encoder = new TextEncoder();
+
+/** Dialect 0: the SSE frame of event streams. */
+const sseFrame: FrameEncoder = (ev) => encoder.encode(eventFrame(ev));
 
 /** What the registry needs from its hub. */
 export interface RegistryHost {
@@ -37,9 +42,16 @@ export interface RegistryHost {
  * it goes live, fans live events out to it (and to the lanes of transports with their own index),
  * closes it for a resync after a broker gap, and forgets it once closed.
  */
-export class Registry {
-  private readonly index = new SubscriberIndex<SseConnection>();
-  private readonly conns = new Map<string, SseConnection>();
+export class Registry implements SubscriberTable {
+  /** Every open connection's topics, whatever its transport (Mercure's selectors aside). */
+  private readonly index = new SubscriberIndex<Subscriber>();
+  private readonly conns = new Map<string, Subscriber>();
+  /** Frame encoders by dialect; dialect 0 is the event streams' SSE frame. */
+  private readonly encoders: FrameEncoder[] = [sseFrame];
+  /** The current event's frame per dialect, while it is dispatched (see {@link visit}). */
+  private readonly frames: Array<Uint8Array | undefined> = [undefined];
+  private current: StoredEvent | undefined;
+  private reached = 0;
   /** How to remove a connection from a feed other than the index (see `StreamSpec.register`). */
   private readonly releases = new Map<string, () => void>();
   private readonly lanes: DeliveryLane[] = [];
@@ -65,7 +77,7 @@ export class Registry {
     return [...this.conns.values()];
   }
 
-  get(id: string): SseConnection | undefined {
+  get(id: string): Subscriber | undefined {
     return this.conns.get(id);
   }
 
@@ -78,6 +90,34 @@ export class Registry {
 
   addLane(lane: DeliveryLane): void {
     this.lanes.push(lane);
+  }
+
+  /** Adds a frame encoding (a transport's); returns the dialect its subscribers declare. */
+  addDialect(encode: FrameEncoder): number {
+    this.encoders.push(encode);
+    this.frames.push(undefined);
+    return this.encoders.length - 1;
+  }
+
+  /**
+   * Registers an open connection of a transport that opens its own (a WebSocket after its
+   * handshake): indexed under `patterns`, counted, observed. Event streams are registered by
+   * {@link openStream}.
+   */
+  add(conn: Subscriber, patterns: readonly TopicPattern[]): void {
+    this.conns.set(conn.id, conn);
+    for (const p of patterns) this.index.add(conn, p);
+    this.host.observers().connectionOpened(conn);
+  }
+
+  /** Indexes an open connection under one more pattern (a WebSocket `subscribe`). */
+  subscribe(conn: Subscriber, pattern: TopicPattern): void {
+    this.index.add(conn, pattern);
+  }
+
+  /** Takes a pattern of an open connection out of the index (a WebSocket `unsubscribe`). */
+  unsubscribe(conn: Subscriber, pattern: TopicPattern): void {
+    this.index.remove(conn, pattern);
   }
 
   /** Turns a spec into the route result that opens, registers and (maybe) replays the stream. */
@@ -134,22 +174,38 @@ export class Registry {
       );
   }
 
-  /** Live fan-out of a broker batch: each event's frame is encoded once for every stream. */
+  /**
+   * Live fan-out of a broker batch to every connection whose topics match: each event is encoded
+   * at most once per dialect, for the first subscriber that takes it.
+   */
   dispatch(events: readonly StoredEvent[]): void {
     for (const lane of this.lanes) lane.dispatch(events);
     if (this.conns.size === 0) return;
     const obs = this.host.observers();
+    const frames = this.frames;
     for (const ev of events) {
       if (!this.index.hasAny(ev.topic)) continue;
-      let frame: Uint8Array | undefined;
-      let n = 0;
-      this.index.forEach(ev.topic, (c) => {
-        frame ??= encoder.encode(eventFrame(ev));
-        if (c.deliver(ev, frame)) n++;
-      });
-      if (n > 0) obs.delivered(ev, n);
+      for (let d = 0; d < frames.length; d++) frames[d] = undefined;
+      this.current = ev;
+      this.reached = 0;
+      this.index.forEach(ev.topic, this.visit);
+      if (this.reached > 0) obs.delivered(ev, this.reached);
     }
+    this.current = undefined;
+    for (let d = 0; d < frames.length; d++) frames[d] = undefined;
   }
+
+  /** Delivers the current event to one subscriber; made once, so dispatch allocates no closure. */
+  private readonly visit = (c: Subscriber): void => {
+    const ev = this.current as StoredEvent;
+    const d = c.dialect;
+    let frame = this.frames[d];
+    if (frame === undefined) {
+      frame = (this.encoders[d] as FrameEncoder)(ev);
+      this.frames[d] = frame;
+    }
+    if (c.deliver(ev, frame)) this.reached++;
+  };
 
   private beat(): void {
     if (this.conns.size === 0) return;
@@ -157,9 +213,18 @@ export class Registry {
     for (const c of this.conns.values()) c.heartbeat(frame);
   }
 
-  /** The broker may have missed events: every resumable stream resumes from history. */
+  /** The broker may have missed events: every resumable connection resumes from history. */
   resync(): void {
     resyncAfterGap(this.conns.values(), this.host.log);
+  }
+
+  /** Closes one connection by id, with a notice first when given; false when it is not open. */
+  disconnect(id: string, reason: CloseReason, notice?: Record<string, unknown>): boolean {
+    const c = this.conns.get(id);
+    if (!c) return false;
+    if (notice) c.notify(reason, notice);
+    c.close(reason);
+    return true;
   }
 
   /** Stops heartbeats and ends every stream so its client reconnects elsewhere. */
@@ -178,14 +243,16 @@ export class Registry {
     return this.host.replayLimits;
   }
 
-  connectionClosed(conn: SseConnection, reason: CloseReason): void {
+  /** Forgets a connection that closed, whatever its transport (called once per connection). */
+  connectionClosed(conn: Subscriber, reason: CloseReason): void {
     if (!this.conns.delete(conn.id)) return;
     const release = this.releases.get(conn.id);
     if (release) {
       this.releases.delete(conn.id);
       release();
-    } else for (const p of conn.patterns) this.index.remove(conn, p);
+    } else for (const p of conn.indexedPatterns()) this.index.remove(conn, p);
     const obs = this.host.observers();
+    const ws = conn.transport === 'websocket';
     if (reason === 'slow-consumer') {
       obs.slowConsumer(conn);
       this.host.log.warn(
@@ -195,18 +262,19 @@ export class Registry {
           limit: this.host.options.maxBufferBytes,
           graceMs: this.host.options.slowConsumerGraceMs,
         },
-        'dropped a slow consumer; it will resume with Last-Event-ID',
+        ws
+          ? 'dropped a slow websocket consumer; it will resume with its last event id'
+          : 'dropped a slow consumer; it will resume with Last-Event-ID',
       );
     }
     obs.connectionClosed(conn, reason);
+    const durationMs = Date.now() - conn.openedAt;
+    if (ws) {
+      this.host.log.debug({ conn: conn.id, reason, durationMs, events: conn.eventsSent }, 'websocket closed');
+      return;
+    }
     this.host.log.debug(
-      {
-        conn: conn.id,
-        reason,
-        durationMs: Date.now() - conn.openedAt,
-        events: conn.eventsSent,
-        bytes: conn.bytesSent,
-      },
+      { conn: conn.id, reason, durationMs, events: conn.eventsSent, bytes: conn.bytesSent },
       'stream closed',
     );
   }

@@ -1,11 +1,11 @@
-import { comparePositions, type ResetReason, type TopicPattern } from '@tidings/protocol';
+import { comparePositions, encodeSseFrame, type ResetReason, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from '../../auth/authorizer.js';
 import { holdLive, type ReplayLimits, type ReplayTarget, resetFrame } from '../../core/catch-up.js';
 import { addressedTo, type MayReceive } from '../../core/delivery-rule.js';
 import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
 import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
 import { eventFrame, type StoredEvent } from '../../core/stored-event.js';
-import type { Indexed } from '../../core/subscriber-index.js';
+import type { Subscriber } from '../../core/subscriber.js';
 import type { SinkCloseListener, StreamSink } from '../../http/stream-sink.js';
 
 const encoder = new TextEncoder();
@@ -35,9 +35,11 @@ export interface ConnectionHost {
  * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
  * then `closed`. A connection without `Last-Event-ID` starts `live`.
  */
-export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
+export class SseConnection implements Subscriber, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
   mark = 0;
   readonly transport = 'sse' as const;
+  /** The registry's SSE frame (dialect 0): every event stream, Mercure's included, takes it live. */
+  readonly dialect = 0;
   state: 'replaying' | 'live' | 'closed';
   /** Live events that arrived during replay, in dispatch order. */
   pending: StoredEvent[] = [];
@@ -159,6 +161,14 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
       replayFrames.set(ev, frame);
     }
     return frame;
+  }
+
+  notify(reason: CloseReason, notice: Record<string, unknown>): void {
+    this.write(encoder.encode(encodeSseFrame({ event: reason, data: JSON.stringify(notice) })));
+  }
+
+  indexedPatterns(): readonly TopicPattern[] {
+    return this.patterns;
   }
 
   /** Writes the hub-wide keep-alive `frame` (another face may write its own instead). */

@@ -11,21 +11,18 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { catchUp, type ReplayLimits } from '../../core/catch-up.js';
 import type { MayReceive } from '../../core/delivery-rule.js';
 import { HubError } from '../../core/errors.js';
-import { Heartbeat } from '../../core/heartbeat.js';
-import type { ConnectionSource, DeliveryLane, PluginHost } from '../../core/hub-plugin.js';
-import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
+import type { PluginHost } from '../../core/hub-plugin.js';
+import type { CloseReason } from '../../core/observer.js';
 import { isReservedTopic } from '../../core/reserved-topics.js';
 import type { SlowConsumerRule } from '../../core/slow-consumer-rule.js';
-import type { StoredEvent } from '../../core/stored-event.js';
-import { SubscriberIndex } from '../../core/subscriber-index.js';
 import { shuttingDown } from '../../http/answers.js';
 import type { HubRequest, HubResponse } from '../../http/hub-request.js';
 import { readSubscription, type SubscriptionDialect } from '../../http/parse-subscription.js';
 import { accountedReads } from '../../limits/replay-accounting.js';
 import type { CommandRegistry } from '../../plugins/commands/command-registry.js';
 import { upgradeRequired } from './upgrade-required.js';
-import { eventMessage, Subscription, WsConnection } from './ws-connection.js';
-import { sysRefusal, WsMessages } from './ws-messages.js';
+import { eventMessage, Subscription, WsConnection, type WsConnectionHost } from './ws-connection.js';
+import { sysRefusal, WsMessages, type WsSubscriptions } from './ws-messages.js';
 import { handleWsUpgrade, type Opener, type UpgradeContext } from './ws-upgrade.js';
 
 export { MAX_COMMANDS_IN_FLIGHT } from './ws-messages.js';
@@ -48,15 +45,16 @@ const WS_DIALECT: SubscriptionDialect<TopicPattern> = {
  * `GET /ws`: the WebSocket face of the hub. Same topics, auth, ids, replay and outbound buffer
  * rule as `/events`; the client can also change its subscriptions, run commands and ping.
  */
-export class WsChannel implements DeliveryLane, ConnectionSource, UpgradeContext {
+export class WsChannel implements UpgradeContext, WsConnectionHost, WsSubscriptions {
   readonly wss: WebSocketServer;
-  readonly index = new SubscriberIndex<WsConnection>();
-  private readonly conns = new Map<string, WsConnection>();
   readonly upgrades = new WeakMap<HubRequest, { opener?: Opener }>();
-  private readonly heartbeat: Heartbeat;
   private readonly messages: WsMessages;
-  /** See `WsConnectionHost.mayReceive`: the hub's rule, read by every delivery. */
+  // The hub's rules, as fields: every send and delivery reads them.
   readonly mayReceive: MayReceive;
+  readonly slowConsumers: SlowConsumerRule;
+  readonly replayLimits: ReplayLimits;
+  /** The registry's dialect of `event` messages, encoded once per event for every WebSocket. */
+  readonly dialect: number;
 
   constructor(
     private readonly host: PluginHost,
@@ -65,6 +63,9 @@ export class WsChannel implements DeliveryLane, ConnectionSource, UpgradeContext
   ) {
     const o = host.options;
     this.mayReceive = host.mayReceive;
+    this.slowConsumers = host.slowConsumers;
+    this.replayLimits = host.replayLimits;
+    this.dialect = host.subscribers.addDialect(eventMessage);
     this.messages = new WsMessages(host, this, commands);
     this.wss = new ws.WebSocketServer({
       noServer: true,
@@ -74,15 +75,10 @@ export class WsChannel implements DeliveryLane, ConnectionSource, UpgradeContext
       maxPayload: Math.max(o.maxBodyBytes, o.maxCommandBytes + 1),
       handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
     });
-    this.heartbeat = new Heartbeat(o.heartbeatMs, () => this.beat());
   }
 
   get basePath(): string {
     return this.host.options.basePath;
-  }
-
-  get log(): PluginHost['log'] {
-    return this.host.log;
   }
 
   observers(): ReturnType<PluginHost['observers']> {
@@ -99,27 +95,6 @@ export class WsChannel implements DeliveryLane, ConnectionSource, UpgradeContext
     handleWsUpgrade(this, req, socket, head, handle);
   }
 
-  get size(): number {
-    return this.conns.size;
-  }
-
-  connections(): ConnectionInfo[] {
-    return [...this.conns.values()];
-  }
-
-  /** Bytes queued for every connection and not yet handed to the kernel. */
-  bufferedBytes(): number {
-    let n = 0;
-    for (const c of this.conns.values()) n += c.bufferedBytes;
-    return n;
-  }
-
-  // ---- the upgrade --------------------------------------------------------------------------
-
-  /**
-   * Handles a node:http `upgrade` event: runs the request through the hub's middlewares and the
-   * `/ws` route (auth, origin, limits), then completes the WebSocket handshake.
-   */
   /** The `GET /ws` route, after the hub's middlewares. */
   async route(req: HubRequest): Promise<HubResponse> {
     const upgrade = this.upgrades.get(req);
@@ -180,9 +155,7 @@ export class WsChannel implements DeliveryLane, ConnectionSource, UpgradeContext
         }),
       );
       if (conn.isClosed()) return;
-      this.conns.set(conn.id, conn);
-      for (const p of patterns) this.index.add(conn, p);
-      this.host.observers().connectionOpened(conn);
+      this.host.subscribers.add(conn, patterns);
       this.host.log.debug(
         { conn: conn.id, topics: conn.topics, resume: lastEventId !== undefined, transport: 'websocket' },
         'websocket opened',
@@ -223,99 +196,14 @@ export class WsChannel implements DeliveryLane, ConnectionSource, UpgradeContext
     });
   }
 
-  // ---- messages -----------------------------------------------------------------------------
-
-  // ---- fan-out, heartbeat, lifecycle ----------------------------------------------------------
-
-  /** Live fan-out: one `event` message per event, shared by every matching connection. */
-  dispatch(events: readonly StoredEvent[]): void {
-    if (this.conns.size === 0) return;
-    const obs = this.host.observers();
-    for (const ev of events) {
-      if (!this.index.hasAny(ev.topic)) continue;
-      let message: Buffer | undefined;
-      let n = 0;
-      this.index.forEach(ev.topic, (c) => {
-        message ??= eventMessage(ev);
-        if (c.deliver(ev, message)) n++;
-      });
-      if (n > 0) obs.delivered(ev, n);
-    }
-  }
-
-  /** Pings every connection; one that did not answer since the last ping is dropped. */
-  private beat(): void {
-    for (const c of this.conns.values()) {
-      if (!c.alive) {
-        this.host.log.debug({ conn: c.id }, 'websocket peer did not answer the ping; closing');
-        c.close('heartbeat-timeout');
-        continue;
-      }
-      c.alive = false;
-      c.ws.ping();
-    }
-  }
-
-  /** Closes one connection, with a notice message first when given. */
-  disconnect(id: string, reason: CloseReason, notice?: Record<string, unknown>): boolean {
-    const c = this.conns.get(id);
-    if (!c) return false;
-    if (notice) c.send(JSON.stringify({ ...notice, op: reason }));
-    c.close(reason);
-    return true;
-  }
-
-  /**
-   * This node may have missed events (see `Broker.onGap`): every connection is closed, and its
-   * client resumes from its last id, replaying from shared history.
-   */
-  resync(): void {
-    for (const c of [...this.conns.values()]) c.close('resync');
-  }
-
-  close(): void {
-    this.heartbeat.stop();
-    const open = [...this.conns.values()];
-    for (const c of open) c.close('shutdown');
-    // A peer that does not answer the close frame must not hold the shutdown for ws's 30 s.
-    if (open.length > 0) {
-      setTimeout(() => {
-        for (const c of open) c.ws.terminate();
-      }, 1000).unref();
-    }
-  }
-
   // ---- WsConnectionHost ---------------------------------------------------------------------
 
-  get slowConsumers(): SlowConsumerRule {
-    return this.host.slowConsumers;
-  }
-
-  get replayLimits(): ReplayLimits {
-    return this.host.replayLimits;
+  get log(): PluginHost['log'] {
+    return this.host.log;
   }
 
   connectionClosed(conn: WsConnection, reason: CloseReason): void {
-    if (!this.conns.delete(conn.id)) return;
-    for (const s of conn.subs) for (const p of s.patterns) this.index.remove(conn, p);
-    const obs = this.host.observers();
-    if (reason === 'slow-consumer') {
-      obs.slowConsumer(conn);
-      this.host.log.warn(
-        {
-          conn: conn.id,
-          user: conn.user,
-          limit: this.host.options.maxBufferBytes,
-          graceMs: this.host.options.slowConsumerGraceMs,
-        },
-        'dropped a slow websocket consumer; it will resume with its last event id',
-      );
-    }
-    obs.connectionClosed(conn, reason);
-    this.host.log.debug(
-      { conn: conn.id, reason, durationMs: Date.now() - conn.openedAt, events: conn.eventsSent },
-      'websocket closed',
-    );
+    this.host.subscribers.connectionClosed(conn, reason);
   }
 }
 

@@ -5,10 +5,11 @@ import type { WebSocket } from 'ws';
 import type { Principal } from '../../auth/authorizer.js';
 import { holdLive, type ReplayLimits, type ReplayTarget } from '../../core/catch-up.js';
 import type { MayReceive } from '../../core/delivery-rule.js';
+import type { Logger } from '../../core/logger.js';
 import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
 import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
 import type { StoredEvent } from '../../core/stored-event.js';
-import type { Indexed } from '../../core/subscriber-index.js';
+import type { Subscriber } from '../../core/subscriber.js';
 import type { TopicFilter } from '../../engines/history-store.js';
 import type { HubRequest } from '../../http/hub-request.js';
 import { socketSentBytes } from '../../http/socket-progress.js';
@@ -21,6 +22,9 @@ export interface WsConnectionHost {
   readonly replayLimits: ReplayLimits;
   /** The hub's delivery rule (see `deliveryRule`). */
   readonly mayReceive: MayReceive;
+  /** The registry's dialect of WebSocket `event` messages. */
+  readonly dialect: number;
+  readonly log: Logger;
   /** Called once when the socket has closed, for whatever reason. */
   connectionClosed(conn: WsConnection, reason: CloseReason): void;
 }
@@ -147,9 +151,12 @@ function socketOf(ws: WebSocket): Socket | undefined {
  * One WebSocket subscriber: the same event model as an SSE stream (ids, replay, grants, targeted
  * delivery, the bounded outbound buffer), plus subscriptions that change while it is open.
  */
-export class WsConnection implements Indexed, ConnectionInfo, Drainable {
+export class WsConnection implements Subscriber, ConnectionInfo, Drainable {
   mark = 0;
   readonly transport = 'websocket' as const;
+  readonly dialect: number;
+  /** A WebSocket client always holds an id to resume from (the `connected` message gives one). */
+  readonly resumable = true;
   readonly subs: Subscription[] = [];
   eventsSent = 0;
   bytesSent = 0;
@@ -177,6 +184,7 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     readonly request: HubRequest,
     private readonly socketDrain: () => Promise<void>,
   ) {
+    this.dialect = host.dialect;
     ws.on('close', () => this.closed(this.closeReason ?? 'client'));
     // Every running command listens to it. (Not Node's AbortSignal under jsdom: then no warning either.)
     try {
@@ -262,6 +270,28 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     this.eventsSent++;
   }
 
+  /** Pings the peer; one that did not answer since the last ping is dropped. */
+  heartbeat(): void {
+    if (this.isClosed()) return;
+    if (!this.alive) {
+      this.host.log.debug({ conn: this.id }, 'websocket peer did not answer the ping; closing');
+      this.close('heartbeat-timeout');
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  notify(reason: CloseReason, notice: Record<string, unknown>): void {
+    this.send(JSON.stringify({ ...notice, op: reason }));
+  }
+
+  indexedPatterns(): readonly TopicPattern[] {
+    const out: TopicPattern[] = [];
+    for (const s of this.subs) for (const p of s.patterns) out.push(p);
+    return out;
+  }
+
   /** Sends one message and applies the slow-consumer rule to the queue it leaves. */
   send(message: string | Buffer): void {
     if (this.isClosed()) return;
@@ -297,6 +327,8 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     switch (reason) {
       case 'shutdown':
         this.ws.close(WS_CLOSE.goingAway, message ?? 'The hub is shutting down; reconnect.');
+        // A peer that does not answer the close frame must not hold the shutdown for ws's 30 s.
+        setTimeout(() => this.ws.terminate(), 1000).unref();
         return;
       case 'token-expired':
         this.ws.close(WS_CLOSE.tokenExpired, message ?? 'The token expired; reconnect with a fresh one.');

@@ -10,7 +10,6 @@ import {
 import { HubError, isHubError } from '../../core/errors.js';
 import type { PluginHost } from '../../core/hub-plugin.js';
 import { isReservedTopic } from '../../core/reserved-topics.js';
-import type { SubscriberIndex } from '../../core/subscriber-index.js';
 import { REPLAY_COST } from '../../limits/memory-admission.js';
 import { type Rate, TokenBuckets } from '../../limits/token-bucket.js';
 import { admitCall } from '../../plugins/commands/command-call.js';
@@ -34,9 +33,8 @@ export function sysRefusal(topic: string): HubError {
   );
 }
 
-/** Where runtime subscriptions go: the channel's topic index and its catch-up. */
+/** Where runtime subscriptions replay: the channel's catch-up. */
 export interface WsSubscriptions {
-  readonly index: SubscriberIndex<WsConnection>;
   startCatchUp(conn: WsConnection, sub: Subscription, from: { lastEventId: string } | { pos: string }): void;
 }
 
@@ -186,7 +184,7 @@ export class WsMessages {
       const patterns = fresh.map((t) => compilePattern(t));
       const sub = new Subscription(conn, patterns, canRead);
       conn.subs.push(sub);
-      for (const p of patterns) this.channel.index.add(conn, p);
+      for (const p of patterns) this.host.subscribers.subscribe(conn, p);
       this.channel.startCatchUp(
         conn,
         sub,
@@ -206,7 +204,7 @@ export class WsMessages {
       const s = conn.subs[i] as Subscription;
       const keep: TopicPattern[] = [];
       for (const p of s.patterns) {
-        if (drop.has(p.source)) this.channel.index.remove(conn, p);
+        if (drop.has(p.source)) this.host.subscribers.unsubscribe(conn, p);
         else keep.push(p);
       }
       s.patterns = keep;

@@ -39,12 +39,11 @@ export function wsPlugin(commands: CommandRegistry): HubPlugin {
           },
         );
       });
-      host.onClosing(() => lazy.channel?.close());
     },
   };
 }
 
-/** The channel, created once on first use and then wired into the hub like any lane. */
+/** The channel, created once on first use; its connections live in the hub's registry. */
 class LazyChannel {
   channel: WsChannel | undefined;
   private loading: Promise<WsChannel> | undefined;
@@ -58,12 +57,6 @@ class LazyChannel {
     this.loading ??= Promise.all([import('ws'), import('./ws-channel.js')]).then(([ws, m]) => {
       const channel = new m.WsChannel(this.host, this.commands, ws);
       this.channel = channel;
-      this.host.addLane(channel);
-      this.host.addConnectionSource(channel);
-      this.host.addOutboundSource(() => channel.bufferedBytes());
-      this.host.onGap(() => channel.resync());
-      // Loaded while the hub closed: nothing may open on it.
-      if (this.host.isClosing) channel.close();
       return channel;
     });
     return this.loading;
