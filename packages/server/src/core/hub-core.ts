@@ -63,11 +63,8 @@ export class HubCore implements PluginHost {
   private readonly streamPaths = new Set<string>();
   private readonly closingHooks: Array<() => void> = [];
   private readonly closeHooks: Array<() => void | Promise<void>> = [];
-  private readonly gapHooks: Array<() => void> = [];
   private upgrade: UpgradeHandler | undefined;
   private commands: Hub['onCommand'] | undefined;
-  private unsubscribeBroker: (() => void) | undefined;
-  private unsubscribeGap: (() => void) | undefined;
   private connSeq = 0;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -133,12 +130,7 @@ export class HubCore implements PluginHost {
 
   /** Starts heartbeats and live delivery, once every plugin is installed. */
   start(): void {
-    this.unsubscribeBroker = this.engine.broker.subscribe((events) => this.registry.dispatch(events));
     this.registry.start();
-    this.unsubscribeGap = this.engine.broker.onGap?.(() => {
-      this.registry.resync();
-      for (const fn of this.gapHooks) fn();
-    });
   }
 
   /** Undoes a construction that failed while installing plugins (the engine stays open). */
@@ -213,8 +205,7 @@ export class HubCore implements PluginHost {
       for (const fn of this.closingHooks) fn();
       this.slowConsumers.close();
       await this.publisher.settled;
-      this.unsubscribeBroker?.();
-      this.unsubscribeGap?.();
+      this.registry.detach();
       // Last installed, first closed: the security plugin, installed first, outlives the others.
       for (const fn of [...this.closeHooks].reverse()) await fn();
       await this.engine.close();
@@ -272,10 +263,6 @@ export class HubCore implements PluginHost {
 
   onClosing(fn: () => void): void {
     this.closingHooks.push(fn);
-  }
-
-  onGap(fn: () => void): void {
-    this.gapHooks.push(fn);
   }
 
   useFirst(middleware: Middleware): void {

@@ -131,8 +131,6 @@ export interface PluginHost extends Hub {
   onClose(fn: () => void | Promise<void>): void;
   /** Runs `fn` as soon as `close()` begins, before in-flight publishes are awaited. */
   onClosing(fn: () => void): void;
-  /** Runs `fn` when the broker reports that this node may have missed events. */
-  onGap(fn: () => void): void;
   /** Runs a request through the middlewares and routes (a transport's own entry, e.g. upgrades). */
   handle(req: HubRequest): Promise<RouteResult>;
   /** Adds a middleware outside every other one (it runs first). */

@@ -64,9 +64,21 @@ export class Registry implements SubscriberTable {
     this.mayReceive = host.mayReceive;
   }
 
-  /** Starts the heartbeats. */
+  private detachBroker: (() => void) | undefined;
+  private detachGap: (() => void) | undefined;
+
+  /** Starts the heartbeats and live delivery from the engine's broker (with its gap reports). */
   start(): void {
+    const broker = this.host.engine.broker;
+    this.detachBroker ??= broker.subscribe((events) => this.dispatch(events));
+    this.detachGap ??= broker.onGap?.(() => this.resync());
     this.heartbeat ??= new Heartbeat(this.host.options.heartbeatMs, () => this.beat());
+  }
+
+  /** Stops listening to the broker (after the last publish was handed to it). */
+  detach(): void {
+    this.detachBroker?.();
+    this.detachGap?.();
   }
 
   get size(): number {

@@ -1,8 +1,8 @@
 import { type Authorizer, allowAll, type Principal, type SubscribeGrant } from '../../auth/authorizer.js';
 import { ExpiryScheduler } from '../../auth/expiry-scheduler.js';
-import { ForcedLogout, type LogoutHost, type LogoutTarget } from '../../auth/forced-logout.js';
+import { ForcedLogout, type LogoutHost } from '../../auth/forced-logout.js';
 import { type AuthOptions, jwtAuthorizer } from '../../auth/jwt-authorizer.js';
-import { readCookie, stripQueryToken, TOKEN_QUERY_PARAM, withQueryToken } from '../../auth/token-source.js';
+import { withQueryToken } from '../../auth/token-source.js';
 import { HubError } from '../../core/errors.js';
 import type { HubPlugin } from '../../core/hub-plugin.js';
 import type { Logger } from '../../core/logger.js';
@@ -12,15 +12,14 @@ import { MemoryRevocations } from '../../engines/memory/memory-revocations.js';
 import { type CorsOptions, CorsPolicy } from '../../http/cors.js';
 import type { HubRequest } from '../../http/hub-request.js';
 import type { Middleware, RouteHandler } from '../../http/route.js';
-import type { Release } from '../../limits/connection-limits.js';
-import {
-  type LimitCounters,
-  LocalLimitCounters,
-  type SlotRequest,
-  userLimitKey,
-} from '../../limits/limit-counters.js';
+import { type LimitCounters, LocalLimitCounters } from '../../limits/limit-counters.js';
 import { checkPatternComplexity, type LimitOptions, NO_LIMITS, resolveLimits } from '../../limits/limits.js';
+import { AbuseLimits } from './abuse-limits.js';
 import { disconnectAnswer, parseDisconnect } from './disconnect-route.js';
+import { scopeLogout } from './scope-logout.js';
+import { securityMiddleware } from './security-middleware.js';
+
+export { scopeLogout } from './scope-logout.js';
 
 /** The security-related hub options, see `HubOptions`. */
 export interface SecurityOptions {
@@ -68,31 +67,6 @@ export interface Security {
 }
 
 /**
- * Limits a forced logout to the caller's tenant: a `sub` or session id names someone within one
- * tenant. A caller with a tenant (a custom `authorizeAdmin` may return one) reaches only its own
- * tenant and may not name another; a caller without one (the publisher key) reaches the tenant it
- * names, or every tenant when it names none.
- * @throws HubError 403 when a tenant's caller names another tenant.
- */
-export function scopeLogout(target: LogoutTarget, caller: Principal | undefined): LogoutTarget {
-  const own = caller?.tenant;
-  if (own === undefined) return target;
-  if (target.tenant !== undefined && target.tenant !== own) {
-    throw new HubError(
-      403,
-      'forbidden',
-      `You may log out only principals of your own tenant "${own}"; leave "tenant" out or name your own.`,
-      { tenant: target.tenant },
-    );
-  }
-  return { ...target, tenant: own };
-}
-
-function retryAfterS(ms: number): string {
-  return String(Math.max(1, Math.ceil(ms / 1000)));
-}
-
-/**
  * Wires authentication, authorization, abuse limits, CORS, token expiry and forced logout into a
  * hub. Called once by `createHub`.
  */
@@ -106,7 +80,6 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
   const revocations = host.engine.revocations ?? (ownRevocations as MemoryRevocations);
   const jwt = o.auth ? jwtAuthorizer(o.auth, revocations) : undefined;
   const inner = jwt?.authorizer ?? o.authorizer ?? allowAll;
-  const cookieName = jwt?.cookieName;
   // Custom authorizers may read ?token= from req.url as before; the JWT one finds it itself.
   const view = jwt ? (req: HubRequest) => req : withQueryToken;
   const limits =
@@ -115,7 +88,6 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
 
   // In this process, or shared by every worker of the hub (the primary's counts).
   const counters: LimitCounters = o.limitCounters ?? new LocalLimitCounters();
-  const leases = new WeakMap<Principal, Release>();
   // A WebSocket connection authorizes each runtime subscription with its upgrade request: the
   // stream already holds its connection slots and keeps its principal.
   const admitted = new WeakMap<HubRequest, Principal>();
@@ -137,123 +109,13 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
 
   // ---- request pre-processing: token out of the URL, CORS, cross-site cookie use ------------
 
-  host.use(async (req, next) => {
-    stripQueryToken(req);
-    const origin = req.header('origin');
-    if (req.method === 'OPTIONS' && req.header('access-control-request-method') !== undefined) {
-      const p = cors.preflight(req);
-      return { status: p.status, headers: p.headers, body: '' };
-    }
-    if (
-      cookieName !== undefined &&
-      req.header('authorization') === undefined &&
-      !req.url.searchParams.has(TOKEN_QUERY_PARAM) &&
-      readCookie(req.header('cookie'), cookieName) !== undefined &&
-      cors.refusesCredentialed(req, origin)
-    ) {
-      throw cors.refusal(origin ?? '(none)');
-    }
-    // Refuse bad credentials before reading a publish body: an anonymous flood of large bodies
-    // then costs no parsing. A publish also needs a token that may publish somewhere, and room
-    // in its rate bucket, before a byte of the body is read.
-    if (jwt && req.method === 'POST' && (req.path === '/publish' || req.path.startsWith('/commands/'))) {
-      const principal = await jwt.authenticate(req);
-      if (req.path === '/publish') {
-        jwt.checkMayPublish(principal);
-        await checkPublishRate(principal, req, 0);
-      }
-    }
-    const result = await next();
-    const extra = cors.headersFor(origin);
-    if (Object.keys(extra).length === 0) return result;
-    return { ...result, headers: { ...result.headers, ...extra } };
-  });
+  host.use(securityMiddleware(cors, jwt, (principal, req) => checkPublishRate(principal, req, 0)));
 
   // ---- authorizer with limits ----------------------------------------------------------------
 
-  async function takeConnectionSlots(principal: Principal, req: HubRequest): Promise<Release | undefined> {
-    if (principal.trusted) return undefined;
-    const user = principal.user;
-    const ip = req.remoteAddress;
-    const slots: SlotRequest[] = [];
-    // A user is the pair (tenant, sub): the same sub in two tenants is two people.
-    if (limits.connectionsPerUser !== undefined && user !== undefined)
-      slots.push({
-        counter: 'user',
-        key: userLimitKey(principal.tenant, user),
-        limit: limits.connectionsPerUser,
-      });
-    if (limits.connectionsPerIp !== undefined && ip)
-      slots.push({ counter: 'ip', key: ip, limit: limits.connectionsPerIp });
-    if (slots.length === 0) return undefined;
-    const full = await counters.acquire(slots);
-    if (full !== -1) {
-      const s = slots[full] as SlotRequest;
-      if (s.counter === 'user') {
-        const who =
-          principal.tenant === undefined
-            ? `User "${user}"`
-            : `User "${user}" of tenant "${principal.tenant}"`;
-        throw new HubError(
-          429,
-          'too-many-connections',
-          `${who} already has ${s.limit} open streams, the limit per user; close some (other tabs, devices) before opening another.`,
-          { limit: s.limit, option: 'connectionsPerUser' },
-        );
-      }
-      throw new HubError(
-        429,
-        'too-many-connections',
-        `Your address already has ${s.limit} open streams, the limit per address; close some before opening another.`,
-        { limit: s.limit, option: 'connectionsPerIp' },
-      );
-    }
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      counters.release(slots);
-    };
-  }
-
-  async function checkPublishRate(principal: Principal, req: HubRequest, n: number): Promise<void> {
-    const r = principal.trusted ? limits.publisherKeyRate : limits.publishRate;
-    if (!r) return;
-    const key = principal.trusted
-      ? 'publisher-key'
-      : principal.user !== undefined
-        ? `user:${userLimitKey(principal.tenant, principal.user)}`
-        : `ip:${req.remoteAddress}`;
-    if (key === 'ip:') return;
-    const wait = await counters.take(principal.trusted ? 'publisherKeyRate' : 'publishRate', key, n, r);
-    if (wait > 0) {
-      throw new HubError(
-        429,
-        'rate-limited',
-        `You are publishing faster than this hub allows (${r.perSecond} events per second, bursts of ${r.burst}); retry after ${retryAfterS(wait)} s.`,
-        {
-          option: principal.trusted ? 'publisherKeyRate' : 'publishRate',
-          limit: r.perSecond,
-          burst: r.burst,
-          retryAfterS: Number(retryAfterS(wait)),
-        },
-        { 'retry-after': retryAfterS(wait) },
-      );
-    }
-  }
-
-  async function admitStream(granted: Principal, req: HubRequest): Promise<Principal> {
-    // A fresh principal per stream: it keys this stream's connection slots.
-    const principal: Principal = { ...granted };
-    const release = await takeConnectionSlots(principal, req);
-    if (release) {
-      leases.set(principal, release);
-      // Frees the slots if the stream never opens (the client left first).
-      if (req.signal.aborted) release();
-      else req.signal.addEventListener('abort', release, { once: true });
-    }
-    return principal;
-  }
+  const abuse = new AbuseLimits(limits, counters);
+  const checkPublishRate = abuse.checkPublishRate.bind(abuse);
+  const admitStream = abuse.admitStream.bind(abuse);
 
   const authorizer: Authorizer = {
     async authorizeSubscribe(req, patterns): Promise<SubscribeGrant> {
@@ -306,7 +168,7 @@ export function installSecurity(host: SecurityHost, o: SecurityOptions, log: Log
     connectionClosed(conn) {
       expiry.remove(conn.id);
       const p = conn.principal;
-      if (p) leases.get(p)?.();
+      if (p) abuse.release(p);
     },
   });
 
