@@ -20,9 +20,11 @@ import type { HubRequest, HubResponse } from '../../http/hub-request.js';
 import { readSubscription, type SubscriptionDialect } from '../../http/parse-subscription.js';
 import { accountedReads } from '../../limits/replay-accounting.js';
 import type { CommandRegistry } from '../../plugins/commands/command-registry.js';
+import { eventMessage } from './event-message.js';
 import { upgradeRequired } from './upgrade-required.js';
-import { eventMessage, Subscription, WsConnection, type WsConnectionHost } from './ws-connection.js';
+import { WsConnection, type WsConnectionHost } from './ws-connection.js';
 import { sysRefusal, WsMessages, type WsSubscriptions } from './ws-messages.js';
+import { Subscription } from './ws-subscription.js';
 import { handleWsUpgrade, type Opener, type UpgradeContext } from './ws-upgrade.js';
 
 export { MAX_COMMANDS_IN_FLIGHT } from './ws-messages.js';

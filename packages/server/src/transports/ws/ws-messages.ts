@@ -14,7 +14,8 @@ import { REPLAY_COST } from '../../limits/memory-admission.js';
 import { type Rate, TokenBuckets } from '../../limits/token-bucket.js';
 import { admitCall } from '../../plugins/commands/command-call.js';
 import type { CommandRegistry } from '../../plugins/commands/command-registry.js';
-import { Subscription, type WsConnection } from './ws-connection.js';
+import type { WsConnection } from './ws-connection.js';
+import { Subscription } from './ws-subscription.js';
 
 /** Most commands one connection may have running at once; more get `nack` `too-many-commands`. */
 export const MAX_COMMANDS_IN_FLIGHT = 32;
