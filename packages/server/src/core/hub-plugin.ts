@@ -6,7 +6,6 @@ import type { HubRequest } from '../http/hub-request.js';
 import type { Middleware, RouteResult } from '../http/route.js';
 import type { StreamSink } from '../http/stream-sink.js';
 import type { MemoryAccountant } from '../limits/memory-accountant.js';
-import type { ConnectionHost, SseConnection } from '../transports/sse/sse-connection.js';
 import type { ReplayLimits } from './catch-up.js';
 import type { MayReceive } from './delivery-rule.js';
 import type { Hub, UpgradeHandler } from './hub-types.js';
@@ -15,6 +14,7 @@ import type { CloseReason, HubObserver } from './observer.js';
 import type { ParsedPublish } from './parse-publish.js';
 import type { SlowConsumerRule } from './slow-consumer-rule.js';
 import type { StoredEvent } from './stored-event.js';
+import type { Stream, StreamHost } from './stream.js';
 import type { FrameEncoder, Subscriber } from './subscriber.js';
 
 /**
@@ -71,14 +71,14 @@ export interface StreamSpec {
   /** Response headers (the SSE ones included). */
   readonly headers: Record<string, string>;
   /** Builds the connection, in `replaying` state when `replay` is given. */
-  connect(id: string, host: ConnectionHost, sink: StreamSink): SseConnection;
+  connect(id: string, host: StreamHost, sink: StreamSink): Stream;
   /** Frames written before the connection is registered (may be none). */
-  greeting?(conn: SseConnection): Uint8Array | undefined;
+  greeting?(conn: Stream): Uint8Array | undefined;
   /**
    * Adds the connection to what feeds it live events when that is not the registry's own topic
    * index (by its patterns); returns how to remove it (called once when the connection closes).
    */
-  register?(conn: SseConnection): () => void;
+  register?(conn: Stream): () => void;
   /** History to send before going live; absent for a live-only stream. */
   readonly replay?:
     | {

@@ -2,9 +2,7 @@ import type { TopicPattern } from '@tidings/protocol';
 import type { Engine } from '../engines/engine.js';
 import type { RouteResult } from '../http/route.js';
 import type { MemoryAccountant } from '../limits/memory-accountant.js';
-import { accountedReads } from '../limits/replay-accounting.js';
-import type { SseConnection } from '../transports/sse/sse-connection.js';
-import { catchUp, type ReplayLimits } from './catch-up.js';
+import type { ReplayLimits } from './catch-up.js';
 import type { MayReceive } from './delivery-rule.js';
 import { resyncAfterGap } from './gap-resync.js';
 import { Heartbeat, heartbeatFrame } from './heartbeat.js';
@@ -12,8 +10,10 @@ import type { DeliveryLane, StreamSpec, SubscriberTable } from './hub-plugin.js'
 import type { Logger } from './logger.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from './observer.js';
 import type { ResolvedHubOptions } from './options.js';
+import { replay } from './replay.js';
 import type { SlowConsumerRule } from './slow-consumer-rule.js';
 import { eventFrame, type StoredEvent } from './stored-event.js';
+import type { StreamHost } from './stream.js';
 import type { FrameEncoder, Subscriber } from './subscriber.js';
 import { SubscriberIndex } from './subscriber-index.js';
 
@@ -42,7 +42,7 @@ export interface RegistryHost {
  * it goes live, fans live events out to it (and to the lanes of transports with their own index),
  * closes it for a resync after a broker gap, and forgets it once closed.
  */
-export class Registry implements SubscriberTable {
+export class Registry implements SubscriberTable, StreamHost {
   /** Every open connection's topics, whatever its transport (Mercure's selectors aside). */
   private readonly index = new SubscriberIndex<Subscriber>();
   private readonly conns = new Map<string, Subscriber>();
@@ -57,7 +57,7 @@ export class Registry implements SubscriberTable {
   private readonly lanes: DeliveryLane[] = [];
 
   private heartbeat: Heartbeat | undefined;
-  /** See `ConnectionHost.mayReceive`: the hub's rule, read by every delivery. */
+  /** See `StreamHost.mayReceive`: the hub's rule, read by every delivery. */
   readonly mayReceive: MayReceive;
 
   constructor(private readonly host: RegistryHost) {
@@ -159,31 +159,12 @@ export class Registry implements SubscriberTable {
           },
           'stream opened',
         );
-        if (spec.replay) this.replay(conn, spec.replay);
+        if (spec.replay) {
+          const { filter, from, truncation } = spec.replay;
+          void replay(this.host, { conn, target: conn, filter, from, truncation, noun: 'stream' });
+        }
       },
     };
-  }
-
-  /** Socket-paced catch-up from the stream's resume point, then live (see `catchUp`). */
-  private replay(conn: SseConnection, replay: NonNullable<StreamSpec['replay']>): void {
-    const reads = accountedReads(this.host.engine.store, this.host.budget);
-    catchUp(reads.store, conn, replay.filter, replay.from, this.host.replayLimits, replay.truncation)
-      .finally(reads.done)
-      .then(
-        (r) => {
-          const obs = this.host.observers();
-          if (r.reset) obs.resetSent(conn, r.reset);
-          if (r.replayed) obs.replayed(conn, r.replayed);
-        },
-        (err) => {
-          this.host.observers().error('replay', err);
-          this.host.log.error(
-            { err, conn: conn.id },
-            'replay failed; closing the stream so the client retries',
-          );
-          conn.close('error');
-        },
-      );
   }
 
   /**
@@ -245,7 +226,7 @@ export class Registry implements SubscriberTable {
     for (const c of [...this.conns.values()]) c.close('shutdown');
   }
 
-  // ---- ConnectionHost -----------------------------------------------------------------------
+  // ---- StreamHost -----------------------------------------------------------------------
 
   get slowConsumers(): SlowConsumerRule {
     return this.host.slowConsumers;

@@ -1,11 +1,11 @@
 import { comparePositions, encodeSseFrame, type ResetReason, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from '../../auth/authorizer.js';
-import { holdLive, type ReplayLimits, type ReplayTarget, resetFrame } from '../../core/catch-up.js';
-import { addressedTo, type MayReceive } from '../../core/delivery-rule.js';
+import { holdLive, type ReplayTarget, resetFrame } from '../../core/catch-up.js';
+import { addressedTo } from '../../core/delivery-rule.js';
 import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
-import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
+import type { Drainable } from '../../core/slow-consumer-rule.js';
 import { eventFrame, type StoredEvent } from '../../core/stored-event.js';
-import type { Subscriber } from '../../core/subscriber.js';
+import type { Stream, StreamHost } from '../../core/stream.js';
 import type { SinkCloseListener, StreamSink } from '../../http/stream-sink.js';
 
 const encoder = new TextEncoder();
@@ -16,17 +16,7 @@ const encoder = new TextEncoder();
  */
 const replayFrames = new WeakMap<StoredEvent, Uint8Array>();
 
-/** What a connection needs from its hub. */
-export interface ConnectionHost {
-  /** The hub's slow-consumer rule, shared by every transport. */
-  readonly slowConsumers: SlowConsumerRule;
-  /** How replays hold live events and pace themselves. */
-  readonly replayLimits: ReplayLimits;
-  /** The hub's delivery rule (see `deliveryRule`). */
-  readonly mayReceive: MayReceive;
-  /** Called once when the connection closes, for whatever reason. */
-  connectionClosed(conn: SseConnection, reason: CloseReason): void;
-}
+export type { StreamHost as ConnectionHost } from '../../core/stream.js';
 
 /**
  * One subscriber stream. Flat state and no per-event closures: the dispatcher calls
@@ -35,7 +25,7 @@ export interface ConnectionHost {
  * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
  * then `closed`. A connection without `Last-Event-ID` starts `live`.
  */
-export class SseConnection implements Subscriber, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
+export class SseConnection implements Stream, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
   mark = 0;
   readonly transport = 'sse' as const;
   /** The registry's SSE frame (dialect 0): every event stream, Mercure's included, takes it live. */
@@ -62,7 +52,7 @@ export class SseConnection implements Subscriber, ConnectionInfo, ReplayTarget, 
 
   constructor(
     readonly id: string,
-    private readonly host: ConnectionHost,
+    private readonly host: StreamHost,
     readonly sink: StreamSink,
     readonly patterns: readonly TopicPattern[],
     readonly grant: SubscribeGrant,

@@ -1,6 +1,7 @@
 import { encodeSseFrame } from '@tidings/protocol';
 import type { SubscribeGrant } from '../../auth/authorizer.js';
 import type { HubPlugin, PluginHost } from '../../core/hub-plugin.js';
+import type { Stream } from '../../core/stream.js';
 import { shuttingDown } from '../../http/answers.js';
 import type { HubRequest } from '../../http/hub-request.js';
 import { parseSubscription } from '../../http/parse-subscription.js';
@@ -74,7 +75,7 @@ async function subscribe(host: PluginHost, sys: SysChannel, req: HubRequest): Pr
 }
 
 /** Adds a `$sys` stream to the channel; returns its removal (a closure over these two only). */
-function sysMember(sys: SysChannel, conn: SseConnection): () => void {
+function sysMember(sys: SysChannel, conn: Stream): () => void {
   sys.add(conn);
   return () => sys.remove(conn);
 }

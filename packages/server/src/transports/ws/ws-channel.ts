@@ -8,17 +8,17 @@ import {
   WS_SUBPROTOCOL,
 } from '@tidings/protocol';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { catchUp, type ReplayLimits } from '../../core/catch-up.js';
+import type { ReplayLimits } from '../../core/catch-up.js';
 import type { MayReceive } from '../../core/delivery-rule.js';
 import { HubError } from '../../core/errors.js';
 import type { PluginHost } from '../../core/hub-plugin.js';
 import type { CloseReason } from '../../core/observer.js';
+import { replay } from '../../core/replay.js';
 import { isReservedTopic } from '../../core/reserved-topics.js';
 import type { SlowConsumerRule } from '../../core/slow-consumer-rule.js';
 import { shuttingDown } from '../../http/answers.js';
 import type { HubRequest, HubResponse } from '../../http/hub-request.js';
 import { readSubscription, type SubscriptionDialect } from '../../http/parse-subscription.js';
-import { accountedReads } from '../../limits/replay-accounting.js';
 import type { CommandRegistry } from '../../plugins/commands/command-registry.js';
 import { eventMessage } from './event-message.js';
 import { upgradeRequired } from './upgrade-required.js';
@@ -175,27 +175,18 @@ export class WsChannel implements UpgradeContext, WsConnectionHost, WsSubscripti
       topics: sub.patterns.filter((p) => !p.wildcard).map((p) => p.source),
       patterns: sub.patterns.filter((p) => p.wildcard),
     };
-    const obs = this.host.observers();
-    conn.replays = conn.replays.then(() => {
-      const reads = accountedReads(this.host.engine.store, this.host.budget);
-      return catchUp(reads.store, sub, filter, from, this.host.replayLimits)
-        .finally(reads.done)
-        .then(
-          (r) => {
-            sub.liveAfter = r.liveAfter;
-            if (r.reset) obs.resetSent(conn, r.reset);
-            if (r.replayed) obs.replayed(conn, r.replayed);
-          },
-          (err) => {
-            obs.error('replay', err);
-            this.host.log.error(
-              { err, conn: conn.id },
-              'replay failed; closing the connection so the client retries',
-            );
-            conn.close('error');
-          },
-        );
-    });
+    conn.replays = conn.replays.then(() =>
+      replay(this.host, {
+        conn,
+        target: sub,
+        filter,
+        from,
+        noun: 'connection',
+        caughtUp: (r) => {
+          sub.liveAfter = r.liveAfter;
+        },
+      }),
+    );
   }
 
   // ---- WsConnectionHost ---------------------------------------------------------------------
