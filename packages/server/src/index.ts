@@ -23,6 +23,7 @@ export type { FoundToken, TokenSource } from './auth/token-source.js';
 export { findToken, MAX_TOKEN_LENGTH, queryToken } from './auth/token-source.js';
 export { userLogoutKey } from './auth/user-logout-key.js';
 export { HubError, isHubError } from './core/errors.js';
+export type { FetchInfo, Hub, PublishResult, UpgradeHandler } from './core/hub-types.js';
 export type { Logger } from './core/logger.js';
 export { silentLogger } from './core/logger.js';
 export type { CloseReason, ConnectionInfo, HubObserver } from './core/observer.js';
@@ -95,6 +96,7 @@ export type { HubRequest, HubResponse } from './http/hub-request.js';
 export { ClientGoneError, json } from './http/hub-request.js';
 export type { JsonBodyOptions } from './http/parse-json-body.js';
 export { jsonDepthExceeds, parseJsonBody } from './http/parse-json-body.js';
+export type { Middleware, RouteHandler, RouteParams, RouteResult } from './http/route.js';
 export type { ServerLimits } from './http/server-limits.js';
 export {
   attachWebSocket,
@@ -104,16 +106,7 @@ export {
   hubServerOptions,
 } from './http/server-limits.js';
 export type { SinkCloseListener, StreamSink } from './http/stream-sink.js';
-export type {
-  FetchInfo,
-  Hub,
-  Middleware,
-  PublishResult,
-  RouteHandler,
-  RouteResult,
-  UpgradeHandler,
-} from './hub.js';
-export { createHub, SSE_HEADERS } from './hub.js';
+export { createHub } from './hub.js';
 export type { LimitCounters, SlotRequest } from './limits/limit-counters.js';
 export { LocalLimitCounters, userLimitKey } from './limits/limit-counters.js';
 export type { LimitOptions } from './limits/limits.js';
@@ -163,3 +156,4 @@ export type { SysAuthorizer, SysTopics } from './plugins/sys/sys-channel.js';
 export { isReservedTopic, SYS_NAMESPACE } from './plugins/sys/sys-channel.js';
 export type { SysPublisherOptions } from './plugins/sys/sys-publisher.js';
 export { startSysPublisher } from './plugins/sys/sys-publisher.js';
+export { SSE_HEADERS } from './transports/sse/sse-headers.js';

@@ -62,7 +62,10 @@ describe('connection lifecycle', () => {
     await until(() => h?.hub.connections().length === 0, 10_000);
     await new Promise((r) => setTimeout(r, 100));
     const after = heapAfterGc();
-    const index = (h.hub as unknown as { index: { exactTopicCount: number; wildcardCount: number } }).index;
+    // The registry's topic index (every transport's connections are indexed there).
+    const index = (
+      h.hub as unknown as { registry: { index: { exactTopicCount: number; wildcardCount: number } } }
+    ).registry.index;
     expect(index.exactTopicCount).toBe(0);
     expect(index.wildcardCount).toBe(0);
     // A leak of even 400 bytes per connection would add 4 MB here.

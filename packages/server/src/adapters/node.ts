@@ -3,9 +3,9 @@
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Hub, UpgradeHandler } from '../core/hub-types.js';
 import { relativePath } from '../http/hub-request.js';
 import { STREAM_FRONT } from '../http/stream-front.js';
-import type { Hub, UpgradeHandler } from '../hub.js';
 
 /** A node:http request listener that also carries the hub's WebSocket upgrade handler. */
 export type TidingsNodeListener = ((req: IncomingMessage, res: ServerResponse) => void) & {

@@ -1,5 +1,6 @@
-import { createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
+import { requireBuiltin } from '../core/node-builtins.js';
 
 /** Most keys in a key set the hub accepts: rotation needs two or three, not thousands. */
 export const MAX_KEY_SET_KEYS = 100;
@@ -138,9 +139,12 @@ export function checkKeySet(set: unknown, name: string): asserts set is JSONWebK
         `${at} names the algorithm ${JSON.stringify(k.alg)?.slice(0, 40)}, which does not fit this ${k.kty} key; use one of ${algs.join(', ')}, or remove alg.`,
       );
     }
-    let imported: ReturnType<typeof createPublicKey>;
+    let imported: KeyObject;
     try {
-      imported = createPublicKey({ key: k as never, format: 'jwk' });
+      imported = requireBuiltin('node:crypto', 'Checking a key set').createPublicKey({
+        key: k as never,
+        format: 'jwk',
+      });
     } catch (e) {
       throw new RangeError(
         `${at} is not a valid ${k.kty} public key (${(e as Error).message.slice(0, 120)}); export it again from the token issuer.`,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/node-builtins.js';
 import type { Principal } from './authorizer.js';
 
 /**
@@ -25,5 +25,5 @@ export const BACKEND_PUBLISHER = 'backend';
 export function publisherKey(principal: Principal, realm: 'tidings' | 'mercure' = 'tidings'): string {
   if (principal.trusted === true) return BACKEND_PUBLISHER;
   const who = JSON.stringify([realm, principal.tenant ?? null, principal.user ?? null]);
-  return `p:${createHash('sha256').update(who).digest('base64url').slice(0, 22)}`;
+  return `p:${sha256(who, 'base64url', 'Keying a publisher').slice(0, 22)}`;
 }

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../core/errors.js';
+import { requireBuiltin } from '../core/node-builtins.js';
 import type { RevocationStore } from '../engines/engine.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { AuthSettings } from './auth-options.js';
@@ -31,7 +31,7 @@ export interface TokenAuthenticator {
 }
 
 function sha256(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+  return requireBuiltin('node:crypto', 'Checking a backend key').createHash('sha256').update(s).digest();
 }
 
 /**
@@ -51,6 +51,7 @@ export function tokenAuthenticator(
     if (found.source !== 'header' || keys.length === 0) return false;
     const h = sha256(found.token);
     let match = false;
+    const { timingSafeEqual } = requireBuiltin('node:crypto', 'Checking a backend key');
     for (const k of keys) if (timingSafeEqual(h, k)) match = true;
     return match;
   }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
+import { sha256 } from '../core/node-builtins.js';
 import type { AuthSettings } from './auth-options.js';
 import { invalidToken } from './invalid-token.js';
 
@@ -48,7 +48,7 @@ export function readTokenClaims(payload: JWTPayload, token: string, settings: Au
   const tokenId =
     typeof payload.jti === 'string' && payload.jti.length > 0
       ? payload.jti
-      : `sha256:${createHash('sha256').update(token).digest('base64url')}`;
+      : `sha256:${sha256(token, 'base64url', 'Naming a token without jti')}`;
   // Required by the verifier, so a number here.
   const issuedAt = (payload.iat as number) * 1000;
   const expiresAt = (payload.exp as number) * 1000;

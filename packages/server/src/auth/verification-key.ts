@@ -1,5 +1,5 @@
-import { createPublicKey } from 'node:crypto';
 import { createLocalJWKSet, importSPKI, type JWTVerifyGetKey } from 'jose';
+import { requireBuiltin } from '../core/node-builtins.js';
 import type { JwtOptions } from './auth-options.js';
 import { invalidToken } from './invalid-token.js';
 import { checkKeySet, keySetAlgorithms } from './key-set.js';
@@ -105,7 +105,7 @@ function pemKey(pem: string, wanted: readonly string[] | undefined, option: stri
   }
   let type: string | undefined;
   try {
-    type = createPublicKey(pem).asymmetricKeyType;
+    type = requireBuiltin('node:crypto', 'Reading a PEM key').createPublicKey(pem).asymmetricKeyType;
   } catch (e) {
     throw new RangeError(`${option}.publicKey is not a PEM public key (${(e as Error).message}).`);
   }

@@ -1,5 +1,4 @@
 import { encodeSseFrame, type TidingsEvent } from '@tidings/protocol';
-import type { MercureMeta } from '../mercure/topic-mapping.js';
 
 /**
  * Delivery restrictions and transport extras persisted with an event. Stores keep it verbatim;
@@ -9,20 +8,10 @@ export interface EventMeta {
   /** Deliver only to these users (`sub` claims) and/or sessions; absent means every subscriber. */
   readonly to?: { readonly users?: readonly string[]; readonly sessions?: readonly string[] };
   /**
-   * A Mercure update's topics, privacy and retry. A private one reaches Mercure subscribers
-   * authorized for one of its topics, and never the hub's own `/events` streams.
+   * Further fields owned by optional features: the Mercure face keeps an update's topics, privacy
+   * and retry under `mercure` (see `MercureMeta`).
    */
-  readonly mercure?: MercureMeta | undefined;
-  /** Further fields owned by optional features (for example the Mercure face). */
   readonly [key: string]: unknown;
-}
-
-/**
- * Whether `ev` is a private Mercure update: only a Mercure token's claims can authorize reading
- * it, so the hub's own transports (`/events`, `/ws`) never deliver it, whatever their grants.
- */
-export function isMercurePrivate(ev: NewEvent): boolean {
-  return ev.meta?.mercure?.private === true;
 }
 
 /** An event on its way into a store: validated, timestamped, payload already serialised. */

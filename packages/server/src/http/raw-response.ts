@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http';
-import type { ResolvedServerLimits } from './server-limits.js';
+import type { ResolvedServerLimits } from './server-limit-options.js';
+import { STATUS_TEXT } from './status-text.js';
 
 let dateSecond = -1;
 let dateText = '';
@@ -27,7 +27,7 @@ export function rawHead(
   headers: Readonly<Record<string, string>>,
   bodyBytes?: number,
 ): string {
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Unknown'}\r\n`;
   for (const name in headers) {
     const value = headers[name] as string;
     if (UNSAFE.test(name) || UNSAFE.test(value))

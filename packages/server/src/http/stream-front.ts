@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { firstByteTimeout, headTimeout } from './raw-response.js';
 import { HAND_OFF, HeadReader, INCOMPLETE, NODE_MAX_HEADERS, type SimpleHead } from './request-head.js';
-import type { ResolvedServerLimits } from './server-limits.js';
+import type { ResolvedServerLimits } from './server-limit-options.js';
 
 /**
  * A handler that can serve some requests on a bare socket: a hub's `handleNode` carries one under

@@ -1,10 +1,15 @@
-import { totalmem } from 'node:os';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { HubError } from '../core/errors.js';
+import {
+  defaultMemoryBudget,
+  fullCollection,
+  heapLimit,
+  type MemorySample,
+  MIN_MEMORY_BUDGET,
+  MiB,
+  processSample,
+} from './process-memory.js';
 
-/** Smallest budget accepted: below it an idle Node.js process alone is over it. */
-export const MIN_MEMORY_BUDGET = 32 * 1024 * 1024;
+export { defaultMemoryBudget, fullCollection, type MemorySample, MIN_MEMORY_BUDGET };
 
 /**
  * What a budget decision is about. `stream` covers SSE, Mercure and WebSocket opens, `replay` a
@@ -14,17 +19,6 @@ export type MemoryWork = 'stream' | 'replay' | 'body';
 
 /** Bytes the hub holds and reports itself, by kind. */
 export type HeldKind = 'bodies' | 'replay' | 'outbound';
-
-/** One reading of the process's memory (`process.memoryUsage()` and the V8 heap limit). */
-export interface MemorySample {
-  readonly rss: number;
-  readonly heapTotal: number;
-  readonly heapUsed: number;
-  /** Memory outside the V8 heap that V8 tracks: buffers (queued frames, bodies), typed arrays. */
-  readonly external: number;
-  /** V8's `heap_size_limit`: past it the process dies of an out-of-memory error. */
-  readonly heapLimit: number;
-}
 
 /** The budget and what the hub uses of it, for metrics and `/admin/stats`. */
 export interface MemorySnapshot {
@@ -77,50 +71,6 @@ export interface MemoryAccountantOptions {
 
 /** Share of V8's heap limit past which work is refused whatever the budget: the heap must never fill. */
 const HEAP_GUARD = 0.85;
-
-const MiB = 1024 * 1024;
-
-let gc: (() => void) | undefined;
-
-/**
- * A full garbage collection: `globalThis.gc` when node runs with `--expose-gc`, else V8's `gc`
- * exposed on demand (a flag that only makes `gc` available to contexts created afterwards, so
- * nothing else in the process changes). Only called while the hub is over its budget.
- */
-export function fullCollection(): void {
-  if (gc === undefined) {
-    const own = (globalThis as { gc?: () => void }).gc;
-    if (typeof own === 'function') gc = own;
-    else {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as () => void;
-    }
-  }
-  gc();
-}
-
-function processSample(heapLimit: number): () => MemorySample {
-  return () => {
-    const m = process.memoryUsage();
-    return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, heapLimit };
-  };
-}
-
-/**
- * The default budget: three quarters of V8's heap limit, or half the memory available to the
- * process (its cgroup limit when it has one, else the machine's), whichever is smaller, in
- * whole MiB. On a 64-bit machine with 16 GiB or more that is 3 GiB (V8's limit is then 4 GiB);
- * in a container limited to 1 GiB, at most 512 MiB.
- */
-export function defaultMemoryBudget(): number {
-  const heap = getHeapStatistics().heap_size_limit;
-  const total = totalmem();
-  // Node reports an unconstrained process as 2^64 (or 0, or not at all on older versions).
-  const constrained = process.constrainedMemory?.() ?? 0;
-  const available = constrained > 0 && constrained < total ? constrained : total;
-  const budget = Math.min(heap * 0.75, available * 0.5);
-  return Math.max(MIN_MEMORY_BUDGET, Math.floor(budget / MiB) * MiB);
-}
 
 /** Formats bytes for messages: `130 MiB`. */
 function mib(n: number): string {
@@ -193,7 +143,7 @@ export class MemoryAccountant {
     this.budgetBytes = o.budgetBytes;
     this.sampleMs = o.sampleMs ?? 100;
     this.retryAfterS = o.retryAfterS ?? 2;
-    this.read = o.sample ?? processSample(getHeapStatistics().heap_size_limit);
+    this.read = o.sample ?? processSample(heapLimit());
     this.now = o.now ?? (() => performance.now());
     this.onShedding = o.onShedding;
     this.collect = o.collectGarbage === false ? undefined : (o.collectGarbage ?? fullCollection);

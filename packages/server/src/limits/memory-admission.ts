@@ -1,5 +1,5 @@
 import type { HubRequest } from '../http/hub-request.js';
-import type { Middleware } from '../hub.js';
+import type { Middleware } from '../http/route.js';
 import type { MemoryAccountant } from './memory-accountant.js';
 
 /**

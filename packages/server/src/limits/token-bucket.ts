@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/node-builtins.js';
+import { checkRate, type Rate } from './rate.js';
 
 /** Keys longer than this are held as their SHA-256 (44 characters): a bucket's size is bounded. */
 const MAX_KEY_CHARS = 128;
 
-/** A refill rate and a burst size. */
-export interface Rate {
-  /** Tokens added per second (sustained rate). */
-  readonly perSecond: number;
-  /** Bucket size: how many may be taken at once after a quiet spell. */
-  readonly burst: number;
-}
+export type { Rate } from './rate.js';
 
 interface Bucket {
   tokens: number;
@@ -37,12 +32,7 @@ export class TokenBuckets {
     /** Most buckets held. @defaultValue 100000 */
     readonly maxKeys = 100_000,
   ) {
-    if (!(rate.perSecond > 0) || !Number.isFinite(rate.perSecond)) {
-      throw new RangeError(`A rate limit needs a positive perSecond, not ${rate.perSecond}.`);
-    }
-    if (!Number.isInteger(rate.burst) || rate.burst <= 0) {
-      throw new RangeError(`A rate limit needs a positive integer burst, not ${rate.burst}.`);
-    }
+    checkRate(rate);
   }
 
   /**
@@ -99,5 +89,5 @@ export class TokenBuckets {
 }
 
 function hashed(key: string): string {
-  return `#${createHash('sha256').update(key).digest('base64')}`;
+  return `#${sha256(key, 'base64', 'A rate limit on a long key')}`;
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Principal } from '../auth/authorizer.js';
 import { buildVerifier, type Verifier } from '../auth/jwt-verifier.js';
 import { MAX_TOKEN_LENGTH, readCookie } from '../auth/token-source.js';
 import { HubError } from '../core/errors.js';
+import { sha256 } from '../core/node-builtins.js';
 import type { RevocationStore } from '../engines/engine.js';
 import type { HubRequest } from '../http/hub-request.js';
 import type { MercureOptions } from './mercure-options.js';
@@ -225,7 +225,7 @@ export class MercureAuth {
     const tokenId =
       typeof payload.jti === 'string' && payload.jti.length > 0
         ? payload.jti
-        : `sha256:${createHash('sha256').update(token).digest('base64url')}`;
+        : `sha256:${sha256(token, 'base64url', 'Keying a Mercure token')}`;
     if (this.revocations && (await this.revocations.isRevoked(`jti:${tokenId}`))) {
       throw new HubError(
         401,

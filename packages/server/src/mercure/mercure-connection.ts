@@ -1,8 +1,10 @@
 import { encodeSseFrame, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from '../auth/authorizer.js';
+import { addressedTo } from '../core/delivery-rule.js';
 import type { StoredEvent } from '../core/stored-event.js';
+import type { StreamHost } from '../core/stream.js';
 import type { StreamSink } from '../http/stream-sink.js';
-import { addressedTo, type ConnectionHost, SseConnection } from '../transports/sse/sse-connection.js';
+import { SseConnection } from '../transports/sse/sse-connection.js';
 import { anyMatch, type TopicSelector } from './selector.js';
 import { mercureMeta, mercureTopicsOf } from './topic-mapping.js';
 
@@ -88,7 +90,7 @@ export function mayRead(sub: MercureSubscriber, ev: StoredEvent, topics: readonl
 export class MercureConnection extends SseConnection {
   constructor(
     id: string,
-    host: ConnectionHost,
+    host: StreamHost,
     sink: StreamSink,
     /** Hub patterns covering the subscription (for presence and admin views). */
     scope: readonly TopicPattern[],
@@ -97,7 +99,7 @@ export class MercureConnection extends SseConnection {
     readonly subscriber: MercureSubscriber,
   ) {
     super(id, host, sink, scope, grant, remoteAddress, true);
-    this.decidesMercurePrivacy = true;
+    this.decidesFacePrivacy = true;
   }
 
   /** The subscription's Mercure selectors, as requested. */

@@ -1,5 +1,5 @@
+import type { DeliveryLane } from '../core/hub-plugin.js';
 import type { StoredEvent } from '../core/stored-event.js';
-import type { Broker } from '../engines/broker.js';
 import { type MercureConnection, mercureFrame } from './mercure-connection.js';
 import { mercureTopicsOf } from './topic-mapping.js';
 
@@ -9,23 +9,18 @@ interface TemplateEntry {
 }
 
 /**
- * Fans stored events out to Mercure subscribers. It listens to the engine's broker beside the
- * hub's own dispatcher, so it sees every event of every node in order, and finds candidates by
+ * Fans stored events out to Mercure subscribers. It is a lane of the hub's registry, so it sees
+ * every event of every node in order, and finds candidates by
  * every topic of an update (canonical and alternates): exact selectors through a map, templates
  * (each distinct template matched once per event) and `*`. Each candidate then checks the event
  * itself (`accepts`), private-update authorization included; the frame is encoded once per event.
  */
-export class MercureDispatcher {
+export class MercureDispatcher implements DeliveryLane {
   private readonly exact = new Map<string, Set<MercureConnection>>();
   private readonly templates = new Map<string, TemplateEntry>();
   private readonly all = new Set<MercureConnection>();
-  private readonly unsubscribe: () => void;
   private size = 0;
   private seq = 0;
-
-  constructor(broker: Broker) {
-    this.unsubscribe = broker.subscribe((events) => this.dispatch(events));
-  }
 
   /** Registers a connection under its selectors; returns the function that removes it. */
   add(conn: MercureConnection): () => void {
@@ -69,12 +64,7 @@ export class MercureDispatcher {
     };
   }
 
-  /** Stops listening to the broker. */
-  close(): void {
-    this.unsubscribe();
-  }
-
-  private dispatch(events: readonly StoredEvent[]): void {
+  dispatch(events: readonly StoredEvent[]): void {
     if (this.size === 0) return;
     for (const ev of events) {
       const topics = mercureTopicsOf(ev);

@@ -1,6 +1,6 @@
+import type { PluginHost } from '../core/hub-plugin.js';
 import type { Logger } from '../core/logger.js';
 import type { ControlMessage } from '../engines/broker.js';
-import type { FaceHost } from '../face.js';
 import type { MercureConnection } from './mercure-connection.js';
 import { SUBSCRIPTIONS_PATH } from './mercure-options.js';
 import { hubTopicOf } from './topic-mapping.js';
@@ -73,7 +73,7 @@ export class ActiveSubscriptions {
   private closed = false;
 
   constructor(
-    private readonly host: FaceHost,
+    private readonly host: PluginHost,
     private readonly refreshMs: number,
     private readonly log: Logger,
   ) {

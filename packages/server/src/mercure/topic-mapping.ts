@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { TOPIC_LIMITS, validatePattern, validateTopic } from '@tidings/protocol';
+import { sha256 } from '../core/node-builtins.js';
 import type { StoredEvent } from '../core/stored-event.js';
 
 /**
@@ -33,6 +33,9 @@ export const HASHED_TOPIC_ROOT = '%h';
 export const ALTERNATES_ROOT = '%a';
 
 const HEX = '0123456789ABCDEF';
+
+/** What hashes in this module, for the error of a runtime without node:crypto. */
+const HASHING = 'Mapping a long Mercure topic to a hub topic';
 const encoder = new TextEncoder();
 
 function encodeSegment(seg: string, first: boolean): string {
@@ -74,7 +77,7 @@ export function hubTopicOf(topic: string): string {
   ) {
     return out;
   }
-  return `${HASHED_TOPIC_ROOT}/${createHash('sha256').update(topic).digest('base64url')}`;
+  return `${HASHED_TOPIC_ROOT}/${sha256(topic, 'base64url', HASHING)}`;
 }
 
 /** The hub topic an update with these Mercure topics (canonical first) is stored under. */
@@ -83,9 +86,7 @@ export function storageTopicOf(topics: readonly string[]): string {
   if (topics.length === 1) return canonical;
   const under = `${ALTERNATES_ROOT}/${canonical}`;
   if (!validateTopic(under)) return under;
-  return `${ALTERNATES_ROOT}/${HASHED_TOPIC_ROOT}/${createHash('sha256')
-    .update(topics[0] as string)
-    .digest('base64url')}`;
+  return `${ALTERNATES_ROOT}/${HASHED_TOPIC_ROOT}/${sha256(topics[0] as string, 'base64url', HASHING)}`;
 }
 
 /**
@@ -118,7 +119,17 @@ export interface MercureMeta {
 
 /** The update's Mercure metadata, if it was published through Mercure. */
 export function mercureMeta(ev: StoredEvent): MercureMeta | undefined {
-  return ev.meta?.mercure;
+  return ev.meta?.mercure as MercureMeta | undefined;
+}
+
+/**
+ * Whether `ev` is a private Mercure update: only a Mercure token's claims can authorize reading
+ * it, so the hub's own transports (`/events`, `/ws`) never deliver it, whatever their grants (the
+ * hub's `FaceOnly` rule, wired by `createHub` whether or not Mercure is enabled: another node may
+ * have published it).
+ */
+export function isMercurePrivate(ev: StoredEvent): boolean {
+  return mercureMeta(ev)?.private === true;
 }
 
 /**

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { queryToken } from '../../auth/token-source.js';
 import { HubError } from '../../core/errors.js';
+import type { Hub } from '../../core/hub-types.js';
 import type { HubPeers } from '../../engines/ipc/ipc-peers.js';
 import { type HubRequest, type HubResponse, json } from '../../http/hub-request.js';
 import { parseJsonBody } from '../../http/parse-json-body.js';
-import type { Hub } from '../../hub.js';
 import { startSysPublisher } from '../sys/sys-publisher.js';
 import { ActivityTracker, type ActivityTrackerOptions } from './activity-tracker.js';
 import { adminPage } from './admin-page.generated.js';

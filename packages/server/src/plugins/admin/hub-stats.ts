@@ -1,5 +1,5 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Hub } from '../../hub.js';
+import type { Hub } from '../../core/hub-types.js';
 import { isReservedTopic } from '../sys/sys-channel.js';
 import type { ActivitySnapshot, ActivityTracker } from './activity-tracker.js';
 

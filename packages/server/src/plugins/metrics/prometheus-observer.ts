@@ -1,47 +1,16 @@
-import {
-  AggregatorRegistry,
-  Counter,
-  collectDefaultMetrics,
-  Gauge,
-  Histogram,
-  type MetricObjectWithValues,
-  type MetricValue,
-  Registry,
-} from 'prom-client';
-import { HubError } from '../../core/errors.js';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { HubError } from '../../core/errors.js';
+import type { Hub } from '../../core/hub-types.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from '../../core/observer.js';
 import type { StoredEvent } from '../../core/stored-event.js';
 import type { HubPeers } from '../../engines/ipc/ipc-peers.js';
 import type { HubRequest } from '../../http/hub-request.js';
-import type { Hub } from '../../hub.js';
-import { bearerToken, secretEquals } from '../admin/secret.js';
-import { BoundedLabels, LabelPolicy, type LabelPolicyOptions, OTHER_LABEL } from './label-policy.js';
+import { registerHubGauges } from './hub-gauges.js';
+import { BoundedLabels, LabelPolicy, OTHER_LABEL } from './label-policy.js';
+import type { MetricsOptions } from './metrics-options.js';
+import { METRICS_QUESTION, metricsRoute } from './metrics-route.js';
 
-/** Options of {@link PrometheusObserver} and {@link installMetrics}. */
-export interface MetricsOptions extends LabelPolicyOptions {
-  /**
-   * The registry to register in. Pass your application's to serve one `/metrics` for both.
-   * @defaultValue a new `Registry` per observer (several hubs in one process do not collide)
-   */
-  registry?: Registry | undefined;
-  /** Prefix of every metric name. @defaultValue "tidings_" */
-  prefix?: string | undefined;
-  /**
-   * Also collect prom-client's Node.js process metrics: event-loop lag
-   * (`nodejs_eventloop_lag_seconds`), heap (`nodejs_heap_size_used_bytes`), CPU, GC, handles.
-   * @defaultValue true
-   */
-  processMetrics?: boolean | undefined;
-  /**
-   * Most topic × type label pairs per event counter. Past it, a new pair is counted under
-   * `{topic="_other",type="_other"}`, so the series count stays bounded even when both bounds of
-   * the label policy are reached at once.
-   * @defaultValue 500
-   */
-  maxLabelPairs?: number | undefined;
-  /** Buckets of the latency histograms, in seconds. @defaultValue 0.5 ms to 5 s */
-  latencyBuckets?: readonly number[] | undefined;
-}
+export type { MetricsOptions } from './metrics-options.js';
 
 /** One topic-label × type-label pair, counted without touching prom-client on the hot path. */
 interface Cell {
@@ -106,92 +75,8 @@ export class PrometheusObserver implements HubObserver {
     const registers = [this.registry];
     const buckets = [...(o.latencyBuckets ?? DEFAULT_BUCKETS)];
     const cells = this.cells;
-    const self = this;
 
-    new Gauge({
-      name: `${p}connections_open`,
-      help: 'Open subscriber connections on this node, by transport.',
-      labelNames: ['transport'],
-      registers,
-      collect() {
-        this.reset();
-        const by = new Map<string, number>([
-          ['sse', 0],
-          ['websocket', 0],
-        ]);
-        for (const c of self.hub?.connections() ?? []) by.set(c.transport, (by.get(c.transport) ?? 0) + 1);
-        for (const [transport, n] of by) this.set({ transport }, n);
-      },
-    });
-    new Gauge({
-      name: `${p}subscriptions`,
-      help: 'Topics and patterns subscribed to, summed over open connections.',
-      registers,
-      collect() {
-        let n = 0;
-        for (const c of self.hub?.connections() ?? []) n += c.topics.length;
-        this.set(n);
-      },
-    });
-    new Gauge({
-      name: `${p}outbound_buffered_bytes`,
-      help: 'Bytes queued for subscribers and not yet handed to the kernel, summed over connections.',
-      registers,
-      collect() {
-        let n = 0;
-        for (const c of self.hub?.connections() ?? []) n += c.bufferedBytes;
-        this.set(n);
-      },
-    });
-    new Gauge({
-      name: `${p}outbound_buffered_bytes_max`,
-      help: 'The largest outbound queue of any one connection, in bytes (near max-buffer means a slow consumer is about to be dropped).',
-      registers,
-      // Across the worker processes of one hub: the largest, not the sum.
-      aggregator: 'max',
-      collect() {
-        let n = 0;
-        for (const c of self.hub?.connections() ?? []) n = Math.max(n, c.bufferedBytes);
-        this.set(n);
-      },
-    });
-    new Gauge({
-      name: `${p}memory_budget_bytes`,
-      help: 'The memory budget of the hub process (maxMemoryBytes, --max-memory); past it new work gets 503.',
-      registers,
-      collect() {
-        if (self.hub) this.set(self.hub.memory().budgetBytes);
-      },
-    });
-    new Gauge({
-      name: `${p}memory_used_bytes`,
-      help: 'What the hub counts against its memory budget: resident memory less the V8 heap unused space, plus reservations since the last sample.',
-      registers,
-      collect() {
-        if (self.hub) this.set(self.hub.memory().usedBytes);
-      },
-    });
-    new Gauge({
-      name: `${p}memory_held_bytes`,
-      help: 'Bytes the hub knows it holds, by kind: request bodies being handled, replay pages in flight, outbound queues (an upper bound: frames are shared).',
-      labelNames: ['kind'],
-      registers,
-      collect() {
-        if (!self.hub) return;
-        for (const [kind, n] of Object.entries(self.hub.memory().held)) this.set({ kind }, n);
-      },
-    });
-    new Counter({
-      name: `${p}memory_shed_total`,
-      help: 'Requests refused with 503 because the hub was at its memory budget, by kind of work (stream, replay, body).',
-      labelNames: ['work'],
-      registers,
-      collect() {
-        if (!self.hub) return;
-        this.reset();
-        for (const [work, n] of Object.entries(self.hub.memory().shed)) this.inc({ work }, n);
-      },
-    });
+    registerHubGauges(p, registers, () => this.hub);
     this.opened = new Counter({
       name: `${p}connections_opened_total`,
       help: 'Subscriber connections opened, by transport.',
@@ -379,9 +264,6 @@ export interface InstallMetricsOptions extends MetricsOptions {
   peers?: HubPeers | undefined;
 }
 
-/** The question {@link installMetrics} asks the peers of a hub. */
-const METRICS_QUESTION = 'tidings:metrics';
-
 /**
  * Attaches a {@link PrometheusObserver} to `hub` and serves its registry at `GET /metrics` in the
  * Prometheus text format.
@@ -403,44 +285,6 @@ export function installMetrics(hub: Hub, o: InstallMetricsOptions = {}): Prometh
   const token = o.token;
   const peers = o.peers;
   peers?.answer(METRICS_QUESTION, () => obs.registry.getMetricsAsJSON());
-  hub.route('GET', o.path ?? '/metrics', async (req) => {
-    if (token !== undefined) {
-      const given = bearerToken(req);
-      if (given === undefined || !secretEquals(given, token)) {
-        throw new HubError(
-          401,
-          'unauthorized',
-          given === undefined
-            ? 'The metrics endpoint needs the metrics token; send it as "Authorization: Bearer <token>".'
-            : 'The metrics token does not match; check the scrape configuration.',
-          undefined,
-          { 'www-authenticate': 'Bearer realm="tidings-metrics"' },
-        );
-      }
-    }
-    if (peers) {
-      const all = await peers.ask<MetricObjectWithValues<MetricValue<string>>[]>(METRICS_QUESTION);
-      if (all.missing > 0) {
-        throw new HubError(
-          503,
-          'unavailable',
-          `${all.missing} of this hub's worker processes did not report their metrics in time, so the scrape is refused rather than under-counted; retry, and if it persists look for a stuck worker in the logs.`,
-          { missing: all.missing },
-          { 'retry-after': '5' },
-        );
-      }
-      const merged = AggregatorRegistry.aggregate(all.answers as object[]);
-      return {
-        status: 200,
-        headers: { 'content-type': merged.contentType, 'cache-control': 'no-store' },
-        body: await merged.metrics(),
-      };
-    }
-    return {
-      status: 200,
-      headers: { 'content-type': obs.registry.contentType, 'cache-control': 'no-store' },
-      body: await obs.render(),
-    };
-  });
+  hub.route('GET', o.path ?? '/metrics', (req) => metricsRoute(req, obs, token, peers));
   return obs;
 }

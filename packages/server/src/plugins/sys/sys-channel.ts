@@ -1,19 +1,10 @@
 import { encodeSseFrame, type TopicPattern } from '@tidings/protocol';
 import type { SubscribeGrant } from '../../auth/authorizer.js';
 import { HubError } from '../../core/errors.js';
+import { isReservedTopic } from '../../core/reserved-topics.js';
 import type { HubRequest } from '../../http/hub-request.js';
 
-/** The first segment of the hub's own telemetry topics, as in `$sys/stats`. */
-export const SYS_NAMESPACE = '$sys';
-
-/**
- * Whether a topic or pattern lies in the hub's reserved namespace: its first segment starts with
- * `$` (as in MQTT). Nobody may publish there, and only subscriptions admitted by the `$sys`
- * authorizer may read it.
- */
-export function isReservedTopic(topicOrPattern: string): boolean {
-  return topicOrPattern.charCodeAt(0) === 36; // '$'
-}
+export { isReservedTopic, SYS_NAMESPACE } from '../../core/reserved-topics.js';
 
 /** Decides who may subscribe to `$sys/…`; return false (or throw a `HubError`) to refuse. */
 export type SysAuthorizer = (req: HubRequest) => boolean | Promise<boolean>;

@@ -1,4 +1,4 @@
-import type { Hub } from '../../hub.js';
+import type { Hub } from '../../core/hub-types.js';
 
 /** Options of {@link startSysPublisher}. */
 export interface SysPublisherOptions {

@@ -1,10 +1,11 @@
-import { comparePositions, type ResetReason, type TopicPattern } from '@tidings/protocol';
+import { comparePositions, encodeSseFrame, type ResetReason, type TopicPattern } from '@tidings/protocol';
 import type { Principal, SubscribeGrant } from '../../auth/authorizer.js';
-import { holdLive, type ReplayLimits, type ReplayTarget, resetFrame } from '../../core/catch-up.js';
+import { holdLive, type ReplayTarget, resetFrame } from '../../core/catch-up.js';
+import { addressedTo } from '../../core/delivery-rule.js';
 import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
-import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
-import { eventFrame, isMercurePrivate, type StoredEvent } from '../../core/stored-event.js';
-import type { Indexed } from '../../core/subscriber-index.js';
+import type { Drainable } from '../../core/slow-consumer-rule.js';
+import { eventFrame, type StoredEvent } from '../../core/stored-event.js';
+import type { Stream, StreamHost } from '../../core/stream.js';
 import type { SinkCloseListener, StreamSink } from '../../http/stream-sink.js';
 
 const encoder = new TextEncoder();
@@ -15,15 +16,7 @@ const encoder = new TextEncoder();
  */
 const replayFrames = new WeakMap<StoredEvent, Uint8Array>();
 
-/** What a connection needs from its hub. */
-export interface ConnectionHost {
-  /** The hub's slow-consumer rule, shared by every transport. */
-  readonly slowConsumers: SlowConsumerRule;
-  /** How replays hold live events and pace themselves. */
-  readonly replayLimits: ReplayLimits;
-  /** Called once when the connection closes, for whatever reason. */
-  connectionClosed(conn: SseConnection, reason: CloseReason): void;
-}
+export type { StreamHost as ConnectionHost } from '../../core/stream.js';
 
 /**
  * One subscriber stream. Flat state and no per-event closures: the dispatcher calls
@@ -32,9 +25,11 @@ export interface ConnectionHost {
  * Lifecycle: `replaying` (history is being sent; live events wait in `pending`), then `live`,
  * then `closed`. A connection without `Last-Event-ID` starts `live`.
  */
-export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
+export class SseConnection implements Stream, ConnectionInfo, ReplayTarget, SinkCloseListener, Drainable {
   mark = 0;
   readonly transport = 'sse' as const;
+  /** The registry's SSE frame (dialect 0): every event stream, Mercure's included, takes it live. */
+  readonly dialect = 0;
   state: 'replaying' | 'live' | 'closed';
   /** Live events that arrived during replay, in dispatch order. */
   pending: StoredEvent[] = [];
@@ -57,7 +52,7 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
 
   constructor(
     readonly id: string,
-    private readonly host: ConnectionHost,
+    private readonly host: StreamHost,
     readonly sink: StreamSink,
     readonly patterns: readonly TopicPattern[],
     readonly grant: SubscribeGrant,
@@ -71,8 +66,11 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     sink.onClose(this);
   }
 
-  /** Set by connections that authorize private Mercure updates themselves (the Mercure face). */
-  protected decidesMercurePrivacy = false;
+  /**
+   * Set by connections of a protocol face that authorizes the events it keeps to itself (Mercure's
+   * private updates): the hub's `FaceOnly` rule then does not apply, targeted delivery still does.
+   */
+  protected decidesFacePrivacy = false;
 
   /** True once closed (a method, so callers re-read it after an await). */
   isClosed(): boolean {
@@ -110,8 +108,8 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
    */
   accepts(ev: StoredEvent): boolean {
     if (this.canRead && !this.canRead(ev.topic)) return false;
-    if (!this.decidesMercurePrivacy && isMercurePrivate(ev)) return false;
-    return addressedTo(ev, this.grant.principal);
+    const principal = this.grant.principal;
+    return this.decidesFacePrivacy ? addressedTo(ev, principal) : this.host.mayReceive(principal, ev);
   }
 
   /**
@@ -153,6 +151,14 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
       replayFrames.set(ev, frame);
     }
     return frame;
+  }
+
+  notify(reason: CloseReason, notice: Record<string, unknown>): void {
+    this.write(encoder.encode(encodeSseFrame({ event: reason, data: JSON.stringify(notice) })));
+  }
+
+  indexedPatterns(): readonly TopicPattern[] {
+    return this.patterns;
   }
 
   /** Writes the hub-wide keep-alive `frame` (another face may write its own instead). */
@@ -222,16 +228,4 @@ export class SseConnection implements Indexed, ConnectionInfo, ReplayTarget, Sin
     this.pendingBytes = 0;
     this.host.connectionClosed(this, reason);
   }
-}
-
-/**
- * Whether targeted delivery (`to: {users, sessions}`) lets `ev` reach `principal`: always for an
- * event without `to`, else when its verified `sub` or session is listed.
- */
-export function addressedTo(ev: StoredEvent, principal: Principal): boolean {
-  const to = ev.meta?.to;
-  if (!to) return true;
-  const byUser = principal.user !== undefined && to.users?.includes(principal.user) === true;
-  const bySession = principal.session !== undefined && to.sessions?.includes(principal.session) === true;
-  return byUser || bySession;
 }

@@ -1,16 +1,18 @@
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
-import { comparePositions, type ResetReason, type TopicPattern, WS_CLOSE } from '@tidings/protocol';
+import { comparePositions, type TopicPattern, WS_CLOSE } from '@tidings/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../../auth/authorizer.js';
-import { holdLive, type ReplayLimits, type ReplayTarget } from '../../core/catch-up.js';
+import type { ReplayLimits } from '../../core/catch-up.js';
+import type { MayReceive } from '../../core/delivery-rule.js';
+import type { Logger } from '../../core/logger.js';
 import type { CloseReason, ConnectionInfo } from '../../core/observer.js';
 import type { Drainable, SlowConsumerRule } from '../../core/slow-consumer-rule.js';
-import { isMercurePrivate, type StoredEvent } from '../../core/stored-event.js';
-import type { Indexed } from '../../core/subscriber-index.js';
-import type { TopicFilter } from '../../engines/history-store.js';
+import type { StoredEvent } from '../../core/stored-event.js';
+import type { Subscriber } from '../../core/subscriber.js';
 import type { HubRequest } from '../../http/hub-request.js';
 import { socketSentBytes } from '../../http/socket-progress.js';
+import type { Subscription, SubscriptionOwner } from './ws-subscription.js';
 
 /** What a WebSocket connection needs from its channel. */
 export interface WsConnectionHost {
@@ -18,119 +20,13 @@ export interface WsConnectionHost {
   readonly slowConsumers: SlowConsumerRule;
   /** How replays hold live events and pace themselves. */
   readonly replayLimits: ReplayLimits;
+  /** The hub's delivery rule (see `deliveryRule`). */
+  readonly mayReceive: MayReceive;
+  /** The registry's dialect of WebSocket `event` messages. */
+  readonly dialect: number;
+  readonly log: Logger;
   /** Called once when the socket has closed, for whatever reason. */
   connectionClosed(conn: WsConnection, reason: CloseReason): void;
-}
-
-/**
- * The topics added by one `subscribe` (or by the upgrade URL), with their own replay. Each
- * subscription runs the same catch-up as an SSE stream: registered first, history read after its
- * resume point, then live; events of other subscriptions keep flowing meanwhile.
- */
-export class Subscription implements ReplayTarget {
-  state: 'replaying' | 'live' | 'closed' = 'replaying';
-  pending: StoredEvent[] = [];
-  private held = 0;
-  pendingOverflowed = false;
-  /** See `ReplayTarget.replayedThrough`: live events up to it were replayed already. */
-  replayedThrough: string | undefined;
-  /**
-   * The position after which every event this subscription may read was delivered live, once it
-   * is live (undefined after a reset: unknown).
-   */
-  liveAfter: string | undefined;
-
-  constructor(
-    private readonly conn: WsConnection,
-    public patterns: TopicPattern[],
-    private readonly canRead: ((topic: string) => boolean) | undefined,
-  ) {}
-
-  isClosed(): boolean {
-    return this.state === 'closed' || this.conn.isClosed();
-  }
-
-  matches(topic: string): boolean {
-    for (const p of this.patterns) if (p.matches(topic)) return true;
-    return false;
-  }
-
-  /**
-   * Whether the connection may read `ev` through any of its subscriptions (each one's grant
-   * check holds for the topics it matches only): a resume id counts through any of them.
-   */
-  mayRead(ev: StoredEvent): boolean {
-    if (!this.conn.addressedTo(ev)) return false;
-    return this.conn.subs.some((s) => s.matches(ev.topic) && (!s.canRead || s.canRead(ev.topic)));
-  }
-
-  /** Every topic of the connection: the client's last id may come from any subscription. */
-  resumeFilter(): TopicFilter {
-    const all = this.conn.subs.flatMap((s) => s.patterns);
-    return {
-      topics: all.filter((p) => !p.wildcard).map((p) => p.source),
-      patterns: all.filter((p) => p.wildcard),
-    };
-  }
-
-  accepts(ev: StoredEvent): boolean {
-    if (this.canRead && !this.canRead(ev.topic)) return false;
-    if (!this.conn.addressedTo(ev)) return false;
-    // Replaying topics added to a live connection: what another live subscription of the same
-    // connection already delivered must not be sent twice.
-    if (this.state === 'replaying' && this.conn.deliveredLive(ev, this)) return false;
-    return true;
-  }
-
-  /** Bytes of `pending`; kept in the connection's total too (see {@link WsConnection.held}). */
-  get pendingBytes(): number {
-    return this.held;
-  }
-
-  set pendingBytes(bytes: number) {
-    this.conn.held += bytes - this.held;
-    this.held = bytes;
-  }
-
-  /**
-   * Holds a live event that arrived during replay. The byte bound holds for the whole
-   * connection: its subscriptions waiting for their replay (up to one per topic) share it, and
-   * past it every one of them drops what it holds and reads further from history.
-   */
-  hold(ev: StoredEvent): void {
-    const limits = this.conn.host.replayLimits;
-    holdLive(this, ev, limits);
-    if (this.conn.held <= limits.pendingBytes) return;
-    for (const s of this.conn.subs) {
-      if (s.state !== 'replaying' || s.pending.length === 0) continue;
-      s.pending = [];
-      s.pendingBytes = 0;
-      s.pendingOverflowed = true;
-    }
-  }
-
-  replay(ev: StoredEvent): void {
-    this.conn.sendReplayed(eventMessage(ev));
-  }
-
-  sendReset(reason: ResetReason, lastEventId: string): void {
-    this.conn.send(JSON.stringify({ op: 'reset', reason, lastEventId }));
-  }
-
-  get bufferedBytes(): number {
-    return this.conn.bufferedBytes;
-  }
-
-  waitDrain(): Promise<void> {
-    return this.conn.waitDrain();
-  }
-}
-
-/** The `event` message of a stored event, built without re-serialising the payload. */
-export function eventMessage(ev: StoredEvent): Buffer {
-  return Buffer.from(
-    `{"op":"event","id":${JSON.stringify(ev.id)},"topic":${JSON.stringify(ev.topic)},"type":${JSON.stringify(ev.type)},"time":"${new Date(ev.ts).toISOString()}","data":${ev.dataJson}}`,
-  );
 }
 
 const TEXT = { binary: false } as const;
@@ -144,9 +40,12 @@ function socketOf(ws: WebSocket): Socket | undefined {
  * One WebSocket subscriber: the same event model as an SSE stream (ids, replay, grants, targeted
  * delivery, the bounded outbound buffer), plus subscriptions that change while it is open.
  */
-export class WsConnection implements Indexed, ConnectionInfo, Drainable {
+export class WsConnection implements Subscriber, ConnectionInfo, Drainable, SubscriptionOwner {
   mark = 0;
   readonly transport = 'websocket' as const;
+  readonly dialect: number;
+  /** A WebSocket client always holds an id to resume from (the `connected` message gives one). */
+  readonly resumable = true;
   readonly subs: Subscription[] = [];
   eventsSent = 0;
   bytesSent = 0;
@@ -174,6 +73,7 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     readonly request: HubRequest,
     private readonly socketDrain: () => Promise<void>,
   ) {
+    this.dialect = host.dialect;
     ws.on('close', () => this.closed(this.closeReason ?? 'client'));
     // Every running command listens to it. (Not Node's AbortSignal under jsdom: then no warning either.)
     try {
@@ -214,17 +114,9 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     return this.closedFlag || this.closeReason !== undefined;
   }
 
-  /** Whether an event restricted to some users or sessions is addressed to this principal. */
+  /** Whether the hub's delivery rule lets this connection's principal receive `ev`. */
   addressedTo(ev: StoredEvent): boolean {
-    // Only a Mercure token can authorize a private Mercure update.
-    if (isMercurePrivate(ev)) return false;
-    const to = ev.meta?.to;
-    if (!to) return true;
-    const p = this.principal;
-    return (
-      (p.user !== undefined && to.users?.includes(p.user) === true) ||
-      (p.session !== undefined && to.sessions?.includes(p.session) === true)
-    );
+    return this.host.mayReceive(this.principal, ev);
   }
 
   /** Whether a live subscription other than `except` delivered `ev` when it was dispatched. */
@@ -267,6 +159,28 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     this.eventsSent++;
   }
 
+  /** Pings the peer; one that did not answer since the last ping is dropped. */
+  heartbeat(): void {
+    if (this.isClosed()) return;
+    if (!this.alive) {
+      this.host.log.debug({ conn: this.id }, 'websocket peer did not answer the ping; closing');
+      this.close('heartbeat-timeout');
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  notify(reason: CloseReason, notice: Record<string, unknown>): void {
+    this.send(JSON.stringify({ ...notice, op: reason }));
+  }
+
+  indexedPatterns(): readonly TopicPattern[] {
+    const out: TopicPattern[] = [];
+    for (const s of this.subs) for (const p of s.patterns) out.push(p);
+    return out;
+  }
+
   /** Sends one message and applies the slow-consumer rule to the queue it leaves. */
   send(message: string | Buffer): void {
     if (this.isClosed()) return;
@@ -302,6 +216,8 @@ export class WsConnection implements Indexed, ConnectionInfo, Drainable {
     switch (reason) {
       case 'shutdown':
         this.ws.close(WS_CLOSE.goingAway, message ?? 'The hub is shutting down; reconnect.');
+        // A peer that does not answer the close frame must not hold the shutdown for ws's 30 s.
+        setTimeout(() => this.ws.terminate(), 1000).unref();
         return;
       case 'token-expired':
         this.ws.close(WS_CLOSE.tokenExpired, message ?? 'The token expired; reconnect with a fresh one.');

@@ -1,8 +1,8 @@
-import type { LogoutTarget } from '../auth/forced-logout.js';
-import { HubError } from '../core/errors.js';
-import type { HubRequest, HubResponse } from '../http/hub-request.js';
-import { json } from '../http/hub-request.js';
-import { parseJsonBody } from '../http/parse-json-body.js';
+import type { LogoutTarget } from '../../auth/forced-logout.js';
+import { HubError } from '../../core/errors.js';
+import type { HubRequest, HubResponse } from '../../http/hub-request.js';
+import { json } from '../../http/hub-request.js';
+import { parseJsonBody } from '../../http/parse-json-body.js';
 
 /** Largest `POST /disconnect` body. */
 const MAX_BODY = 4096;

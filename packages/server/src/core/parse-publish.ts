@@ -5,9 +5,9 @@ import {
   validateEventType,
   validateTopic,
 } from '@tidings/protocol';
-import { HubError } from '../core/errors.js';
-import type { EventMeta } from '../core/stored-event.js';
 import { parseJsonBody } from '../http/parse-json-body.js';
+import { HubError } from './errors.js';
+import type { EventMeta } from './stored-event.js';
 
 /** A publish request item after validation, with its payload serialised once. */
 export interface ParsedPublish {

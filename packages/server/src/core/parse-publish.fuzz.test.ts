@@ -2,9 +2,9 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzzParams } from '../../../../test/fuzz.js';
-import { isHubError } from '../core/errors.js';
-import { eventFrame } from '../core/stored-event.js';
+import { isHubError } from './errors.js';
 import { type ParsedPublish, parsePublishBody } from './parse-publish.js';
+import { eventFrame } from './stored-event.js';
 
 /**
  * Publish bodies: whatever a publisher sends, parsing either accepts it or refuses it with a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HubRequest } from '../http/hub-request.js';
+import type { HubRequest } from './hub-request.js';
 import { parseSubscription } from './parse-subscription.js';
 
 const request = (query: string, headers: Record<string, string> = {}): HubRequest => ({
