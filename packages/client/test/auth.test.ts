@@ -52,8 +52,11 @@ function sendAndClose(
   data: unknown,
   reason: 'token-expired' | 'force-logout',
 ) {
-  const conns = (h as unknown as { conns: Map<string, { write(b: Uint8Array): void }> }).conns;
-  const conn = conns.get(connectionId);
+  // The hub's registry of open connections (private): the frame goes out before the close.
+  const registry = (
+    h as unknown as { registry: { get(id: string): { write(b: Uint8Array): void } | undefined } }
+  ).registry;
+  const conn = registry.get(connectionId);
   if (!conn) throw new Error(`no connection ${connectionId}`);
   conn.write(new TextEncoder().encode(encodeSseFrame({ event, data: JSON.stringify(data) })));
   h.disconnect(connectionId, reason);
