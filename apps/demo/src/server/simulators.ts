@@ -4,8 +4,9 @@
  * flap, raise alerts and carry RADIUS sessions. Each change goes through the outbox like a
  * user's change.
  */
+
+import { startBuild } from './api/start-build.js';
 import { type Db, enqueue, now, type OutgoingEvent } from './app-db.js';
-import { startBuild } from './demo-api.js';
 import { leaseExpiry, POOLS, pick, randomHostname, randomMac } from './seed-data.js';
 
 interface Lease {
