@@ -8,9 +8,9 @@ import { parseJsonBody } from '../../http/parse-json-body.js';
 import { startSysPublisher } from '../sys/sys-publisher.js';
 import { ActivityTracker, type ActivityTrackerOptions } from './activity-tracker.js';
 import { adminPage } from './admin-page.generated.js';
+import { ADMIN_COOKIE, AdminSession } from './admin-session.js';
 import { type HubStats, StatsSource } from './hub-stats.js';
 import { mergeStats } from './merge-stats.js';
-import { bearerToken, cookie, secretEquals, sessionValue } from './secret.js';
 
 /** Options of {@link installAdmin}. */
 export interface AdminOptions extends ActivityTrackerOptions {
@@ -46,8 +46,6 @@ export interface AdminHandle {
   stop(): void;
 }
 
-const COOKIE = 'tidings_admin';
-
 /**
  * Serves the admin page and its API on `hub`, and lets admin-token holders subscribe to
  * `$sys/…` topics:
@@ -65,8 +63,7 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
   if (typeof o.token !== 'string' || o.token.length < 8) {
     throw new RangeError('The admin token must be at least 8 characters long; generate a random one.');
   }
-  const token = o.token;
-  const session = sessionValue(token);
+  const admin = new AdminSession(o.token);
   const tracker = o.tracker ?? new ActivityTracker(o);
   hub.observe(tracker);
   const maxListed = o.maxConnectionsListed ?? 100;
@@ -102,30 +99,14 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
     return mergeStats(all.answers, self, maxListed);
   };
 
-  /** Whether the request carries the admin token (header) or the admin session cookie. */
-  const authorized = (req: HubRequest): boolean => {
-    const bearer = bearerToken(req);
-    if (bearer !== undefined) return secretEquals(bearer, token);
-    const c = cookie(req, COOKIE);
-    return c !== undefined && secretEquals(c, session);
-  };
-  const requireAdmin = (req: HubRequest): void => {
-    if (authorized(req)) return;
-    throw new HubError(
-      401,
-      'unauthorized',
-      `This endpoint needs the admin token: open ${base}/admin?token=<admin token> in a browser once, or send "Authorization: Bearer <admin token>".`,
-      undefined,
-      { 'www-authenticate': 'Bearer realm="tidings-admin"' },
-    );
-  };
-  hub.sys.authorize(authorized);
+  const requireAdmin = (req: HubRequest): void => admin.require(req, base);
+  hub.sys.authorize((req) => admin.authorized(req));
 
   hub.route('GET', '/admin', async (req) => {
     // The hub takes ?token= off the URL before routing (so no log sees it); read it from there.
     const given = queryToken(req);
     if (given !== null) {
-      if (!secretEquals(given, token)) {
+      if (!admin.isToken(given)) {
         throw new HubError(
           401,
           'unauthorized',
@@ -139,7 +120,7 @@ export function installAdmin(hub: Hub, o: AdminOptions): AdminHandle {
         status: 303,
         headers: {
           location: `${base}/admin`,
-          'set-cookie': `${COOKIE}=${session}; Path=${base || '/'}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
+          'set-cookie': `${ADMIN_COOKIE}=${admin.cookieValue}; Path=${base || '/'}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
           'cache-control': 'no-store',
           'referrer-policy': 'no-referrer',
         },
