@@ -137,9 +137,9 @@ export type {
   SlowConsumerEntry,
 } from './plugins/admin/activity-tracker.js';
 export { ActivityTracker } from './plugins/admin/activity-tracker.js';
-export type { AdminHandle, AdminOptions } from './plugins/admin/admin-route.js';
-export { installAdmin } from './plugins/admin/admin-route.js';
+export type { AdminHandle, AdminOptions } from './plugins/admin/admin-options.js';
 export type { ConnectionRow, HubStats } from './plugins/admin/hub-stats.js';
+export { installAdmin } from './plugins/admin/install-admin.js';
 export type {
   CommandContext,
   CommandHandler,
@@ -148,10 +148,12 @@ export type {
 export { CommandError } from './plugins/commands/command-registry.js';
 export type { ConnectionLogOptions } from './plugins/logging/connection-log-observer.js';
 export { ConnectionLogObserver } from './plugins/logging/connection-log-observer.js';
+export { installMetrics } from './plugins/metrics/install-metrics.js';
 export type { LabelPolicyOptions } from './plugins/metrics/label-policy.js';
 export { LabelPolicy, OTHER_LABEL } from './plugins/metrics/label-policy.js';
-export type { InstallMetricsOptions, MetricsOptions } from './plugins/metrics/prometheus-observer.js';
-export { installMetrics, PrometheusObserver } from './plugins/metrics/prometheus-observer.js';
+export type { MetricsOptions } from './plugins/metrics/metrics-options.js';
+export type { InstallMetricsOptions } from './plugins/metrics/metrics-plugin.js';
+export { PrometheusObserver } from './plugins/metrics/prometheus-observer.js';
 export type { SysAuthorizer, SysTopics } from './plugins/sys/sys-channel.js';
 export { isReservedTopic, SYS_NAMESPACE } from './plugins/sys/sys-channel.js';
 export type { SysPublisherOptions } from './plugins/sys/sys-publisher.js';

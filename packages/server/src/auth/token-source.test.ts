@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HubRequest } from '../http/hub-request.js';
-import { findToken, readCookie } from './token-source.js';
+import { bearerToken, findToken, readCookie } from './token-source.js';
 
 function req(url: string, headers: Record<string, string> = {}): HubRequest {
   return {
@@ -13,6 +13,21 @@ function req(url: string, headers: Record<string, string> = {}): HubRequest {
     text: async () => '',
   };
 }
+
+describe('bearerToken', () => {
+  it.each([
+    ['Bearer abc', 'abc'],
+    ['bearer \t abc  ', 'abc'],
+    ['Bearer a passphrase', 'a passphrase'],
+    ['Bearer ', ''],
+    ['Bearer', undefined],
+    ['Bearerabc', undefined],
+    ['Basic YTpi', undefined],
+    [undefined, undefined],
+  ])('%j → %j', (header, want) => {
+    expect(bearerToken(header)).toBe(want);
+  });
+});
 
 describe('readCookie', () => {
   it.each([

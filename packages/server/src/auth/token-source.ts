@@ -53,6 +53,17 @@ export function withQueryToken(req: HubRequest): HubRequest {
   return { ...req, url };
 }
 
+/**
+ * The credentials of an `Authorization: Bearer <token>` header (scheme case-insensitive), with
+ * the blanks around them trimmed; they may be empty, or hold blanks (a passphrase).
+ * @returns `undefined` when the header is absent or names another scheme.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const m = /^[ \t]*Bearer[ \t]+(.*?)[ \t]*$/i.exec(header);
+  return m ? (m[1] ?? '') : undefined;
+}
+
 /** Reads one cookie from a `Cookie` header; `undefined` when absent. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
@@ -108,8 +119,9 @@ export function findToken(req: HubRequest, cookieName: string): FoundToken | und
   if (q !== undefined) return checked(q, 'query', '?token= parameter');
   const auth = req.header('authorization');
   if (auth !== undefined) {
-    const m = /^Bearer[ \t]+(\S*)[ \t]*$/i.exec(auth);
-    if (!m) {
+    const token = bearerToken(auth);
+    // A JWT or key never holds a space: one that does is another scheme's credentials.
+    if (token === undefined || /[ \t]/.test(token)) {
       throw new HubError(
         401,
         'unauthorized',
@@ -118,7 +130,7 @@ export function findToken(req: HubRequest, cookieName: string): FoundToken | und
         CHALLENGE,
       );
     }
-    return checked(m[1] ?? '', 'header', 'Bearer token');
+    return checked(token, 'header', 'Bearer token');
   }
   const c = readCookie(req.header('cookie'), cookieName);
   if (c !== undefined) return checked(c, 'cookie', `${cookieName} cookie`);

@@ -21,6 +21,11 @@ import type { FrameEncoder, Subscriber } from './subscriber.js';
  * A feature of the hub (security, a transport, Mercure, presence, commands, admin, metrics). The
  * hub core knows none of them: each adds its routes, middlewares, observers and hooks through
  * the {@link PluginHost} it is installed on.
+ *
+ * `createHub` installs the built-in features; admin and metrics are opt-in and install on a
+ * created hub through `installAdmin` and `installMetrics`, whose plugins need only the public
+ * {@link Hub} (a plugin may declare `install(host: Hub)`). `HubOptions` takes no list of plugins:
+ * the host exposes the hub's machinery, which is not a stable public API.
  */
 export interface HubPlugin {
   /** For error messages and logs. */

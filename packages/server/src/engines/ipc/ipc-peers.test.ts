@@ -3,7 +3,7 @@ import { until } from '../../../test/helpers.js';
 import { ipcPair } from '../../../test/ipc-ports.js';
 import { HubError } from '../../core/errors.js';
 import { createHub } from '../../hub.js';
-import { installMetrics } from '../../plugins/metrics/prometheus-observer.js';
+import { installMetrics } from '../../plugins/metrics/install-metrics.js';
 import { IpcPeersHost, ipcPeers } from './ipc-peers.js';
 
 /** `n` workers, once the host has every hello (channels are not ordered with each other). */

@@ -1,6 +1,6 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Hub } from '../../core/hub-types.js';
-import { isReservedTopic } from '../sys/sys-channel.js';
+import { isReservedTopic } from '../../core/reserved-topics.js';
 import type { ActivitySnapshot, ActivityTracker } from './activity-tracker.js';
 
 /** One open connection as listed on the admin page. */

@@ -1,8 +1,9 @@
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { secretEquals } from '../../auth/secret-equals.js';
+import { bearerToken } from '../../auth/token-source.js';
 import { HubError } from '../../core/errors.js';
 import type { HubPeers } from '../../engines/ipc/ipc-peers.js';
 import type { HubRequest, HubResponse } from '../../http/hub-request.js';
-import { bearerToken, secretEquals } from '../admin/secret.js';
 import type { MetricsScrape } from './metrics-options.js';
 
 /** The question the metrics route asks the other processes of a hub. */
@@ -19,7 +20,8 @@ export async function metricsRoute(
   peers: HubPeers | undefined,
 ): Promise<HubResponse> {
   if (token !== undefined) {
-    const given = bearerToken(req);
+    // An empty credential counts as none, so the error says how to send one.
+    const given = bearerToken(req.header('authorization')) || undefined;
     if (given === undefined || !secretEquals(given, token)) {
       throw new HubError(
         401,

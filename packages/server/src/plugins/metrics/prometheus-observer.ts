@@ -3,14 +3,10 @@ import type { HubError } from '../../core/errors.js';
 import type { Hub } from '../../core/hub-types.js';
 import type { CloseReason, ConnectionInfo, HubObserver } from '../../core/observer.js';
 import type { StoredEvent } from '../../core/stored-event.js';
-import type { HubPeers } from '../../engines/ipc/ipc-peers.js';
 import type { HubRequest } from '../../http/hub-request.js';
 import { registerHubGauges } from './hub-gauges.js';
 import { BoundedLabels, LabelPolicy, OTHER_LABEL } from './label-policy.js';
 import type { MetricsOptions } from './metrics-options.js';
-import { METRICS_QUESTION, metricsRoute } from './metrics-route.js';
-
-export type { MetricsOptions } from './metrics-options.js';
 
 /** One topic-label × type-label pair, counted without touching prom-client on the hot path. */
 interface Cell {
@@ -239,52 +235,4 @@ export class PrometheusObserver implements HubObserver {
   error(where: string): void {
     this.errors.inc({ component: component(where) });
   }
-}
-
-/** Options of {@link installMetrics}. */
-export interface InstallMetricsOptions extends MetricsOptions {
-  /**
-   * When set, `GET /metrics` requires `Authorization: Bearer <token>` (Prometheus:
-   * `authorization: { credentials: … }` in the scrape config).
-   * @defaultValue none: open to whoever can reach the hub
-   */
-  token?: string | undefined;
-  /** Path of the endpoint, relative to the hub's `basePath`. @defaultValue "/metrics" */
-  path?: string | undefined;
-  /** An observer to use instead of creating one (it is bound and observed all the same). */
-  observer?: PrometheusObserver | undefined;
-  /**
-   * The other processes of this hub (`tidings serve --workers`): `GET /metrics` on any of them
-   * then answers with every process's metrics aggregated by prom-client's `AggregatorRegistry`
-   * (counters, histograms and connection gauges summed, the largest outbound queue as a maximum),
-   * and refuses with 503 when a process does not report in time rather than under-count.
-   * Metrics of a worker that exited go with it, which Prometheus reads as a counter reset.
-   * @defaultValue none: this process's metrics only
-   */
-  peers?: HubPeers | undefined;
-}
-
-/**
- * Attaches a {@link PrometheusObserver} to `hub` and serves its registry at `GET /metrics` in the
- * Prometheus text format.
- *
- * @example
- * ```ts
- * const hub = createHub();
- * installMetrics(hub, { token: process.env.METRICS_TOKEN, topicPrefixes: ['orders', 'tenant/acme'] });
- * ```
- * @returns the observer, whose `registry` can take application metrics too.
- */
-export function installMetrics(hub: Hub, o: InstallMetricsOptions = {}): PrometheusObserver {
-  if (o.token !== undefined && o.token.length === 0) {
-    throw new RangeError('The metrics token is empty; pass a secret or leave it unset for an open endpoint.');
-  }
-  const obs = o.observer ?? new PrometheusObserver(o);
-  obs.bind(hub);
-  hub.observe(obs);
-  const token = o.token;
-  const peers = o.peers;
-  peers?.answer(METRICS_QUESTION, () => obs.registry.getMetricsAsJSON());
-  hub.route('GET', o.path ?? '/metrics', (req) => metricsRoute(req, obs, token, peers));
-  return obs;
 }
