@@ -30,9 +30,13 @@ export interface TokenAuthenticator {
   isPublisherKey(found: FoundToken): boolean;
 }
 
-function sha256(s: string): Buffer {
-  return requireBuiltin('node:crypto', 'Checking a backend key').createHash('sha256').update(s).digest();
+type Crypto = typeof import('node:crypto');
+
+function sha256(crypto: Crypto, s: string): Buffer {
+  return crypto.createHash('sha256').update(s).digest();
 }
+
+const keyCrypto = (): Crypto => requireBuiltin('node:crypto', 'Checking a backend key');
 
 /**
  * The authenticator of the JWT authorizer.
@@ -44,15 +48,15 @@ export function tokenAuthenticator(
   revocations: RevocationStore,
 ): TokenAuthenticator {
   const { cookieName, tenantRoot, defaultGrant } = settings;
-  const keys = settings.publisherKeys.map(sha256);
+  const keys = settings.publisherKeys.map((k) => sha256(keyCrypto(), k));
   const grants = new WeakMap<Principal, TopicGrant>();
 
   function isPublisherKey(found: FoundToken): boolean {
     if (found.source !== 'header' || keys.length === 0) return false;
-    const h = sha256(found.token);
+    const crypto = keyCrypto();
+    const h = sha256(crypto, found.token);
     let match = false;
-    const { timingSafeEqual } = requireBuiltin('node:crypto', 'Checking a backend key');
-    for (const k of keys) if (timingSafeEqual(h, k)) match = true;
+    for (const k of keys) if (crypto.timingSafeEqual(h, k)) match = true;
     return match;
   }
 

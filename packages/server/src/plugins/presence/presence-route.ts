@@ -1,9 +1,9 @@
 import { validateTopic } from '@tidings/protocol';
 import type { SubscribeGrant } from '../../auth/authorizer.js';
 import { HubError } from '../../core/errors.js';
+import { isReservedTopic } from '../../core/reserved-topics.js';
 import type { PresenceStore } from '../../engines/presence-store.js';
 import { type HubRequest, type HubResponse, json } from '../../http/hub-request.js';
-import { isReservedTopic } from '../sys/sys-channel.js';
 
 /** Decides whether the caller may subscribe to these patterns (the hub's authorizer). */
 export type AuthorizeSubscribe = (req: HubRequest, patterns: readonly string[]) => Promise<SubscribeGrant>;

@@ -4,8 +4,6 @@ import { HubError } from '../../core/errors.js';
 import { isReservedTopic } from '../../core/reserved-topics.js';
 import type { HubRequest } from '../../http/hub-request.js';
 
-export { isReservedTopic, SYS_NAMESPACE } from '../../core/reserved-topics.js';
-
 /** Decides who may subscribe to `$sys/…`; return false (or throw a `HubError`) to refuse. */
 export type SysAuthorizer = (req: HubRequest) => boolean | Promise<boolean>;
 
