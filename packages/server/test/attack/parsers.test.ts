@@ -386,11 +386,15 @@ describe('request heads: the stream front answers as node:http does', () => {
     return [await answer(lean), await answer(plain)];
   }
 
-  it('Content-Length: 0 followed by a tab gets 400 from both', async () => {
+  // The stream front hands every unusual head to node:http, whose llhttp changed its answers
+  // between majors; the front must give whatever node:http gives on the Node it runs on.
+  const major = Number(process.versions.node.split('.')[0]);
+
+  it('Content-Length: 0 followed by a tab gets what node:http answers: 400 on Node 20, 200 from Node 22', async () => {
     const [lean, plain] = await both(
       'GET /events?topic=a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\t\r\n\r\n',
     );
-    expect(lean).toBe('HTTP/1.1 400 Bad Request');
+    expect(lean).toBe(major <= 20 ? 'HTTP/1.1 400 Bad Request' : 'HTTP/1.1 200 OK');
     expect(plain).toBe(lean);
   });
 
@@ -406,10 +410,12 @@ describe('request heads: the stream front answers as node:http does', () => {
     expect(plain).toBe(lean);
   });
 
-  it('a Host sent as the 1,001st header is not read: 400 from both', async () => {
+  it('a Host sent as the 1,001st header is not read: 400 on Node 20, 431 from Node 22, the same from both', async () => {
     const filler = Array.from({ length: 1000 }, (_, i) => `X-${i}: a\r\n`).join('');
     const [lean, plain] = await both(`GET /events?topic=a HTTP/1.1\r\n${filler}Host: h\r\n\r\n`);
-    expect(lean).toBe('HTTP/1.1 400 Bad Request');
+    expect(lean).toBe(
+      major <= 20 ? 'HTTP/1.1 400 Bad Request' : 'HTTP/1.1 431 Request Header Fields Too Large',
+    );
     expect(plain).toBe(lean);
   });
 
