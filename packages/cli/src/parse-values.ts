@@ -3,14 +3,32 @@ import { UsageError } from './usage-error.js';
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses `500ms`, `15s`, `10m`, `24h`, `7d` or a plain number of milliseconds. */
+/**
+ * Parses a duration flag: a number with a unit, `500ms`, `15s`, `10m`, `24h` or `7d` (a decimal
+ * such as `1.5s` works too). A number without a unit is refused, as `5` could mean 5 ms, 5 s or
+ * 5 min; only `0` needs none, and it is refused anyway because every duration flag must be longer
+ * than zero.
+ * @param flag the flag's name without dashes, for the message.
+ * @returns the duration in milliseconds (rounded).
+ * @throws UsageError (exit code 2) naming the flag: for a bare number (`--retention-age 5 is
+ *   ambiguous: write 5s, 5m or 5ms…`), an unknown unit, or a duration of zero.
+ */
 export function parseDuration(flag: string, value: string): number {
-  const m = DURATION.exec(value.trim());
+  const v = value.trim();
+  const m = DURATION.exec(v);
   if (!m) {
-    throw new UsageError(`--${flag} takes a duration such as 500ms, 15s, 10m or 24h; got "${value}".`);
+    throw new UsageError(
+      `--${flag} takes a duration with a unit (ms, s, m, h or d) such as 500ms, 15s, 10m or 24h; got "${value}".`,
+    );
   }
-  const ms = Math.round(Number(m[1]) * (UNITS[m[2] ?? 'ms'] ?? 1));
-  if (ms <= 0) throw new UsageError(`--${flag} must be longer than zero; got "${value}".`);
+  const [, amount = '', unit] = m;
+  if (unit === undefined && Number(amount) !== 0) {
+    throw new UsageError(
+      `--${flag} ${v} is ambiguous: write ${amount}s, ${amount}m or ${amount}ms (a duration needs a unit: ms, s, m, h or d).`,
+    );
+  }
+  const ms = Math.round(Number(amount) * (UNITS[unit ?? 'ms'] ?? 1));
+  if (ms <= 0) throw new UsageError(`--${flag} must be longer than zero, e.g. 1s; got "${value}".`);
   return ms;
 }
 

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { MIN_MEMORY_BUDGET } from '@tidings/server';
 import { type FlagValues, parseFlags } from '../args.js';
+import { type LogFormat, parseLogFormat } from '../log-format.js';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from '../parse-values.js';
 import { secretFromFlags } from '../secret-flag.js';
 import { UsageError } from '../usage-error.js';
@@ -33,6 +34,7 @@ export const SERVE_FLAGS = {
   'node-id': { type: 'string' },
   workers: { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   ...OBSERVABILITY_FLAGS,
   help: { type: 'boolean', short: 'h' },
   ...SECURITY_FLAGS,
@@ -52,11 +54,29 @@ export interface Retention {
 export interface ServeSettings {
   readonly workers: number;
   readonly level: string;
+  /** `--log-format`, or what suits stdout: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat;
   readonly port: number;
   readonly host: string;
   readonly maxMemoryBytes: number | undefined;
   readonly retention: Retention;
 }
+
+/**
+ * Every duration flag of `tidings serve`, checked together before anything starts, so a bare
+ * number (`--retention-age 5`) is refused up front, by the primary of `--workers` too.
+ */
+export const SERVE_DURATION_FLAGS = [
+  'presence-ttl',
+  'retention-age',
+  'heartbeat',
+  'retry',
+  'slow-grace',
+  'max-token-lifetime',
+  'headers-timeout',
+  'first-byte-timeout',
+  'mercure-subscriptions-refresh',
+] as const satisfies readonly (keyof typeof SERVE_FLAGS)[];
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -85,6 +105,10 @@ export function parseServeFlags(argv: string[]): {
 export function checkServeFlags(values: ServeValues, positionals: readonly string[]): ServeSettings {
   if (positionals.length > 0)
     throw new UsageError(`tidings serve takes no arguments, got "${positionals[0]}".`);
+  for (const flag of SERVE_DURATION_FLAGS) {
+    const value = values[flag];
+    if (value !== undefined) parseDuration(flag, value);
+  }
   if (values.memory && values.data !== undefined) {
     throw new UsageError('--memory and --data exclude each other: choose one place for history.');
   }
@@ -110,6 +134,7 @@ export function checkServeFlags(values: ServeValues, positionals: readonly strin
   const level = values['log-level'] ?? 'info';
   if (!LEVELS.has(level))
     throw new UsageError(`--log-level must be one of ${[...LEVELS].join(', ')}; got "${level}".`);
+  const logFormat = parseLogFormat(values['log-format'], process.stdout);
   const port = values.port === undefined ? 8080 : parsePort('port', values.port);
   // Checked here, so the primary of --workers refuses a bad value before forking anyone.
   const maxMemoryBytes = values['max-memory'] === undefined ? undefined : parseMemory(values['max-memory']);
@@ -124,7 +149,7 @@ export function checkServeFlags(values: ServeValues, positionals: readonly strin
         ? undefined
         : parseDuration('retention-age', values['retention-age']),
   };
-  return { workers, level, port, host, maxMemoryBytes, retention };
+  return { workers, level, logFormat, port, host, maxMemoryBytes, retention };
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { JwtOptions, MercureOptions } from '@tidings/server';
 import type { FlagValues } from '../args.js';
+import type { HelpSection } from '../help-table.js';
 import { parseDuration } from '../parse-values.js';
 import { UsageError } from '../usage-error.js';
 
@@ -20,26 +21,59 @@ export const MERCURE_FLAGS = {
   'mercure-subscriptions-refresh': { type: 'string' },
 } as const;
 
-/** The help text of {@link MERCURE_FLAGS}. */
-export const MERCURE_USAGE = `
-Mercure (a drop-in Mercure hub on /.well-known/mercure; see docs/migrating-from-mercure.md):
-  --mercure                          Speak the Mercure protocol too
-  --mercure-publisher-jwt-key <file> HS256 secret or PEM public key for publishers' JWTs
-                                     ($MERCURE_PUBLISHER_JWT_KEY holds the key itself)
-  --mercure-publisher-jwt-alg <alg>  e.g. HS256, RS256, ES256 ($MERCURE_PUBLISHER_JWT_ALG) [HS256 / after the key]
-  --mercure-subscriber-jwt-key <file> Key for subscribers' JWTs ($MERCURE_SUBSCRIBER_JWT_KEY)
-                                     [the publisher key]
-  --mercure-subscriber-jwt-alg <alg> ($MERCURE_SUBSCRIBER_JWT_ALG)
-  --mercure-anonymous                Let subscribers without a JWT in (public updates only)
-                                     [on with --dev]
-  --mercure-no-anonymous             Refuse them, also with --dev
-  --mercure-publish-origin <origin>  Origin allowed to publish with the cookie (repeatable, "*")
-  --mercure-cookie <name>            Cookie that may carry the JWT          [mercureAuthorization]
-  --mercure-subscriptions            Subscription events and the subscriptions API
-  --mercure-subscriptions-refresh <dur> How often nodes re-announce subscriptions [30s]
-  CORS origins (cors_origins) are --cors-origin; the keep-alive interval is --heartbeat.
-  Without the hub's own credentials (not --dev), /events and /publish stay closed.
-`;
+/** Where `tidings serve --help` sends readers for the Mercure face. */
+export const MERCURE_GUIDE = 'docs/migrating-from-mercure.md';
+
+/** The help section of {@link MERCURE_FLAGS}. */
+export const MERCURE_SECTION: HelpSection = {
+  heading: `Mercure (a drop-in Mercure hub on /.well-known/mercure; see ${MERCURE_GUIDE}):`,
+  rows: [
+    { flags: '--mercure', text: 'Speak the Mercure protocol too' },
+    {
+      flags: '--mercure-publisher-jwt-key <file>',
+      text: "HS256 secret or PEM public key for publishers' JWTs ($MERCURE_PUBLISHER_JWT_KEY holds the key itself)",
+    },
+    {
+      flags: '--mercure-publisher-jwt-alg <alg>',
+      text: 'e.g. HS256, RS256, ES256 ($MERCURE_PUBLISHER_JWT_ALG)',
+      default: 'HS256 / after the key',
+    },
+    {
+      flags: '--mercure-subscriber-jwt-key <file>',
+      text: "Key for subscribers' JWTs ($MERCURE_SUBSCRIBER_JWT_KEY)",
+      default: 'the publisher key',
+    },
+    {
+      flags: '--mercure-subscriber-jwt-alg <alg>',
+      text: "Algorithm of subscribers' JWTs ($MERCURE_SUBSCRIBER_JWT_ALG)",
+    },
+    {
+      flags: '--mercure-anonymous',
+      text: 'Let subscribers without a JWT in (public updates only)',
+      default: 'on with --dev',
+    },
+    { flags: '--mercure-no-anonymous', text: 'Refuse them, also with --dev' },
+    {
+      flags: '--mercure-publish-origin <origin>',
+      text: 'Origin allowed to publish with the cookie (repeatable, "*")',
+    },
+    {
+      flags: '--mercure-cookie <name>',
+      text: 'Cookie that may carry the JWT',
+      default: 'mercureAuthorization',
+    },
+    { flags: '--mercure-subscriptions', text: 'Subscription events and the subscriptions API' },
+    {
+      flags: '--mercure-subscriptions-refresh <dur>',
+      text: 'How often nodes re-announce subscriptions',
+      default: '30s',
+    },
+  ],
+  notes: [
+    'CORS origins (cors_origins) are --cors-origin; the keep-alive interval is --heartbeat.',
+    "Without the hub's own credentials (not --dev), /events and /publish stay closed.",
+  ],
+};
 
 type Values = FlagValues<typeof MERCURE_FLAGS>;
 

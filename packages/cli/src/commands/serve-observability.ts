@@ -7,6 +7,7 @@ import {
   installMetrics,
   type Logger,
 } from '@tidings/server';
+import type { OptionRow } from '../help-table.js';
 import { secretFromFlags } from '../secret-flag.js';
 import { UsageError } from '../usage-error.js';
 
@@ -31,20 +32,29 @@ export const OBSERVABILITY_FLAGS = {
   'topic-labels': { type: 'string' },
 } as const;
 
-/** Usage lines of the observability flags, for `tidings serve --help`. */
-export const OBSERVABILITY_USAGE = `  --metrics-token-file <f> Require "Authorization: Bearer <token in f>" on /metrics
-                           (or $TIDINGS_METRICS_TOKEN). Without a token /metrics is
-                           closed (403), except with --dev or --metrics-public
-  --metrics-public         Serve /metrics to anyone who can reach the hub (a private
-                           network, or a proxy that guards it)
-  --admin-token-file <f>   Turn on /admin and $sys topics for the token in f
-                           (or $TIDINGS_ADMIN_TOKEN)
-  --metrics-token <t>, --admin-token <t>
-                           The same tokens on the command line: they work, but every
-                           user of the machine sees them in the process list (warning)
-  --topic-labels <list>    Topic prefixes that become metric labels, e.g. orders,tenant/acme
-                           [first topic segment, 50 at most]
-`;
+/** Help rows of the observability flags, for `tidings serve --help`. */
+export const OBSERVABILITY_ROWS: readonly OptionRow[] = [
+  {
+    flags: '--metrics-token-file <f>',
+    text: 'Require "Authorization: Bearer <token in f>" on /metrics (or $TIDINGS_METRICS_TOKEN). Without a token /metrics is closed (403), except with --dev or --metrics-public',
+  },
+  {
+    flags: '--metrics-public',
+    text: 'Serve /metrics to anyone who can reach the hub (a private network, or a proxy that guards it)',
+  },
+  {
+    flags: '--admin-token-file <f>',
+    text: 'Turn on /admin and $sys topics for the token in f (or $TIDINGS_ADMIN_TOKEN)',
+  },
+  {
+    flags: '--metrics-token <t>, --admin-token <t>',
+    text: 'The same tokens on the command line: they work, but every user of the machine sees them in the process list (warning)',
+  },
+  {
+    flags: '--topic-labels <list>',
+    text: 'Topic prefixes that become metric labels, e.g. orders,tenant/acme; without it, the first topic segment (50 labels at most)',
+  },
+];
 
 /** The observability secrets, resolved, and warnings about where they came from. */
 export interface ObservabilitySecrets {

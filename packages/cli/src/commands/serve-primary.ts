@@ -10,6 +10,8 @@ import {
   IpcPeersHost,
 } from '@tidings/server';
 import type { Logger } from 'pino';
+import { announceListening } from '../announce-listening.js';
+import type { LogFormat } from '../log-format.js';
 import { EXIT, UsageError } from '../usage-error.js';
 
 /** Largest `--workers`: more processes than this only add memory and context switches. */
@@ -92,6 +94,7 @@ export function runPrimary(
   logger: Logger,
   server: Server,
   hostName: string,
+  logFormat: LogFormat,
 ): Promise<number> {
   // Workers run this CLI's own `serve`, whatever script started the primary (a test runner,
   // an embedding program calling main()).
@@ -149,9 +152,12 @@ export function runPrimary(
         url ??= `${origin}${m.basePath}`;
         if (listening.size === workers && !stopping && !announced) {
           announced = true;
-          logger.info({ url, workers }, `Tidings hub listening on ${url} with ${workers} worker processes`);
-          if (!process.stdout.isTTY)
-            process.stdout.write(`${JSON.stringify({ tidings: 'listening', url, workers })}\n`);
+          announceListening(
+            logger,
+            logFormat,
+            { url, workers },
+            `Tidings hub listening on ${url} with ${workers} worker processes`,
+          );
         }
       });
       // Whichever comes first: connections it has not confirmed are closed, not left hanging.

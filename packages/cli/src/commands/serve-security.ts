@@ -10,6 +10,7 @@ import {
   type ServerLimits,
 } from '@tidings/server';
 import type { FlagValues } from '../args.js';
+import type { HelpSection } from '../help-table.js';
 import { parseBytes, parseDuration, parsePositiveInt } from '../parse-values.js';
 import { UsageError } from '../usage-error.js';
 
@@ -38,36 +39,65 @@ export const SECURITY_FLAGS = {
   'first-byte-timeout': { type: 'string' },
 } as const;
 
-/** The help text of {@link SECURITY_FLAGS}. */
-export const SECURITY_USAGE = `
-Authentication (required: pass at least one of the first four, or --dev):
-  --jwt-secret-file <file>       HS256 secret for user tokens ($TIDINGS_JWT_SECRET also works)
-  --jwt-public-key <file>        PEM public key (RS256 or ES256) for user tokens
-  --jwks-file <file>             Local JWKS file of public keys for user tokens (by kid)
-  --publisher-key-file <file>    Key your backend publishes with, as Authorization: Bearer
-                                 ($TIDINGS_PUBLISHER_KEY also works)
-  --dev                          No authentication, any CORS origin: for development only
-  --jwt-alg <list>               Accepted algorithms, e.g. RS256,ES256  [HS256 / after the key]
-  --jwt-issuer <iss>             Required "iss" claim
-  --jwt-audience <aud>           Required "aud" claim
-  --max-token-lifetime <dur>     Longest "iat"-to-"exp" span of a user token;
-                                 a user logout holds this long      [24h]
-  --token-cookie <name>          Cookie that may carry the token        [access_token]
-  --tenant-claim <name>          Claim holding the tenant                [tenant]
-  --cors-origin <origin>         Let a browser origin call the hub, with cookies (repeatable;
-                                 "*" allows any origin without cookies)
-
-Limits ("off" turns one off):
-  --max-connections-per-user <n> Open streams per user (tenant and sub)  [32]
-  --max-connections-per-ip <n>   Open streams per client address         [256]
-  --max-pattern-wildcards <n>    Wildcard segments in one pattern        [4]
-  --max-topics <n>               Topics and patterns per subscription    [64]
-  --publish-rate <n>             Events per second per token publisher   [50]
-  --publish-burst <n>            Events a token publisher may send at once [200]
-  --max-header-size <size>       Largest request head                    [16KiB]
-  --headers-timeout <dur>        Time allowed to send the request head   [10s]
-  --first-byte-timeout <dur>     Idle time allowed before the first request [5s]
-`;
+/** The help sections of {@link SECURITY_FLAGS}. */
+export const SECURITY_SECTIONS: readonly HelpSection[] = [
+  {
+    heading: 'Authentication (required: pass at least one of the first four, or --dev):',
+    rows: [
+      {
+        flags: '--jwt-secret-file <file>',
+        text: 'HS256 secret for user tokens ($TIDINGS_JWT_SECRET also works)',
+      },
+      { flags: '--jwt-public-key <file>', text: 'PEM public key (RS256 or ES256) for user tokens' },
+      { flags: '--jwks-file <file>', text: 'Local JWKS file of public keys for user tokens (by kid)' },
+      {
+        flags: '--publisher-key-file <file>',
+        text: 'Key your backend publishes with, as Authorization: Bearer ($TIDINGS_PUBLISHER_KEY also works)',
+      },
+      { flags: '--dev', text: 'No authentication, any CORS origin: for development only' },
+      {
+        flags: '--jwt-alg <list>',
+        text: 'Accepted algorithms, e.g. RS256,ES256',
+        default: 'HS256 / after the key',
+      },
+      { flags: '--jwt-issuer <iss>', text: 'Required "iss" claim' },
+      { flags: '--jwt-audience <aud>', text: 'Required "aud" claim' },
+      {
+        flags: '--max-token-lifetime <dur>',
+        text: 'Longest "iat"-to-"exp" span of a user token; a user logout holds this long',
+        default: '24h',
+      },
+      { flags: '--token-cookie <name>', text: 'Cookie that may carry the token', default: 'access_token' },
+      { flags: '--tenant-claim <name>', text: 'Claim holding the tenant', default: 'tenant' },
+      {
+        flags: '--cors-origin <origin>',
+        text: 'Let a browser origin call the hub, with cookies (repeatable; "*" allows any origin without cookies)',
+      },
+    ],
+  },
+  {
+    heading: 'Limits ("off" turns one off):',
+    rows: [
+      {
+        flags: '--max-connections-per-user <n>',
+        text: 'Open streams per user (tenant and sub)',
+        default: '32',
+      },
+      { flags: '--max-connections-per-ip <n>', text: 'Open streams per client address', default: '256' },
+      { flags: '--max-pattern-wildcards <n>', text: 'Wildcard segments in one pattern', default: '4' },
+      { flags: '--max-topics <n>', text: 'Topics and patterns per subscription', default: '64' },
+      { flags: '--publish-rate <n>', text: 'Events per second per token publisher', default: '50' },
+      { flags: '--publish-burst <n>', text: 'Events a token publisher may send at once', default: '200' },
+      { flags: '--max-header-size <size>', text: 'Largest request head', default: '16KiB' },
+      { flags: '--headers-timeout <dur>', text: 'Time allowed to send the request head', default: '10s' },
+      {
+        flags: '--first-byte-timeout <dur>',
+        text: 'Idle time allowed before the first request',
+        default: '5s',
+      },
+    ],
+  },
+];
 
 /** What the security flags resolve to. */
 export interface ServeSecurity {

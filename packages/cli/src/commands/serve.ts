@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
 import { createHub, createHubServer, ipcLimitCounters, ipcPeers, receiveConnections } from '@tidings/server';
 import { pino } from 'pino';
+import { announceListening } from '../announce-listening.js';
 import { parseBytes, parseDuration } from '../parse-values.js';
+import { prettyLogStream } from '../pretty-log-stream.js';
 import { EXIT, UsageError } from '../usage-error.js';
 import { openEngine, primaryEngine } from './serve-engine.js';
 import { checkServeFlags, parseServeFlags, redisPassword, workerNumber } from './serve-flags.js';
@@ -29,7 +31,10 @@ export async function serve(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return EXIT.ok;
   }
-  const { workers, level, port, host, maxMemoryBytes, retention } = checkServeFlags(values, positionals);
+  const { workers, level, logFormat, port, host, maxMemoryBytes, retention } = checkServeFlags(
+    values,
+    positionals,
+  );
   // Set in each process `--workers` forks; the forking process is the primary.
   const worker = workerNumber(workers);
 
@@ -53,9 +58,7 @@ export async function serve(argv: string[]): Promise<number> {
 
   const logger = pino(
     { level, base: { node: values['node-id'], ...(worker !== undefined && { worker: Number(worker) }) } },
-    process.stdout.isTTY
-      ? pino.transport({ target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } })
-      : undefined,
+    logFormat === 'pretty' ? prettyLogStream(process.stdout) : undefined,
   );
 
   if (workers > 1 && cluster.isPrimary) {
@@ -67,7 +70,7 @@ export async function serve(argv: string[]): Promise<number> {
     // workers share a name in logs, the admin page and presence even without --node-id.
     const nodeId = values['node-id'] ?? Math.random().toString(36).slice(2, 8);
     const workerArgv = values['node-id'] === undefined ? [...argv, '--node-id', nodeId] : argv;
-    return runPrimary(workers, workerArgv, engine, logger, listener, host);
+    return runPrimary(workers, workerArgv, engine, logger, listener, host, logFormat);
   }
 
   const { engine, where } = await openEngine(values, retention, worker, workers, logger);
@@ -122,18 +125,21 @@ export async function serve(argv: string[]): Promise<number> {
   const actualPort =
     typeof addr === 'object' && addr ? addr.port : Number(process.env[WORKER_PORT_ENV] ?? port);
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${hub.options.basePath}`;
+  // One line says the hub serves (in JSON, the machine-readable one scripts wait for); the
+  // primary of --workers says it for its workers once all of them serve.
   if (worker === undefined)
-    logger.info({ url: base, history: where, node: hub.nodeId }, `Tidings hub listening on ${base}`);
+    announceListening(
+      logger,
+      logFormat,
+      { url: base, history: where, node: hub.nodeId },
+      `Tidings hub listening on ${base}`,
+    );
   if (security.auth) logger.info({}, security.summary);
   else logger.warn({}, security.summary);
   if (mercure.mercure)
     logger.info({ url: `${base}/.well-known/mercure` }, 'Mercure hub on /.well-known/mercure');
   for (const note of mercure.notes) logger.warn({}, note);
-  // A machine-readable line for scripts and tests that start the hub on port 0 (the primary
-  // prints it for its workers once all of them serve).
   if (worker !== undefined) process.send?.({ tidings: 'listening', basePath: hub.options.basePath });
-  else if (!process.stdout.isTTY)
-    process.stdout.write(`${JSON.stringify({ tidings: 'listening', url: base })}\n`);
 
   return serveUntilStopped({ hub, server, logger, stopObservability, stopReceiving, peers, worker });
 }

@@ -222,6 +222,7 @@ export async function top(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0)
     throw new UsageError(`tidings top takes no arguments, got "${positionals[0]}".`);
+  const interval = values.interval === undefined ? 1000 : parseDuration('interval', values.interval);
   const secret = secretFromFlags({
     flag: 'admin-token',
     value: values['admin-token'],
@@ -236,7 +237,6 @@ export async function top(argv: string[]): Promise<number> {
       "Pass the hub's admin token with --admin-token-file <file> (or set TIDINGS_ADMIN_TOKEN).",
     );
   }
-  const interval = values.interval === undefined ? 1000 : parseDuration('interval', values.interval);
   const base = parseHubUrl(values.url ?? process.env.TIDINGS_URL ?? 'http://127.0.0.1:8080');
   const url = endpoint(base, '/admin/stats');
   const out = process.stdout;
