@@ -88,8 +88,8 @@ export function textReport(rep: BenchReport): string {
   lines.push(
     '',
     rep.settings.quick
-      ? '== Targets (issue 8) — quick run: sizes below the issue’s, indicative only'
-      : '== Targets (issue 8)',
+      ? '== Targets (ratios to nchan) — quick run: fewer subscribers than the targets assume, so indicative only'
+      : '== Targets (ratios to nchan from this run)',
   );
   for (const t of rep.targets) lines.push(`  [${t.status.padEnd(10)}] ${t.target}: ${t.detail}`);
   return `${lines.join('\n')}\n`;

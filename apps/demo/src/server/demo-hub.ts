@@ -53,7 +53,7 @@ export async function startDemoHub(o: DemoHubOptions): Promise<DemoHub> {
   await runner.start(FIRST_JOB_TOTAL, 'system');
   // Given hub.handleNode, it serves the WebSocket channel (/ws) too.
   const server = createHubServer(hub.handleNode);
-  const url = await listen(server, o.port, o.host ?? '127.0.0.1');
+  const url = await listen(server, o.port, o.host ?? '127.0.0.1', 'hub-port');
   return {
     hub,
     server,

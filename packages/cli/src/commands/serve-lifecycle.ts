@@ -17,12 +17,26 @@ export async function listen(server: Server, port: number, host: string): Promis
       ok();
     });
   }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'EADDRINUSE')
-      throw new UsageError(`Port ${port} on ${host} is already in use; pass another --port.`);
-    if (e.code === 'EACCES')
-      throw new UsageError(`Not allowed to listen on port ${port}; pick a port above 1023.`);
-    throw e;
+    throw listenError(e, port, host);
   });
+}
+
+/**
+ * A failure to listen as what to do about it: a port in use (which one, and the command with
+ * another port) or not allowed become {@link UsageError}s (exit code 2); anything else stays as it was.
+ */
+export function listenError(e: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (e.code === 'EADDRINUSE') {
+    const other = port === 0 || port === 65535 ? 8080 : port + 1;
+    return new UsageError(
+      `Port ${port} on ${host} is already in use (perhaps by a hub that is still running); stop what uses it, or start on another port: tidings serve --port ${other} (--port 0 picks a free one).`,
+    );
+  }
+  if (e.code === 'EACCES')
+    return new UsageError(
+      `Not allowed to listen on port ${port}; pick a port above 1023: tidings serve --port 8080.`,
+    );
+  return e;
 }
 
 /** What a serving process stops when it is told to. */

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { announceListening } from '../announce-listening.js';
 import type { LogFormat } from '../log-format.js';
 import { EXIT, UsageError } from '../usage-error.js';
+import { listenError } from './serve-lifecycle.js';
 
 /** Largest `--workers`: more processes than this only add memory and context switches. */
 export const MAX_WORKERS = 64;
@@ -63,11 +64,7 @@ export async function listenPrimary(at: PrimaryListen): Promise<Server> {
       ok();
     });
   }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'EADDRINUSE')
-      throw new UsageError(`Port ${at.port} on ${at.host} is already in use; pass another --port.`);
-    if (e.code === 'EACCES')
-      throw new UsageError(`Not allowed to listen on port ${at.port}; pick a port above 1023.`);
-    throw e;
+    throw listenError(e, at.port, at.host);
   });
   return server;
 }

@@ -3,6 +3,10 @@ import type { HubRequest } from './hub-request.js';
 import type { RouteHandler, RouteParams } from './route.js';
 
 const NO_PARAMS: RouteParams = Object.freeze({});
+/** The paths a 404 answer names first: where clients stream and publish. */
+const FIRST: readonly string[] = ['/events', '/ws', '/publish', '/healthz'];
+/** A `:name` or `*name` segment, shown as `<name>` to a reader. */
+const PARAM = /[:*]([A-Za-z0-9_]+)/g;
 
 /** A path with parameters: `:name` takes one segment, a trailing `*name` the rest (maybe empty). */
 interface ParamRoute {
@@ -43,11 +47,19 @@ export class Router {
       const params = match(r, req.path);
       if (params) return this.pick(req, r.methods, params);
     }
-    throw new HubError(
-      404,
-      'not-found',
-      `There is nothing at ${req.path}; the hub serves /events, /publish and /healthz.`,
-    );
+    throw new HubError(404, 'not-found', `There is nothing at ${req.path}; the hub serves ${this.paths()}.`);
+  }
+
+  /**
+   * Every path a route serves, for the 404 answer: the streams and publishing first, then the
+   * others in the order they were added (so `/ws` only when the WebSocket transport is installed).
+   */
+  private paths(): string {
+    const all = [...this.plain.keys(), ...this.withParams.map((r) => routePath(r).replace(PARAM, '<$1>'))];
+    const first = FIRST.filter((p) => all.includes(p));
+    const rest = all.filter((p) => !FIRST.includes(p));
+    const list = [...first, ...rest];
+    return list.length < 2 ? (list[0] ?? 'nothing') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
   }
 
   private pick(req: HubRequest, methods: Map<string, RouteHandler>, params: RouteParams): RouteMatch {
