@@ -52,6 +52,14 @@ describe('report', () => {
     expect(t).toContain('load before/after: 0.1 0.1 0.1 / 0.2 0.2 0.2');
   });
 
+  it('heads the targets for a reader, without internal references', () => {
+    expect(textReport(rep)).toContain('\n== Targets (ratios to nchan from this run)\n');
+    expect(textReport({ ...rep, settings: { quick: true } })).toContain(
+      '\n== Targets (ratios to nchan) — quick run: fewer subscribers than the targets assume, so indicative only\n',
+    );
+    expect(textReport(rep)).not.toMatch(/issue/i);
+  });
+
   it('draws escaped SVG with a bar per measured server', () => {
     const svg = svgChart(rep);
     expect(svg.startsWith('<svg')).toBe(true);

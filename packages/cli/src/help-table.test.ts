@@ -33,7 +33,9 @@ describe('help table', () => {
   });
 
   it('aligns every default of `tidings serve --help` in one column', () => {
-    const withDefault = SERVE_USAGE.split('\n').filter((l) => /^ {2}-.* \[[^\]]+\]$/.test(l) || /^ {10,}\S.* \[[^\]]+\]$/.test(l));
+    const withDefault = SERVE_USAGE.split('\n').filter(
+      (l) => /^ {2}-.* \[[^\]]+\]$/.test(l) || /^ {10,}\S.* \[[^\]]+\]$/.test(l),
+    );
     expect(withDefault.length).toBeGreaterThan(30);
     for (const line of withDefault) expect(line.lastIndexOf(' [') + 1, line).toBe(DEFAULTS_COLUMN);
     for (const line of SERVE_USAGE.split('\n')) {

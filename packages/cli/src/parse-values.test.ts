@@ -31,14 +31,22 @@ describe('parseDuration', () => {
       '1.5',
       '--retention-age 1.5 is ambiguous: write 1.5s, 1.5m or 1.5ms (a duration needs a unit: ms, s, m, h or d).',
     ],
-    ['86400000', '--retention-age 86400000 is ambiguous: write 86400000s, 86400000m or 86400000ms (a duration needs a unit: ms, s, m, h or d).'],
+    [
+      '86400000',
+      '--retention-age 86400000 is ambiguous: write 86400000s, 86400000m or 86400000ms (a duration needs a unit: ms, s, m, h or d).',
+    ],
   ])('refuses the bare number %j as ambiguous', (value, message) => {
     expect(refusal('retention-age', value)).toBe(message);
   });
 
-  it.each(['0', '0s', '0ms', '0.4ms'])('refuses %j: every duration flag must be longer than zero', (value) => {
-    expect(refusal('slow-grace', value)).toBe(`--slow-grace must be longer than zero, e.g. 1s; got "${value}".`);
-  });
+  it.each(['0', '0s', '0ms', '0.4ms'])(
+    'refuses %j: every duration flag must be longer than zero',
+    (value) => {
+      expect(refusal('slow-grace', value)).toBe(
+        `--slow-grace must be longer than zero, e.g. 1s; got "${value}".`,
+      );
+    },
+  );
 
   it.each(['soon', '5 s', '5S', '5min', '-5s', '', '1e3s'])('refuses %j with the units it takes', (value) => {
     expect(refusal('retry', value)).toBe(
