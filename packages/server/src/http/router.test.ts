@@ -43,7 +43,7 @@ describe('the 404 answer', () => {
 
   it('lists /ws only when a WebSocket route is mounted', () => {
     const req = (path: string) => ({ path, method: 'GET' }) as HubRequest;
-    const handler = async () => ({ status: 204 });
+    const handler = async () => ({ status: 204, headers: {}, body: '' });
     const r = new Router();
     r.add('GET', '/events', handler);
     r.add('POST', '/publish', handler);
