@@ -63,7 +63,7 @@ export function checkNatsUrl(url: string): void {
 /** Whether `err` says that the server has no JetStream. */
 function isJetStreamMissing(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : String(err);
-  return /jetstream not enabled|no responders|503/i.test(msg);
+  return /jetstream (is )?not enabled|no responders|503/i.test(msg);
 }
 
 /**

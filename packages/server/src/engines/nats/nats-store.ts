@@ -1,4 +1,5 @@
-import { type PubAck, headers } from '@nats-io/transport-node';
+import type { PubAck } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import { HubError } from '../../core/errors.js';
 import type { NewEvent, StoredEvent } from '../../core/stored-event.js';
 import { type GeneratedIds, generatedShapeMessage, hasGeneratedShape } from '../generated-ids.js';
