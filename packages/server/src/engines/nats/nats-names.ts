@@ -13,6 +13,8 @@ export interface NatsNames {
   readonly events: string;
   /** Subject of the id key message (see {@link NatsIdKey}). */
   readonly idKey: string;
+  /** Subject prefix under which the stream republishes what it stores. */
+  readonly republish: string;
   /** Core NATS subject of control messages. */
   readonly control: string;
   /** Core NATS subject of events handed to the broker that the store did not append. */
@@ -45,6 +47,7 @@ export function natsNames(prefix: string): NatsNames {
     stream: `${prefix}_events`,
     events: `${prefix}.ev`,
     idKey: `${prefix}.meta.idkey`,
+    republish: `${prefix}.rp`,
     control: `${prefix}.ctl`,
     bus: `${prefix}.bus`,
     idsBucket: `${prefix}_ids`,

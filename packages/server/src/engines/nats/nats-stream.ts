@@ -82,13 +82,15 @@ export class NatsStream {
       subjects: [`${this.names.events}.>`, `${this.names.prefix}.meta.>`],
       max_msgs_per_subject: this.maxPerSubject,
       duplicate_window: this.options.dedupeWindowMs * 1_000_000,
+      republish: { src: '>', dest: `${this.names.republish}.>` },
     };
     try {
       const info = await jsm.streams.info(this.names.stream);
       const c = info.config;
       if (
         c.max_msgs_per_subject !== config.max_msgs_per_subject ||
-        c.duplicate_window !== config.duplicate_window
+        c.duplicate_window !== config.duplicate_window ||
+        c.republish?.dest !== config.republish.dest
       ) {
         // Every node runs with the same retention; the one that starts last sets the limits.
         await jsm.streams.update(this.names.stream, { ...c, ...config });
