@@ -19,6 +19,9 @@ Options:
                            with every hub on this Redis, e.g. redis://127.0.0.1:6379
   --redis-url-file <file>  The same URL read from a file, for a URL with a password
   --redis-prefix <p>       Key namespace in Redis; hubs with the same one act as one [tidings]
+  --nats <url>             Share history, live events, presence and revocations
+                           with every hub on this NATS JetStream, e.g. nats://127.0.0.1:4222
+  --nats-prefix <p>        Stream, subject and bucket namespace in NATS        [tidings]
   --presence-ttl <dur>     How long a dead node's connections still count in presence [30s]
   --retention-events <n>   Events kept per topic                          [10000]
   --retention-age <dur>    Oldest event kept per topic (e.g. 30m, 24h)    [24h]
