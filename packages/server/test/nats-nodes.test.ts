@@ -126,7 +126,9 @@ describe.skipIf(!haveServer)('hub nodes on a NATS that restarts or loses its str
     await server.stop();
     const refused = await post(a.url, { topic: 'p', type: 't', data: 'x' });
     expect(refused.status).toBe(503);
-    expect(refused.body.error.message).toMatch(/^NATS at nats:\/\/127\.0\.0\.1:\d+ is unreachable.*Retry in a moment\.$/);
+    expect(refused.body.error.message).toMatch(
+      /^NATS at nats:\/\/127\.0\.0\.1:\d+ is unreachable.*Retry in a moment\.$/,
+    );
     await server.start();
 
     const later: string[] = [];

@@ -51,9 +51,7 @@ export async function needNats(file: string): Promise<string | undefined> {
   const found = await probeNats();
   if (found === 'jetstream') return NATS_URL;
   missingService(
-    found === 'plain'
-      ? `NATS at ${NATS_URL} has no JetStream`
-      : `NATS is not reachable at ${NATS_URL}`,
+    found === 'plain' ? `NATS at ${NATS_URL} has no JetStream` : `NATS is not reachable at ${NATS_URL}`,
     file,
     'Start one with `nats-server -js -a 127.0.0.1 -p 4222` or set TIDINGS_NATS_URL.',
   );

@@ -91,8 +91,7 @@ export async function primaryEngine(values: ServeValues, retention: Retention): 
   const engine = shared ? undefined : localEngine(localHistory(values, retention).store);
   // Every worker opens the revocations file; creating it (schema, WAL mode) here, before any of
   // them starts, leaves them nothing to race for.
-  if (!shared && !values.memory)
-    await sqliteRevocations({ path: revocationsPath(values) }).close();
+  if (!shared && !values.memory) await sqliteRevocations({ path: revocationsPath(values) }).close();
   return engine;
 }
 
@@ -126,7 +125,10 @@ async function openNatsEngine(
       await nats.close();
       throw new UsageError(message);
     }
-    logger.warn({ err: message }, 'NATS is not reachable yet: serving degraded (publishes get 503) until it is; retrying');
+    logger.warn(
+      { err: message },
+      'NATS is not reachable yet: serving degraded (publishes get 503) until it is; retrying',
+    );
   }
   return { engine: nats, where: `nats ${redactNatsUrl(url)} (stream ${nats.store.names.stream})` };
 }

@@ -102,7 +102,9 @@ describe.skipIf(!url)('natsEngine', () => {
       );
       const h = await engine.health();
       expect(h.status).toBe('degraded');
-      const err = await engine.store.append([{ topic: 't', type: 'x', ts: 1, dataJson: '1' }]).catch((e) => e);
+      const err = await engine.store
+        .append([{ topic: 't', type: 'x', ts: 1, dataJson: '1' }])
+        .catch((e) => e);
       expect(err.status).toBe(503);
       expect(err.message).toMatch(/NATS at nats:\/\/127\.0\.0\.1:1 is unreachable.*the event was not stored/);
     } finally {

@@ -127,7 +127,8 @@ export class NatsLink {
       } catch (err) {
         const first = this.lastError === undefined;
         this.lastError = err instanceof Error ? err.message : String(err);
-        if (first) this.log.warn({ nats: this.where, err: this.lastError }, 'NATS connection failed; retrying');
+        if (first)
+          this.log.warn({ nats: this.where, err: this.lastError }, 'NATS connection failed; retrying');
         await new Promise((r) => setTimeout(r, 250));
       }
     }
@@ -233,7 +234,8 @@ export class NatsLink {
   failure(err: unknown, consequence: string): HubError {
     if (err instanceof HubError) return err;
     const msg = err instanceof Error ? err.message : String(err);
-    if (!this.connected || /CONNECTION_CLOSED|disconnect|closed/i.test(msg)) return this.unavailable(consequence);
+    if (!this.connected || /CONNECTION_CLOSED|disconnect|closed/i.test(msg))
+      return this.unavailable(consequence);
     if (/timeout|TIMEOUT/.test(msg)) {
       return new HubError(
         503,

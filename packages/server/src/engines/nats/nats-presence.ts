@@ -40,7 +40,10 @@ export class NatsPresence implements PresenceStore {
       throw new RangeError(`The presence TTL must be at least 300 ms, not ${options.ttlMs}.`);
     }
     this.refreshMs = Math.floor(this.ttlMs / 3);
-    this.bucket = new LazyBucket(link, options.bucket, { ttlMs: this.ttlMs, replicas: options.replicas ?? 1 });
+    this.bucket = new LazyBucket(link, options.bucket, {
+      ttlMs: this.ttlMs,
+      replicas: options.replicas ?? 1,
+    });
   }
 
   private static keys(e: PresenceEntry): string[] {

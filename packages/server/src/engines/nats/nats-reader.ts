@@ -1,6 +1,6 @@
 import type { StoredMsg } from '@nats-io/jetstream';
-import type { ReadResult, TopicFilter } from '../history-store.js';
 import type { GeneratedIds } from '../generated-ids.js';
+import type { ReadResult, TopicFilter } from '../history-store.js';
 import { type DecodedEvent, decodeEvent } from './nats-event-codec.js';
 import type { NatsHandles } from './nats-link.js';
 import { patternSubjects, subjectTopic, topicSubject } from './nats-names.js';
@@ -92,7 +92,8 @@ export class NatsReader {
     while (events.length < limit && cursors.length > 0) {
       let k = 0;
       for (let i = 1; i < cursors.length; i++) {
-        if (Number((cursors[i] as (typeof cursors)[0]).head.event.pos) < Number(cursors[k]?.head.event.pos)) k = i;
+        if (Number((cursors[i] as (typeof cursors)[0]).head.event.pos) < Number(cursors[k]?.head.event.pos))
+          k = i;
       }
       const c = cursors[k] as (typeof cursors)[0];
       events.push(c.head.event);

@@ -38,7 +38,7 @@ export class NatsRevocationStore implements RevocationStore {
   /** The live numbers of an entry and its revision (0 when absent or expired). */
   private async read(kv: KV, key: string): Promise<{ nums: number[] | undefined; revision: number }> {
     const e = await kv.get(key);
-    if (!e || e.operation !== 'PUT') return { nums: undefined, revision: e?.revision ?? 0 };
+    if (e?.operation !== 'PUT') return { nums: undefined, revision: e?.revision ?? 0 };
     const nums = e.string().split(':').map(Number);
     const until = nums[nums.length - 1] as number;
     if (!(until > this.now())) return { nums: undefined, revision: e.revision };

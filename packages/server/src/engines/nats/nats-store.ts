@@ -60,9 +60,16 @@ export interface NatsStoreParts {
 }
 
 /** Checks the numeric options of the NATS engine's parts. */
-export function checkNatsNumber(name: string, v: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER) {
+export function checkNatsNumber(
+  name: string,
+  v: number | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+) {
   if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
-    throw new RangeError(`NATS engine option ${name} must be a whole number from ${min} to ${max}, not ${v}.`);
+    throw new RangeError(
+      `NATS engine option ${name} must be a whole number from ${min} to ${max}, not ${v}.`,
+    );
   }
 }
 
@@ -176,7 +183,8 @@ export class NatsStore implements HistoryStore {
     const batch = new Map<string, StoredEvent>();
     try {
       const ids = await this.stream.ids(h);
-      for (const e of events) results.push(await this.locked(e.topic, () => this.appendOne(h, ids, e, batch)));
+      for (const e of events)
+        results.push(await this.locked(e.topic, () => this.appendOne(h, ids, e, batch)));
     } catch (err) {
       this.stream.lost(err);
       throw this.link.failure(

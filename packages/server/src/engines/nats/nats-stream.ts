@@ -1,7 +1,12 @@
-import { DiscardPolicy, type JetStreamManager, RetentionPolicy as JsRetention, StorageType } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  type JetStreamManager,
+  RetentionPolicy as JsRetention,
+  StorageType,
+} from '@nats-io/jetstream';
 import { GeneratedIds } from '../generated-ids.js';
-import { RedisIdKeys } from '../redis/redis-id-keys.js';
 import type { RetentionOptions } from '../history-store.js';
+import { RedisIdKeys } from '../redis/redis-id-keys.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention.js';
 import type { NatsHandles, NatsLink } from './nats-link.js';
 import type { NatsNames } from './nats-names.js';
@@ -57,7 +62,9 @@ export class NatsStream {
     retention: RetentionOptions = {},
   ) {
     const fallback = retention.maxEvents ?? DEFAULT_RETENTION.maxEvents;
-    this.maxPerSubject = Math.floor(Math.max(fallback, ...(retention.rules ?? []).map((r) => r.maxEvents ?? fallback)));
+    this.maxPerSubject = Math.floor(
+      Math.max(fallback, ...(retention.rules ?? []).map((r) => r.maxEvents ?? fallback)),
+    );
   }
 
   /** The connection, once the stream exists with this hub's limits. */
@@ -74,7 +81,8 @@ export class NatsStream {
 
   /** Forgets that the stream exists, after it vanished: the next call creates it again. */
   lost(err: unknown): void {
-    if (apiErrorCode(err) === STREAM_NOT_FOUND || /stream not found/i.test(String(err))) this.setup = undefined;
+    if (apiErrorCode(err) === STREAM_NOT_FOUND || /stream not found/i.test(String(err)))
+      this.setup = undefined;
   }
 
   private async create(jsm: JetStreamManager): Promise<void> {

@@ -1,6 +1,6 @@
 import { type KV, Kvm } from '@nats-io/kv';
-import type { NatsHandles } from './nats-link.js';
 import { digest } from './nats-event-codec.js';
+import type { NatsHandles } from './nats-link.js';
 
 /**
  * The index of supplied ids: a KV bucket whose key is (id, topic, publisher), digested, and whose
@@ -37,7 +37,7 @@ export class NatsSuppliedIds {
   /** The sequence the index holds for `key`, if any. */
   async lookup(h: NatsHandles, key: string): Promise<number | undefined> {
     const e = await (await this.open(h)).get(key);
-    if (!e || e.operation !== 'PUT') return undefined;
+    if (e?.operation !== 'PUT') return undefined;
     const seq = Number(e.string());
     return Number.isSafeInteger(seq) ? seq : undefined;
   }
