@@ -33,6 +33,7 @@ export async function openEngine(
   workers: number,
   logger: Logger,
 ): Promise<ServeEngine> {
+  if (values.nats !== undefined) return openNatsEngine(values.nats, values, retention, logger);
   if (values.redis !== undefined) {
     // Loaded only here, so ioredis is not loaded by hubs that do not use it.
     const { redisEngine, redactUrl } = await import('@tidings/server/redis');
@@ -83,15 +84,53 @@ export async function openEngine(
 
 /**
  * The engine the primary of `--workers` serves its workers' history from; undefined with
- * `--redis`, where every worker is a Redis node.
+ * `--redis` or `--nats`, where every worker is a node of the shared engine.
  */
 export async function primaryEngine(values: ServeValues, retention: Retention): Promise<Engine | undefined> {
-  const engine = values.redis !== undefined ? undefined : localEngine(localHistory(values, retention).store);
+  const shared = values.redis !== undefined || values.nats !== undefined;
+  const engine = shared ? undefined : localEngine(localHistory(values, retention).store);
   // Every worker opens the revocations file; creating it (schema, WAL mode) here, before any of
   // them starts, leaves them nothing to race for.
-  if (values.redis === undefined && !values.memory)
-    await sqliteRevocations({ path: revocationsPath(values) }).close();
+  if (!shared && !values.memory) await sqliteRevocations({ path: revocationsPath(values) }).close();
   return engine;
+}
+
+/**
+ * The NATS JetStream engine of `--nats`: a malformed URL, prefix or TTL is a usage error; NATS
+ * unreachable only degrades the hub (it connects when NATS comes up), but a NATS without
+ * JetStream stops the start, since waiting will not fix it.
+ */
+async function openNatsEngine(
+  url: string,
+  values: ServeValues,
+  retention: Retention,
+  logger: Logger,
+): Promise<ServeEngine> {
+  // Loaded only here, so the NATS client is not loaded by hubs that do not use it.
+  const { natsEngine, redactNatsUrl } = await import('@tidings/server/nats');
+  const presenceTtlMs =
+    values['presence-ttl'] === undefined ? undefined : parseDuration('presence-ttl', values['presence-ttl']);
+  let nats: ReturnType<typeof natsEngine>;
+  try {
+    nats = natsEngine(url, { prefix: values['nats-prefix'], retention, presenceTtlMs, logger });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    await nats.ready();
+  } catch (e) {
+    const message = (e as Error).message;
+    if (/JetStream/.test(message)) {
+      await nats.close();
+      throw new UsageError(message);
+    }
+    logger.warn(
+      { err: message },
+      'NATS is not reachable yet: serving degraded (publishes get 503) until it is; retrying',
+    );
+  }
+  return { engine: nats, where: `nats ${redactNatsUrl(url)} (stream ${nats.store.names.stream})` };
 }
 
 /** The history of a hub without --redis: SQLite under --data, or memory with --memory. */

@@ -20,6 +20,8 @@ export const SERVE_FLAGS = {
   redis: { type: 'string' },
   'redis-url-file': { type: 'string' },
   'redis-prefix': { type: 'string' },
+  nats: { type: 'string' },
+  'nats-prefix': { type: 'string' },
   'presence-ttl': { type: 'string' },
   'retention-events': { type: 'string' },
   'retention-age': { type: 'string' },
@@ -122,11 +124,10 @@ export function checkServeFlags(values: ServeValues, positionals: readonly strin
           : '';
     if (other)
       throw new UsageError(`--redis and ${other} exclude each other: with --redis, history lives in Redis.`);
-  } else {
-    for (const f of ['redis-prefix', 'presence-ttl'] as const) {
-      if (values[f] !== undefined) throw new UsageError(`--${f} only applies with --redis.`);
-    }
+  } else if (values['redis-prefix'] !== undefined) {
+    throw new UsageError('--redis-prefix only applies with --redis.');
   }
+  checkNatsFlags(values);
   if (values.durability !== undefined && values.durability !== 'process' && values.durability !== 'power') {
     throw new UsageError(`--durability is "process" or "power", not "${values.durability}".`);
   }
@@ -150,6 +151,32 @@ export function checkServeFlags(values: ServeValues, positionals: readonly strin
         : parseDuration('retention-age', values['retention-age']),
   };
   return { workers, level, logFormat, port, host, maxMemoryBytes, retention };
+}
+
+/** `--nats` excludes the other places for history; `--nats-prefix` and `--presence-ttl` need an engine shared by nodes. */
+function checkNatsFlags(values: ServeValues): void {
+  if (values.nats !== undefined) {
+    const other =
+      values.redis !== undefined
+        ? '--redis'
+        : values.memory
+          ? '--memory'
+          : values.data !== undefined
+            ? '--data'
+            : values.durability
+              ? '--durability'
+              : '';
+    if (other) {
+      throw new UsageError(
+        `--nats and ${other} exclude each other: with --nats, history lives in NATS JetStream.`,
+      );
+    }
+  } else if (values['nats-prefix'] !== undefined) {
+    throw new UsageError('--nats-prefix only applies with --nats.');
+  }
+  if (values['presence-ttl'] !== undefined && values.redis === undefined && values.nats === undefined) {
+    throw new UsageError('--presence-ttl only applies with --redis or --nats.');
+  }
 }
 
 /**

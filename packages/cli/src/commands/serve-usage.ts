@@ -24,6 +24,15 @@ const OPTIONS: readonly OptionRow[] = [
     default: 'tidings',
   },
   {
+    flags: '--nats <url>',
+    text: 'Share history, live events, presence and revocations with every hub on this NATS JetStream, e.g. nats://127.0.0.1:4222',
+  },
+  {
+    flags: '--nats-prefix <p>',
+    text: 'Stream, subject and bucket namespace in NATS',
+    default: 'tidings',
+  },
+  {
     flags: '--presence-ttl <dur>',
     text: "How long a dead node's connections still count in presence",
     default: '30s',
