@@ -32,7 +32,9 @@ describe('backoffCeiling over an outage', () => {
       3000, 3000, 3000, 3000, 3000,
     ]);
     // Without a retry: from the hub it still starts at initialMs.
-    expect([1, 2, 3, 4].map((n) => backoffCeiling(n, b, undefined, 2000 * n))).toEqual([1000, 2000, 3000, 3000]);
+    expect([1, 2, 3, 4].map((n) => backoffCeiling(n, b, undefined, 2000 * n))).toEqual([
+      1000, 2000, 3000, 3000,
+    ]);
   });
 
   it('lets the cap grow with the outage, reaching maxMs after rampMs', () => {
