@@ -56,7 +56,7 @@ export interface EventLog<D> {
   all(): ClientEvent<D>[];
   /**
    * The held events of one type: payloads typed for a declared type. With definitions, only
-   * their types are accepted (see {@link KnownType}).
+   * their types are accepted (see `KnownType`).
    */
   ofType<const K extends string>(
     type: KnownType<D, K>,
@@ -104,7 +104,7 @@ export interface TidingsClient<D extends AnyEventDefinitions | undefined = undef
   on(type: '*', listener: (event: ClientEvent<D>) => void): Unsubscribe;
   /**
    * Calls `listener` with the payload of every event of type `type`: checked and typed for a
-   * declared type. With definitions, an undeclared type does not compile (see {@link KnownType});
+   * declared type. With definitions, an undeclared type does not compile (see `KnownType`);
    * without, any type is accepted and payloads are `unknown`.
    */
   on<const K extends string>(
