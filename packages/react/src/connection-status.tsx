@@ -1,4 +1,12 @@
-import { type CSSProperties, type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import {
+  type CSSProperties,
+  type ReactNode,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
 import {
   type ConnectionLabels,
   type ConnectionToneOptions,
@@ -68,6 +76,9 @@ function classes(...names: (string | false | undefined)[]): string {
   return names.filter(Boolean).join(' ');
 }
 
+/** The least gap kept between the details and the viewport's edge, in px. */
+const EDGE_PX = 8;
+
 /** Why the details are showing: a hover or a keyboard focus shows them, a click pins them. */
 type Peek = 'hover' | 'focus' | null;
 
@@ -85,6 +96,7 @@ function StatusBadge({
   const [pinned, setPinned] = useState(false);
   const [peek, setPeek] = useState<Peek>(null);
   const root = useRef<HTMLSpanElement>(null);
+  const tipRef = useRef<HTMLSpanElement>(null);
   // A focus that follows a pointer press is that press's, not the keyboard's: the click decides.
   const pressing = useRef(false);
   const tipId = useId();
@@ -93,6 +105,17 @@ function StatusBadge({
     setPinned(false);
     setPeek(null);
   };
+
+  // Anchored at the badge's left edge, the details would run off a narrow screen when the badge
+  // sits at the right of a header: shift them back inside the viewport.
+  useLayoutEffect(() => {
+    const tip = tipRef.current;
+    if (!open || !tip) return;
+    tip.style.translate = '';
+    const r = tip.getBoundingClientRect();
+    const overflow = r.right - (document.documentElement.clientWidth - EDGE_PX);
+    if (overflow > 0) tip.style.translate = `${-Math.min(overflow, Math.max(0, r.left - EDGE_PX))}px 0`;
+  }, [open]);
 
   useEffect(() => {
     if (!open) return;
@@ -160,7 +183,7 @@ function StatusBadge({
           {connectionLabel({ status, attempt }, labels)}
         </span>
       </button>
-      <span className="tidings-status__tooltip" role="tooltip" id={tipId} hidden={!open}>
+      <span ref={tipRef} className="tidings-status__tooltip" role="tooltip" id={tipId} hidden={!open}>
         {open && <StatusDetails />}
       </span>
     </span>

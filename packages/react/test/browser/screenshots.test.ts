@@ -47,7 +47,7 @@ async function bundle(): Promise<string> {
   return r.outputFiles[0]?.text ?? '';
 }
 
-const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>@tidings/react</title>
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>@tidings/react</title>
 <link rel="stylesheet" href="/styles.css"><link rel="stylesheet" href="/demo.css"></head>
 <body><div id="root"></div><script type="module" src="/demo.js"></script></body></html>`;
 
@@ -192,6 +192,24 @@ describe.skipIf(!hasChromium)('@tidings/react in Chromium', () => {
     expect(await expanded(phone)).toBe('true');
     await phone.touchscreen.tap(380, 880); // elsewhere
     await expect.poll(() => expanded(phone)).toBe('false');
+    // Wherever a badge sits, its details stay on a 390 px screen: flush right as in a header too.
+    await phone.evaluate(() => {
+      const row = document.querySelector<HTMLElement>('#badges-light');
+      if (row) row.style.justifyContent = 'flex-end';
+    });
+    const badges = phone.locator('#badges-light .tidings-status__main');
+    for (let i = 0; i < (await badges.count()); i++) {
+      await badges.nth(i).tap();
+      const shown = await phone.locator('#badges-light [role="tooltip"]:not([hidden])').boundingBox();
+      expect({ badge: i, left: shown && shown.x >= 0, right: shown && shown.x + shown.width <= 390 }).toEqual(
+        {
+          badge: i,
+          left: true,
+          right: true,
+        },
+      );
+      await badges.nth(i).tap();
+    }
     await phone.close();
   });
 
