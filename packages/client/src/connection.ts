@@ -292,7 +292,8 @@ export class Connection {
     this.update({
       status: 'reconnecting',
       attempt,
-      lastError: this.error(message, detail),
+      // The same clock reading as nextRetryAt, so that the wait it shows is the one scheduled.
+      lastError: this.error(message, detail, now),
       nextRetryAt: now + delay,
       connectionId: null,
     });
@@ -313,10 +314,10 @@ export class Connection {
     });
   }
 
-  private error(message: string, detail: FailureDetail = {}): ConnectionError {
+  private error(message: string, detail: FailureDetail = {}, at = this.env.timers.now()): ConnectionError {
     return {
       message,
-      at: this.env.timers.now(),
+      at,
       attempt: this.failures,
       ...(detail.status !== undefined && { status: detail.status }),
       ...(detail.code !== undefined && { code: detail.code }),
