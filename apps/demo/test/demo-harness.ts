@@ -132,7 +132,7 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
     await page.click(`[data-user="${user}"]`);
     await page.waitForSelector('.nav');
     if (path !== '/leases') await page.click(`nav a[href="${path}"]`);
-    await page.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
+    await page.waitForSelector('.nav .tidings-status[data-tone="live"]', { timeout: 30_000 });
   };
 
   const call = async <T>(user: string, method: string, path: string, body?: unknown) => {

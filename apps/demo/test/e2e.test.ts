@@ -16,7 +16,7 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 30_000): P
   }
 }
 
-const tone = (page: Page) => page.getAttribute('[data-live-tone]', 'data-live-tone');
+const tone = (page: Page) => page.getAttribute('.nav .tidings-status', 'data-tone');
 
 /** Console events of `type` prefix in the page's history: [event id, type]. */
 const history = (page: Page, prefix: string) =>

@@ -25,6 +25,37 @@ describe('backoffCeiling', () => {
   });
 });
 
+describe('backoffCeiling over an outage', () => {
+  it('stays within earlyMaxMs early in an outage, so a restarted hub sees clients back in seconds', () => {
+    // A 20 s hub restart with the hub's default retry: of 3 s, attempt by attempt.
+    expect([1, 2, 3, 5, 8].map((n) => backoffCeiling(n, b, 3000, n * 1500))).toEqual([
+      3000, 3000, 3000, 3000, 3000,
+    ]);
+    // Without a retry: from the hub it still starts at initialMs.
+    expect([1, 2, 3, 4].map((n) => backoffCeiling(n, b, undefined, 2000 * n))).toEqual([
+      1000, 2000, 3000, 3000,
+    ]);
+  });
+
+  it('lets the cap grow with the outage, reaching maxMs after rampMs', () => {
+    const at = (outageMs: number) => backoffCeiling(50, b, 3000, outageMs);
+    expect([0, 30_000, 60_000, 120_000, 240_000, 300_000, 3_600_000].map(at)).toEqual([
+      3000, 3000, 6000, 12_000, 24_000, 30_000, 30_000,
+    ]);
+  });
+
+  it('is the plain exponential schedule with earlyMaxMs equal to maxMs', () => {
+    const plain = { ...b, earlyMaxMs: b.maxMs };
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffCeiling(n, plain, undefined, 20_000))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 30000,
+    ]);
+  });
+
+  it("never cuts below the hub's retry: early either", () => {
+    expect(backoffCeiling(4, b, 10_000, 1000)).toBe(10_000);
+  });
+});
+
 describe('backoffDelay', () => {
   it('with full jitter lies in [0, ceiling) for any random number (property)', () => {
     fc.assert(
@@ -48,6 +79,11 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, b, undefined, () => 0)).toBe(0);
     expect(backoffDelay(3, b, undefined, () => 0.999_999)).toBe(3999);
     expect(backoffDelay(3, b, undefined, () => 0.5)).toBe(2000);
+  });
+
+  it('spreads clients over the early window with full jitter', () => {
+    expect(backoffDelay(6, b, 3000, () => 0.999_999, 20_000)).toBe(2999);
+    expect(backoffDelay(6, b, 3000, () => 0, 20_000)).toBe(0);
   });
 
   it('without jitter waits exactly the ceiling', () => {

@@ -42,6 +42,8 @@ export class Connection {
   private stableTimer: TimerHandle | undefined;
   private lastActivity = 0;
   private failures = 0;
+  /** When the first of the current run of failures happened: the backoff cap grows with the outage. */
+  private outageStartedAt = 0;
   private serverRetryMs: number | undefined;
   private heartbeatMs: number | undefined;
   private refreshedAfter401 = false;
@@ -271,6 +273,8 @@ export class Connection {
   private retryLater(message: string, minDelayMs = 0, detail?: FailureDetail): void {
     this.failures++;
     const attempt = this.failures;
+    const now = this.env.timers.now();
+    if (attempt === 1) this.outageStartedAt = now;
     const max = this.o.backoff.maxAttempts;
     if (attempt > max) {
       this.gaveUp = true;
@@ -282,14 +286,14 @@ export class Connection {
     }
     const delay = Math.max(
       minDelayMs,
-      backoffDelay(attempt, this.o.backoff, this.serverRetryMs, this.env.random),
+      backoffDelay(attempt, this.o.backoff, this.serverRetryMs, this.env.random, now - this.outageStartedAt),
     );
-    const now = this.env.timers.now();
     this.log.debug(`${message} Retry ${attempt} in ${delay} ms.`);
     this.update({
       status: 'reconnecting',
       attempt,
-      lastError: this.error(message, detail),
+      // The same clock reading as nextRetryAt, so that the wait it shows is the one scheduled.
+      lastError: this.error(message, detail, now),
       nextRetryAt: now + delay,
       connectionId: null,
     });
@@ -310,10 +314,10 @@ export class Connection {
     });
   }
 
-  private error(message: string, detail: FailureDetail = {}): ConnectionError {
+  private error(message: string, detail: FailureDetail = {}, at = this.env.timers.now()): ConnectionError {
     return {
       message,
-      at: this.env.timers.now(),
+      at,
       attempt: this.failures,
       ...(detail.status !== undefined && { status: detail.status }),
       ...(detail.code !== undefined && { code: detail.code }),

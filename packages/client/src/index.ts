@@ -62,6 +62,8 @@ export type {
   CommandCallOptions,
   DeclaredType,
   EventLog,
+  KnownType,
+  LogQuery,
   TidingsClient,
   Unsubscribe,
 } from './tidings-client.js';

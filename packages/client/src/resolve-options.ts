@@ -110,6 +110,8 @@ export function resolveOptions(
     initialMs: positive('backoff.initialMs', b.initialMs) ?? DEFAULT_BACKOFF.initialMs,
     multiplier: positive('backoff.multiplier', b.multiplier) ?? DEFAULT_BACKOFF.multiplier,
     maxMs: positive('backoff.maxMs', b.maxMs) ?? DEFAULT_BACKOFF.maxMs,
+    earlyMaxMs: positive('backoff.earlyMaxMs', b.earlyMaxMs) ?? DEFAULT_BACKOFF.earlyMaxMs,
+    rampMs: positive('backoff.rampMs', b.rampMs) ?? DEFAULT_BACKOFF.rampMs,
     maxAttempts: positive('backoff.maxAttempts', b.maxAttempts, true, true) ?? DEFAULT_BACKOFF.maxAttempts,
     jitter: b.jitter ?? DEFAULT_BACKOFF.jitter,
     resetAfterMs: positive('backoff.resetAfterMs', b.resetAfterMs, true) ?? DEFAULT_BACKOFF.resetAfterMs,

@@ -13,6 +13,27 @@ import type { EventQuery } from './event-buffer.js';
 /** The event types declared in `D`; `never` without definitions. */
 export type DeclaredType<D> = D extends AnyEventDefinitions ? EventTypeOf<D> : never;
 
+/**
+ * What a client with definitions `D` accepts as the event type `K` of a listener or a query:
+ * `K` itself when `D` declares it (or when there are no definitions, so any name goes), else the
+ * declared types, so that a misspelt or undeclared type is a compile error naming the valid ones.
+ * A plain `string` is refused too when there are definitions: listen with `'*'` and narrow on
+ * `declared` and `type` for events outside the contract.
+ * @example
+ * ```ts
+ * const client = createClient({ url, topics, events }); // defineEvents({ 'lease-added': … })
+ * client.on('lease-added', (lease) => {}); // ok, lease typed
+ * client.on('lease-addded', () => {}); // error: not assignable to '"lease-added" | …'
+ * ```
+ */
+export type KnownType<D, K extends string> = D extends AnyEventDefinitions
+  ? string extends K
+    ? EventTypeOf<D>
+    : K extends EventTypeOf<D>
+      ? K
+      : EventTypeOf<D>
+  : K;
+
 /** Options of `client.command()`. */
 export interface CommandCallOptions {
   /** How long to wait for the answer. @defaultValue the client option `commandTimeoutMs` (15000) */
@@ -33,20 +54,29 @@ export interface EventLog<D> {
   readonly capacity: number;
   /** Every held event. */
   all(): ClientEvent<D>[];
-  /** The held events of one declared type, payloads typed. */
-  ofType<K extends DeclaredType<D>>(type: K): Extract<ClientEvent<D>, { type: K }>[];
-  /** The held events of any type. */
-  ofType(type: string): ClientEvent<D>[];
+  /**
+   * The held events of one type: payloads typed for a declared type. With definitions, only
+   * their types are accepted (see `KnownType`).
+   */
+  ofType<const K extends string>(
+    type: KnownType<D, K>,
+  ): (K extends DeclaredType<D> ? Extract<ClientEvent<D>, { type: K }> : ClientEvent<D>)[];
   /**
    * The held events matching a query, e.g. `{ type: 'lease-added', where: { ip: '10.0.0.7' } }`
-   * or `{ topic: 'tenant/acme/**', where: (data) => … }`.
+   * or `{ topic: 'tenant/acme/**', where: (data) => … }`. With definitions, `type` must be one
+   * of theirs.
    */
-  find(query: EventQuery<ClientEvent<D>>): ClientEvent<D>[];
+  find(query: LogQuery<D>): ClientEvent<D>[];
   /** The newest held event, or the newest matching `query`. */
-  last(query?: EventQuery<ClientEvent<D>>): ClientEvent<D> | undefined;
+  last(query?: LogQuery<D>): ClientEvent<D> | undefined;
   /** Forgets every held event. */
   clear(): void;
 }
+
+/** A query over a client's {@link EventLog}: `type`, when given, is a declared one with definitions. */
+export type LogQuery<D> = EventQuery<ClientEvent<D>> & {
+  type?: (D extends AnyEventDefinitions ? EventTypeOf<D> : string) | undefined;
+};
 
 /**
  * A client for one subscription. Create it with `createClient`, register listeners, then
@@ -72,13 +102,15 @@ export interface TidingsClient<D extends AnyEventDefinitions | undefined = undef
 
   /** Calls `listener` with every event, of any type, in order. */
   on(type: '*', listener: (event: ClientEvent<D>) => void): Unsubscribe;
-  /** Calls `listener` with the checked payload of every event of type `type`. */
-  on<K extends EventTypeOf<D>>(
-    type: K,
+  /**
+   * Calls `listener` with the payload of every event of type `type`: checked and typed for a
+   * declared type. With definitions, an undeclared type does not compile (see `KnownType`);
+   * without, any type is accepted and payloads are `unknown`.
+   */
+  on<const K extends string>(
+    type: KnownType<D, K>,
     listener: (data: EventDataOf<D, K>, meta: EventMeta<K>) => void,
   ): Unsubscribe;
-  /** Calls `listener` with the payload, unchecked, of every event of an undeclared type. */
-  on(type: string, listener: (data: unknown, meta: EventMeta) => void): Unsubscribe;
 
   /**
    * Calls `listener` with the new state whenever the status or its details change. Not called

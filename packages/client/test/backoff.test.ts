@@ -30,7 +30,8 @@ describe('reconnection backoff', () => {
     const client = createClient({
       url: `http://127.0.0.1:${port}/events`,
       topics: ['t'],
-      backoff: { initialMs: 1000, multiplier: 2, maxMs: 5000, maxAttempts: 5 },
+      // earlyMaxMs = maxMs: the plain exponential schedule, without the early-outage cap.
+      backoff: { initialMs: 1000, multiplier: 2, maxMs: 5000, earlyMaxMs: 5000, maxAttempts: 5 },
       environment: quietEnv({ timers, random: () => 0.5 }),
     });
     client.connect();
@@ -95,7 +96,7 @@ describe('reconnection backoff', () => {
     const client = createClient({
       url: `http://127.0.0.1:${port}/events`,
       topics: ['t'],
-      backoff: { initialMs: 60_000, maxMs: 120_000 },
+      backoff: { initialMs: 60_000, maxMs: 120_000, earlyMaxMs: 120_000 },
       environment: quietEnv({
         timers,
         random: () => 0.5,

@@ -22,14 +22,51 @@ export const DEFAULT_CONNECTION_LABELS: ConnectionLabels = {
 
 /**
  * The colour family of a status, for styling: `live` (green) when connected, `pending` (yellow)
- * while connecting or reconnecting, `down` (red) otherwise.
+ * while connecting or reconnecting, `down` (red) when stopped, or when an outage has lasted (see
+ * {@link ConnectionToneOptions}).
  */
 export type ConnectionTone = 'live' | 'pending' | 'down';
 
-/** The tone of `status`. */
-export function connectionTone(status: ConnectionState['status']): ConnectionTone {
+/** When a connection that is still being retried counts as down (red) rather than pending. */
+export interface ConnectionToneOptions {
+  /**
+   * Consecutive failed attempts after which `reconnecting` is `down`. The default 2 means: the
+   * connection was lost, and the first attempt to get it back failed too, so the hub is really
+   * unreachable rather than restarting. `Infinity` keeps it yellow.
+   * @defaultValue 2
+   */
+  downAfterAttempts?: number | undefined;
+  /**
+   * How long, in ms, `connecting` or `reconnecting` may last before it is `down`, however few
+   * attempts were made (an attempt can hang for a while). `Infinity` never.
+   * @defaultValue 10000
+   */
+  downAfterMs?: number | undefined;
+}
+
+/** The defaults of {@link ConnectionToneOptions}. */
+export const DEFAULT_CONNECTION_TONE: Readonly<Required<ConnectionToneOptions>> = {
+  downAfterAttempts: 2,
+  downAfterMs: 10_000,
+};
+
+/**
+ * The tone of `status`. Given the failed-attempt count and {@link ConnectionToneOptions}, a
+ * `reconnecting` status with `attempt >= downAfterAttempts`, or one pending for longer than
+ * `downAfterMs` (`overdue`), is `down`. Without them, `connecting` and `reconnecting` are
+ * always `pending`.
+ * @see useConnectionTone, which tracks `overdue` for you.
+ */
+export function connectionTone(
+  status: ConnectionState['status'],
+  detail: { attempt?: number; overdue?: boolean; downAfterAttempts?: number | undefined } = {},
+): ConnectionTone {
   if (status === 'connected') return 'live';
-  if (status === 'connecting' || status === 'reconnecting') return 'pending';
+  if (status === 'connecting' || status === 'reconnecting') {
+    if (detail.overdue) return 'down';
+    const after = detail.downAfterAttempts ?? Number.POSITIVE_INFINITY;
+    return status === 'reconnecting' && (detail.attempt ?? 0) >= after ? 'down' : 'pending';
+  }
   return 'down';
 }
 

@@ -1,22 +1,32 @@
-import { type CSSProperties, type ReactNode, useId, useState } from 'react';
+import {
+  type CSSProperties,
+  type ReactNode,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
 import {
   type ConnectionLabels,
+  type ConnectionToneOptions,
   connectionLabel,
-  connectionTone,
   disconnectedReason,
 } from './connection-labels.js';
 import type { ConnectionSnapshot } from './connection-store.js';
 import { formatTime } from './format-time.js';
 import { useClient } from './use-client.js';
 import { useConnection } from './use-connection.js';
+import { useConnectionTone } from './use-connection-tone.js';
 import { useEvents } from './use-events.js';
 
 /** Props of {@link ConnectionStatus}. */
-export interface ConnectionStatusProps {
+export interface ConnectionStatusProps extends ConnectionToneOptions {
   /**
-   * `compact`: a dot and a label, with a tooltip (last event time, last error, attempts) on hover
-   * or focus; for headers and toolbars. `full`: a panel with connect / disconnect / reconnect
-   * buttons, the error's details and the recent events.
+   * `compact`: a dot and a label; its details (last event time, last error, attempts) open on a
+   * click or tap, on Enter or Space, on keyboard focus and on mouse hover, and close on a second
+   * click, Escape, a click elsewhere, or leaving it. For headers and toolbars. `full`: a panel
+   * with connect / disconnect / reconnect buttons, the error's details and the recent events.
    * @defaultValue 'compact'
    */
   variant?: 'compact' | 'full' | undefined;
@@ -39,17 +49,24 @@ const attemptOf = (s: ConnectionSnapshot) => s.attempt;
 
 /**
  * The connection's status for people: "Live" (green), "Connecting…" and "Reconnecting (attempt
- * n)…" (yellow), "Disconnected" (red). The label sits in a `role="status"` live region, so
- * screen readers announce changes. Style it with `@tidings/react/styles.css` and the
- * `--tidings-*` CSS variables (light and dark).
+ * n)…" (yellow), "Disconnected" (red). While the client keeps retrying it turns red too once a
+ * reconnection attempt has failed (`downAfterAttempts`, 2) or the outage has lasted `downAfterMs`
+ * (10 s): the hub is then really unreachable, not restarting. The tone is in `data-tone`
+ * (`live`, `pending`, `down`). The label sits in a `role="status"` live region, so screen readers
+ * announce changes. Style it with `@tidings/react/styles.css` and the `--tidings-*` CSS variables
+ * (light and dark).
  *
- * The compact variant re-renders only when the status or the attempt changes; its tooltip
- * subscribes to the details while open.
+ * The compact variant is a button (`aria-expanded`, `aria-controls`) whose details open on a
+ * click or tap, Enter or Space, keyboard focus or mouse hover; a second click, Escape or a click
+ * elsewhere closes them. It re-renders only when the status, the attempt or the tone changes;
+ * the details subscribe to the connection's details while open.
  * @example
  * ```tsx
- * <ConnectionStatus />                 // header
- * <ConnectionStatus variant="full" />  // settings or debug page
+ * <ConnectionStatus />                       // header
+ * <ConnectionStatus downAfterMs={5000} />    // red after 5 s of trying
+ * <ConnectionStatus variant="full" />        // settings or debug page
  * ```
+ * @see useConnectionTone for an indicator of your own.
  */
 export function ConnectionStatus(props: ConnectionStatusProps): ReactNode {
   return props.variant === 'full' ? <StatusPanel {...props} /> : <StatusBadge {...props} />;
@@ -59,46 +76,125 @@ function classes(...names: (string | false | undefined)[]): string {
   return names.filter(Boolean).join(' ');
 }
 
-function StatusBadge({ labels, hideWhenLive, className, style }: ConnectionStatusProps): ReactNode {
+/** The least gap kept between the details and the viewport's edge, in px. */
+const EDGE_PX = 8;
+
+/** Why the details are showing: a hover or a keyboard focus shows them, a click pins them. */
+type Peek = 'hover' | 'focus' | null;
+
+function StatusBadge({
+  labels,
+  hideWhenLive,
+  className,
+  style,
+  downAfterAttempts,
+  downAfterMs,
+}: ConnectionStatusProps): ReactNode {
   const status = useConnection(statusOf);
   const attempt = useConnection(attemptOf);
-  const [open, setOpen] = useState(false);
+  const tone = useConnectionTone({ downAfterAttempts, downAfterMs });
+  const [pinned, setPinned] = useState(false);
+  const [peek, setPeek] = useState<Peek>(null);
+  const root = useRef<HTMLSpanElement>(null);
+  const tipRef = useRef<HTMLSpanElement>(null);
+  // A focus that follows a pointer press is that press's, not the keyboard's: the click decides.
+  const pressing = useRef(false);
   const tipId = useId();
+  const open = pinned || peek !== null;
+  const close = () => {
+    setPinned(false);
+    setPeek(null);
+  };
+
+  // Anchored at the badge's left edge, the details would run off a narrow screen when the badge
+  // sits at the right of a header: shift them back inside the viewport.
+  useLayoutEffect(() => {
+    const tip = tipRef.current;
+    if (!open || !tip) return;
+    tip.style.translate = '';
+    const r = tip.getBoundingClientRect();
+    const overflow = r.right - (document.documentElement.clientWidth - EDGE_PX);
+    if (overflow > 0) tip.style.translate = `${-Math.min(overflow, Math.max(0, r.left - EDGE_PX))}px 0`;
+  }, [open]);
+
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (e: PointerEvent | MouseEvent) => {
+      if (root.current && !root.current.contains(e.target as Node)) {
+        setPinned(false);
+        setPeek(null);
+      }
+    };
+    document.addEventListener('pointerdown', onDown);
+    document.addEventListener('mousedown', onDown);
+    return () => {
+      document.removeEventListener('pointerdown', onDown);
+      document.removeEventListener('mousedown', onDown);
+    };
+  }, [open]);
+
   if (hideWhenLive && status === 'connected') return null;
-  const tone = connectionTone(status);
   return (
     <span
+      ref={root}
       className={classes('tidings-status', className)}
       data-status={status}
       data-tone={tone}
+      data-open={open ? '' : undefined}
       style={style}
     >
       <button
         type="button"
         className="tidings-status__main"
-        aria-describedby={open ? tipId : undefined}
         aria-expanded={open}
-        onMouseEnter={() => setOpen(true)}
-        onMouseLeave={() => setOpen(false)}
-        onFocus={() => setOpen(true)}
-        onBlur={() => setOpen(false)}
-        onClick={() => setOpen((o) => !o)}
+        aria-controls={tipId}
+        aria-describedby={open ? tipId : undefined}
+        onPointerEnter={(e) => {
+          if (e.pointerType === 'mouse') setPeek((p) => p ?? 'hover');
+        }}
+        onPointerLeave={(e) => {
+          if (e.pointerType === 'mouse') setPeek((p) => (p === 'hover' ? null : p));
+        }}
+        onPointerDown={() => {
+          pressing.current = true;
+        }}
+        onFocus={() => {
+          if (!pressing.current) setPeek((p) => p ?? 'focus');
+          pressing.current = false;
+        }}
+        onBlur={(e) => {
+          if (!root.current?.contains(e.relatedTarget as Node | null)) close();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && open) {
+            e.stopPropagation();
+            close();
+          }
+        }}
+        onClick={() => {
+          pressing.current = false;
+          // A click on details a hover opened keeps them open; otherwise it toggles what is shown.
+          if (pinned || peek === 'focus') close();
+          else setPinned(true);
+        }}
       >
         <span className="tidings-status__dot" aria-hidden="true" />
         <span className="tidings-status__label" role="status" aria-live="polite">
           {connectionLabel({ status, attempt }, labels)}
         </span>
       </button>
-      {open && <StatusTooltip id={tipId} />}
+      <span ref={tipRef} className="tidings-status__tooltip" role="tooltip" id={tipId} hidden={!open}>
+        {open && <StatusDetails />}
+      </span>
     </span>
   );
 }
 
-function StatusTooltip({ id }: { id: string }): ReactNode {
+function StatusDetails(): ReactNode {
   const state = useConnection();
   const reason = disconnectedReason(state);
   return (
-    <span className="tidings-status__tooltip" role="tooltip" id={id}>
+    <>
       <span className="tidings-status__row">
         <span>Last event</span>
         <span>{formatTime(state.lastEventAt)}</span>
@@ -114,7 +210,7 @@ function StatusTooltip({ id }: { id: string }): ReactNode {
         </span>
       )}
       {reason && <span className="tidings-status__note">{reason}</span>}
-    </span>
+    </>
   );
 }
 
@@ -124,10 +220,12 @@ function StatusPanel({
   title = 'Live updates',
   className,
   style,
+  downAfterAttempts,
+  downAfterMs,
 }: ConnectionStatusProps) {
   const state = useConnection();
   const client = useClient();
-  const tone = connectionTone(state.status);
+  const tone = useConnectionTone({ downAfterAttempts, downAfterMs });
   const active =
     state.status === 'connected' || state.status === 'connecting' || state.status === 'reconnecting';
   const reason = disconnectedReason(state);

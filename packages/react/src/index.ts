@@ -17,15 +17,19 @@ export type {
 export {
   type ConnectionLabels,
   type ConnectionTone,
+  type ConnectionToneOptions,
   connectionLabel,
   connectionTone,
   DEFAULT_CONNECTION_LABELS,
+  DEFAULT_CONNECTION_TONE,
   disconnectedReason,
 } from './connection-labels.js';
 export { ConnectionStatus, type ConnectionStatusProps } from './connection-status.js';
 export { type ConnectionSnapshot, type ConnectionStore, createConnectionStore } from './connection-store.js';
 export { formatAgo, formatTime } from './format-time.js';
 export type {
+  CheckedInvalidationRules,
+  CheckedUpdateRules,
   InvalidationRule,
   InvalidationRules,
   KeysResult,
@@ -38,12 +42,17 @@ export type {
   AppDataOf,
   AppEvent,
   AppEventOf,
+  CheckedKey,
   EventCallback,
+  EventPattern,
+  GlobTemplate,
+  KnownPattern,
   Register,
   RegisteredEvents,
   RegisteredType,
   TypeKey,
   TypesMatching,
+  UnknownKey,
 } from './register.js';
 export { TidingsContext, type TidingsContextValue } from './tidings-context.js';
 export {
@@ -55,6 +64,7 @@ export {
 export { useClient } from './use-client.js';
 export { type UseCommandResult, useCommand } from './use-command.js';
 export { useConnection } from './use-connection.js';
+export { useConnectionTone } from './use-connection-tone.js';
 export { type UseEventOptions, useEvent } from './use-event.js';
 export {
   type CacheAdapter,

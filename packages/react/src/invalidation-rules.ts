@@ -1,5 +1,5 @@
 import { typeMatcher } from './match-type.js';
-import type { AppEvent, AppEventOf, EventCallback, TypeKey } from './register.js';
+import type { AppEvent, AppEventOf, CheckedKey, EventCallback, TypeKey } from './register.js';
 
 /** Keys to invalidate, or nothing (`null`, `undefined`, `false`, an empty list). */
 export type KeysResult<K> = readonly K[] | null | undefined | false;
@@ -22,6 +22,15 @@ export type InvalidationRule<K, E = AppEvent> = readonly K[] | EventCallback<E, 
  */
 export type InvalidationRules<K> =
   | { readonly [P in TypeKey]?: InvalidationRule<K, AppEventOf<P>> }
+  | ((event: AppEvent) => KeysResult<K>);
+
+/**
+ * {@link InvalidationRules} as the hooks take them, with the map's keys `R` checked: with a
+ * registered contract, a key that is neither a declared type nor a glob matching one is a compile
+ * error at that key (see `EventPattern`).
+ */
+export type CheckedInvalidationRules<K, R> =
+  | { readonly [P in keyof R]: CheckedKey<P, InvalidationRule<K, AppEventOf<P & string>>> }
   | ((event: AppEvent) => KeysResult<K>);
 
 /**
@@ -50,6 +59,14 @@ export type UpdateRule<K, E = AppEvent> = (
 /** Update rules keyed by event type or glob. */
 export type UpdateRules<K> = {
   readonly [P in TypeKey]?: UpdateRule<K, AppEventOf<P>> | readonly UpdateRule<K, AppEventOf<P>>[];
+};
+
+/** {@link UpdateRules} with the map's keys `U` checked like {@link CheckedInvalidationRules}. */
+export type CheckedUpdateRules<K, U> = {
+  readonly [P in keyof U]: CheckedKey<
+    P,
+    UpdateRule<K, AppEventOf<P & string>> | readonly UpdateRule<K, AppEventOf<P & string>>[]
+  >;
 };
 
 /**

@@ -1,9 +1,12 @@
-import type { EventMeta } from '@tidings/client';
+import type { EventMeta, TidingsClient } from '@tidings/client';
 import { useEffect } from 'react';
 import { typeMatcher } from './match-type.js';
-import type { AppDataOf, AppEvent, RegisteredType } from './register.js';
+import type { AppDataOf, AppEvent, EventPattern } from './register.js';
 import { useTidingsContext } from './tidings-context.js';
 import { useLatest } from './use-latest.js';
+
+/** The `type` a handler's `meta` carries for pattern `P`: any string for a glob. */
+type MetaType<P extends string> = P extends `${string}*${string}` ? string : P;
 
 /** Options of {@link useEvent}. */
 export interface UseEventOptions<A extends unknown[]> {
@@ -23,7 +26,8 @@ export interface UseEventOptions<A extends unknown[]> {
  * with `type`, `enabled` or the client. Using it never re-renders the component.
  *
  * `type` may be a glob (`'lease-*'`: payload `unknown`), or `'*'` for every event, in which case
- * the handler receives the whole event.
+ * the handler receives the whole event. With a registered contract, a type that is not declared
+ * (or a glob matching none) is a compile error; see {@link EventPattern}.
  *
  * @example
  * ```tsx
@@ -31,20 +35,15 @@ export interface UseEventOptions<A extends unknown[]> {
  * ```
  * @see useEvents to render from the recent events instead.
  */
-export function useEvent<K extends RegisteredType>(
-  type: K,
-  handler: (data: AppDataOf<K>, meta: EventMeta<K>) => void,
-  options?: UseEventOptions<[AppDataOf<K>, EventMeta<K>]>,
-): void;
 export function useEvent(
   type: '*',
   handler: (event: AppEvent) => void,
   options?: UseEventOptions<[AppEvent]>,
 ): void;
-export function useEvent(
-  type: string,
-  handler: (data: unknown, meta: EventMeta) => void,
-  options?: UseEventOptions<[unknown, EventMeta]>,
+export function useEvent<const P extends string>(
+  type: EventPattern<P>,
+  handler: (data: AppDataOf<P>, meta: EventMeta<MetaType<P>>) => void,
+  options?: UseEventOptions<[AppDataOf<P>, EventMeta<MetaType<P>>]>,
 ): void;
 export function useEvent(
   type: string,
@@ -69,6 +68,9 @@ export function useEvent(
         if (matches(e.type)) call(e.data, { id: e.id, topic: e.topic, type: e.type, time: e.time });
       });
     }
-    return client.on(type, (data: unknown, meta: EventMeta) => call(data, meta));
+    // The overloads above checked `type`; the client is the untyped one for this call.
+    return (client as unknown as TidingsClient).on(type, (data: unknown, meta: EventMeta) =>
+      call(data, meta),
+    );
   }, [client, type, enabled, handlerRef, filterRef]);
 }

@@ -1,12 +1,15 @@
 import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
 import { anyTypeMatcher } from './match-type.js';
-import type { AppEvent, AppEventOf, TypeKey } from './register.js';
+import type { AppEvent, AppEventOf, EventPattern } from './register.js';
 import { useTidingsContext } from './tidings-context.js';
 import { useLatest } from './use-latest.js';
 
 /** Options of {@link useEvents}. */
 export interface UseEventsOptions<E> {
-  /** Event types or globs (`'lease-*'`) to keep; all types when absent or empty. */
+  /**
+   * Event types or globs (`'lease-*'`) to keep; all types when absent or empty. With a
+   * registered contract each must be declared or match a declared type (see {@link EventPattern}).
+   */
   types?: readonly string[] | undefined;
   /** Only events for which this returns true. Applied when the list is computed. */
   filter?: ((event: E) => boolean) | undefined;
@@ -29,12 +32,17 @@ export interface UseEventsOptions<E> {
  * ```
  * @see useLastEvent
  */
-export function useEvents<const P extends TypeKey>(
-  options: UseEventsOptions<AppEventOf<P>> & { types: readonly P[] },
+export function useEvents<const P extends string>(
+  options: UseEventsOptions<AppEventOf<P>> & { types: readonly EventPattern<P>[] },
 ): AppEventOf<P>[];
-export function useEvents(options?: UseEventsOptions<AppEvent>): AppEvent[];
+export function useEvents(options?: UseEventsOptions<AppEvent> & { types?: undefined }): AppEvent[];
 export function useEvents(options: UseEventsOptions<AppEvent> = {}): AppEvent[] {
-  const context = useTidingsContext('useEvents');
+  return useEventList('useEvents', options);
+}
+
+/** {@link useEvents} without the type checks of its overloads, for the hooks built on it. */
+function useEventList(hook: string, options: UseEventsOptions<AppEvent>): AppEvent[] {
+  const context = useTidingsContext(hook);
   const { client } = context;
   const { types, filter, limit } = options;
   const typesKey = types ? types.join('\u0000') : '';
@@ -92,8 +100,8 @@ export function useEvents(options: UseEventsOptions<AppEvent> = {}): AppEvent[] 
  * return <progress value={last?.data.percent ?? 0} max={100} />;
  * ```
  */
-export function useLastEvent<const P extends TypeKey>(type: P): AppEventOf<P> | undefined;
+export function useLastEvent<const P extends string>(type: EventPattern<P>): AppEventOf<P> | undefined;
 export function useLastEvent(type: string): AppEvent | undefined {
   const types = useMemo(() => [type], [type]);
-  return useEvents({ types, limit: 1 })[0];
+  return useEventList('useLastEvent', { types, limit: 1 })[0];
 }

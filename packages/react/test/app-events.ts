@@ -8,6 +8,8 @@ export const events = defineEvents({
   'lease-removed': z.object({ ip: z.string() }),
   'alert.raised': z.object({ severity: z.string(), message: z.string() }),
   build_failed: z.object({ name: z.string(), reason: z.string() }),
+  build_complete: z.object({ name: z.string() }),
+  workload_status_update: z.object({ name: z.string() }),
 });
 
 declare module '@tidings/react' {

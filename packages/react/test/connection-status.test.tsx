@@ -88,6 +88,128 @@ describe('<ConnectionStatus variant="compact">', () => {
   });
 });
 
+describe('<ConnectionStatus> details on click, tap and keyboard', () => {
+  const button = () => screen.getByRole('button');
+  const expanded = () => button().getAttribute('aria-expanded');
+  const tooltip = () => screen.queryByRole('tooltip');
+
+  it('opens on a click even though the press also focuses and hovers it, and a second click closes', async () => {
+    const hub = await liveHub();
+    render(<ConnectionStatus />, { wrapper: withProvider(hub.client()) });
+    await waitFor(() => expect(status().textContent).toBe('Live'));
+    expect(expanded()).toBe('false');
+    const controlled = document.getElementById(button().getAttribute('aria-controls') as string);
+    expect(controlled?.getAttribute('role')).toBe('tooltip');
+    expect(controlled?.hidden).toBe(true);
+    // What a mouse click dispatches: enter, press, focus, release, click.
+    fireEvent.pointerEnter(button(), { pointerType: 'mouse' });
+    fireEvent.pointerDown(button(), { pointerType: 'mouse' });
+    fireEvent.focus(button());
+    fireEvent.click(button());
+    expect(expanded()).toBe('true');
+    expect(tooltip()?.textContent).toMatch(/Last event/);
+    fireEvent.pointerLeave(button(), { pointerType: 'mouse' });
+    expect(expanded()).toBe('true');
+    fireEvent.pointerDown(button(), { pointerType: 'mouse' });
+    fireEvent.click(button());
+    expect(expanded()).toBe('false');
+    expect(tooltip()).toBeNull();
+  });
+
+  it('opens on a tap (press, focus, click without hover) and closes on a tap elsewhere', async () => {
+    const hub = await liveHub();
+    render(
+      <div>
+        <ConnectionStatus />
+        <p>elsewhere</p>
+      </div>,
+      { wrapper: withProvider(hub.client()) },
+    );
+    await waitFor(() => expect(status().textContent).toBe('Live'));
+    fireEvent.pointerDown(button(), { pointerType: 'touch' });
+    fireEvent.focus(button());
+    fireEvent.click(button());
+    expect(expanded()).toBe('true');
+    fireEvent.pointerDown(screen.getByText('elsewhere'), { pointerType: 'touch' });
+    expect(expanded()).toBe('false');
+    expect(tooltip()).toBeNull();
+  });
+
+  it('shows on keyboard focus, hides on Escape, and Enter toggles', async () => {
+    const hub = await liveHub();
+    render(<ConnectionStatus />, { wrapper: withProvider(hub.client()) });
+    await waitFor(() => expect(status().textContent).toBe('Live'));
+    fireEvent.focus(button());
+    expect(expanded()).toBe('true');
+    expect(button().getAttribute('aria-describedby')).toBe(button().getAttribute('aria-controls'));
+    fireEvent.keyDown(button(), { key: 'Escape' });
+    expect(expanded()).toBe('false');
+    fireEvent.click(button()); // what Enter or Space does on a button
+    expect(expanded()).toBe('true');
+    fireEvent.click(button());
+    expect(expanded()).toBe('false');
+    fireEvent.click(button());
+    fireEvent.blur(button());
+    expect(expanded()).toBe('false');
+  });
+});
+
+describe('<ConnectionStatus> tone through an outage', () => {
+  const tone = () => status().closest('.tidings-status')?.getAttribute('data-tone');
+
+  it('turns red once a reconnection attempt has failed too (downAfterAttempts, 2 by default)', async () => {
+    const port = await closedPort();
+    const hub = await liveHub();
+    const slow = hub.client({
+      url: `http://127.0.0.1:${port}/events`,
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+    });
+    const { unmount } = render(<ConnectionStatus />, { wrapper: withProvider(slow) });
+    await waitFor(() => expect(status().textContent).toBe('Reconnecting (attempt 1)…'));
+    expect(tone()).toBe('pending');
+    unmount();
+
+    const fast = hub.client({
+      url: `http://127.0.0.1:${port}/events`,
+      backoff: { initialMs: 20, maxMs: 40 },
+    });
+    const second = render(<ConnectionStatus />, { wrapper: withProvider(fast) });
+    await waitFor(() => expect(status().textContent).toBe('Reconnecting (attempt 2)…'));
+    expect(tone()).toBe('down');
+    second.unmount();
+
+    const patient = hub.client({
+      url: `http://127.0.0.1:${port}/events`,
+      backoff: { initialMs: 20, maxMs: 40 },
+    });
+    render(<ConnectionStatus downAfterAttempts={Number.POSITIVE_INFINITY} />, {
+      wrapper: withProvider(patient),
+    });
+    await waitFor(() => expect(status().textContent).toMatch(/attempt [3-9]/));
+    expect(tone()).toBe('pending');
+  });
+
+  it('turns red after downAfterMs of trying, still Connecting…', async () => {
+    const silent = await silentServer();
+    const hub = await liveHub();
+    const client = hub.client({ url: `${silent.url}/events` });
+    render(<ConnectionStatus downAfterMs={300} />, { wrapper: withProvider(client) });
+    await waitFor(() => expect(status().textContent).toBe('Connecting…'));
+    expect(tone()).toBe('pending');
+    await waitFor(() => expect(tone()).toBe('down'), { timeout: 3000 });
+    expect(status().textContent).toBe('Connecting…');
+  });
+
+  it('stays yellow by default through the first seconds of a connect that hangs', async () => {
+    const silent = await silentServer();
+    const hub = await liveHub();
+    render(<ConnectionStatus />, { wrapper: withProvider(hub.client({ url: `${silent.url}/events` })) });
+    await waitFor(() => expect(status().textContent).toBe('Connecting…'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(tone()).toBe('pending');
+  });
+});
+
 describe('<ConnectionStatus variant="full">', () => {
   it('has connect, disconnect and reconnect buttons, the recent events and the error details', async () => {
     const hub = await liveHub();

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { ConnectionStatus, TidingsProvider, useConnection, useForceLogout } from '@tidings/react';
+import { ConnectionStatus, TidingsProvider, useForceLogout } from '@tidings/react';
 import { type ReactNode, useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { mutate } from 'swr';
@@ -111,7 +111,7 @@ function Shell({ config }: { config: DemoConfig }) {
           ))}
         </nav>
         <div className="nav__end">
-          <LiveIndicator />
+          <ConnectionStatus />
           <ThemeToggle />
           <div className="user">
             <span className="avatar" aria-hidden="true">
@@ -133,22 +133,6 @@ function Shell({ config }: { config: DemoConfig }) {
       </header>
       <main className="page">{page?.render(config)}</main>
     </div>
-  );
-}
-
-/**
- * The header's "Live" label. The library's badge is yellow while reconnecting; once a reconnection
- * attempt has failed too, the hub is really unreachable, so the demo shows it red.
- */
-function LiveIndicator() {
-  const status = useConnection((c) => c.status);
-  const attempt = useConnection((c) => c.attempt);
-  const down = status === 'error' || status === 'disconnected' || (status === 'reconnecting' && attempt >= 2);
-  const tone = status === 'connected' ? 'live' : down ? 'down' : 'pending';
-  return (
-    <span className="live" data-live-tone={tone}>
-      <ConnectionStatus />
-    </span>
   );
 }
 

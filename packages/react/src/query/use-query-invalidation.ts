@@ -1,9 +1,18 @@
 import { hashKey, type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
-import type { InvalidationRules } from '../invalidation-rules.js';
+import type {
+  CheckedInvalidationRules,
+  CheckedUpdateRules,
+  InvalidationRules,
+} from '../invalidation-rules.js';
 import { type InvalidationOptions, useEventInvalidation } from '../use-event-invalidation.js';
 
+type UpdateRulesOf<K> = NonNullable<InvalidationOptions<K>['updates']>;
+
 /** Options of {@link useQueryInvalidation}. */
-export interface UseQueryInvalidationOptions extends InvalidationOptions<QueryKey> {
+export interface UseQueryInvalidationOptions<U = UpdateRulesOf<QueryKey>>
+  extends Omit<InvalidationOptions<QueryKey>, 'updates'> {
+  /** Events that patch cached data in place, applied at once for each event (not coalesced). */
+  updates?: CheckedUpdateRules<QueryKey, U> | undefined;
   /** The query client; the one from `QueryClientProvider` by default. */
   queryClient?: QueryClient | undefined;
   /**
@@ -27,17 +36,19 @@ export interface UseQueryInvalidationOptions extends InvalidationOptions<QueryKe
  *   action_created: (e) => [['actions', e.data.session_id]],
  * });
  * ```
+ * With a registered contract, a key of `rules` or `updates` that is neither a declared type nor
+ * a glob matching one is a compile error.
  * @see InvalidationRules
  */
-export function useQueryInvalidation(
-  rules: InvalidationRules<QueryKey>,
-  options: UseQueryInvalidationOptions = {},
+export function useQueryInvalidation<R, U = UpdateRulesOf<QueryKey>>(
+  rules: CheckedInvalidationRules<QueryKey, R>,
+  options: UseQueryInvalidationOptions<U> = {},
 ): void {
   const queryClient = useQueryClient(options.queryClient);
   const refetchType = options.refetchType ?? 'active';
   useEventInvalidation<QueryKey>(
     'useQueryInvalidation',
-    rules,
+    rules as InvalidationRules<QueryKey>,
     {
       hash: hashKey,
       invalidate: (queryKey) => void queryClient.invalidateQueries({ queryKey, refetchType }),
@@ -47,6 +58,6 @@ export function useQueryInvalidation(
           current === undefined ? undefined : patch(current),
         ),
     },
-    options,
+    options as InvalidationOptions<QueryKey>,
   );
 }

@@ -1,10 +1,22 @@
 import { useSWRConfig } from 'swr';
-import type { InvalidationRules } from '../invalidation-rules.js';
+import type {
+  CheckedInvalidationRules,
+  CheckedUpdateRules,
+  InvalidationRules,
+} from '../invalidation-rules.js';
 import { type InvalidationOptions, useEventInvalidation } from '../use-event-invalidation.js';
 import { type SWRTarget, swrKeyMatcher } from './swr-key-matcher.js';
 
-/** Options of {@link useSWRInvalidation}. */
-export type UseSWRInvalidationOptions = InvalidationOptions<SWRTarget>;
+type UpdateRulesOf<K> = NonNullable<InvalidationOptions<K>['updates']>;
+
+/** Options of {@link useSWRInvalidation}; `updates` keys are checked like the rules' keys. */
+export type UseSWRInvalidationOptions<U = UpdateRulesOf<SWRTarget>> = Omit<
+  InvalidationOptions<SWRTarget>,
+  'updates'
+> & {
+  /** Events that patch cached data in place, applied at once for each event (not coalesced). */
+  updates?: CheckedUpdateRules<SWRTarget, U> | undefined;
+};
 
 const functionIds = new WeakMap<object, number>();
 let nextFunctionId = 0;
@@ -27,7 +39,9 @@ function hashTarget(target: SWRTarget): string {
  * URL and everything under it), array-key prefixes or key predicates (see {@link SWRTarget}).
  * A burst costs one revalidation per target per `coalesceMs` (100 ms by default); function
  * targets are coalesced by identity, so define them once. After a reset every mapped target is
- * revalidated. `updates` patch cached data without revalidating.
+ * revalidated. `updates` patch cached data without revalidating. With a registered contract, a
+ * key of `rules` or `updates` that is neither a declared type nor a glob matching one is a
+ * compile error.
  *
  * @example
  * ```tsx
@@ -38,14 +52,14 @@ function hashTarget(target: SWRTarget): string {
  * });
  * ```
  */
-export function useSWRInvalidation(
-  rules: InvalidationRules<SWRTarget>,
-  options: UseSWRInvalidationOptions = {},
+export function useSWRInvalidation<R, U = UpdateRulesOf<SWRTarget>>(
+  rules: CheckedInvalidationRules<SWRTarget, R>,
+  options: UseSWRInvalidationOptions<U> = {},
 ): void {
   const { mutate } = useSWRConfig();
   useEventInvalidation<SWRTarget>(
     'useSWRInvalidation',
-    rules,
+    rules as InvalidationRules<SWRTarget>,
     {
       hash: hashTarget,
       invalidate: (target) => void mutate(swrKeyMatcher(target)),
@@ -57,6 +71,6 @@ export function useSWRInvalidation(
           { revalidate: false },
         ),
     },
-    options,
+    options as InvalidationOptions<SWRTarget>,
   );
 }

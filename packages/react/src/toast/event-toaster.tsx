@@ -1,7 +1,7 @@
 import { type ReactNode, useRef } from 'react';
 import { type ExternalToast, Toaster, type ToasterProps, toast } from 'sonner';
 import { typeMatcher } from '../match-type.js';
-import type { AppEvent, AppEventOf, EventCallback, TypeKey } from '../register.js';
+import type { AppEvent, AppEventOf, CheckedKey, EventCallback, TypeKey } from '../register.js';
 import { useEvent } from '../use-event.js';
 
 /** The look of a toast; sonner shows a matching icon for each. */
@@ -33,6 +33,14 @@ export type ToastRule<E = AppEvent> = EventToast | EventCallback<E, EventToast |
 /** Event types or globs to toasts; payloads are typed for declared types. */
 export type ToastMap = { readonly [P in TypeKey]?: ToastRule<AppEventOf<P>> };
 
+/**
+ * A {@link ToastMap} with its keys `M` checked: with a registered contract, a key that is neither
+ * a declared type nor a glob matching one is a compile error at that key.
+ */
+export type CheckedToastMap<M> = {
+  readonly [P in keyof M]: CheckedKey<P, ToastRule<AppEventOf<P & string>>>;
+};
+
 /** How long each variant stays: errors longer, so they are read. */
 export const DEFAULT_TOAST_DURATIONS: Readonly<Record<ToastVariant, number>> = {
   success: 4000,
@@ -41,13 +49,14 @@ export const DEFAULT_TOAST_DURATIONS: Readonly<Record<ToastVariant, number>> = {
   error: 8000,
 };
 
-/** Props of {@link EventToaster}. */
-export interface EventToasterProps {
+/** Props of {@link EventToaster}; `M` is the map's own type, inferred. */
+export interface EventToasterProps<M = ToastMap> {
   /**
    * Event types or globs (`'build_*'`, `'alert.*'`) to toasts. The first matching entry wins,
-   * exact names before globs. Events matching nothing make no toast.
+   * exact names before globs. Events matching nothing make no toast. With a registered
+   * contract, every key must be a declared type or a glob matching one.
    */
-  map: ToastMap;
+  map: CheckedToastMap<M>;
   /**
    * The window in which toasts with the same `dedupeKey` merge (a burst of identical alerts shows
    * one toast with "×12"), measured from the latest one.
@@ -101,18 +110,18 @@ let nextId = 0;
  * />
  * ```
  */
-export function EventToaster({
+export function EventToaster<M>({
   map,
   dedupeMs = 4000,
   durations,
   toaster = false,
   enabled = true,
-}: EventToasterProps) {
+}: EventToasterProps<M>) {
   const merged = useRef(new Map<string, Merged>());
   useEvent(
     '*',
     (event) => {
-      const rule = findRule(map, event.type);
+      const rule = findRule(map as ToastMap, event.type);
       if (!rule) return;
       const spec = typeof rule === 'function' ? rule(event) : rule;
       if (!spec) return;

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export {
+  type CheckedToastMap,
   DEFAULT_TOAST_DURATIONS,
   type EventToast,
   EventToaster,

@@ -47,7 +47,7 @@ async function bundle(): Promise<string> {
   return r.outputFiles[0]?.text ?? '';
 }
 
-const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>@tidings/react</title>
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>@tidings/react</title>
 <link rel="stylesheet" href="/styles.css"><link rel="stylesheet" href="/demo.css"></head>
 <body><div id="root"></div><script type="module" src="/demo.js"></script></body></html>`;
 
@@ -105,11 +105,17 @@ describe.skipIf(!hasChromium)('@tidings/react in Chromium', () => {
     await new Promise((r) => server?.close(r));
   });
 
-  async function open(part: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+  async function open(
+    part: string,
+    colorScheme: 'light' | 'dark' = 'light',
+    device: { hasTouch?: boolean; isMobile?: boolean; width?: number } = {},
+  ): Promise<Page> {
     const page = await browser.newPage({
-      viewport: { width: 1280, height: 900 },
+      viewport: { width: device.width ?? 1280, height: 900 },
       deviceScaleFactor: 2,
       colorScheme,
+      hasTouch: device.hasTouch ?? false,
+      isMobile: device.isMobile ?? false,
     });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -131,12 +137,80 @@ describe.skipIf(!hasChromium)('@tidings/react in Chromium', () => {
     await publish('lease-added', { ip: '10.0.9.9', mac: '00:00:00:00:00:01', host: 'x', pool: 'office' });
     await page.locator('#badges-dark .tidings-status__main').nth(0).focus();
     await page.locator('#badges-light .tidings-status__main').nth(2).hover();
-    await page.waitForSelector('#badges-light [role="tooltip"]');
-    await page.waitForSelector('#badges-dark [role="tooltip"]');
-    const tip = await page.locator('#badges-light [role="tooltip"]').textContent();
+    await page.waitForSelector('#badges-light [role="tooltip"]:not([hidden])');
+    await page.waitForSelector('#badges-dark [role="tooltip"]:not([hidden])');
+    const tip = await page.locator('#badges-light [role="tooltip"]:not([hidden])').textContent();
     expect(tip).toContain('The hub answered 503');
     await page.locator('main').screenshot({ path: join(SHOTS, 'react-status.png'), animations: 'disabled' });
     await page.close();
+  });
+
+  it('status badge: a click, a tap or Enter opens the details; again, Escape or elsewhere closes them', async () => {
+    const expanded = (page: Page) =>
+      page.locator('#badges-light .tidings-status__main').nth(0).getAttribute('aria-expanded');
+    const tipVisible = (page: Page) => page.locator('#badges-light [role="tooltip"]').first().isVisible();
+
+    const page = await open('badges');
+    const badge = page.locator('#badges-light .tidings-status__main').nth(0);
+    await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('Live');
+    const controls = await badge.getAttribute('aria-controls');
+    expect(await page.locator(`[id="${controls}"]`).getAttribute('role')).toBe('tooltip');
+    await badge.click();
+    expect(await expanded(page)).toBe('true');
+    expect(await tipVisible(page)).toBe(true);
+    await page.mouse.move(5, 5); // the click pinned it: leaving does not close it
+    expect(await expanded(page)).toBe('true');
+    await badge.click();
+    expect(await expanded(page)).toBe('false');
+    expect(await tipVisible(page)).toBe(false);
+    await badge.click();
+    expect(await expanded(page)).toBe('true');
+    await page.mouse.click(5, 5); // elsewhere
+    expect(await expanded(page)).toBe('false');
+    // Keyboard: focus shows, Escape hides, Enter and Space toggle.
+    await badge.focus();
+    expect(await expanded(page)).toBe('true');
+    await page.keyboard.press('Escape');
+    expect(await expanded(page)).toBe('false');
+    await page.keyboard.press('Enter');
+    expect(await expanded(page)).toBe('true');
+    await page.keyboard.press('Space');
+    expect(await expanded(page)).toBe('false');
+    await page.close();
+
+    const phone = await open('badges', 'light', { hasTouch: true, isMobile: true, width: 390 });
+    const tapped = phone.locator('#badges-light .tidings-status__main').nth(0);
+    await expect.poll(() => tapped.textContent(), { timeout: 10_000 }).toBe('Live');
+    await tapped.tap();
+    expect(await expanded(phone)).toBe('true');
+    expect(await tipVisible(phone)).toBe(true);
+    const box = await phone.locator('#badges-light [role="tooltip"]').first().boundingBox();
+    expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= 390).toBe(true);
+    await tapped.tap();
+    expect(await expanded(phone)).toBe('false');
+    await tapped.tap();
+    expect(await expanded(phone)).toBe('true');
+    await phone.touchscreen.tap(380, 880); // elsewhere
+    await expect.poll(() => expanded(phone)).toBe('false');
+    // Wherever a badge sits, its details stay on a 390 px screen: flush right as in a header too.
+    await phone.evaluate(() => {
+      const row = document.querySelector<HTMLElement>('#badges-light');
+      if (row) row.style.justifyContent = 'flex-end';
+    });
+    const badges = phone.locator('#badges-light .tidings-status__main');
+    for (let i = 0; i < (await badges.count()); i++) {
+      await badges.nth(i).tap();
+      const shown = await phone.locator('#badges-light [role="tooltip"]:not([hidden])').boundingBox();
+      expect({ badge: i, left: shown && shown.x >= 0, right: shown && shown.x + shown.width <= 390 }).toEqual(
+        {
+          badge: i,
+          left: true,
+          right: true,
+        },
+      );
+      await badges.nth(i).tap();
+    }
+    await phone.close();
   });
 
   it('full panel: controls, error details and recent events, light and dark', async () => {

@@ -106,7 +106,7 @@ export function WorkloadsPage({ hubUrl }: { hubUrl: string }) {
   );
 }
 
-const FEED_TYPES = ['workload_status_update', 'project_status_update', 'build_*'];
+const FEED_TYPES = ['workload_status_update', 'project_status_update', 'build_*'] as const;
 
 function WorkloadsBody({
   project,
