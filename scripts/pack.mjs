@@ -34,7 +34,8 @@ export function publishablePackages() {
   const ordered = [];
   const visit = (pkg, path = []) => {
     if (ordered.includes(pkg)) return;
-    if (path.includes(pkg.json.name)) throw new Error(`Dependency cycle: ${[...path, pkg.json.name].join(' -> ')}.`);
+    if (path.includes(pkg.json.name))
+      throw new Error(`Dependency cycle: ${[...path, pkg.json.name].join(' -> ')}.`);
     for (const dep of Object.keys(pkg.json.dependencies ?? {})) {
       const internal = byName.get(dep);
       if (internal) visit(internal, [...path, pkg.json.name]);
@@ -74,16 +75,18 @@ export async function packAll({ out = join(root, 'dist-pack'), build = true } = 
   if (problems.length) throw new Error(`Cannot pack:\n- ${problems.join('\n- ')}`);
   if (build) {
     // What `npm run build` does; it writes only dist/ (the generated admin page is committed).
-    await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: root }).catch(
-      (error) => {
-        throw new Error(`tsc -b failed; fix the type errors, then pack again:\n${error.stdout}${error.stderr}`);
-      },
-    );
+    await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+      cwd: root,
+    }).catch((error) => {
+      throw new Error(`tsc -b failed; fix the type errors, then pack again:\n${error.stdout}${error.stderr}`);
+    });
   }
   for (const { dir, json } of packages) {
     const entry = join(dir, 'dist', 'index.js');
     if (!existsSync(entry)) {
-      throw new Error(`${relative(root, entry)} is missing: run \`npm run build\` first, or pack without --no-build.`);
+      throw new Error(
+        `${relative(root, entry)} is missing: run \`npm run build\` first, or pack without --no-build.`,
+      );
     }
     if (!json.version) throw new Error(`${json.name} has no "version"; give it one before packing.`);
   }
@@ -98,7 +101,8 @@ export async function packAll({ out = join(root, 'dist-pack'), build = true } = 
     });
     const [{ filename }] = JSON.parse(stdout);
     const path = join(out, filename);
-    if (!existsSync(path)) throw new Error(`npm pack reported ${filename} for ${json.name}, but ${path} is missing.`);
+    if (!existsSync(path))
+      throw new Error(`npm pack reported ${filename} for ${json.name}, but ${path} is missing.`);
     tarballs.push(path);
   }
   return { dir: out, tarballs, install: `npm install ${tarballs.join(' ')}` };
