@@ -10,6 +10,8 @@
  * The install needs the npm registry (third-party packages); without it the file skips loudly,
  * and fails under TIDINGS_REQUIRE_SERVICES=1. The app's node_modules are kept in the temp dir,
  * keyed by the install block, Node and npm versions: later runs replace only the @tidings tarballs.
+ * The first run compiles better-sqlite3 where npm finds no prebuilt binary (this machine; minutes
+ * on a busy one), hence the long install timeout.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -92,7 +94,7 @@ const app = join(cache, 'live-list');
 const installed = join(app, 'node_modules', '.tidings-guide-installed');
 const children: ChildProcess[] = [];
 
-const sh = (script: string, cwd: string, env: Record<string, string> = {}, timeout = 900_000) =>
+const sh = (script: string, cwd: string, env: Record<string, string> = {}, timeout = 2_400_000) =>
   run('bash', ['-euo', 'pipefail', '-c', script], {
     cwd,
     env: { ...process.env, ...env, npm_config_audit: 'false', npm_config_fund: 'false' },
@@ -173,7 +175,7 @@ describe.skipIf(!online)('docs/getting-started.md, followed in a fresh app outsi
     for (const block of files) writeFileSync(join(app, block.attrs.file as string), block.code);
     for (const old of ['items.json', '.tidings', 'dist'])
       rmSync(join(app, old), { recursive: true, force: true });
-  }, 1_200_000);
+  }, 2_700_000);
 
   it('installs the five packages from the tarballs, with better-sqlite3 built and the tidings command linked', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as {
