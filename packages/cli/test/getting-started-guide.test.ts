@@ -94,17 +94,33 @@ const app = join(cache, 'live-list');
 const installed = join(app, 'node_modules', '.tidings-guide-installed');
 const children: ChildProcess[] = [];
 
-const sh = (script: string, cwd: string, env: Record<string, string> = {}, timeout = 2_400_000) =>
-  run('bash', ['-euo', 'pipefail', '-c', script], {
-    cwd,
-    env: { ...process.env, ...env, npm_config_audit: 'false', npm_config_fund: 'false' },
-    timeout,
-    maxBuffer: 64 << 20,
-  }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-    throw new Error(
-      `\`${script}\` failed in ${cwd}:\n${error.stdout ?? ''}\n${error.stderr ?? error.message}`,
-    );
+/**
+ * Runs a shell script of the guide in its own process group, so that a timeout ends npm and the
+ * compiler it started too, not only the shell.
+ */
+function sh(script: string, cwd: string, env: Record<string, string> = {}, timeout = 2_400_000) {
+  return new Promise<{ stdout: string }>((resolve, reject) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd,
+      env: { ...process.env, ...env, npm_config_audit: 'false', npm_config_fund: 'false' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${timeout / 1000} s)`;
+      process.kill(-(child.pid as number), 'SIGKILL');
+    }, timeout);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout });
+      else reject(new Error(`\`${script}\` failed in ${cwd} (exit ${code}):\n${stdout}\n${stderr}`));
+    });
   });
+}
 
 /** Starts a long-running command of the app; resolves with the first match of `ready` in its stdout. */
 function start(args: string[], env: Record<string, string>, onLine: (line: string) => void = () => {}) {

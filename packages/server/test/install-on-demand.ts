@@ -8,15 +8,13 @@
  * When the install fails (no registry locally), the tests skip loudly; under
  * TIDINGS_REQUIRE_SERVICES=1 (.ci/run) they fail.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { dirname, join } from 'node:path';
 import { missingService } from './services.js';
 
-const run = promisify(execFile);
 const MARKER = '.tidings-installed-lock';
 
 const lockHash = (dir: string): string =>
@@ -46,6 +44,31 @@ async function withLock<T>(lock: string, body: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * `npm ci` in `dir`, in its own process group so that a timeout also ends the install scripts it
+ * started. Resolves with undefined, or the end of its output when it failed.
+ */
+function npmCi(dir: string, timeout = 15 * 60_000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+    const timer = setTimeout(() => {
+      stderr += `\nkilled after ${timeout / 1000} s`;
+      process.kill(-(child.pid as number), 'SIGKILL');
+    }, timeout);
+    child.on('error', (error) => (stderr += `\n${error.message}`));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? undefined : stderr || `exit ${code}`);
+    });
+  });
+}
+
+/**
  * Runs `npm ci` in `target` from the package.json and package-lock.json of `source` (copied there
  * first when they differ), unless `target` already holds that install. Resolves with true when the
  * packages are there, or false after a loud skip (throws under TIDINGS_REQUIRE_SERVICES=1).
@@ -60,23 +83,20 @@ export async function installOnDemand(
   const marker = join(target, 'node_modules', MARKER);
   if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === hash) return true;
   mkdirSync(target, { recursive: true });
-  return withLock(`${target.replace(/\/$/, '')}.installing`, async () => {
+  // The lock lives in the temp dir, never beside an example inside the repository.
+  const lock = onDemandCache(`${createHash('sha256').update(target).digest('hex').slice(0, 16)}.installing`);
+  mkdirSync(dirname(lock), { recursive: true });
+  return withLock(lock, async () => {
     if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === hash) return true;
     if (target !== source) {
       for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(source, f), join(target, f));
     }
     rmSync(join(target, 'node_modules'), { recursive: true, force: true });
     const started = Date.now();
-    try {
-      await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
-        cwd: target,
-        timeout: 15 * 60_000,
-        maxBuffer: 16 << 20,
-      });
-    } catch (error) {
-      const e = error as { stdout?: string; stderr?: string; message: string };
+    const failure = await npmCi(target);
+    if (failure) {
       missingService(
-        `\`npm ci\` of ${what} in ${target} failed (${(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')})`,
+        `\`npm ci\` of ${what} in ${target} failed (${failure.trim().split('\n').slice(-3).join(' ')})`,
         file,
         `The tests install ${what} on demand from the npm registry; check that npm reaches it, then run them again.`,
       );
