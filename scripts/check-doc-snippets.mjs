@@ -5,6 +5,8 @@
 // application does: through node_modules and each package's `exports`, to its dist/*.d.ts.
 // Errors are reported as markdown-file:line:column.
 // A block that is intentionally partial opts out with `nocheck` in its info string: ```ts nocheck
+// A block the reader saves as a file says so (```ts file=server.ts) and is checked under that name,
+// so the page's blocks import one another as the reader's files do.
 // A block that uses names the reader already has (your router, your auth) may declare them in an
 // HTML comment right above it, which readers of the rendered page do not see:
 //   <!-- ts-preamble
@@ -57,7 +59,8 @@ function snippetsOf(file) {
     if (!fence) return;
     const lang = fence[1];
     if (['ts', 'tsx', 'typescript'].includes(lang) && !/\bnocheck\b/.test(fence[2] ?? '')) {
-      open = { file, ext: lang === 'tsx' ? 'tsx' : 'ts', line: index + 2, code: [], preamble: [] };
+      const fileName = /\bfile=(\S+\.tsx?)\b/.exec(fence[2] ?? '')?.[1];
+      open = { file, ext: lang === 'tsx' ? 'tsx' : 'ts', line: index + 2, code: [], preamble: [], fileName };
       // An HTML comment that ends on the line above and starts with "<!-- ts-preamble".
       if (index > 0 && /-->\s*$/.test(lines[index - 1])) {
         let start = index - 1;
@@ -110,10 +113,13 @@ for (const file of markdownFiles()) {
   // Relative imports mean files beside the document (an example's own modules).
   const beside = relative(dir, dirname(file)).split('\\').join('/');
   for (const snippet of snippets) {
-    const name = `L${snippet.line}.${snippet.ext}`;
-    const text = [...snippet.preamble, ...snippet.code]
-      .join('\n')
-      .replace(/(from\s+|import\s*\(\s*)(['"])\.(\.?)\//g, `$1$2${beside}/.$3/`);
+    // A block the reader saves as a file (```ts file=server.ts) keeps its name, so the page's
+    // other files import it as the reader's would; relative imports then mean those files.
+    const name = snippet.fileName ?? `L${snippet.line}.${snippet.ext}`;
+    const code = [...snippet.preamble, ...snippet.code].join('\n');
+    const text = snippet.fileName
+      ? code
+      : code.replace(/(from\s+|import\s*\(\s*)(['"])\.(\.?)\//g, `$1$2${beside}/.$3/`);
     // `export {}` keeps each block a module of its own, with top-level await and no shared globals.
     writeFileSync(join(dir, name), `${text}\nexport {};\n`);
     byName.set(`${dir}/${name}`, snippet);

@@ -3,7 +3,9 @@
 // dist (run `tsc -b` first; `npm test` does):
 //   1. package.json: ESM, `exports` with `types` first for every JavaScript subpath, `sideEffects`,
 //      `files`, `engines`, `repository`, `license`; optional peers are declared as peers.
-//   2. `publint --strict` and `attw --pack --profile esm-only` report nothing.
+//   2. `publint --strict` and `attw --pack --profile esm-only` report nothing, and
+//      `npm publish --dry-run` warns of nothing (npm 11 silently drops a `bin` it finds invalid,
+//      for one) and its tarball holds README.md, LICENSE, every `exports` and `bin` target.
 //   3. Optional peers are imported only from the subpath that needs them: the static import graph
 //      of each package's main entry reaches none of its optional peers, and every entry imports in
 //      a child Node process where every optional peer it does not statically import is made
@@ -43,6 +45,8 @@ function checkManifest({ json }) {
   if (!Array.isArray(json.files)) fail(name, 'list what to publish in "files".');
   if (!json.engines?.node) fail(name, 'declare "engines.node" (Node 20.19 is the floor).');
   if (!json.license) fail(name, 'declare a "license".');
+  if (json.publishConfig?.access !== 'public')
+    fail(name, 'set "publishConfig": { "access": "public" }: a scoped package is private by default.');
   if (!json.repository?.url || !json.repository?.directory)
     fail(name, 'declare "repository" with "url" and "directory".');
   if (!json.exports?.['.'] && !json.bin) fail(name, 'declare "exports" with a "." entry.');
@@ -76,6 +80,37 @@ async function checkAttw({ dir, json }) {
     await run(bin, args, { cwd: dir, maxBuffer: 16 << 20 });
   } catch (error) {
     fail(json.name, `attw --pack ${args.slice(2).join(' ')} found problems:\n${error.stdout}${error.stderr}`);
+  }
+}
+
+// What `npm publish --dry-run` says without an npm login; every other warning is the package's.
+const NOT_LOGGED_IN = /requires you to be logged in/;
+
+async function checkPublishDryRun({ dir, json }) {
+  let out;
+  try {
+    out = await run('npm', ['publish', '--dry-run', '--json', '--ignore-scripts', '--tag', 'check'], {
+      cwd: dir,
+      maxBuffer: 64 << 20,
+    });
+  } catch (error) {
+    fail(json.name, `npm publish --dry-run failed:\n${error.stderr || error.message}`);
+    return;
+  }
+  const warnings = out.stderr
+    .split('\n')
+    .filter((l) => /^npm (warn|error)/i.test(l) && !NOT_LOGGED_IN.test(l));
+  if (warnings.length) fail(json.name, `npm publish --dry-run warns:\n    ${warnings.join('\n    ')}`);
+  const report = JSON.parse(out.stdout);
+  const files = new Set((report[json.name] ?? report).files.map((f) => f.path));
+  const targets = new Set(['README.md', 'LICENSE', 'package.json', ...Object.values(json.bin ?? {})]);
+  for (const target of Object.values(json.exports ?? {})) {
+    for (const path of isJsTarget(target) ? Object.values(target) : [target]) targets.add(path);
+  }
+  for (const path of targets) {
+    const normal = path.replace(/^\.\//, '');
+    if (!files.has(normal))
+      fail(json.name, `its tarball lacks ${normal}: add it to "files" (or build first).`);
   }
 }
 
@@ -202,6 +237,7 @@ await Promise.all(
     checkManifest(pkg);
     await checkPublint(pkg);
     await checkAttw(pkg);
+    await checkPublishDryRun(pkg);
     report.push(...(await checkOptionalPeers(pkg)));
   }),
 );
@@ -212,4 +248,6 @@ if (failures.length) {
   for (const f of failures) console.error(`- ${f}`);
   process.exit(1);
 }
-console.log('check-packages: publint --strict, attw (esm-only) and optional-peer isolation all clean.');
+console.log(
+  'check-packages: publint --strict, attw (esm-only), npm publish --dry-run and optional-peer isolation all clean.',
+);

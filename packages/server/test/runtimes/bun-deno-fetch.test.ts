@@ -17,7 +17,7 @@ interface SmokeRun {
 }
 
 for (const runtime of ['bun', 'deno'] as const) {
-  const bin = runtimeBinary(runtime, import.meta.filename ?? __filename);
+  const bin = await runtimeBinary(runtime, import.meta.filename ?? __filename);
   describe.skipIf(!bin)(`hub.fetch under ${runtime}`, () => {
     for (const store of ['memory', 'default'] as const) {
       it(`serves an SSE stream that receives one published event (${store} store)`, async () => {

@@ -51,7 +51,7 @@ it('runs every driver, store and revocation conformance case on Node through the
 const drivers = { bun: 'bun:sqlite', deno: 'node:sqlite' } as const;
 
 for (const runtime of ['bun', 'deno'] as const) {
-  const bin = runtimeBinary(runtime, import.meta.filename ?? __filename);
+  const bin = await runtimeBinary(runtime, import.meta.filename ?? __filename);
   describe.skipIf(!bin)(`the embedded store under ${runtime}`, () => {
     it(`passes every conformance case on ${drivers[runtime]}`, async () => {
       const run = await suitesUnder(runtime, bin as string);

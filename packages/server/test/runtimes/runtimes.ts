@@ -1,29 +1,31 @@
 /**
- * Running scripts under Bun and Deno, whose binaries the root devDependencies `bun` and `deno`
- * install. The scripts import the built package (`packages/server/dist`): `npm test` builds
- * first; alone, run `npx tsc -b` before.
+ * Running scripts under Bun and Deno. Their binaries (200 MB together) are not in the root
+ * install: the versions pinned in `install/package-lock.json` are installed on demand into a cache
+ * under the temp dir, once per lockfile, the way scripts/test-node-major.sh brings other Node
+ * majors. The scripts import the built package (`packages/server/dist`): `npm test` builds first;
+ * alone, run `npx tsc -b` before.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { missingService } from '../services.js';
+import { installOnDemand, onDemandCache } from '../install-on-demand.js';
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 export const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
-/** The runtime's binary, or undefined (after a loud skip, or a throw under TIDINGS_REQUIRE_SERVICES=1). */
-export function runtimeBinary(name: RuntimeName, file: string): string | undefined {
+/**
+ * The runtime's binary, installed on demand (see above), or undefined after a loud skip when the
+ * install fails (a throw under TIDINGS_REQUIRE_SERVICES=1).
+ */
+export async function runtimeBinary(name: RuntimeName, file: string): Promise<string | undefined> {
   if (name === 'node') return process.execPath;
-  const bin = `${root}node_modules/.bin/${name}`;
+  const cache = onDemandCache('runtimes');
+  if (!(await installOnDemand(here('./install'), 'Bun and Deno', file, cache))) return undefined;
+  const bin = `${cache}/node_modules/.bin/${name}`;
   if (existsSync(bin)) return bin;
-  missingService(
-    `The ${name} binary (${bin}) is missing`,
-    file,
-    `Run \`npm ci\` at the repository root: the "${name}" devDependency installs it.`,
-  );
-  return undefined;
+  throw new Error(`${bin} is missing after installing ${name}: delete ${cache} and run the test again.`);
 }
 
 /** Fails with what to do when the package was not built. */
