@@ -94,7 +94,7 @@ export interface DemoRig {
    * could not connect), which a test causes by going offline or killing the hub, are not errors.
    */
   expectNetworkErrors: boolean;
-  /** Signs `user` in on another tab of `context` (sessionStorage is per tab) and opens `path`. */
+  /** Opens `path` in another tab of `context`, which is signed in already (the session cookie is shared). */
   openTab(context: BrowserContext, user: string, path: string): Promise<Page>;
   close(): Promise<void>;
 }
@@ -191,7 +191,9 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
     async openTab(context, user, path) {
       const page = await context.newPage();
       watch(page, user, []);
-      await signIn(page, user, path);
+      // The session is the browser's cookie: a second tab is signed in without a second login.
+      await page.goto(`${url}${path}`);
+      await page.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
       return page;
     },
     async close() {

@@ -4,8 +4,9 @@ import { type ReactNode, useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { mutate } from 'swr';
 import { APP_TOPICS, events } from './events.js';
-import { hubToken } from './hub-token.js';
+import { hubCookie } from './hub-token.js';
 import { OfflineAware } from './offline-aware.js';
+import { PublishHealth } from './publish-health.js';
 import { CollaborationPage } from './pages/collaboration.js';
 import { ConsolePage } from './pages/console.js';
 import { LeasesPage } from './pages/leases.js';
@@ -55,7 +56,8 @@ export function App() {
       topics={APP_TOPICS}
       events={events}
       transport="auto"
-      token={hubToken}
+      token={hubCookie}
+      credentials="include"
     >
       <OfflineAware />
       <Shell config={config} />
@@ -131,6 +133,7 @@ function Shell({ config }: { config: DemoConfig }) {
           </div>
         </div>
       </header>
+      <PublishHealth />
       <main className="page">{page?.render(config)}</main>
     </div>
   );

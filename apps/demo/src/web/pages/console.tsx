@@ -2,6 +2,7 @@
 import { ConnectionStatus, useEvent } from '@tidings/react';
 import { useMemo, useState } from 'react';
 import { api } from '../api.js';
+import { DeadLetterPanel } from '../dead-letter-panel.js';
 import { Card, Empty, PageHeader } from '../ui.js';
 
 interface Received {
@@ -51,6 +52,8 @@ export function ConsolePage() {
       return;
     }
     try {
+      // The backend refuses what the hub would (a reserved type such as "reset", a bad name, a
+      // payload too large or too deep) with a 400 sentence, shown below the form.
       await api('/api/console', { method: 'POST', body: { type: type.trim(), data } });
       setSent(`Sent ${type.trim()}.`);
     } catch (err) {
@@ -154,6 +157,7 @@ export function ConsolePage() {
           </ol>
         )}
       </Card>
+      <DeadLetterPanel />
     </>
   );
 }
