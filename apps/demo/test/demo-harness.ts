@@ -68,6 +68,8 @@ function startProcess(mode: 'hub' | 'backend', args: string[]): Promise<ChildPro
 
 export interface DemoRig {
   url: string;
+  /** The data directory hub and backend share. */
+  dataDir: string;
   hubUrl: string;
   browser: Browser;
   /** Kills the hub process (SIGKILL: no goodbye to the clients). */
@@ -99,8 +101,15 @@ export interface DemoRig {
   close(): Promise<void>;
 }
 
-export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig> {
+export async function startDemo(
+  o: {
+    simulate?: boolean;
+    /** Prepares the data directory before hub and backend start (an old version's outbox, say). */
+    prepare?: (dataDir: string) => void;
+  } = {},
+): Promise<DemoRig> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-'));
+  o.prepare?.(dataDir);
   const port = await freePort();
   const hubPort = await freePort();
   const common = ['--data', dataDir, '--port', String(port), '--hub-port', String(hubPort)];
@@ -159,6 +168,7 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
 
   const rig: DemoRig = {
     url,
+    dataDir,
     expectNetworkErrors: false,
     hubUrl: `http://127.0.0.1:${hubPort}`,
     browser,

@@ -40,9 +40,9 @@ export function setAside(db: Db, row: OutboxRow, status: number | null, reason: 
 
 /** The newest set-aside events first (at most `limit`). */
 export function listDeadLetters(db: Db, limit = 100): DeadLetter[] {
-  const rows = db
-    .prepare('SELECT * FROM dead_letters ORDER BY seq DESC LIMIT ?')
-    .all(limit) as Array<OutboxRow & { status: number | null; reason: string; failed_at: number }>;
+  const rows = db.prepare('SELECT * FROM dead_letters ORDER BY seq DESC LIMIT ?').all(limit) as Array<
+    OutboxRow & { status: number | null; reason: string; failed_at: number }
+  >;
   return rows.map((r) => {
     let data: unknown;
     try {

@@ -21,7 +21,12 @@ export class ApiAnswer {
   ) {}
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, cookies: readonly string[] = []): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  cookies: readonly string[] = [],
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

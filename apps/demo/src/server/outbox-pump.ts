@@ -138,7 +138,9 @@ export class OutboxPump {
   }
 
   private async drain(): Promise<void> {
-    const select = this.db.prepare(`SELECT seq, id, topic, type, data FROM outbox ORDER BY seq LIMIT ${BATCH}`);
+    const select = this.db.prepare(
+      `SELECT seq, id, topic, type, data FROM outbox ORDER BY seq LIMIT ${BATCH}`,
+    );
     for (;;) {
       if (this.closed) return;
       const rows = select.all() as OutboxRow[];

@@ -34,10 +34,9 @@ export function DeadLetterPanel() {
   const act = async (d: DeadLetter, action: 'retry' | 'discard') => {
     setError(null);
     try {
-      await api(
-        action === 'retry' ? `/api/dead-letters/${d.seq}/retry` : `/api/dead-letters/${d.seq}`,
-        { method: action === 'retry' ? 'POST' : 'DELETE' },
-      );
+      await api(action === 'retry' ? `/api/dead-letters/${d.seq}/retry` : `/api/dead-letters/${d.seq}`, {
+        method: action === 'retry' ? 'POST' : 'DELETE',
+      });
     } catch (e) {
       setError((e as Error).message);
     }
@@ -48,8 +47,7 @@ export function DeadLetterPanel() {
     <Card
       title={
         <span id="dead-letters">
-          Set aside{' '}
-          {items.length > 0 && <Badge tone="warn">{items.length}</Badge>}
+          Set aside {items.length > 0 && <Badge tone="warn">{items.length}</Badge>}
         </span>
       }
     >

@@ -84,15 +84,9 @@ export function PublishHealth() {
           {health.deadLetters} event{health.deadLetters === 1 ? ' was' : 's were'} set aside.
         </strong>{' '}
         The hub refused {health.deadLetters === 1 ? 'it' : 'them'} for good; everything else is delivered.{' '}
-        <a
-          href="/sse-test#dead-letters"
-          onClick={(e) => {
-            e.preventDefault();
-            navigate('/sse-test');
-          }}
-        >
+        <button type="button" className="publish-health__link" onClick={() => navigate('/sse-test')}>
           See why
-        </a>
+        </button>
       </div>
     );
   }

@@ -54,7 +54,8 @@ export const session = {
   async load(): Promise<void> {
     try {
       const res = await fetch('/api/session');
-      current = res.ok ? { user: ((await res.json()) as Session).user } : null;
+      const user = res.ok ? ((await res.json()) as { user: User | null }).user : null;
+      current = user ? { user } : null;
     } catch {
       current = null;
     }

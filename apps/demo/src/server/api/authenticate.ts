@@ -37,7 +37,8 @@ export async function authenticate(
       );
     claims = await verifySessionToken(ctx.secret, cookie);
     by = 'cookie';
-    if (!claims) throw new ApiError(401, 'unauthorized', 'Your session is invalid or expired; sign in again.');
+    if (!claims)
+      throw new ApiError(401, 'unauthorized', 'Your session is invalid or expired; sign in again.');
     if (req.method !== 'GET' && req.method !== 'HEAD') checkSameOrigin(req);
   }
   const out = ctx.db.prepare('SELECT at FROM logouts WHERE user = ?').get(claims.user.id) as

@@ -1,8 +1,4 @@
-import {
-  discardDeadLetter,
-  listDeadLetters,
-  requeueDeadLetter,
-} from '../dead-letters.js';
+import { discardDeadLetter, listDeadLetters, requeueDeadLetter } from '../dead-letters.js';
 import { ApiAnswer, ApiError } from '../http-util.js';
 import type { DemoUser } from '../users.js';
 import type { ApiRoute } from './api-route.js';
@@ -10,7 +6,11 @@ import type { ApiRoute } from './api-route.js';
 function seqOf(param: string | undefined): number {
   const n = Number(param);
   if (!Number.isSafeInteger(n) || n < 1)
-    throw new ApiError(400, 'invalid-input', `"${param}" is not a dead letter number; take one from GET /api/dead-letters.`);
+    throw new ApiError(
+      400,
+      'invalid-input',
+      `"${param}" is not a dead letter number; take one from GET /api/dead-letters.`,
+    );
   return n;
 }
 
@@ -42,23 +42,27 @@ export const deadLetterRoutes: ApiRoute[] = [
     method: 'POST',
     pattern: /^\/api\/dead-letters\/([^/]+)\/retry$/,
     auth: true,
-    handler: (ctx, user) => async (_req, [param]) => {
-      adminOnly(user, 'retry');
-      const seq = seqOf(param);
-      if (!requeueDeadLetter(ctx.db, seq)) throw missing(seq);
-      ctx.published();
-      return new ApiAnswer({ requeued: seq }, { status: 202 });
-    },
+    handler:
+      (ctx, user) =>
+      async (_req, [param]) => {
+        adminOnly(user, 'retry');
+        const seq = seqOf(param);
+        if (!requeueDeadLetter(ctx.db, seq)) throw missing(seq);
+        ctx.published();
+        return new ApiAnswer({ requeued: seq }, { status: 202 });
+      },
   },
   {
     method: 'DELETE',
     pattern: /^\/api\/dead-letters\/([^/]+)$/,
     auth: true,
-    handler: (ctx, user) => async (_req, [param]) => {
-      adminOnly(user, 'discard');
-      const seq = seqOf(param);
-      if (!discardDeadLetter(ctx.db, seq)) throw missing(seq);
-      return { discarded: seq };
-    },
+    handler:
+      (ctx, user) =>
+      async (_req, [param]) => {
+        adminOnly(user, 'discard');
+        const seq = seqOf(param);
+        if (!discardDeadLetter(ctx.db, seq)) throw missing(seq);
+        return { discarded: seq };
+      },
   },
 ];

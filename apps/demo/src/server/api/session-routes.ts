@@ -4,6 +4,7 @@ import { ApiAnswer, ApiError, parseWith, readJson } from '../http-util.js';
 import { COACHING_SESSION } from '../seed-data.js';
 import { type DemoUser, findUser, issueSessionToken, issueToken, TOKEN_TTL_S, USERS } from '../users.js';
 import type { ApiRoute } from './api-route.js';
+import { authenticate } from './authenticate.js';
 
 const Login = z.object({ user: z.string({ error: 'Name a demo user: alice, bob or carol.' }) });
 
@@ -17,7 +18,10 @@ export const sessionRoutes: ApiRoute[] = [
     method: 'GET',
     pattern: /^\/api\/config$/,
     auth: false,
-    handler: (ctx) => async (req) => ({ hubUrl: hubUrlFor(ctx.hubUrl, req.headers.host), coachingSession: COACHING_SESSION }),
+    handler: (ctx) => async (req) => ({
+      hubUrl: hubUrlFor(ctx.hubUrl, req.headers.host),
+      coachingSession: COACHING_SESSION,
+    }),
   },
   { method: 'GET', pattern: /^\/api\/health$/, auth: false, handler: (ctx) => async () => ctx.health() },
   {
@@ -39,7 +43,11 @@ export const sessionRoutes: ApiRoute[] = [
         { token, user },
         {
           cookies: [
-            setCookie(SESSION_COOKIE, await issueSessionToken(ctx.secret, user, SESSION_TTL_S), SESSION_TTL_S),
+            setCookie(
+              SESSION_COOKIE,
+              await issueSessionToken(ctx.secret, user, SESSION_TTL_S),
+              SESSION_TTL_S,
+            ),
             setCookie(HUB_COOKIE, token, TOKEN_TTL_S),
           ],
         },
@@ -49,8 +57,17 @@ export const sessionRoutes: ApiRoute[] = [
   {
     method: 'GET',
     pattern: /^\/api\/session$/,
-    auth: true,
-    handler: (_ctx, user) => async () => ({ user }),
+    // "Who am I" is a question, not a failure: a browser without a valid session cookie gets
+    // `{user: null}` and the reason, and shows the sign-in (no 401 in its console).
+    auth: false,
+    handler: (ctx) => async (req) => {
+      try {
+        return { user: (await authenticate(ctx, req)).user };
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) return { user: null, reason: e.message };
+        throw e;
+      }
+    },
   },
   {
     method: 'POST',
@@ -71,7 +88,10 @@ export const sessionRoutes: ApiRoute[] = [
     handler: (ctx, user, by) => async () => {
       const token = await issueToken(ctx.secret, user as DemoUser);
       return by === 'cookie'
-        ? new ApiAnswer({ token, expiresInS: TOKEN_TTL_S }, { cookies: [setCookie(HUB_COOKIE, token, TOKEN_TTL_S)] })
+        ? new ApiAnswer(
+            { token, expiresInS: TOKEN_TTL_S },
+            { cookies: [setCookie(HUB_COOKIE, token, TOKEN_TTL_S)] },
+          )
         : { token };
     },
   },

@@ -3,6 +3,7 @@ import { ConnectionStatus, useEvent } from '@tidings/react';
 import { useMemo, useState } from 'react';
 import { api } from '../api.js';
 import { DeadLetterPanel } from '../dead-letter-panel.js';
+import '../publish-health.css';
 import { Card, Empty, PageHeader } from '../ui.js';
 
 interface Received {
@@ -120,7 +121,7 @@ export function ConsolePage() {
       <Card
         title="Event history"
         aside={
-          <div className="card__tools">
+          <div className="card__tools console-tools">
             <input
               className="input--small"
               placeholder="Filter by type or payload"
