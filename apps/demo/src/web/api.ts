@@ -22,7 +22,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   });
   const body = (await res.json().catch(() => ({}))) as { message?: string };
   if (!res.ok) {
-    if (res.status === 401 && s) session.end(body.message ?? 'Your session ended; sign in again.');
+    if (res.status === 401 && s) session.expired(body.message ?? 'Your session ended; sign in again.');
     throw new ApiError(res.status, body.message ?? `The request failed with HTTP ${res.status}.`);
   }
   return body as T;

@@ -16,7 +16,11 @@ export interface Session {
   user: User;
 }
 
-type TabMessage = { kind: 'signed-in'; user: User } | { kind: 'signed-out'; reason: string | null };
+type TabMessage =
+  | { kind: 'signed-in'; user: User }
+  | { kind: 'signed-out'; reason: string | null }
+  /** The backend refused the session (401): only a tab still signed in follows it. */
+  | { kind: 'expired'; reason: string };
 
 const listeners = new Set<() => void>();
 let current: Session | null = null;
@@ -37,6 +41,8 @@ function apply(m: TabMessage): void {
     current = { user: m.user };
     endedBecause = null;
   } else {
+    // A 401 seen while the sign-out spreads must not replace its reason (a forced logout's).
+    if (m.kind === 'expired' && current === null) return;
     if (current === null && endedBecause === m.reason) return;
     current = null;
     endedBecause = m.reason;
@@ -79,6 +85,13 @@ export const session = {
     fetch('/api/logout', { method: 'POST' }).catch(() => {
       // Offline: the cookie stays until it expires, but no tab shows the session any more.
     });
+  },
+  /** The backend refused the session (a 401): signs out here and in the tabs still signed in. */
+  expired(reason: string): void {
+    if (current === null) return;
+    const m: TabMessage = { kind: 'expired', reason };
+    apply(m);
+    channel?.postMessage(m);
   },
   subscribe(l: () => void): () => void {
     listeners.add(l);
