@@ -108,3 +108,8 @@ export function useSession(): Session | null {
 export function useSessionReady(): boolean {
   return useSyncExternalStore(session.subscribe, session.isReady);
 }
+
+/** Why the last session ended, re-read when it changes (a forced logout's reason arriving late). */
+export function useEndedBecause(): string | null {
+  return useSyncExternalStore(session.subscribe, session.endedBecause);
+}

@@ -5,12 +5,12 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { navigate } from '../router.js';
-import { session, type User, useSessionReady } from '../session.js';
+import { session, type User, useEndedBecause, useSessionReady } from '../session.js';
 
 export function LoginPage() {
   const [users, setUsers] = useState<User[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const reason = session.endedBecause();
+  const reason = useEndedBecause();
   const ready = useSessionReady();
   useEffect(() => {
     api<User[]>('/api/users').then(setUsers, (e: Error) => setError(e.message));
