@@ -113,6 +113,46 @@ describe('demo backend API', () => {
     [
       'POST',
       '/api/console',
+      { user: 'alice', body: { type: 'x'.repeat(129), data: 1 } },
+      400,
+      /^Field "type": The event type is 129 characters long; the limit is 128\.$/,
+    ],
+    [
+      'POST',
+      '/api/console',
+      { user: 'alice', body: { type: 7, data: 1 } },
+      400,
+      /^Field "type": The event "type" must be a non-empty string such as "lease-added"\.$/,
+    ],
+    [
+      'POST',
+      '/api/console',
+      { user: 'alice', body: [] },
+      400,
+      /^Send \{"type": "\.\.\.", "data": \.\.\.\} as a JSON object\.$/,
+    ],
+    [
+      'POST',
+      '/api/console',
+      { user: 'alice', body: { type: 'deep', data: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`) } },
+      400,
+      /^Field "data": The payload nests arrays and objects more than 32 deep; send a flatter payload\.$/,
+    ],
+    [
+      'POST',
+      '/api/console',
+      { user: 'alice', body: { type: 'big', data: 'x'.repeat(17_000) } },
+      413,
+      /^The payload is 17002 bytes; keep it under 16 KiB\.$/,
+    ],
+    ['GET', '/api/dead-letters', {}, 401, /Sign in first/],
+    ['POST', '/api/dead-letters/1/retry', { user: 'bob' }, 403, /^Only an admin may retry a set-aside event/],
+    ['POST', '/api/dead-letters/abc/retry', { user: 'alice' }, 400, /"abc" is not a dead letter number/],
+    ['POST', '/api/dead-letters/999/retry', { user: 'alice' }, 404, /no set-aside event 999/],
+    ['DELETE', '/api/dead-letters/999', { user: 'alice' }, 404, /no set-aside event 999/],
+    [
+      'POST',
+      '/api/console',
       { user: 'alice', body: { type: 'ok' } },
       400,
       /Field "data": Give a JSON payload/,
@@ -155,6 +195,19 @@ describe('demo backend API', () => {
     expect(r.body.message).toMatch(message);
     expect(r.body.message).toMatch(sentence);
   });
+
+  it.each(['reset', 'connected', 'heartbeat', 'token-expired', 'force-logout'])(
+    'refuses the hub’s reserved type "%s" at the console with 400, and queues nothing',
+    async (type) => {
+      const r = await call('POST', '/api/console', { user: 'alice', body: { type, data: {} } });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({
+        error: 'invalid-input',
+        message: `Field "type": The event type "${type}" is reserved for the hub's own events; choose another name.`,
+      });
+      expect((await call('GET', '/api/health')).body.outboxPending).toBe(0);
+    },
+  );
 
   it('trades a token expired a minute ago for a fresh one, but opens nothing else with it', async () => {
     const { SignJWT } = await import('jose');

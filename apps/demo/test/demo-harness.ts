@@ -68,6 +68,8 @@ function startProcess(mode: 'hub' | 'backend', args: string[]): Promise<ChildPro
 
 export interface DemoRig {
   url: string;
+  /** The data directory hub and backend share. */
+  dataDir: string;
   hubUrl: string;
   browser: Browser;
   /** Kills the hub process (SIGKILL: no goodbye to the clients). */
@@ -94,13 +96,20 @@ export interface DemoRig {
    * could not connect), which a test causes by going offline or killing the hub, are not errors.
    */
   expectNetworkErrors: boolean;
-  /** Signs `user` in on another tab of `context` (sessionStorage is per tab) and opens `path`. */
+  /** Opens `path` in another tab of `context`, which is signed in already (the session cookie is shared). */
   openTab(context: BrowserContext, user: string, path: string): Promise<Page>;
   close(): Promise<void>;
 }
 
-export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig> {
+export async function startDemo(
+  o: {
+    simulate?: boolean;
+    /** Prepares the data directory before hub and backend start (an old version's outbox, say). */
+    prepare?: (dataDir: string) => void;
+  } = {},
+): Promise<DemoRig> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-'));
+  o.prepare?.(dataDir);
   const port = await freePort();
   const hubPort = await freePort();
   const common = ['--data', dataDir, '--port', String(port), '--hub-port', String(hubPort)];
@@ -159,6 +168,7 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
 
   const rig: DemoRig = {
     url,
+    dataDir,
     expectNetworkErrors: false,
     hubUrl: `http://127.0.0.1:${hubPort}`,
     browser,
@@ -191,7 +201,9 @@ export async function startDemo(o: { simulate?: boolean } = {}): Promise<DemoRig
     async openTab(context, user, path) {
       const page = await context.newPage();
       watch(page, user, []);
-      await signIn(page, user, path);
+      // The session is the browser's cookie: a second tab is signed in without a second login.
+      await page.goto(`${url}${path}`);
+      await page.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
       return page;
     },
     async close() {

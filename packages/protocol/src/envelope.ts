@@ -2,6 +2,7 @@
  * The one event model shared by every transport: the JSON envelope carried in an SSE frame's
  * `data:` line and in a WebSocket `event` message.
  */
+import { isSystemEventType } from './system-events.js';
 
 /**
  * An event as delivered to subscribers.
@@ -62,6 +63,23 @@ export function validateEventType(type: unknown): string | undefined {
   }
   if (!TYPE_CHARS.test(type)) {
     return `The event type "${type.slice(0, 40)}" may only contain printable ASCII without spaces.`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks the type of an event a publisher sends: a valid type (see {@link validateEventType})
+ * that is not one of the hub's own events (`connected`, `heartbeat`, `reset`, `token-expired`,
+ * `force-logout`), which the hub refuses with 400 `invalid-event`. Apps check with it where
+ * events enter, so an event the hub will refuse is never queued.
+ * @returns a sentence describing the problem, or `undefined` when the hub accepts the type.
+ * @see isSystemEventType
+ */
+export function validatePublishType(type: unknown): string | undefined {
+  const err = validateEventType(type);
+  if (err) return err;
+  if (isSystemEventType(type as string)) {
+    return `The event type "${type as string}" is reserved for the hub's own events; choose another name.`;
   }
   return undefined;
 }

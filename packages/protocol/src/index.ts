@@ -14,7 +14,7 @@ export type {
 } from './define-events.js';
 export { defineEvents, formatIssues } from './define-events.js';
 export type { PublishInput, TidingsEvent } from './envelope.js';
-export { ENVELOPE_LIMITS, validateEventId, validateEventType } from './envelope.js';
+export { ENVELOPE_LIMITS, validateEventId, validateEventType, validatePublishType } from './envelope.js';
 export type { ErrorBody, ErrorCode } from './errors.js';
 export { ERROR_CODES } from './errors.js';
 export { comparePositions, isPosition } from './position.js';

@@ -4,6 +4,7 @@
  * transaction, so an acknowledged change always reaches the hub, even if the hub is down then.
  */
 import Database from 'better-sqlite3';
+import { outgoingEventProblem } from './outgoing-event-check.js';
 
 export type Db = Database.Database;
 
@@ -28,13 +29,26 @@ CREATE TABLE IF NOT EXISTS coaching_items (id INTEGER PRIMARY KEY AUTOINCREMENT,
 CREATE TABLE IF NOT EXISTS logouts (user TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
   topic TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
+  topic TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, status INTEGER, reason TEXT NOT NULL,
+  failed_at INTEGER NOT NULL);
 `;
+
+/** Columns added after the first release; a data directory from then gets them on open. */
+const MIGRATIONS: Array<{ table: string; column: string; ddl: string }> = [
+  // When an event was queued, so /api/health can say how long publishing has been stuck.
+  { table: 'outbox', column: 'queued_at', ddl: 'ALTER TABLE outbox ADD COLUMN queued_at INTEGER' },
+];
 
 export function openDb(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
+  for (const m of MIGRATIONS) {
+    const cols = db.prepare(`PRAGMA table_info(${m.table})`).all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === m.column)) db.exec(m.ddl);
+  }
   return db;
 }
 
@@ -44,10 +58,20 @@ export interface OutgoingEvent {
   data: unknown;
 }
 
-/** Queues events in the outbox; call inside the transaction that made the change. */
+/**
+ * Queues events in the outbox; call inside the transaction that made the change.
+ * @throws Error for an event the hub would refuse (a reserved type, a bad topic, a payload too
+ *   large or too deep): routes check user input first and answer 400, so this is a bug in the
+ *   caller, and the transaction rolls back instead of queueing an event that cannot go out.
+ */
 export function enqueue(db: Db, events: readonly OutgoingEvent[]): void {
-  const insert = db.prepare('INSERT INTO outbox (id, topic, type, data) VALUES (?, ?, ?, ?)');
-  for (const e of events) insert.run(`demo-${crypto.randomUUID()}`, e.topic, e.type, JSON.stringify(e.data));
+  const insert = db.prepare('INSERT INTO outbox (id, topic, type, data, queued_at) VALUES (?, ?, ?, ?, ?)');
+  for (const e of events) {
+    const data = JSON.stringify(e.data) ?? 'null';
+    const problem = outgoingEventProblem(e.topic, e.type, data);
+    if (problem) throw new Error(`Refusing to queue a "${e.type}" event on "${e.topic}": ${problem}`);
+    insert.run(`demo-${crypto.randomUUID()}`, e.topic, e.type, data, Date.now());
+  }
 }
 
 export const now = (): string => new Date().toISOString();

@@ -8,6 +8,7 @@ import type { ApiContext, ApiRoute } from './api/api-route.js';
 import { authenticate } from './api/authenticate.js';
 import { coachingRoutes } from './api/coaching-routes.js';
 import { consoleRoutes } from './api/console-routes.js';
+import { deadLetterRoutes } from './api/dead-letter-routes.js';
 import { leaseRoutes } from './api/lease-routes.js';
 import { operationsRoutes } from './api/operations-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
@@ -22,6 +23,7 @@ const routes: ApiRoute[] = [
   ...coachingRoutes,
   ...adminRoutes,
   ...consoleRoutes,
+  ...deadLetterRoutes,
 ];
 
 /** Answers an `/api/…` request: the value to send as JSON, or throws an {@link ApiError}. */
@@ -37,7 +39,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, url: URL)
       `The path ${url.pathname} takes ${candidates.map((r) => r.method).join(' or ')}, not ${req.method}.`,
     );
   }
-  const user = route.auth ? await authenticate(ctx, req, route.refresh ? 600 : 0) : undefined;
+  const signedIn = route.auth ? await authenticate(ctx, req, route.refresh ? 600 : 0) : undefined;
   const params = (route.pattern.exec(url.pathname) ?? []).slice(1);
-  return route.handler(ctx, user)(req, params, url);
+  return route.handler(ctx, signedIn?.user, signedIn?.by)(req, params, url);
 }

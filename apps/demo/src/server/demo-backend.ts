@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { openDb } from './app-db.js';
 import { handleApi } from './demo-api.js';
-import { ApiError, sendJson } from './http-util.js';
+import { ApiAnswer, ApiError, sendJson } from './http-util.js';
 import { listen } from './listen.js';
 import { OutboxPump } from './outbox-pump.js';
 import { seed } from './seed-data.js';
@@ -57,11 +57,10 @@ export async function startDemoBackend(o: DemoBackendOptions): Promise<DemoBacke
     hubUrl: o.hubUrl,
     publisherKey: o.publisherKey,
     published,
-    health: () => ({
-      ok: pump.lastError === undefined,
-      outboxPending: pump.pending(),
-      hubError: pump.lastError ?? null,
-    }),
+    health: () => {
+      const h = pump.health();
+      return { ok: h.state === 'ok', ...h };
+    },
   };
   const stopSimulators = o.simulate === false ? () => {} : startSimulators(db, published);
   // Events queued before a restart go out now.
@@ -71,12 +70,11 @@ export async function startDemoBackend(o: DemoBackendOptions): Promise<DemoBacke
     const url = new URL(req.url ?? '/', 'http://demo.local');
     if (url.pathname.startsWith('/api/')) {
       handleApi(ctx, req, url).then(
-        (body) =>
-          sendJson(
-            res,
-            req.method === 'POST' && !url.pathname.match(/login|token|force-logout/) ? 201 : 200,
-            body,
-          ),
+        (body) => {
+          const status = req.method === 'POST' && !url.pathname.match(/login|token|force-logout/) ? 201 : 200;
+          if (body instanceof ApiAnswer) sendJson(res, body.o.status ?? status, body.body, body.o.cookies);
+          else sendJson(res, status, body);
+        },
         (e: unknown) => {
           if (e instanceof ApiError) sendJson(res, e.status, { error: e.code, message: e.message });
           else {

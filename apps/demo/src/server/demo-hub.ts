@@ -13,7 +13,9 @@ import {
   sqliteStore,
 } from '@tidings/server';
 import { installJobCommands, JobRunner } from '../../../../examples/job-monitor/jobs.js';
+import { HUB_COOKIE } from './cookies.js';
 import { listen } from './listen.js';
+import { HUB_MAX_PAYLOAD_BYTES } from './outgoing-event-check.js';
 
 export interface DemoHubOptions {
   port: number;
@@ -41,8 +43,12 @@ export async function startDemoHub(o: DemoHubOptions): Promise<DemoHub> {
   const store = sqliteStore({ path: join(o.dataDir, 'history.db') });
   const hub = createHub({
     engine: localEngine(store, undefined, sqliteRevocations({ path: join(o.dataDir, 'revocations.db') })),
-    auth: { jwt: { secret: o.secret }, publisherKey: o.publisherKey },
-    cors: { origins: o.origins, credentials: false },
+    // The hub token comes in the demo's HttpOnly cookie from pages on the same host (so never in
+    // a WebSocket URL), or as ?token= / a bearer header from anywhere else.
+    auth: { jwt: { secret: o.secret }, publisherKey: o.publisherKey, cookieName: HUB_COOKIE },
+    // Credentials: the listed origins (the backend's pages) send that cookie.
+    cors: { origins: o.origins, credentials: true },
+    maxPayloadBytes: HUB_MAX_PAYLOAD_BYTES,
     heartbeatMs: o.heartbeatMs ?? 5000,
     // A short base delay, so a restarted hub is found again within seconds.
     retryMs: 1000,

@@ -13,9 +13,26 @@ export class ApiError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** A route's answer when it needs more than a JSON body: its own status, or cookies to set. */
+export class ApiAnswer {
+  constructor(
+    readonly body: unknown,
+    readonly o: { status?: number; cookies?: readonly string[] } = {},
+  ) {}
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  cookies: readonly string[] = [],
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(cookies.length > 0 ? { 'set-cookie': [...cookies] } : {}),
+  });
   res.end(text);
 }
 

@@ -1,4 +1,5 @@
 /** The demo's users and the tokens the backend issues them: the hub verifies the same secret. */
+import { createHmac } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { APP_TOPICS } from '../topics.js';
 
@@ -62,4 +63,30 @@ export async function verifyToken(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The key of session tokens, derived from the secret so the hub (which verifies with the secret
+ * itself) can never take a session token for a hub token.
+ */
+function sessionKey(secret: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', secret).update('tidings-demo-session').digest());
+}
+
+/** Signs the backend session of `user` (the session cookie's value). */
+export async function issueSessionToken(secret: Uint8Array, user: DemoUser, ttlS: number): Promise<string> {
+  return new SignJWT({ iat_ms: Date.now(), sid: crypto.randomUUID() })
+    .setProtectedHeader({ alg: 'HS256', typ: 'demo-session' })
+    .setSubject(user.id)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlS}s`)
+    .sign(sessionKey(secret));
+}
+
+/** The verified claims of a session token, or undefined. */
+export async function verifySessionToken(
+  secret: Uint8Array,
+  token: string,
+): Promise<{ user: DemoUser; iatMs: number; sid: string } | undefined> {
+  return verifyToken(sessionKey(secret), token);
 }

@@ -1,4 +1,7 @@
-/** Calls to the demo backend with the session's token; errors carry the backend's sentence. */
+/**
+ * Calls to the demo backend, signed in by the session cookie (same origin, so the browser sends
+ * it); errors carry the backend's sentence. A 401 ends the session in every tab.
+ */
 import { session } from './session.js';
 
 export class ApiError extends Error {
@@ -14,15 +17,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const s = session.get();
   const res = await fetch(path, {
     method: init.method ?? 'GET',
-    headers: {
-      ...(s ? { authorization: `Bearer ${s.token}` } : {}),
-      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
+    headers: init.body !== undefined ? { 'content-type': 'application/json' } : {},
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
   const body = (await res.json().catch(() => ({}))) as { message?: string };
   if (!res.ok) {
-    if (res.status === 401 && s) session.end(body.message ?? 'Your session ended; sign in again.');
+    if (res.status === 401 && s) session.expired(body.message ?? 'Your session ended; sign in again.');
     throw new ApiError(res.status, body.message ?? `The request failed with HTTP ${res.status}.`);
   }
   return body as T;

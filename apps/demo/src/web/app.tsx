@@ -4,7 +4,7 @@ import { type ReactNode, useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { mutate } from 'swr';
 import { APP_TOPICS, events } from './events.js';
-import { hubToken } from './hub-token.js';
+import { hubCookie } from './hub-token.js';
 import { OfflineAware } from './offline-aware.js';
 import { CollaborationPage } from './pages/collaboration.js';
 import { ConsolePage } from './pages/console.js';
@@ -12,6 +12,7 @@ import { LeasesPage } from './pages/leases.js';
 import { LoginPage } from './pages/login.js';
 import { OperationsPage } from './pages/operations.js';
 import { WorkloadsPage } from './pages/workloads.js';
+import { PublishHealth } from './publish-health.js';
 import { navigate, usePath } from './router.js';
 import { session, useSession } from './session.js';
 import { type ThemeChoice, theme, useTheme } from './theme.js';
@@ -55,7 +56,8 @@ export function App() {
       topics={APP_TOPICS}
       events={events}
       transport="auto"
-      token={hubToken}
+      token={hubCookie}
+      credentials="include"
     >
       <OfflineAware />
       <Shell config={config} />
@@ -131,6 +133,7 @@ function Shell({ config }: { config: DemoConfig }) {
           </div>
         </div>
       </header>
+      <PublishHealth />
       <main className="page">{page?.render(config)}</main>
     </div>
   );

@@ -1,10 +1,4 @@
-import {
-  isSystemEventType,
-  type PublishInput,
-  validateEventId,
-  validateEventType,
-  validateTopic,
-} from '@tidings/protocol';
+import { type PublishInput, validateEventId, validatePublishType, validateTopic } from '@tidings/protocol';
 import { parseJsonBody } from '../http/parse-json-body.js';
 import { HubError } from './errors.js';
 import type { EventMeta } from './stored-event.js';
@@ -67,12 +61,9 @@ export function parsePublishItem(
       topic: o.topic.slice(0, 256),
     });
   if (o.type === undefined) fail(where, 'The "type" field is missing.');
-  const typeErr = validateEventType(o.type);
+  const typeErr = validatePublishType(o.type);
   if (typeErr) fail(where, typeErr);
   const type = o.type as string;
-  if (isSystemEventType(type)) {
-    fail(where, `The event type "${type}" is reserved for the hub's own events; choose another name.`);
-  }
   if (!('data' in o) || o.data === undefined) {
     fail(where, 'The "data" field is missing; send null for an event without payload.');
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Db } from '../app-db.js';
 import type { DemoUser } from '../users.js';
+import type { SignedInBy } from './authenticate.js';
 
 /** What every route may use: the app database, the token secret and the hub. */
 export interface ApiContext {
@@ -25,5 +26,6 @@ export interface ApiRoute {
    * expires, and the client then trades that token for a fresh one here.
    */
   refresh?: boolean;
-  handler: (ctx: ApiContext, user: DemoUser | undefined) => Handler;
+  /** `by`: how an authenticated request signed in (cookie routes set cookies only for browsers). */
+  handler: (ctx: ApiContext, user: DemoUser | undefined, by: SignedInBy | undefined) => Handler;
 }

@@ -2,6 +2,8 @@
 import { ConnectionStatus, useEvent } from '@tidings/react';
 import { useMemo, useState } from 'react';
 import { api } from '../api.js';
+import { DeadLetterPanel } from '../dead-letter-panel.js';
+import '../publish-health.css';
 import { Card, Empty, PageHeader } from '../ui.js';
 
 interface Received {
@@ -51,6 +53,8 @@ export function ConsolePage() {
       return;
     }
     try {
+      // The backend refuses what the hub would (a reserved type such as "reset", a bad name, a
+      // payload too large or too deep) with a 400 sentence, shown below the form.
       await api('/api/console', { method: 'POST', body: { type: type.trim(), data } });
       setSent(`Sent ${type.trim()}.`);
     } catch (err) {
@@ -117,7 +121,7 @@ export function ConsolePage() {
       <Card
         title="Event history"
         aside={
-          <div className="card__tools">
+          <div className="card__tools console-tools">
             <input
               className="input--small"
               placeholder="Filter by type or payload"
@@ -154,6 +158,7 @@ export function ConsolePage() {
           </ol>
         )}
       </Card>
+      <DeadLetterPanel />
     </>
   );
 }

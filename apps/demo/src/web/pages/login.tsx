@@ -1,25 +1,32 @@
-/** Sign in as one of the demo users; shows why the last session ended (a forced logout). */
+/**
+ * Sign in as one of the demo users (once for every tab of the browser); shows why the last
+ * session ended (a forced logout).
+ */
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { navigate } from '../router.js';
-import { type Session, session, type User } from '../session.js';
+import { session, type User, useEndedBecause, useSessionReady } from '../session.js';
 
 export function LoginPage() {
   const [users, setUsers] = useState<User[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const reason = session.endedBecause();
+  const reason = useEndedBecause();
+  const ready = useSessionReady();
   useEffect(() => {
     api<User[]>('/api/users').then(setUsers, (e: Error) => setError(e.message));
   }, []);
   const signIn = async (id: string) => {
     try {
-      const s = await api<Session>('/api/login', { method: 'POST', body: { user: id } });
-      session.set(s);
+      // The backend sets the session cookie; every open tab of this origin is signed in with it.
+      const s = await api<{ user: User }>('/api/login', { method: 'POST', body: { user: id } });
+      session.signedIn(s.user);
       if (window.location.pathname === '/login' || window.location.pathname === '/') navigate('/leases');
     } catch (e) {
       setError((e as Error).message);
     }
   };
+  // Until the backend said whether the session cookie is valid, show neither the app nor this.
+  if (!ready) return null;
   return (
     <div className="login">
       <div className="login__card" data-testid="login">
