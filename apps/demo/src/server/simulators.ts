@@ -325,11 +325,12 @@ export function createSimulator(db: Db, env: SimEnv = realEnv): Simulator {
     const t = env.now();
     const onus = sql('SELECT * FROM onus ORDER BY id').all() as Onu[];
     const down = onus.filter((o) => o.status !== 'online');
-    // An outage lasts about a minute on average (1/40 per 1.5 s step)...
-    const back = down.find(() => random() < 1 / 40);
+    // An outage lasts 45 s on average (1/30 per 1.5 s step)...
+    const back = down.find(() => random() < 1 / 30);
     if (back) return onuChange(back, 'online');
-    // ...and one starts every 3 minutes or so, so one ONU in forty is down on average.
-    if (down.length < MAX_ONUS_DOWN && random() < 0.008) {
+    // ...and one starts every 75 s or so (a demo shows incidents, not a quiet night): one ONU in
+    // twenty is down on average, all twelve are up about half of the time.
+    if (down.length < MAX_ONUS_DOWN && random() < 0.02) {
       const up = onus.filter((o) => o.status === 'online');
       if (up.length > 0) return onuChange(pick(up, random), random() < 0.5 ? 'offline' : 'degraded');
     }
