@@ -178,11 +178,14 @@ describe.skipIf(!hasChromium)('the demo’s look', () => {
       await c.context.setOffline(true);
       await until('the label leaves WebSocket', async () => (await transport.textContent()) === 'offline');
       await c.context.setOffline(false);
+      // Back online, with the transport the client reconnected over (auto may settle on SSE
+      // after WebSocket attempts failed).
       await until(
-        'the label says WebSocket again',
-        async () => (await transport.textContent()) === 'via WebSocket',
-        45_000,
+        'the label names a transport again',
+        async () => /^via (WebSocket|HTTP)$/.test((await transport.textContent()) ?? ''),
+        60_000,
       );
+      expect(await page.getAttribute('[data-live-tone]', 'data-live-tone')).toBe('live');
     } finally {
       rig.expectNetworkErrors = false;
     }

@@ -123,13 +123,13 @@ export function OperationsPage() {
             </Empty>
           ) : (
             <div className="table-wrap">
-              <table className="table table--fixed" data-testid="radius">
+              <table className="table table--fixed table--radius" data-testid="radius">
                 <colgroup>
-                  <col style={{ width: '30%' }} />
-                  <col style={{ width: '12%' }} />
+                  <col style={{ width: '27%' }} />
+                  <col style={{ width: '11%' }} />
                   <col style={{ width: '19%' }} />
-                  <col style={{ width: '24%' }} />
-                  <col style={{ width: '15%' }} />
+                  <col style={{ width: '29%' }} />
+                  <col style={{ width: '14%' }} />
                 </colgroup>
                 <thead>
                   <tr>

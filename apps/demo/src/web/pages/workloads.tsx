@@ -171,7 +171,7 @@ function WorkloadsBody({
             <Empty title="No workloads">Deploy a workload to this project and it shows up here.</Empty>
           ) : (
             <div className="table-wrap">
-              <table className="table table--fixed" data-testid="workloads">
+              <table className="table table--fixed table--workloads" data-testid="workloads">
                 <colgroup>
                   <col style={{ width: '24%' }} />
                   <col style={{ width: '15%' }} />
