@@ -203,7 +203,7 @@ export async function startDemo(
       watch(page, user, []);
       // The session is the browser's cookie: a second tab is signed in without a second login.
       await page.goto(`${url}${path}`);
-      await page.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
+      await page.waitForSelector('.nav .tidings-status[data-tone="live"]', { timeout: 30_000 });
       return page;
     },
     async close() {

@@ -112,7 +112,7 @@ describe.skipIf(!hasChromium)('issue 19 in Chromium', () => {
     // No second login: the second tab opens straight into the app as Bob.
     const tab2 = await a.context.newPage();
     await tab2.goto(`${rig.url}/sse-test`);
-    await tab2.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
+    await tab2.waitForSelector('.nav .tidings-status[data-tone="live"]', { timeout: 30_000 });
     expect(await tab2.textContent('.user__name')).toBe('Bob Chen');
     expect(await tab2.isVisible('[data-testid="login"]')).toBe(false);
 
@@ -121,7 +121,7 @@ describe.skipIf(!hasChromium)('issue 19 in Chromium', () => {
     // Signing in from the second tab signs the first in again.
     await tab2.click('[data-user="bob"]');
     await a.page.waitForSelector('.user__name >> text=Bob Chen', { timeout: 5_000 });
-    await a.page.waitForSelector('[data-live-tone="live"]', { timeout: 30_000 });
+    await a.page.waitForSelector('.nav .tidings-status[data-tone="live"]', { timeout: 30_000 });
     await a.context.close();
   });
 

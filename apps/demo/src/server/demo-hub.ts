@@ -12,8 +12,9 @@ import {
   sqliteRevocations,
   sqliteStore,
 } from '@tidings/server';
-import { installJobCommands, JobRunner } from '../../../../examples/job-monitor/jobs.js';
+import { installJobCommands } from '../../../../examples/job-monitor/jobs.js';
 import { HUB_COOKIE } from './cookies.js';
+import { CyclingJobRunner, installLatestJobCommand } from './job-cycle.js';
 import { listen } from './listen.js';
 import { HUB_MAX_PAYLOAD_BYTES } from './outgoing-event-check.js';
 
@@ -53,9 +54,11 @@ export async function startDemoHub(o: DemoHubOptions): Promise<DemoHub> {
     // A short base delay, so a restarted hub is found again within seconds.
     retryMs: 1000,
   });
-  // A slow job (about 5 minutes) so there is always something to pause in the Operations page.
-  const runner = new JobRunner(hub, { tickMs: 500 });
+  // A slow job (about 5 minutes) so there is always something to pause in the Operations page;
+  // a finished one is followed by the next after 30 s.
+  const runner = new CyclingJobRunner(hub, { tickMs: 500, total: FIRST_JOB_TOTAL, pauseMs: 30_000 });
   installJobCommands(hub, runner);
+  installLatestJobCommand(hub, runner);
   await runner.start(FIRST_JOB_TOTAL, 'system');
   // Given hub.handleNode, it serves the WebSocket channel (/ws) too.
   const server = createHubServer(hub.handleNode);

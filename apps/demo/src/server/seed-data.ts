@@ -19,22 +19,35 @@ export const COACHING_SESSION = 'cs-1';
 const HOSTS = ['laptop', 'phone', 'printer', 'tv', 'camera', 'desk', 'tablet', 'sensor', 'nas', 'watch'];
 const NAMES = ['ana', 'ben', 'chloe', 'dev', 'emma', 'farid', 'gwen', 'hugo', 'ines', 'jonas', 'kai', 'lea'];
 
-export const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
+/** A source of numbers in [0, 1), like `Math.random`; the simulators' tests pass a seeded one. */
+export type Random = () => number;
 
-export function randomMac(): string {
+export const pick = <T>(xs: readonly T[], random: Random = Math.random): T =>
+  xs[Math.floor(random() * xs.length)] as T;
+
+export function randomMac(random: Random = Math.random): string {
   return Array.from({ length: 6 }, () =>
-    Math.floor(Math.random() * 256)
+    Math.floor(random() * 256)
       .toString(16)
       .padStart(2, '0'),
   ).join(':');
 }
 
-export function randomHostname(): string {
-  return `${pick(NAMES)}-${pick(HOSTS)}`;
+export function randomHostname(random: Random = Math.random): string {
+  return `${pick(NAMES, random)}-${pick(HOSTS, random)}`;
 }
 
-export function leaseExpiry(minutes = 30 + Math.floor(Math.random() * 90)): string {
-  return new Date(Date.now() + minutes * 60_000).toISOString();
+/** A subscriber's RADIUS user name. */
+export function randomSubscriber(random: Random = Math.random): string {
+  return `${pick(NAMES, random)}${Math.floor(random() * 90) + 10}@isp.example`;
+}
+
+/** When a lease handed out at `from` (ms) ends: 30 to 120 minutes later. */
+export function leaseExpiry(
+  minutes = 30 + Math.floor(Math.random() * 90),
+  from: number = Date.now(),
+): string {
+  return new Date(from + minutes * 60_000).toISOString();
 }
 
 /** Fills an empty database; a database that has data keeps it (restarts keep the demo's state). */
@@ -79,7 +92,7 @@ export function seed(db: Db): void {
     for (let i = 1; i <= 6; i++) {
       session.run(
         `rs-${i}`,
-        `${pick(NAMES)}${i}@isp.example`,
+        randomSubscriber(),
         `NAS-${1 + (i % 2)}`,
         `100.64.0.${i + 10}`,
         t,

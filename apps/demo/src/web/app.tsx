@@ -16,6 +16,7 @@ import { PublishHealth } from './publish-health.js';
 import { navigate, usePath } from './router.js';
 import { session, useSession } from './session.js';
 import { type ThemeChoice, theme, useTheme } from './theme.js';
+import { Avatar } from './ui.js';
 
 export interface DemoConfig {
   hubUrl: string;
@@ -116,10 +117,10 @@ function Shell({ config }: { config: DemoConfig }) {
           <ConnectionStatus />
           <ThemeToggle />
           <div className="user">
-            <span className="avatar" aria-hidden="true">
-              {s?.user.name.charAt(0)}
+            {s && <Avatar id={s.user.id} name={s.user.name} />}
+            <span className="user__name" title={s?.user.name}>
+              {s?.user.name}
             </span>
-            <span className="user__name">{s?.user.name}</span>
             <button
               type="button"
               className="btn btn--ghost"

@@ -85,6 +85,7 @@ export const events = defineEvents({
   'onu.offline': Onu,
   'onu.signal_degraded': Onu,
   'alert.raised': Alert,
+  'alert.cleared': Alert,
   'session.started': RadiusSession,
   'session.updated': RadiusSession,
   'session.stopped': RadiusSession,
@@ -101,6 +102,34 @@ export const events = defineEvents({
   goal_updated: CoachingChange,
   goal_deleted: CoachingChange,
 });
+
+/** What the pages call each event (feeds, activity lists): never the wire name. */
+export const EVENT_LABELS: Record<string, string> = {
+  'lease-added': 'Lease added',
+  'lease-updated': 'Lease changed',
+  'lease-removed': 'Lease removed',
+  workload_status_update: 'Workload status',
+  project_status_update: 'Project status',
+  build_started: 'Build started',
+  build_complete: 'Build succeeded',
+  build_failed: 'Build failed',
+  'onu.online': 'ONU online',
+  'onu.offline': 'ONU offline',
+  'onu.signal_degraded': 'Weak signal',
+  'alert.raised': 'Alert',
+  'alert.cleared': 'Resolved',
+  'session.started': 'Session started',
+  'session.updated': 'Session update',
+  'session.stopped': 'Session stopped',
+  'job.progress': 'Job progress',
+  'job.completed': 'Job completed',
+  'job.cancelled': 'Job cancelled',
+};
+
+/** The label of an event type, e.g. `build_complete` → "Build succeeded". */
+export function eventLabel(type: string): string {
+  return EVENT_LABELS[type] ?? type.replaceAll(/[_.-]+/g, ' ');
+}
 
 declare module '@tidings/react' {
   interface Register {

@@ -5,12 +5,12 @@
  */
 import { useEvents } from '@tidings/react';
 import { useSWRInvalidation } from '@tidings/react/swr';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { toast } from 'sonner';
 import useSWR, { useSWRConfig } from 'swr';
 import { api } from '../api.js';
 import { useSession } from '../session.js';
-import { Card, Empty, PageHeader, StatusBadge } from '../ui.js';
+import { Avatar, Card, Empty, Loading, PageHeader, StatusBadge, statusLabel } from '../ui.js';
 
 interface Item {
   id: number;
@@ -43,6 +43,24 @@ const LISTS = [
   },
 ] as const;
 
+const VERBS: Record<string, string> = { created: 'added', updated: 'updated', deleted: 'deleted' };
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The text of each item by id, from the lists' SWR cache; an item once seen keeps its text, so
+ * "deleted the action …" still says which one.
+ */
+function useItemTexts(urls: readonly string[]): (id: number) => string | undefined {
+  const a = useSWR<Item[]>(urls[0] ?? null);
+  const b = useSWR<Item[]>(urls[1] ?? null);
+  const c = useSWR<Item[]>(urls[2] ?? null);
+  const seen = useRef(new Map<number, string>());
+  for (const list of [a.data, b.data, c.data]) {
+    for (const item of list ?? []) seen.current.set(item.id, item.body);
+  }
+  return (id) => seen.current.get(id);
+}
+
 export function CollaborationPage({ sessionId }: { sessionId: string }) {
   const s = useSession();
   const base = `/api/coaching/${sessionId}`;
@@ -53,6 +71,7 @@ export function CollaborationPage({ sessionId }: { sessionId: string }) {
     'goal_*': [`${base}/goals`],
   });
   const activity = useEvents({ types: ['action_*', 'agreement_*', 'goal_*'], limit: 8 });
+  const textOf = useItemTexts(LISTS.map((l) => `${base}/${l.kinds}`));
   return (
     <>
       <PageHeader
@@ -64,7 +83,7 @@ export function CollaborationPage({ sessionId }: { sessionId: string }) {
           <ItemList key={l.kinds} url={`${base}/${l.kinds}`} {...l} />
         ))}
       </div>
-      <div className="grid grid--ops">
+      <div className="grid grid--pair">
         <Card title="Activity">
           {activity.length === 0 ? (
             <Empty title="No changes yet">Changes made in any window are listed here as they arrive.</Empty>
@@ -72,13 +91,14 @@ export function CollaborationPage({ sessionId }: { sessionId: string }) {
             <ul className="list" data-testid="activity">
               {[...activity].reverse().map((e) => {
                 const d = e.data as { by: string; kind: string; id: number };
+                const text = textOf(d.id);
+                const verb = VERBS[e.type.split('_')[1] ?? ''] ?? 'changed';
                 return (
-                  <li key={e.id} className="list__row">
-                    <span className="avatar avatar--small" aria-hidden="true">
-                      {d.by.charAt(0).toUpperCase()}
-                    </span>
-                    <span className="list__main">
-                      <strong>{d.by}</strong> {e.type.split('_')[1]} {d.kind} #{d.id}
+                  <li key={e.id} className="list__row" data-type={e.type}>
+                    <Avatar id={d.by} name={d.by} size="small" />
+                    <span className="list__main" title={text}>
+                      <strong>{capitalize(d.by)}</strong> {verb} the {d.kind}{' '}
+                      {text ? `“${text}”` : <span className="muted">(no longer listed)</span>}
                     </span>
                     <time className="muted list__time">{new Date(e.time).toLocaleTimeString()}</time>
                   </li>
@@ -139,7 +159,7 @@ function ItemList({
         </p>
       )}
       {isLoading ? (
-        <div className="loading">Loading…</div>
+        <Loading>Loading {title.toLowerCase()}…</Loading>
       ) : error ? (
         <Empty title={`${title} could not be loaded`}>{(error as Error).message}</Empty>
       ) : !data || data.length === 0 ? (
@@ -198,8 +218,8 @@ function ItemRow({ item, url, statuses }: { item: Item; url: string; statuses: r
           <div className="item__body">
             <span className="item__text">{item.body}</span>
             <span className="muted item__meta">
-              by {item.created_by}
-              {item.updated_by !== item.created_by ? `, edited by ${item.updated_by}` : ''}
+              <Avatar id={item.created_by} name={item.created_by} size="tiny" /> {capitalize(item.created_by)}
+              {item.updated_by !== item.created_by ? `, edited by ${capitalize(item.updated_by)}` : ''}
             </span>
           </div>
           <div className="item__tools">
@@ -211,7 +231,7 @@ function ItemRow({ item, url, statuses }: { item: Item; url: string; statuses: r
               >
                 {statuses.map((s) => (
                   <option key={s} value={s}>
-                    {s.replace('_', ' ')}
+                    {statusLabel(s)}
                   </option>
                 ))}
               </select>
@@ -274,7 +294,7 @@ function ForceLogout({ self }: { self: string }) {
               .filter((u) => u !== self)
               .map((u) => (
                 <option key={u} value={u}>
-                  {u}
+                  {capitalize(u)}
                 </option>
               ))}
           </select>

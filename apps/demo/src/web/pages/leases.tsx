@@ -2,9 +2,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { useRowFlash } from '@tidings/react';
 import { useQueryInvalidation } from '@tidings/react/query';
+import { type RefObject, useEffect, useMemo, useRef } from 'react';
 import { api } from '../api.js';
 import type { Lease } from '../events.js';
-import { Card, Empty, PageHeader, relTime, StatusBadge } from '../ui.js';
+import { Card, Empty, Loading, PageHeader, relTime, StatusBadge } from '../ui.js';
 
 interface PoolStat {
   pool: string;
@@ -12,17 +13,60 @@ interface PoolStat {
   used: number;
 }
 
-/** The rows with `lease` replaced or added (in the server's order: pool, then address). */
+/** The rows with `lease` replaced or added (the table sorts them). */
 function upsert(rows: Lease[], lease: Partial<Lease> & { ip: string }): Lease[] {
   const i = rows.findIndex((l) => l.ip === lease.ip);
   if (i >= 0) return rows.map((l, j) => (j === i ? { ...l, ...lease } : l));
-  const full = lease as Lease;
-  const order = (l: Lease) =>
-    `${l.pool}/${l.ip
-      .split('.')
-      .map((n) => n.padStart(3, '0'))
-      .join('.')}`;
-  return [...rows, full].sort((a, b) => order(a).localeCompare(order(b)));
+  return [...rows, lease as Lease];
+}
+
+/** The table's order: pools in the cards' order, then by address. */
+function sortLeases(rows: Lease[] | undefined, pools: readonly string[]): Lease[] | undefined {
+  if (!rows) return rows;
+  const rank = (l: Lease) => {
+    const i = pools.indexOf(l.pool);
+    return i < 0 ? pools.length : i;
+  };
+  const ipKey = (ip: string) => ip.split('.').map((n) => n.padStart(3, '0'));
+  return [...rows].sort(
+    (a, b) => rank(a) - rank(b) || ipKey(a.ip).join('.').localeCompare(ipKey(b.ip).join('.')),
+  );
+}
+
+/** A user who scrolled or clicked the table within this long is reading it: it does not jump. */
+const READING_MS = 8000;
+
+/**
+ * Scrolls the table's own box (never the page) to a row that was just added, so its flash is seen,
+ * unless the user is reading the table.
+ */
+function useRevealAdded(wrap: RefObject<HTMLDivElement | null>, addedKeys: string) {
+  const touched = useRef(0);
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const touch = () => {
+      touched.current = Date.now();
+    };
+    const kinds = ['wheel', 'pointerdown', 'touchstart', 'keydown'] as const;
+    for (const k of kinds) el.addEventListener(k, touch, { passive: true });
+    return () => {
+      for (const k of kinds) el.removeEventListener(k, touch);
+    };
+  }, [wrap]);
+  useEffect(() => {
+    const el = wrap.current;
+    const last = addedKeys.split(' ').at(-1);
+    if (!el || !last || Date.now() - touched.current < READING_MS) return;
+    const row = el.querySelector<HTMLElement>(`tr[data-ip="${last}"]`);
+    const head = el.querySelector('thead')?.getBoundingClientRect().height ?? 0;
+    if (!row) return;
+    const box = el.getBoundingClientRect();
+    const r = row.getBoundingClientRect();
+    const top = r.top - box.top + el.scrollTop;
+    if (top - head >= el.scrollTop && top + r.height <= el.scrollTop + el.clientHeight) return;
+    el.scrollTo({ top: Math.max(0, top - head - (el.clientHeight - head - r.height) / 2) });
+  }, [wrap, addedKeys]);
 }
 
 export function LeasesPage() {
@@ -50,7 +94,17 @@ export function LeasesPage() {
       },
     },
   );
-  const rows = useRowFlash(leases.data, (l) => l.ip);
+  const poolOrder = useMemo(() => (pools.data ?? []).map((p) => p.pool), [pools.data]);
+  const sorted = useMemo(() => sortLeases(leases.data, poolOrder), [leases.data, poolOrder]);
+  const rows = useRowFlash(sorted, (l) => l.ip);
+  const wrap = useRef<HTMLDivElement>(null);
+  useRevealAdded(
+    wrap,
+    rows
+      .filter((r) => r.flash === 'added')
+      .map((r) => r.key)
+      .join(' '),
+  );
   const count = (s: string) => status.data?.find((x) => x.state === s)?.count ?? 0;
 
   return (
@@ -86,7 +140,7 @@ export function LeasesPage() {
       </div>
       <Card title="Leases" aside={<span className="muted">{leases.data?.length ?? 0} leases</span>}>
         {leases.isPending ? (
-          <div className="loading">Loading leases…</div>
+          <Loading>Loading leases…</Loading>
         ) : leases.isError ? (
           <Empty title="Leases could not be loaded">{leases.error.message}</Empty>
         ) : rows.length === 0 ? (
@@ -94,8 +148,16 @@ export function LeasesPage() {
             Leases appear here as soon as a device asks the DHCP server for an address.
           </Empty>
         ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="leases">
+          <div className="table-wrap" ref={wrap} data-testid="leases-wrap">
+            <table className="table table--fixed table--leases" data-testid="leases">
+              <colgroup>
+                <col style={{ width: '17%' }} />
+                <col style={{ width: '21%' }} />
+                <col style={{ width: '22%' }} />
+                <col style={{ width: '12%' }} />
+                <col style={{ width: '14%' }} />
+                <col style={{ width: '14%' }} />
+              </colgroup>
               <thead>
                 <tr>
                   <th>IP address</th>
@@ -111,7 +173,9 @@ export function LeasesPage() {
                   <tr key={key} data-ip={row.ip} data-flash={flash ?? undefined}>
                     <td className="mono">{row.ip}</td>
                     <td className="mono muted">{row.mac}</td>
-                    <td>{row.hostname}</td>
+                    <td className="cell--clip" title={row.hostname}>
+                      {row.hostname}
+                    </td>
                     <td>{row.pool}</td>
                     <td>
                       <StatusBadge status={row.state} />

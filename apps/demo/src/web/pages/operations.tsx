@@ -10,7 +10,19 @@ import { EventToaster, severityVariant } from '@tidings/react/toast';
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import type { JobState, Onu, RadiusSession } from '../events.js';
-import { Badge, bytes, Card, Empty, PageHeader, relTime, StatusBadge } from '../ui.js';
+import { Badge, bytes, Card, Empty, PageHeader, relTime, StatusBadge, statusLabel } from '../ui.js';
+
+/** `job-12` → 12, so a page always shows the newest job. */
+const jobNumber = (id: string) => Number(id.replace(/^\D+/, '')) || 0;
+
+interface AlertData {
+  severity: string;
+  message: string;
+  source?: string | undefined;
+}
+
+const alertDetail = (a: AlertData) =>
+  a.source ? `${statusLabel(a.severity)} · ${a.source}` : statusLabel(a.severity);
 
 export function OperationsPage() {
   const onus = useQuery({ queryKey: ['onus'], queryFn: () => api<Onu[]>('/api/onus') });
@@ -21,7 +33,7 @@ export function OperationsPage() {
   useQueryInvalidation({ 'onu.*': [['onus']], 'session.*': [['radius']] });
   const onuRows = useRowFlash(onus.data, (o) => o.id);
   const sessionRows = useRowFlash(sessions.data, (s) => s.id);
-  const alerts = useEvents({ types: ['alert.raised'], limit: 6 });
+  const alerts = useEvents({ types: ['alert.*'], limit: 6 });
   const online = (onus.data ?? []).filter((o) => o.status === 'online').length;
 
   return (
@@ -35,35 +47,48 @@ export function OperationsPage() {
           'alert.raised': (e) => ({
             variant: severityVariant(e.data.severity),
             title: e.data.message,
-            description: e.data.source ? `${e.data.severity} · ${e.data.source}` : e.data.severity,
+            description: alertDetail(e.data),
+          }),
+          'alert.cleared': (e) => ({
+            variant: 'success',
+            title: e.data.message,
+            description: alertDetail(e.data),
           }),
         }}
       />
-      <div className="grid grid--ops">
+      {/* One grid for both rows, so the cards of the two rows share their columns and heights. */}
+      <div className="grid grid--ops" data-testid="ops-grid">
         <JobMonitor />
         <Card title="Recent alerts">
           {alerts.length === 0 ? (
             <Empty title="No alerts">Alerts raised by the network appear here and as toasts.</Empty>
           ) : (
-            <ul className="list">
-              {[...alerts].reverse().map((a) => (
-                <li key={a.id} className="list__row">
-                  <Badge
-                    tone={
-                      a.data.severity === 'critical' ? 'bad' : a.data.severity === 'warning' ? 'warn' : 'info'
-                    }
-                  >
-                    {a.data.severity}
-                  </Badge>
-                  <span className="list__main">{a.data.message}</span>
-                  <time className="muted list__time">{new Date(a.time).toLocaleTimeString()}</time>
-                </li>
-              ))}
+            <ul className="list" data-testid="alerts">
+              {[...alerts].reverse().map(({ id, type, time, data }) => {
+                const a = data as AlertData;
+                return (
+                  <li key={id} className="list__row" data-type={type}>
+                    <Badge
+                      tone={
+                        a.severity === 'critical'
+                          ? 'bad'
+                          : a.severity === 'warning'
+                            ? 'warn'
+                            : type === 'alert.cleared'
+                              ? 'ok'
+                              : 'info'
+                      }
+                    >
+                      {statusLabel(a.severity)}
+                    </Badge>
+                    <span className="list__main">{a.message}</span>
+                    <time className="muted list__time">{new Date(time).toLocaleTimeString()}</time>
+                  </li>
+                );
+              })}
             </ul>
           )}
         </Card>
-      </div>
-      <div className="grid grid--ops-wide">
         <Card
           title="ONU status"
           aside={
@@ -80,8 +105,8 @@ export function OperationsPage() {
                 <div key={key} className="onu" data-flash={flash ?? undefined} data-status={row.status}>
                   <span className="onu__dot" aria-hidden="true" />
                   <span className="mono">{row.id}</span>
-                  <span className="muted">
-                    {row.olt} · {row.rx_dbm.toFixed(1)} dBm
+                  <span className="muted onu__meta">
+                    {row.olt} · {row.status === 'offline' ? 'no signal' : `${row.rx_dbm.toFixed(1)} dBm`}
                   </span>
                 </div>
               ))}
@@ -98,7 +123,14 @@ export function OperationsPage() {
             </Empty>
           ) : (
             <div className="table-wrap">
-              <table className="table" data-testid="radius">
+              <table className="table table--fixed table--radius" data-testid="radius">
+                <colgroup>
+                  <col style={{ width: '27%' }} />
+                  <col style={{ width: '11%' }} />
+                  <col style={{ width: '19%' }} />
+                  <col style={{ width: '29%' }} />
+                  <col style={{ width: '14%' }} />
+                </colgroup>
                 <thead>
                   <tr>
                     <th>User</th>
@@ -111,7 +143,9 @@ export function OperationsPage() {
                 <tbody>
                   {sessionRows.map(({ key, row, flash }) => (
                     <tr key={key} data-flash={flash ?? undefined}>
-                      <td>{row.username}</td>
+                      <td className="cell--clip" title={row.username}>
+                        {row.username}
+                      </td>
                       <td className="mono">{row.nas}</td>
                       <td className="mono">{row.framed_ip}</td>
                       <td className="muted">
@@ -134,22 +168,25 @@ function JobMonitor() {
   const client = useClient();
   const connected = useConnection((c) => c.status === 'connected');
   const [job, setJob] = useState<JobState | null>(null);
-  const status = useCommand<{ jobId: string }, JobState>('job.status');
+  const latest = useCommand<Record<string, never>, JobState>('job.latest');
   const start = useCommand<{ total: number }, JobState>('job.start');
   const pause = useCommand<{ jobId: string }, JobState>('job.pause');
   const resume = useCommand<{ jobId: string }, JobState>('job.resume');
   const cancel = useCommand<{ jobId: string }, JobState>('job.cancel');
-  const jobId = job?.jobId ?? 'job-1';
+  // Only a live connection carries the buttons; while it is down the label says so.
+  const transport = connected ? client.transport : null;
+  const jobId = job?.jobId ?? '';
 
-  // The job's state when the page opens (or the hub came back); events keep it current.
-  const run = status.run;
+  // The latest job when the page opens (or the hub came back); events keep it current, and the
+  // next job (started by the hub's cycle or another user) takes over from a finished one.
+  const run = latest.run;
   useEffect(() => {
     if (!connected) return;
-    run({ jobId }).then((s) => s && setJob(s));
-  }, [connected, run, jobId]);
+    run({}).then((s) => s && setJob(s));
+  }, [connected, run]);
   useEvent('job.*', (data) => {
     const s = data as JobState;
-    if (s.jobId === jobId) setJob(s);
+    setJob((cur) => (!cur || jobNumber(s.jobId) >= jobNumber(cur.jobId) ? s : cur));
   });
   const apply = (s: JobState | undefined) => s && setJob(s);
   const error = [start, pause, resume, cancel].find((c) => c.error)?.error;
@@ -160,17 +197,25 @@ function JobMonitor() {
     <Card
       title="Job monitor"
       aside={
-        <span className="muted" title="How the buttons reach the hub">
-          via {client.transport === 'websocket' ? 'WebSocket' : client.transport === 'sse' ? 'HTTP' : '…'}
-        </span>
+        transport ? (
+          <span className="muted" title="How the buttons reach the hub" data-testid="job-transport">
+            via {transport === 'websocket' ? 'WebSocket' : 'HTTP'}
+          </span>
+        ) : (
+          <span className="muted" data-testid="job-transport">
+            offline
+          </span>
+        )
       }
     >
       {!job ? (
-        <Empty title="No job yet">{status.error ? status.error.message : 'Waiting for the hub…'}</Empty>
+        <Empty title="No job yet">
+          {latest.error ? latest.error.message : 'The job appears here as soon as the hub answers.'}
+        </Empty>
       ) : (
         <div className="job" data-testid="job" data-status={job.status}>
           <div className="job__head">
-            <strong>Re-provision OLT-2 subscribers</strong>
+            <strong className="job__title">Re-provision OLT-2 subscribers</strong>
             <span className="mono muted">{job.jobId}</span>
             <StatusBadge status={job.status} />
           </div>
@@ -187,6 +232,7 @@ function JobMonitor() {
           <div className="job__meta muted">
             {job.processed} of {job.total} subscribers · {job.pct}%
             {job.by && job.by !== 'system' ? ` · last change by ${job.by}` : ''}
+            {done ? ' · the next run starts shortly' : ''}
           </div>
           <div className="form__row">
             {job.status === 'paused' ? (

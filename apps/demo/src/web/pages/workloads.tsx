@@ -9,10 +9,10 @@ import { useQueryInvalidation } from '@tidings/react/query';
 import { EventToaster } from '@tidings/react/toast';
 import { useState } from 'react';
 import { api } from '../api.js';
-import { events } from '../events.js';
+import { eventLabel, events } from '../events.js';
 import { hubToken } from '../hub-token.js';
 import { OfflineAware } from '../offline-aware.js';
-import { Card, Empty, PageHeader, relTime, StatusBadge } from '../ui.js';
+import { Card, Empty, Loading, PageHeader, relTime, StatusBadge, statusLabel } from '../ui.js';
 
 interface Project {
   id: string;
@@ -47,6 +47,8 @@ interface Build {
 export function WorkloadsPage({ hubUrl }: { hubUrl: string }) {
   const [project, setProject] = useState('');
   const projects = useQuery({ queryKey: ['projects'], queryFn: () => api<Project[]>('/api/projects') });
+  const clusters = useQuery({ queryKey: ['clusters'], queryFn: () => api<Cluster[]>('/api/clusters') });
+  const clusterName = nameOf(clusters.data);
   const topics = [project ? `projects/${project}/**` : 'projects/**'];
   return (
     <>
@@ -92,12 +94,12 @@ export function WorkloadsPage({ hubUrl }: { hubUrl: string }) {
                 ? {
                     variant: 'warning',
                     title: `${e.data.name} is degraded`,
-                    description: `on ${e.data.cluster_id}, was ${e.data.previous}`,
+                    description: `on ${clusterName(e.data.cluster_id)}, was ${statusLabel(e.data.previous).toLowerCase()}`,
                   }
                 : null,
             project_status_update: (e) => ({
               variant: e.data.status === 'healthy' ? 'success' : 'warning',
-              title: `Project ${e.data.project_id} is ${e.data.status}`,
+              title: `${nameOf(projects.data)(e.data.project_id)} is ${e.data.status}`,
             }),
           }}
         />
@@ -107,6 +109,12 @@ export function WorkloadsPage({ hubUrl }: { hubUrl: string }) {
 }
 
 const FEED_TYPES = ['workload_status_update', 'project_status_update', 'build_*'] as const;
+
+/** A lookup from id to display name (the id itself until the list has loaded). */
+const nameOf =
+  (rows: ReadonlyArray<{ id: string; name: string }> | undefined) =>
+  (id: string): string =>
+    rows?.find((r) => r.id === id)?.name ?? id;
 
 function WorkloadsBody({
   project,
@@ -131,8 +139,11 @@ function WorkloadsBody({
   });
   const rows = useRowFlash(workloads.data, (w) => w.id);
   const buildRows = useRowFlash(builds.data, (b) => b.id);
+  const workloadName = (id: string) => workloads.data?.find((w) => w.id === id)?.name ?? id;
   const feed = useEvents({ types: FEED_TYPES, limit: 12 });
   const shownProjects = project ? projects.filter((p) => p.id === project) : projects;
+  const clusterName = nameOf(clusters.data);
+  const projectName = nameOf(projects);
 
   return (
     <div className="grid grid--workloads">
@@ -146,21 +157,29 @@ function WorkloadsBody({
             </div>
           ))}
           {(clusters.data ?? []).map((c) => (
-            <div className="stat" key={c.id} title={`${c.name} in ${c.region}`}>
-              <span className="stat__label">Cluster</span>
-              <span className="stat__value stat__value--small">{c.name}</span>
+            <div className="stat" key={c.id} title={`${c.name} in ${c.region}`} data-cluster={c.id}>
+              <span className="stat__label">Cluster · {c.region}</span>
+              <span className="stat__value stat__value--small mono">{c.name}</span>
               <StatusBadge status={c.status} />
             </div>
           ))}
         </div>
         <Card title="Workloads">
-          {rows.length === 0 ? (
-            <Empty title={workloads.isPending ? 'Loading workloads…' : 'No workloads'}>
-              {workloads.isPending ? null : 'Deploy a workload to this project and it shows up here.'}
-            </Empty>
+          {workloads.isPending ? (
+            <Loading>Loading workloads…</Loading>
+          ) : rows.length === 0 ? (
+            <Empty title="No workloads">Deploy a workload to this project and it shows up here.</Empty>
           ) : (
             <div className="table-wrap">
-              <table className="table" data-testid="workloads">
+              <table className="table table--fixed table--workloads" data-testid="workloads">
+                <colgroup>
+                  <col style={{ width: '24%' }} />
+                  <col style={{ width: '15%' }} />
+                  <col style={{ width: '17%' }} />
+                  <col style={{ width: '12%' }} />
+                  <col style={{ width: '16%' }} />
+                  <col style={{ width: '16%' }} />
+                </colgroup>
                 <thead>
                   <tr>
                     <th>Workload</th>
@@ -174,12 +193,14 @@ function WorkloadsBody({
                 <tbody>
                   {rows.map(({ key, row, flash }) => (
                     <tr key={key} data-flash={flash ?? undefined}>
-                      <td>
+                      <td className="cell--clip">
                         <strong>{row.name}</strong>
                       </td>
-                      <td>{row.project_id}</td>
-                      <td className="mono">{row.cluster_id}</td>
-                      <td>{row.replicas}</td>
+                      <td>{projectName(row.project_id)}</td>
+                      <td className="mono" data-cluster={row.cluster_id}>
+                        {clusterName(row.cluster_id)}
+                      </td>
+                      <td className="num">{row.replicas}</td>
                       <td>
                         <StatusBadge status={row.status} />
                       </td>
@@ -202,7 +223,7 @@ function WorkloadsBody({
                 <li key={key} data-flash={flash ?? undefined} className="list__row">
                   <span className="mono">#{row.id}</span>
                   <span className="list__main">
-                    {row.workload_id} <span className="muted mono">{row.commit_sha}</span>
+                    {workloadName(row.workload_id)} <span className="muted mono">{row.commit_sha}</span>
                   </span>
                   <StatusBadge status={row.status} />
                   <span className="muted list__time">{relTime(row.started_at)}</span>
@@ -221,9 +242,13 @@ function WorkloadsBody({
         ) : (
           <ol className="feed" data-testid="workload-feed">
             {[...feed].reverse().map((e) => (
-              <li key={e.id} data-project={(e.data as { project_id?: string }).project_id}>
-                <span className="feed__type">{e.type.replaceAll('_', ' ')}</span>
-                <span>{describe(e.data as Record<string, unknown>)}</span>
+              <li key={e.id} data-project={(e.data as { project_id?: string }).project_id} data-type={e.type}>
+                <span className="feed__type" data-tone={feedTone(e.type, e.data)}>
+                  {eventLabel(e.type)}
+                </span>
+                <span className="feed__text">
+                  {describe(e.type, e.data as Record<string, unknown>, projectName)}
+                </span>
                 <time className="muted">{new Date(e.time).toLocaleTimeString()}</time>
               </li>
             ))}
@@ -234,8 +259,22 @@ function WorkloadsBody({
   );
 }
 
-function describe(d: Record<string, unknown>): string {
-  const name = String(d.name ?? d.project_id ?? '');
-  if (typeof d.previous === 'string') return `${name}: ${d.previous} → ${String(d.status)}`;
-  return `${name} · ${String(d.project_id)}${d.error ? ` · ${String(d.error)}` : ''}`;
+/** One line per feed event, in words: "query-api: Running → Degraded", "invoicer · a1b2c3d". */
+function describe(type: string, d: Record<string, unknown>, projectName: (id: string) => string): string {
+  const status = (s: unknown) => statusLabel(String(s));
+  if (type === 'project_status_update') {
+    return `${projectName(String(d.project_id))}: ${status(d.previous)} → ${status(d.status)}`;
+  }
+  if (typeof d.previous === 'string') return `${String(d.name)}: ${status(d.previous)} → ${status(d.status)}`;
+  const error = d.error ? ` · ${String(d.error)}` : '';
+  return `${String(d.name)} · ${String(d.commit)}${error}`;
+}
+
+/** The feed label's colour: failures red, degradation amber, successes green. */
+function feedTone(type: string, d: unknown): 'bad' | 'warn' | 'ok' | 'info' {
+  const status = (d as { status?: string }).status;
+  if (type === 'build_failed') return 'bad';
+  if (status === 'degraded') return 'warn';
+  if (type === 'build_complete' || status === 'healthy') return 'ok';
+  return 'info';
 }
