@@ -54,7 +54,11 @@ export class LocalRedisCluster {
     if (!bin || !cli) throw new Error('redis-server and redis-cli are needed to start a Redis Cluster.');
     const nodes: ClusterNode[] = [];
     for (let i = 0; i < primaries * 2; i++) {
-      nodes.push({ port: await freePort(), dir: mkdtempSync(join(tmpdir(), 'tidings-cluster-')), proc: undefined });
+      nodes.push({
+        port: await freePort(),
+        dir: mkdtempSync(join(tmpdir(), 'tidings-cluster-')),
+        proc: undefined,
+      });
     }
     const c = new LocalRedisCluster(nodes);
     try {
@@ -108,7 +112,8 @@ export class LocalRedisCluster {
     n.proc = proc;
     const end = Date.now() + 10_000;
     while (!(await pingRedis(`redis://127.0.0.1:${n.port}`))) {
-      if (proc.exitCode !== null || Date.now() > end) throw new Error(`redis-server on port ${n.port} did not start.`);
+      if (proc.exitCode !== null || Date.now() > end)
+        throw new Error(`redis-server on port ${n.port} did not start.`);
       await new Promise((r) => setTimeout(r, 30));
     }
   }
@@ -122,10 +127,15 @@ export class LocalRedisCluster {
           .filter((n) => n.proc && n.proc.exitCode === null && n.proc.signalCode === null)
           .map((n) => this.command(n.port, ['CLUSTER', 'INFO']).catch(() => '')),
       );
-      if (states.every((s) => String(s).includes('cluster_state:ok') && String(s).includes('cluster_slots_ok:16384'))) {
+      if (
+        states.every(
+          (s) => String(s).includes('cluster_state:ok') && String(s).includes('cluster_slots_ok:16384'),
+        )
+      ) {
         return;
       }
-      if (Date.now() > end) throw new Error(`The Redis Cluster did not become healthy: ${states.join(' | ')}`);
+      if (Date.now() > end)
+        throw new Error(`The Redis Cluster did not become healthy: ${states.join(' | ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
