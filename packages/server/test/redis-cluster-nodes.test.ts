@@ -1,5 +1,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type RedisClusterEngine, redisClusterEngine } from '../src/engines/redis-cluster/redis-cluster-engine.js';
+import {
+  type RedisClusterEngine,
+  redisClusterEngine,
+} from '../src/engines/redis-cluster/redis-cluster-engine.js';
 import { post, type RunningHub, StreamReader, startHub } from './helpers.js';
 import { uniquePrefix } from './services.js';
 import { LocalRedisCluster, needRedisCluster } from './support/redis-cluster.js';
@@ -21,7 +24,12 @@ afterAll(async () => {
 });
 
 async function node(keyPrefix: string, replicas = 0): Promise<RunningHub & { engine: RedisClusterEngine }> {
-  const engine = redisClusterEngine(cluster?.urls ?? [], { keyPrefix, shards: 6, replicas, replicaTimeoutMs: 500 });
+  const engine = redisClusterEngine(cluster?.urls ?? [], {
+    keyPrefix,
+    shards: 6,
+    replicas,
+    replicaTimeoutMs: 500,
+  });
   await engine.ready(10_000);
   const h = await startHub({ engine, heartbeatMs: 100 });
   hubs.push(h);
@@ -34,7 +42,12 @@ async function open(...args: Parameters<typeof StreamReader.open>): Promise<Stre
   return r;
 }
 
-async function publish(h: RunningHub, topic: string, data: unknown, id?: string): Promise<{ status: number; id?: string }> {
+async function publish(
+  h: RunningHub,
+  topic: string,
+  data: unknown,
+  id?: string,
+): Promise<{ status: number; id?: string }> {
   const res = await post(h.url, { topic, type: 't', data, ...(id && { id }) });
   return { status: res.status, id: res.body.id as string | undefined };
 }
@@ -132,7 +145,9 @@ describe.skipIf(!cluster)('hub nodes on a Redis Cluster', () => {
       await a.close();
       hubs.splice(hubs.indexOf(a), 1);
     }
-    console.log(`Redis Cluster failover ledger (acknowledged, lost, 503s retried): ${JSON.stringify(results)}`);
+    console.log(
+      `Redis Cluster failover ledger (acknowledged, lost, 503s retried): ${JSON.stringify(results)}`,
+    );
   }, 120_000);
 
   it('loses nothing while a shard slot migrates to another primary during publishing', async () => {
@@ -181,9 +196,23 @@ describe.skipIf(!cluster)('hub nodes on a Redis Cluster', () => {
     await c.command(target.port, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', srcId]);
     await c.command(src.port, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', targetId]);
     for (;;) {
-      const keys = (await c.command(src.port, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '1000'])) as string[];
+      const keys = (await c.command(src.port, [
+        'CLUSTER',
+        'GETKEYSINSLOT',
+        String(slot),
+        '1000',
+      ])) as string[];
       if (keys.length === 0) break;
-      await c.command(src.port, ['MIGRATE', '127.0.0.1', String(target.port), '', '0', '5000', 'KEYS', ...keys]);
+      await c.command(src.port, [
+        'MIGRATE',
+        '127.0.0.1',
+        String(target.port),
+        '',
+        '0',
+        '5000',
+        'KEYS',
+        ...keys,
+      ]);
     }
     for (const n of c.nodes) {
       await c.command(n.port, ['CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId]).catch(() => {});

@@ -40,7 +40,10 @@ export function needRedisCluster(file: string): boolean {
 
 /** A running local cluster; see the module description. */
 export class LocalRedisCluster {
-  private constructor(readonly nodes: ClusterNode[]) {}
+  private constructor(
+    readonly nodes: ClusterNode[],
+    private readonly primaries: number,
+  ) {}
 
   /** Seed URLs of every node, for `--redis-cluster` or `redisClusterEngine`. */
   get urls(): string[] {
@@ -60,7 +63,7 @@ export class LocalRedisCluster {
         proc: undefined,
       });
     }
-    const c = new LocalRedisCluster(nodes);
+    const c = new LocalRedisCluster(nodes, primaries);
     try {
       await Promise.all(nodes.map((n) => c.startNode(n)));
       await run(
@@ -104,6 +107,11 @@ export class LocalRedisCluster {
         '1000',
         '--save',
         '',
+        // Replicas sync at once (diskless, no 5 s delay), so WAIT counts them from the start.
+        '--repl-diskless-sync',
+        'yes',
+        '--repl-diskless-sync-delay',
+        '0',
         '--appendonly',
         'no',
       ],
@@ -118,7 +126,7 @@ export class LocalRedisCluster {
     }
   }
 
-  /** Waits until every live node reports `cluster_state:ok` and agrees on the slots. */
+  /** Waits until every live node reports `cluster_state:ok` with every slot served, and every replica is in sync. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
