@@ -19,6 +19,9 @@ Options:
                            with every hub on this Redis, e.g. redis://127.0.0.1:6379
   --redis-url-file <file>  The same URL read from a file, for a URL with a password
   --redis-prefix <p>       Key namespace in Redis; hubs with the same one act as one [tidings]
+  --redis-cluster <urls>   Run on a Redis Cluster instead (comma-separated seed nodes);
+                           topics spread over its primaries
+  --redis-replicas <n>     Acknowledge a publish once n replicas hold it (WAIT) [0]
   --presence-ttl <dur>     How long a dead node's connections still count in presence [30s]
   --retention-events <n>   Events kept per topic                          [10000]
   --retention-age <dur>    Oldest event kept per topic (e.g. 30m, 24h)    [24h]

@@ -1,7 +1,12 @@
 import type { StoredEvent } from '../../core/stored-event.js';
 import type { Engine } from '../engine.js';
 import type { RetentionOptions } from '../history-store.js';
-import { RedisLink, type RedisLinkOptions } from '../redis/redis-link.js';
+import {
+  checkRedisMode,
+  RedisLink,
+  type RedisLinkOptions,
+  WrongRedisModeError,
+} from '../redis/redis-link.js';
 import { RedisPresence } from '../redis/redis-presence.js';
 import { RedisRevocationStore } from '../redis/redis-revocations.js';
 import { RedisClusterBroker } from './redis-cluster-broker.js';
@@ -52,7 +57,11 @@ export interface RedisClusterEngine extends Engine {
   readonly presence: RedisPresence;
   /** How keys are spread over the cluster's slots. */
   readonly map: ShardMap;
-  /** Resolves once connected and reading every shard, or rejects after `timeoutMs` saying why. @defaultValue timeoutMs 5000 */
+  /**
+   * Resolves once connected and reading every shard, or rejects after `timeoutMs` saying why (a
+   * `WrongRedisModeError` when the seed is a single Redis, not a cluster node).
+   * @defaultValue timeoutMs 5000
+   */
   ready(timeoutMs?: number): Promise<void>;
   health(): Promise<{ status: 'ok' | 'degraded'; detail?: string }>;
 }
@@ -125,7 +134,24 @@ export function redisClusterEngine(
     presence,
     map,
     async ready(timeoutMs = 5000) {
-      await link.waitReady(timeoutMs);
+      await link.waitReady(timeoutMs).catch(async (e: Error) => {
+        // A single Redis never gets the cluster client ready: say so rather than time out.
+        const { Redis } = await import('ioredis');
+        const probe = new Redis(urls[0] as string, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          connectTimeout: 1000,
+        });
+        try {
+          await probe.connect();
+          await checkRedisMode(probe, true, link.where);
+        } catch (m) {
+          if (m instanceof WrongRedisModeError) throw m;
+        } finally {
+          probe.disconnect();
+        }
+        throw e;
+      });
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         store.idKey().then(() => broker.ready()),

@@ -130,6 +130,40 @@ function clusterOptions(urls: readonly string[], o: RedisLinkOptions, name: stri
 }
 
 /**
+ * An error saying the server is the other kind of Redis than the engine expects: a Redis Cluster
+ * node given to the single-Redis engine, or a single Redis given to the cluster engine.
+ */
+export class WrongRedisModeError extends Error {
+  override readonly name = 'WrongRedisModeError';
+}
+
+/**
+ * Rejects with a {@link WrongRedisModeError} when `client`'s server is the other kind of Redis
+ * than `cluster` says (`INFO cluster` shows `cluster_enabled`); resolves when it is the right
+ * kind or cannot tell (INFO disabled on managed Redis).
+ */
+export async function checkRedisMode(client: Redis, cluster: boolean, where: string): Promise<void> {
+  let info: string;
+  try {
+    info = await client.info('cluster');
+  } catch (e) {
+    if (!cluster && /cluster support disabled/i.test(String((e as Error).message))) return;
+    if (cluster && /cluster support disabled/i.test(String((e as Error).message))) {
+      throw new WrongRedisModeError(wrongMode(true, where));
+    }
+    return;
+  }
+  const enabled = /cluster_enabled:1/.test(info);
+  if (enabled !== cluster) throw new WrongRedisModeError(wrongMode(cluster, where));
+}
+
+function wrongMode(cluster: boolean, where: string): string {
+  return cluster
+    ? `${where} is a single Redis, not a Redis Cluster (cluster support is disabled); connect with the single-Redis engine instead: redisEngine(url), or tidings serve --redis <url>.`
+    : `Redis at ${where} is a node of a Redis Cluster (cluster_enabled:1), where the single-Redis engine would get MOVED answers; connect with the cluster engine instead: redisClusterEngine([urls]), or tidings serve --redis-cluster <url>,<url>.`;
+}
+
+/**
  * One ioredis connection plus what the engine needs to fail fast and explain itself: whether
  * Redis is known to be unreachable right now, and the last connection error.
  */
