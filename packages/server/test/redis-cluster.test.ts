@@ -1,10 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../src/core/stored-event.js';
 import { RedisLink } from '../src/engines/redis/redis-link.js';
 import { RedisPresence } from '../src/engines/redis/redis-presence.js';
 import { RedisRevocationStore } from '../src/engines/redis/redis-revocations.js';
 import { RedisClusterBroker } from '../src/engines/redis-cluster/redis-cluster-broker.js';
-import { redisClusterEngine } from '../src/engines/redis-cluster/redis-cluster-engine.js';
 import { RedisClusterStore } from '../src/engines/redis-cluster/redis-cluster-store.js';
 import { keySlot, ShardMap } from '../src/engines/redis-cluster/shard-map.js';
 import { runBrokerSuite } from '../src/testing/broker-suite.js';

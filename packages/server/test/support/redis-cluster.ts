@@ -140,7 +140,14 @@ export class LocalRedisCluster {
           (s) => String(s).includes('cluster_state:ok') && String(s).includes('cluster_slots_ok:16384'),
         )
       ) {
-        return;
+        // And every replica has finished its sync (else WAIT counts it out).
+        const repl = await Promise.all(
+          this.nodes
+            .filter((n) => n.proc && n.proc.exitCode === null && n.proc.signalCode === null)
+            .map((n) => this.command(n.port, ['INFO', 'replication']).catch(() => '')),
+        );
+        const synced = repl.filter((r) => String(r).includes('master_link_status:up')).length;
+        if (synced >= repl.length - this.primaries) return;
       }
       if (Date.now() > end)
         throw new Error(`The Redis Cluster did not become healthy: ${states.join(' | ')}`);

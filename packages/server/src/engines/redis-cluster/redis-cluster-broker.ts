@@ -28,7 +28,7 @@ export interface RedisClusterBrokerOptions {
 /**
  * Carries events between hub nodes on a Redis Cluster: every shard has its own fan-out stream
  * (filled by the append script in the same atomic step as the history), every node reads all of
- * them and delivers their events merged in position order ({@link ClusterFanout}), so per-topic
+ * them and delivers their events merged in position order (see `ClusterFanout`), so per-topic
  * order is the same on every node and live delivery never runs ahead of what a resume reads.
  * Control messages travel on one stream under the plain prefix, as with a single Redis.
  *
@@ -153,7 +153,7 @@ export class RedisClusterBroker implements Broker {
     return this.control.onControl(listener);
   }
 
-  /** Adds a listener called when this node may have missed events (see {@link ClusterFanout}). */
+  /** Adds a listener called when this node may have missed events (a shard lost writes or its data, or this node fell behind a fan-out backlog). */
   onGap(listener: () => void): () => void {
     this.gapListeners = [...this.gapListeners, listener];
     const offControl = this.control.onGap(listener);

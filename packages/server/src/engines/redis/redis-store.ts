@@ -63,7 +63,14 @@ export interface RedisStoreOptions extends RedisLinkOptions {
    * hand out the same position. Absent for a single Redis.
    * @see redisClusterEngine
    */
-  shardClock?: { readonly stride: number; readonly offset: number } | undefined;
+  shardClock?:
+    | {
+        /** How many shards the history has (the modulus). @defaultValue 1 */
+        readonly stride: number;
+        /** This shard's number, from 0 (the residue). @defaultValue 0 */
+        readonly offset: number;
+      }
+    | undefined;
   /** The id key to create when the history has none. @defaultValue a random one */
   newIdKey?: (() => string) | undefined;
 }
