@@ -34,6 +34,7 @@ export async function openEngine(
   logger: Logger,
 ): Promise<ServeEngine> {
   if (values.nats !== undefined) return openNatsEngine(values.nats, values, retention, logger);
+  if (values['redis-cluster'] !== undefined) return openClusterEngine(values, retention, logger);
   if (values.redis !== undefined) {
     // Loaded only here, so ioredis is not loaded by hubs that do not use it.
     const { redisEngine, redactUrl } = await import('@tidings/server/redis');
@@ -45,6 +46,7 @@ export async function openEngine(
     try {
       redis = redisEngine(values.redis, {
         keyPrefix: values['redis-prefix'],
+        replicas: redisReplicas(values),
         retention,
         presenceTtlMs,
         logger,
@@ -56,6 +58,7 @@ export async function openEngine(
     }
     const where = `redis ${redactUrl(values.redis)} (prefix ${redis.keys.base.slice(1, -2)})`;
     await redis.ready().catch((e: Error) => {
+      if (e.name === 'WrongRedisModeError') throw new UsageError(e.message);
       logger.warn(
         { err: e.message },
         'Redis is not reachable yet: serving degraded (publishes get 503) until it is; retrying',
@@ -87,7 +90,8 @@ export async function openEngine(
  * `--redis` or `--nats`, where every worker is a node of the shared engine.
  */
 export async function primaryEngine(values: ServeValues, retention: Retention): Promise<Engine | undefined> {
-  const shared = values.redis !== undefined || values.nats !== undefined;
+  const shared =
+    values.redis !== undefined || values['redis-cluster'] !== undefined || values.nats !== undefined;
   const engine = shared ? undefined : localEngine(localHistory(values, retention).store);
   // Every worker opens the revocations file; creating it (schema, WAL mode) here, before any of
   // them starts, leaves them nothing to race for.
@@ -145,4 +149,53 @@ function localHistory(values: ServeValues, retention: Retention): { store: Histo
 
 function revocationsPath(values: ServeValues): string {
   return join(resolve(values.data ?? '.tidings'), 'revocations.db');
+}
+
+/** `--redis-replicas`: how many replicas must hold a publish before it is acknowledged (WAIT). */
+function redisReplicas(values: ServeValues): number | undefined {
+  const v = values['redis-replicas'];
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) > 16) {
+    throw new UsageError(
+      `--redis-replicas is a whole number of replicas from 0 to 16, such as 1; got "${v}".`,
+    );
+  }
+  return Number(v);
+}
+
+/** The engine on a Redis Cluster (`--redis-cluster <url>,<url>`). */
+async function openClusterEngine(
+  values: ServeValues,
+  retention: Retention,
+  logger: Logger,
+): Promise<ServeEngine> {
+  const { redisClusterEngine, redactUrl } = await import('@tidings/server/redis');
+  const urls = (values['redis-cluster'] as string)
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  const presenceTtlMs =
+    values['presence-ttl'] === undefined ? undefined : parseDuration('presence-ttl', values['presence-ttl']);
+  let engine: ReturnType<typeof redisClusterEngine>;
+  try {
+    engine = redisClusterEngine(urls, {
+      keyPrefix: values['redis-prefix'],
+      retention,
+      presenceTtlMs,
+      replicas: redisReplicas(values),
+      logger,
+    });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+  const where = `redis cluster ${urls.map(redactUrl).join(',')} (prefix ${engine.map.prefix}, ${engine.map.count} shards)`;
+  await engine.ready().catch((e: Error) => {
+    if (e.name === 'WrongRedisModeError') throw new UsageError(e.message);
+    logger.warn(
+      { err: e.message },
+      'The Redis Cluster is not reachable yet: serving degraded (publishes get 503) until it is; retrying',
+    );
+  });
+  return { engine, where };
 }

@@ -22,6 +22,8 @@ export const SERVE_FLAGS = {
   'redis-prefix': { type: 'string' },
   nats: { type: 'string' },
   'nats-prefix': { type: 'string' },
+  'redis-cluster': { type: 'string' },
+  'redis-replicas': { type: 'string' },
   'presence-ttl': { type: 'string' },
   'retention-events': { type: 'string' },
   'retention-age': { type: 'string' },
@@ -114,7 +116,32 @@ export function checkServeFlags(values: ServeValues, positionals: readonly strin
   if (values.memory && values.data !== undefined) {
     throw new UsageError('--memory and --data exclude each other: choose one place for history.');
   }
-  if (values.redis !== undefined) {
+  if (values.redis !== undefined && values['redis-cluster'] !== undefined) {
+    throw new UsageError(
+      '--redis and --redis-cluster exclude each other: give --redis for a single Redis, --redis-cluster <url>,<url> for the nodes of a Redis Cluster.',
+    );
+  }
+  if (
+    values['redis-replicas'] !== undefined &&
+    values['redis-cluster'] === undefined &&
+    values.redis === undefined
+  ) {
+    throw new UsageError('--redis-replicas only applies with --redis or --redis-cluster.');
+  }
+  if (values['redis-cluster'] !== undefined) {
+    const other = values.memory
+      ? '--memory'
+      : values.data !== undefined
+        ? '--data'
+        : values.durability
+          ? '--durability'
+          : '';
+    if (other) {
+      throw new UsageError(
+        `--redis-cluster and ${other} exclude each other: with --redis-cluster, history lives in the Redis Cluster.`,
+      );
+    }
+  } else if (values.redis !== undefined) {
     const other = values.memory
       ? '--memory'
       : values.data !== undefined
@@ -159,13 +186,15 @@ function checkNatsFlags(values: ServeValues): void {
     const other =
       values.redis !== undefined
         ? '--redis'
-        : values.memory
-          ? '--memory'
-          : values.data !== undefined
-            ? '--data'
-            : values.durability
-              ? '--durability'
-              : '';
+        : values['redis-cluster'] !== undefined
+          ? '--redis-cluster'
+          : values.memory
+            ? '--memory'
+            : values.data !== undefined
+              ? '--data'
+              : values.durability
+                ? '--durability'
+                : '';
     if (other) {
       throw new UsageError(
         `--nats and ${other} exclude each other: with --nats, history lives in NATS JetStream.`,
@@ -174,8 +203,13 @@ function checkNatsFlags(values: ServeValues): void {
   } else if (values['nats-prefix'] !== undefined) {
     throw new UsageError('--nats-prefix only applies with --nats.');
   }
-  if (values['presence-ttl'] !== undefined && values.redis === undefined && values.nats === undefined) {
-    throw new UsageError('--presence-ttl only applies with --redis or --nats.');
+  if (
+    values['presence-ttl'] !== undefined &&
+    values.redis === undefined &&
+    values['redis-cluster'] === undefined &&
+    values.nats === undefined
+  ) {
+    throw new UsageError('--presence-ttl only applies with --redis, --redis-cluster or --nats.');
   }
 }
 

@@ -24,6 +24,15 @@ const OPTIONS: readonly OptionRow[] = [
     default: 'tidings',
   },
   {
+    flags: '--redis-cluster <urls>',
+    text: 'Run on a Redis Cluster instead (comma-separated seed nodes); topics spread over its primaries',
+  },
+  {
+    flags: '--redis-replicas <n>',
+    text: 'Acknowledge a publish once n replicas hold it (WAIT)',
+    default: '0',
+  },
+  {
     flags: '--nats <url>',
     text: 'Share history, live events, presence and revocations with every hub on this NATS JetStream, e.g. nats://127.0.0.1:4222',
   },

@@ -10,6 +10,14 @@
  * ```
  * @packageDocumentation
  */
+
+export type { RedisClusterBrokerOptions } from '../redis-cluster/redis-cluster-broker.js';
+export { RedisClusterBroker } from '../redis-cluster/redis-cluster-broker.js';
+export type { RedisClusterEngine, RedisClusterEngineOptions } from '../redis-cluster/redis-cluster-engine.js';
+export { redisClusterEngine } from '../redis-cluster/redis-cluster-engine.js';
+export type { RedisClusterStoreOptions } from '../redis-cluster/redis-cluster-store.js';
+export { RedisClusterStore } from '../redis-cluster/redis-cluster-store.js';
+export { keySlot, ShardMap } from '../redis-cluster/shard-map.js';
 export type { RedisKeys } from './keys.js';
 export { redisKeys } from './keys.js';
 export type { RedisBrokerOptions } from './redis-broker.js';
@@ -17,8 +25,8 @@ export { RedisBroker, redisBroker } from './redis-broker.js';
 export type { RedisEngine, RedisEngineOptions } from './redis-engine.js';
 export { redisEngine } from './redis-engine.js';
 export { RECOVERY_WINDOW_MS } from './redis-fanout-reader.js';
-export type { RedisLinkOptions, RedisTarget } from './redis-link.js';
-export { checkRedisUrl, redactUrl } from './redis-link.js';
+export type { RedisClusterTarget, RedisLinkOptions, RedisTarget } from './redis-link.js';
+export { checkClusterUrls, checkRedisUrl, redactUrl } from './redis-link.js';
 export type { RedisPresenceOptions } from './redis-presence.js';
 export { RedisPresence } from './redis-presence.js';
 export type { RedisRevocationOptions } from './redis-revocations.js';

@@ -11,6 +11,11 @@ export interface RedisKeys {
   /** String: the newest position handed out (`ms-seq`). */
   readonly last: string;
   /**
+   * String, sharded histories only: a position every later one of this shard exceeds, raised so
+   * that positions of several shards compare as one order (see `redisClusterEngine`).
+   */
+  readonly floor: string;
+  /**
    * String with a TTL: the current epoch, when a node saw Redis lose the previous one (a
    * recovery). While it is set, an unknown id counts as one of the lost history.
    */
@@ -78,6 +83,7 @@ export function redisKeys(prefix: string): RedisKeys {
     base,
     epoch: `${base}epoch`,
     last: `${base}last`,
+    floor: `${base}floor`,
     recovered: `${base}recovered`,
     ids: `${base}ids`,
     idKey: `${base}idkey`,

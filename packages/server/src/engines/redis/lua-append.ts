@@ -4,7 +4,7 @@ import { PRELUDE } from './lua-prelude.js';
 
 /**
  * Appends a batch. KEYS[1]: the epoch key. ARGV: key base, epoch candidate, fan-out length, id key
- * candidate, then 8 values per event: supplied id or "", publisher key (no spaces), topic, type,
+ * candidate, shard clock ("" or "<stride> <offset> <floor>", see load_last), then 8 values per event: supplied id or "", publisher key (no spaces), topic, type,
  * ts, data, meta JSON or "", the topic's maxEvents. Returns `{idkey, rows}`, a row per event:
  * `{0, pos, supplied id or ""}`, or, when the same publisher already stored the id on the topic,
  * `{1, pos, id, topic, fields}` of that original. A generated id is made by the node from the
@@ -16,11 +16,11 @@ local epoch = ensure_epoch(pre, ARGV[2])
 local fmax = ARGV[3]
 local idkey = ensure_idkey(pre, ARGV[4])
 local now = now_ms()
-load_last(pre)
+load_last(pre, ARGV[5])
 local out = {}
 local limits = {}
 local touched = {}
-for i = 5, #ARGV, 8 do
+for i = 6, #ARGV, 8 do
   local sid, pub, topic, typ, ts, data, meta, maxev =
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local done = false

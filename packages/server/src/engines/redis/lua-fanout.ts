@@ -21,15 +21,15 @@ return { e, redis.call('GET', ARGV[1] .. 'last') or '0-0', fmt(now_ms()), k }
 
 /**
  * Puts already-stored events (from another store) on the fan-out stream: the standalone
- * broker's publish. KEYS[1]: the epoch key. ARGV: key base, epoch candidate, fan-out length,
- * then 7 values per event: pos, id, topic, type, ts, data, meta JSON or "".
+ * broker's publish. KEYS[1]: the epoch key. ARGV: key base, epoch candidate, fan-out length, shard
+ * clock ("" or "<stride> <offset> <floor>", see load_last), then 7 values per event: pos, id, topic, type, ts, data, meta JSON or "".
  */
 export const FANOUT = `${PRELUDE}
 local pre = ARGV[1]
 local epoch = ensure_epoch(pre, ARGV[2])
 local now = now_ms()
-load_last(pre)
-for i = 4, #ARGV, 7 do
+load_last(pre, ARGV[4])
+for i = 5, #ARGV, 7 do
   local fid, prev = next_pos(now)
   local f = { 'p', prev, 'e', epoch, 'q', ARGV[i], 'i', ARGV[i + 1], 't', ARGV[i + 2], 'y', ARGV[i + 3],
     'ts', ARGV[i + 4], 'd', ARGV[i + 5] }
@@ -40,7 +40,49 @@ for i = 4, #ARGV, 7 do
   redis.call('XADD', pre .. 'fanout', 'MAXLEN', ARGV[3], fid, unpack(f))
 end
 redis.call('SET', pre .. 'last', last_id)
-return 1
+return last_id
+`;
+
+/**
+ * A shard's watermark: a position W such that every event of the shard up to W is already on its
+ * fan-out stream and every later one will get a position above W (the newest position, the
+ * shard's floor, or Redis' clock less 1 ms, whichever is highest). With a cursor, also returns the
+ * fan-out entries after it (up to a count; W is then at most the last of them), read in the same
+ * atomic step, so the caller has seen everything up to W. With `need` above W: when `force` is
+ * "1", or the shard's clock is behind `need` (skew between primaries), the floor is raised to
+ * `need` (later positions exceed it) and W is `need`; otherwise the clock passes it within a
+ * millisecond and the caller asks again.
+ * KEYS[1]: the fan-out stream. ARGV: key base, need or "", cursor or "", count, force.
+ * Returns `{W, newest position, entries}`.
+ */
+export const CLOCK = `${PRELUDE}
+local pre = ARGV[1]
+local last = redis.call('GET', pre .. 'last') or '0-0'
+local w = last
+local fl = redis.call('GET', pre .. 'floor')
+if fl and pos_gt(fl, w) then w = fl end
+local now = now_ms()
+local wc = fmt(now - 1) .. '-999999999999'
+if pos_gt(wc, w) then w = wc end
+local entries = {}
+local full = false
+if ARGV[3] ~= '' then
+  local n = tonumber(ARGV[4])
+  entries = redis.call('XRANGE', pre .. 'fanout', '(' .. ARGV[3], '+', 'COUNT', n)
+  if #entries == n then
+    w = entries[#entries][1]
+    full = true
+  end
+end
+local need = ARGV[2]
+if not full and need ~= '' and pos_gt(need, w) then
+  local nms = split_id(need)
+  if ARGV[5] == '1' or nms > now then
+    if not fl or pos_gt(need, fl) then redis.call('SET', pre .. 'floor', need) end
+    w = need
+  end
+end
+return { w, last, entries }
 `;
 
 /**

@@ -84,18 +84,45 @@ local function refresh_age(pre, topic)
   end
 end
 local alloc_ms, alloc_seq, last_id
-local function load_last(pre)
+-- A sharded history (Redis Cluster) gives each shard its own residue of the sequence number
+-- (seq = offset mod stride), so positions of different shards never collide and compare as one
+-- order; a single Redis uses stride 1, offset 0.
+local stride, offset = 1, 0
+local function pos_gt(a, b)
+  local ams, aseq = split_id(a)
+  local bms, bseq = split_id(b)
+  return ams > bms or (ams == bms and aseq > bseq)
+end
+local function raise_alloc(p)
+  local ms, seq = split_id(p)
+  if ms > alloc_ms or (ms == alloc_ms and seq > alloc_seq) then
+    alloc_ms, alloc_seq = ms, seq
+  end
+end
+-- clock: "" for a single Redis, or "<stride> <offset> <floor or empty>" for a shard: positions
+-- handed out then also follow the shard's floor key and the caller's floor (the highest position
+-- the calling node knows of), so they rise across shards like a hybrid logical clock.
+local function load_last(pre, clock)
   last_id = redis.call('GET', pre .. 'last') or '0-0'
   alloc_ms, alloc_seq = split_id(last_id)
+  if clock and clock ~= '' then
+    local s, o, f = string.match(clock, '^(%d+) (%d+) ?(.*)$')
+    stride, offset = tonumber(s), tonumber(o)
+    if f and f ~= '' then raise_alloc(f) end
+    local fl = redis.call('GET', pre .. 'floor')
+    if fl then raise_alloc(fl) end
+  end
 end
 -- The next position: Redis' clock in ms, or the last position's ms with the next sequence
--- number when the clock has not moved on (or went back). Returns it and the previous one.
+-- number (of this shard's residue) when the clock has not moved on (or went back). Returns it and
+-- the previous one.
 local function next_pos(now)
   if now > alloc_ms then
     alloc_ms = now
-    alloc_seq = 0
+    alloc_seq = offset
   else
-    alloc_seq = alloc_seq + 1
+    local n = alloc_seq + 1
+    alloc_seq = n + ((offset - n) % stride)
   end
   local prev = last_id
   last_id = fmt(alloc_ms) .. '-' .. fmt(alloc_seq)

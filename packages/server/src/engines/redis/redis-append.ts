@@ -12,14 +12,20 @@ import { entriesToEvents, type Fields } from './redis-entries.js';
  */
 export type AppendReply = [string, Array<[number, string, string, string?, Fields?]>];
 
-/** The APPEND script's arguments for `events` (see lua-append.ts); refuses ids of the generated shapes. */
+/**
+ * The APPEND script's arguments for `events` (see lua-append.ts); refuses ids of the generated
+ * shapes. `clock` is a shard's position clock (`""` for a single Redis), `idKey` the id key to
+ * create if the history has none.
+ */
 export function appendArgs(
   keys: RedisKeys,
   policy: RetentionPolicy,
   fanoutBacklog: number,
   events: readonly NewEvent[],
+  clock = '',
+  idKey = GeneratedIds.newKey(),
 ): (string | number)[] {
-  const args: (string | number)[] = [keys.base, newEpoch(), fanoutBacklog, GeneratedIds.newKey()];
+  const args: (string | number)[] = [keys.base, newEpoch(), fanoutBacklog, idKey, clock];
   for (const e of events) {
     if (e.id !== undefined && hasGeneratedShape(e.id)) {
       throw new HubError(400, 'invalid-event', generatedShapeMessage(e.id));

@@ -112,7 +112,7 @@ export class RedisBroker implements Broker {
   async publish(events: readonly StoredEvent[]): Promise<void> {
     const todo = this.alreadyFannedOut ? events.filter((e) => !this.alreadyFannedOut?.has(e)) : events;
     if (todo.length === 0 || this.closed) return;
-    const args: (string | number)[] = [this.keys.base, newEpoch(), this.fanoutBacklog];
+    const args: (string | number)[] = [this.keys.base, newEpoch(), this.fanoutBacklog, ''];
     for (const e of todo) {
       args.push(
         e.pos,

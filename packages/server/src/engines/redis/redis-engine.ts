@@ -4,7 +4,7 @@ import type { Engine } from '../engine.js';
 import type { RetentionOptions } from '../history-store.js';
 import { type RedisKeys, redisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
-import { RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
+import { checkRedisMode, RedisLink, type RedisLinkOptions, type RedisTarget } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisRevocationStore } from './redis-revocations.js';
 import { RedisStore } from './redis-store.js';
@@ -19,6 +19,15 @@ export interface RedisEngineOptions extends RedisLinkOptions {
   keyPrefix?: string | undefined;
   /** Per-topic history retention. @defaultValue 10,000 events or 24 h per topic */
   retention?: RetentionOptions | undefined;
+  /**
+   * Acknowledge a publish only after this many replicas of the Redis primary hold it (`WAIT`),
+   * so that it survives a failover (see `RedisStoreOptions.replicas`). 0 acknowledges once the
+   * primary has it.
+   * @defaultValue 0
+   */
+  replicas?: number | undefined;
+  /** How long a publish waits for {@link replicas}. @defaultValue 1000 */
+  replicaTimeoutMs?: number | undefined;
   /**
    * Length of the fan-out stream all nodes read live events from. A node cut off from Redis for
    * longer than this many events makes its streams resume from history (nothing is lost; clients
@@ -139,6 +148,7 @@ export function redisEngine(redis: RedisTarget, options: RedisEngineOptions = {}
     keys,
     async ready(timeoutMs = 5000) {
       await link.waitReady(timeoutMs);
+      await checkRedisMode(link.client, false, link.where);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         broker.ready(),

@@ -72,7 +72,7 @@ export class FanoutReader {
     private readonly sink: FanoutSink,
     private readonly createdAt: number,
   ) {
-    this.connection = link.client.duplicate({
+    this.connection = link.duplicate({
       connectionName: 'tidings-reader',
       // A blocking read has no command timeout. On a dropped connection the read in flight must
       // fail (never be resent, never silently dropped) so the loop re-checks the epoch first.

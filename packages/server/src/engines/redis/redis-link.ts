@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { HubError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 
@@ -8,6 +8,11 @@ import { type Logger, silentLogger } from '../../core/logger.js';
  * closes that client itself.
  */
 export type RedisTarget = string | Redis;
+
+/** Seed nodes of a Redis Cluster: `redis://` or `rediss://` URLs of some of its nodes. */
+export interface RedisClusterTarget {
+  readonly clusterUrls: readonly string[];
+}
 
 /** Options shared by the Redis engine's parts. */
 export interface RedisLinkOptions {
@@ -73,21 +78,120 @@ export function engineRedisOptions(o: RedisLinkOptions, name: string): RedisOpti
 }
 
 /**
+ * Checks the seed URLs of a Redis Cluster (at least one; all with the same scheme and
+ * credentials, which every node of a cluster shares).
+ * @throws {RangeError} naming what is wrong.
+ */
+export function checkClusterUrls(urls: readonly string[]): void {
+  if (urls.length === 0) {
+    throw new RangeError(
+      'Give at least one Redis Cluster node, such as redis://10.0.0.1:6379 (several, comma-separated, survive one being down).',
+    );
+  }
+  for (const u of urls) checkRedisUrl(u);
+  const schemes = new Set(urls.map((u) => new URL(u).protocol));
+  if (schemes.size > 1) {
+    throw new RangeError(
+      'The Redis Cluster URLs mix redis:// and rediss://; every node of a cluster uses the same.',
+    );
+  }
+}
+
+/** ioredis `Cluster` options for the engine: the node settings of {@link engineRedisOptions}. */
+function clusterOptions(urls: readonly string[], o: RedisLinkOptions, name: string) {
+  const first = new URL(urls[0] as string);
+  const node: RedisOptions = {
+    ...engineRedisOptions(o, name),
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+    ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+    ...o.redisOptions,
+  };
+  return {
+    nodes: urls.map((u) => {
+      const x = new URL(u);
+      return { host: x.hostname, port: Number(x.port || 6379) };
+    }),
+    options: {
+      redisOptions: node,
+      // MOVED/ASK during a slot migration and CLUSTERDOWN/TRYAGAIN during a failover are retried
+      // by ioredis (the command did not run); a dropped connection is not (it may have run).
+      maxRedirections: 16,
+      retryDelayOnMoved: 0,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
+      slotsRefreshTimeout: 2000,
+      enableReadyCheck: true,
+      scaleReads: 'master' as const,
+    },
+  };
+}
+
+/**
+ * An error saying the server is the other kind of Redis than the engine expects: a Redis Cluster
+ * node given to the single-Redis engine, or a single Redis given to the cluster engine.
+ */
+export class WrongRedisModeError extends Error {
+  override readonly name = 'WrongRedisModeError';
+}
+
+/**
+ * Rejects with a {@link WrongRedisModeError} when `client`'s server is the other kind of Redis
+ * than `cluster` says (`INFO cluster` shows `cluster_enabled`); resolves when it is the right
+ * kind or cannot tell (INFO disabled on managed Redis).
+ */
+export async function checkRedisMode(client: Redis, cluster: boolean, where: string): Promise<void> {
+  let info: string;
+  try {
+    info = await client.info('cluster');
+  } catch (e) {
+    if (!cluster && /cluster support disabled/i.test(String((e as Error).message))) return;
+    if (cluster && /cluster support disabled/i.test(String((e as Error).message))) {
+      throw new WrongRedisModeError(wrongMode(true, where));
+    }
+    return;
+  }
+  const enabled = /cluster_enabled:1/.test(info);
+  if (enabled !== cluster) throw new WrongRedisModeError(wrongMode(cluster, where));
+}
+
+function wrongMode(cluster: boolean, where: string): string {
+  return cluster
+    ? `${where} is a single Redis, not a Redis Cluster (cluster support is disabled); connect with the single-Redis engine instead: redisEngine(url), or tidings serve --redis <url>.`
+    : `Redis at ${where} is a node of a Redis Cluster (cluster_enabled:1), where the single-Redis engine would get MOVED answers; connect with the cluster engine instead: redisClusterEngine([urls]), or tidings serve --redis-cluster <url>,<url>.`;
+}
+
+/**
  * One ioredis connection plus what the engine needs to fail fast and explain itself: whether
  * Redis is known to be unreachable right now, and the last connection error.
  */
 export class RedisLink {
+  /**
+   * The connection: a `Redis`, or for a cluster an ioredis `Cluster` (typed as `Redis`: the
+   * engine only sends commands both route the same way, every key of a command in one slot).
+   */
   readonly client: Redis;
   /** The URL without credentials, for messages. */
   readonly where: string;
+  /** Whether {@link client} is a Redis Cluster client. */
+  readonly cluster: boolean;
   private everReady = false;
   private lastError: string | undefined;
   private downSince: number | undefined;
   private readonly log: Logger;
 
-  constructor(target: RedisTarget, options: RedisLinkOptions, name: string) {
+  constructor(target: RedisTarget | RedisClusterTarget, options: RedisLinkOptions, name: string) {
     this.log = options.logger ?? silentLogger;
-    if (typeof target === 'string') {
+    this.cluster = false;
+    if (typeof target === 'object' && 'clusterUrls' in target) {
+      checkClusterUrls(target.clusterUrls);
+      this.cluster = true;
+      this.where = target.clusterUrls.map(redactUrl).join(', ');
+      const c = clusterOptions(target.clusterUrls, options, name);
+      this.client = new Cluster(c.nodes, c.options) as unknown as Redis;
+    } else if (typeof target === 'string') {
       checkRedisUrl(target);
       this.where = redactUrl(target);
       this.client = new Redis(target, engineRedisOptions(options, name));
@@ -117,6 +221,18 @@ export class RedisLink {
     });
   }
 
+  /**
+   * A new connection with the same settings plus `overrides` (for a cluster, a new cluster client
+   * whose node connections get them), for blocking reads.
+   */
+  duplicate(overrides: RedisOptions): Redis {
+    if (!this.cluster) return this.client.duplicate(overrides);
+    const c = this.client as unknown as Cluster;
+    return c.duplicate([], {
+      redisOptions: { ...c.options.redisOptions, ...overrides },
+    }) as unknown as Redis;
+  }
+
   /** Whether commands can be sent now. */
   get ready(): boolean {
     return this.client.status === 'ready';
@@ -139,7 +255,7 @@ export class RedisLink {
 
   /** A sentence for `/healthz`: Redis is unreachable, why, and what that means. */
   describeDown(): string {
-    return `Redis at ${this.where} is unreachable${this.reason()}; publishes fail with 503 until it is back.`;
+    return `${this.subject()} is unreachable${this.reason()}; publishes fail with 503 until it is back.`;
   }
 
   /** A 503 saying Redis is unreachable and what that means for `consequence`. */
@@ -147,7 +263,7 @@ export class RedisLink {
     return new HubError(
       503,
       'unavailable',
-      `Redis at ${this.where} is unreachable${this.reason()}, so ${consequence}. Retry in a moment.`,
+      `${this.subject()} is unreachable${this.reason()}, so ${consequence}. Retry in a moment.`,
       undefined,
       { 'retry-after': '1' },
     );
@@ -172,14 +288,19 @@ export class RedisLink {
       return new HubError(
         503,
         'unavailable',
-        `Redis at ${this.where} did not answer in time (${msg}), so ${consequence}. Retry in a moment.`,
+        `${this.subject()} did not answer in time (${msg}), so ${consequence}. Retry in a moment.`,
         undefined,
         { 'retry-after': '1' },
       );
     }
-    return new HubError(503, 'unavailable', `Redis at ${this.where} refused the command: ${msg}`, undefined, {
+    return new HubError(503, 'unavailable', `${this.subject()} refused the command: ${msg}`, undefined, {
       'retry-after': '1',
     });
+  }
+
+  /** "Redis at redis://host:6379", or "the Redis Cluster at …", to start a sentence with. */
+  subject(): string {
+    return this.cluster ? `The Redis Cluster at ${this.where}` : `Redis at ${this.where}`;
   }
 
   /** Resolves once connected, or rejects after `timeoutMs` with the reason. */
@@ -188,7 +309,7 @@ export class RedisLink {
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         this.client.off('ready', ok);
-        reject(new Error(`Redis at ${this.where} is not reachable after ${timeoutMs} ms${this.reason()}.`));
+        reject(new Error(`${this.subject()} is not reachable after ${timeoutMs} ms${this.reason()}.`));
       }, timeoutMs);
       const ok = () => {
         clearTimeout(t);

@@ -45,6 +45,34 @@ export interface RedisStoreOptions extends RedisLinkOptions {
   fanoutBacklog?: number | undefined;
   /** Clock in epoch ms for age retention, injectable for tests. @defaultValue `Date.now` */
   now?: (() => number) | undefined;
+  /**
+   * Acknowledge an append only once this many replicas of the Redis primary hold it (`WAIT`):
+   * an acknowledged event then survives the primary's failure as long as one of those replicas
+   * is promoted. 0 acknowledges as soon as the primary has it (asynchronous replication: a
+   * failover can lose the last writes). When fewer replicas confirm within
+   * {@link replicaTimeoutMs}, the publish fails with 503 although the primary stored it (a retry
+   * with the same `id` is safe).
+   * @defaultValue 0
+   */
+  replicas?: number | undefined;
+  /** How long an append waits for {@link replicas} to confirm. @defaultValue 1000 */
+  replicaTimeoutMs?: number | undefined;
+  /**
+   * The position clock of one shard of a sharded history (Redis Cluster): positions of shard
+   * `offset` use sequence numbers congruent to `offset` modulo `stride`, so that shards never
+   * hand out the same position. Absent for a single Redis.
+   * @see redisClusterEngine
+   */
+  shardClock?:
+    | {
+        /** How many shards the history has (the modulus). @defaultValue 1 */
+        readonly stride: number;
+        /** This shard's number, from 0 (the residue). @defaultValue 0 */
+        readonly offset: number;
+      }
+    | undefined;
+  /** The id key to create when the history has none. @defaultValue a random one */
+  newIdKey?: (() => string) | undefined;
 }
 
 /**
@@ -83,6 +111,10 @@ export class RedisStore implements HistoryStore {
   private readonly ownsLink: boolean;
   private readonly topicIndex: RedisTopicIndex;
   private readonly ageSweep: RedisAgeSweep;
+  private readonly replicas: number;
+  private readonly replicaTimeoutMs: number;
+  private readonly clock: string;
+  private readonly newIdKey: () => string;
   private closed = false;
 
   /**
@@ -103,6 +135,18 @@ export class RedisStore implements HistoryStore {
     if (!Number.isInteger(this.fanoutBacklog) || this.fanoutBacklog < 1) {
       throw new RangeError(`fanoutBacklog must be a positive integer, not ${options.fanoutBacklog}.`);
     }
+    this.replicas = options.replicas ?? 0;
+    this.replicaTimeoutMs = options.replicaTimeoutMs ?? 1000;
+    if (!Number.isInteger(this.replicas) || this.replicas < 0) {
+      throw new RangeError(`replicas must be a whole number of at least 0, not ${options.replicas}.`);
+    }
+    if (!Number.isInteger(this.replicaTimeoutMs) || this.replicaTimeoutMs < 1) {
+      throw new RangeError(
+        `replicaTimeoutMs must be a whole number of at least 1, not ${options.replicaTimeoutMs}.`,
+      );
+    }
+    this.clock = options.shardClock ? `${options.shardClock.stride} ${options.shardClock.offset}` : '';
+    this.newIdKey = options.newIdKey ?? GeneratedIds.newKey;
     this.topicIndex = new RedisTopicIndex(this.keys, () => this.link.client);
     this.ageSweep = new RedisAgeSweep(
       this.link,
@@ -120,16 +164,45 @@ export class RedisStore implements HistoryStore {
   }
 
   async append(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    return this.appendAbove(events, '');
+  }
+
+  /**
+   * {@link append}, giving every new event a position above `floor` (a position of another
+   * shard of a sharded history; `""` for none). Only a store with a `shardClock` honours it.
+   */
+  async appendAbove(events: readonly NewEvent[], floor: string): Promise<AppendResult[]> {
     this.assertOpen();
     if (events.length === 0) return [];
-    const args = appendArgs(this.keys, this.policy, this.fanoutBacklog, events);
+    const clock = this.clock === '' ? '' : `${this.clock} ${floor}`;
+    const args = appendArgs(this.keys, this.policy, this.fanoutBacklog, events, clock, this.newIdKey());
     const consequence =
       events.length === 1 ? 'the event was not stored' : `the ${events.length} events were not stored`;
     this.link.assertUp(consequence);
     const sent = this.link.ready;
     let reply: unknown;
     try {
-      reply = await this.appendScript.run(this.link.client, [this.keys.epoch], args);
+      if (this.replicas === 0) {
+        reply = await this.appendScript.run(this.link.client, [this.keys.epoch], args);
+      } else {
+        const [r, acked] = await this.appendScript.runThenWait(
+          this.link.client,
+          [this.keys.epoch],
+          args,
+          this.replicas,
+          this.replicaTimeoutMs,
+        );
+        if (acked < this.replicas) {
+          throw new HubError(
+            503,
+            'unavailable',
+            `The Redis primary stored the ${events.length === 1 ? 'event' : `${events.length} events`}, but only ${acked} of the ${this.replicas} replicas required confirmed within ${this.replicaTimeoutMs} ms, so a failover could still lose ${events.length === 1 ? 'it' : 'them'}; publish again with the same "id" to be sure (check the replicas' health).`,
+            undefined,
+            { 'retry-after': '1' },
+          );
+        }
+        reply = r;
+      }
     } catch (err) {
       // A script sent on a live connection that then dropped may have run: say so, and how to
       // retry safely. One that waited for the first connection never ran.
@@ -253,7 +326,7 @@ export class RedisStore implements HistoryStore {
       const [, last, , key] = (await this.epochScript.run(
         this.link.client,
         [this.keys.epoch],
-        [this.keys.base, newEpoch(), GeneratedIds.newKey()],
+        [this.keys.base, newEpoch(), this.newIdKey()],
       )) as [string, string, string, string];
       this.idKeys.learn(codecOf(key));
       return last === '0-0' ? '0' : last;
