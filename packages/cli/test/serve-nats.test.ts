@@ -121,6 +121,10 @@ describe.skipIf(!natsUrl)('tidings serve --nats', () => {
       ],
       [['--nats', 'nats://127.0.0.1:4222', '--memory'], /--nats and --memory exclude each other/],
       [
+        ['--nats', 'nats://127.0.0.1:4222', '--redis-cluster', 'redis://127.0.0.1:7000'],
+        /--nats and --redis-cluster exclude each other/,
+      ],
+      [
         ['--nats', 'redis://127.0.0.1:6379'],
         /is a Redis URL; pass it to --redis, or give NATS as nats:\/\/host:4222/,
       ],
@@ -128,7 +132,7 @@ describe.skipIf(!natsUrl)('tidings serve --nats', () => {
       [['--nats', 'http://127.0.0.1:4222'], /The NATS URL must start with nats:\/\/ or tls:\/\//],
       [['--nats', 'nats://127.0.0.1:4222', '--nats-prefix', 'a.b'], /must be 1 to 32 letters, digits/],
       [['--nats-prefix', 'x'], /--nats-prefix only applies with --nats\./],
-      [['--presence-ttl', '5s'], /--presence-ttl only applies with --redis or --nats\./],
+      [['--presence-ttl', '5s'], /--presence-ttl only applies with --redis, --redis-cluster or --nats\./],
     ];
     const results = await Promise.all(
       cases.map(([args]) => run(['serve', '--dev', '--port', '0', ...args], { timeoutMs: 45_000 })),
