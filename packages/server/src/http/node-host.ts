@@ -158,10 +158,10 @@ export class NodeHost implements StreamFrontTarget {
           answer(result);
           return;
         }
-        socket.write(rawHead(200, result.headers));
+        const head = Buffer.from(rawHead(200, result.headers));
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 30_000);
-        result.open(NodeSink.forSocket(socket));
+        result.open(NodeSink.forSocket(socket, head));
       })
       .catch((err) => {
         // handle() answers its own errors; what lands here is rawHead refusing a header with a
