@@ -53,7 +53,8 @@ function onDrain(this: Owner): void {
  * order, those ready in one turn in one write.
  *
  * Anything else on the connection — another method or path, an unusual head, an announced body
- * over the limit — and every byte after it is handed to node:http exactly as it arrived, once the
+ * over the limit, a body that did not arrive with its head (node:http runs the route at once and
+ * answers a refusal without the body) — and every byte after it is handed to node:http exactly as it arrived, once the
  * answers before it are written, so node's parser, limits and error answers apply to it.
  *
  * Deadlines are node:http's: an idle connection is closed after `keepAliveTimeoutMs`; a head must
@@ -154,7 +155,10 @@ export class KeptAliveConnection {
    */
   private take(head: SimpleHead, bytes: Buffer, at: number): number {
     const post = head.method === 'POST' ? this.target.acceptPost(head) : undefined;
-    if (post === undefined || head.contentLength > post.limit) {
+    const whole = bytes.length - at >= head.contentLength;
+    // A body that did not arrive with its head goes to node:http, which runs the route (credentials,
+    // the memory budget) at once and answers a refusal without waiting for the body.
+    if (post === undefined || head.contentLength > post.limit || !whole) {
       this.handOff(bytes);
       return -1;
     }
@@ -245,7 +249,7 @@ export class KeptAliveConnection {
 
   /** Reads again once answers drained (called on 'drain' too). */
   resumeReading(): void {
-    if (!this.paused || this.slots.length >= MAX_IN_FLIGHT / 2) return;
+    if (!this.paused || this.slots.length >= MAX_IN_FLIGHT / 2 || this.handOffBytes !== undefined) return;
     if (this.socket.writableLength > MAX_UNSENT) return;
     this.paused = false;
     this.socket.resume();
@@ -255,6 +259,8 @@ export class KeptAliveConnection {
   private handOff(bytes: Buffer): void {
     this.handOffBytes = bytes;
     if (this.slots.length === 0) this.giveToNode();
+    // Until the answers before it are out, node:http has nothing to read: neither do we.
+    else this.pauseReading();
   }
 
   private giveToNode(): void {
