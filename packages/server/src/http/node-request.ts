@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { HubError } from '../core/errors.js';
 import { ClientGoneError, type HubRequest, relativePath } from './hub-request.js';
 
-function tooLarge(limit: number): HubError {
+/** The `413` for a body longer than `limit` bytes. */
+export function tooLarge(limit: number): HubError {
   return new HubError(
     413,
     'payload-too-large',

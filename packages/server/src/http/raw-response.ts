@@ -65,3 +65,41 @@ export function headTimeout(l: Pick<ResolvedServerLimits, 'headersTimeoutMs'>): 
     { limit: l.headersTimeoutMs, option: 'headersTimeoutMs' },
   );
 }
+
+/**
+ * A whole response on a kept-alive connection, byte for byte what node:http writes for the same
+ * answer from `handleNode`: `headers`, `content-length`, `Date`, then `Connection: keep-alive` and
+ * `Keep-Alive: timeout=S` (no `Keep-Alive` when `keepAliveS` is 0), or `Connection: close` when
+ * `close` is set.
+ * @throws {TypeError} when a header name or value contains CR, LF or NUL (response splitting).
+ */
+export function keptAliveAnswer(
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  keepAliveS: number,
+  close: boolean,
+): string {
+  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Unknown'}\r\n`;
+  for (const name in headers) {
+    const value = headers[name] as string;
+    if (UNSAFE.test(name) || UNSAFE.test(value))
+      throw new TypeError(`The response header ${JSON.stringify(name)} contains a line break or NUL.`);
+    head += `${name}: ${value}\r\n`;
+  }
+  head += `content-length: ${Buffer.byteLength(body)}\r\nDate: ${httpDate()}\r\n`;
+  if (close) head += 'Connection: close\r\n\r\n';
+  else if (keepAliveS > 0) head += `Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveS}\r\n\r\n`;
+  else head += 'Connection: keep-alive\r\n\r\n';
+  return head + body;
+}
+
+/** The `408` for a request body still incomplete after `requestTimeoutMs`. */
+export function bodyTimeout(l: Pick<ResolvedServerLimits, 'requestTimeoutMs'>): string {
+  return rawJson(
+    408,
+    'request-timeout',
+    `The request did not arrive whole within ${l.requestTimeoutMs} ms; send its body at once.`,
+    { limit: l.requestTimeoutMs, option: 'requestTimeoutMs' },
+  );
+}
