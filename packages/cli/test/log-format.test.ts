@@ -15,6 +15,8 @@ afterEach(() => {
 function serveLines(args: string[], lines: number, o: { tty: boolean; env?: Record<string, string> }) {
   const env: Record<string, string | undefined> = { ...process.env, ...o.env };
   if (!o.env || !('NO_COLOR' in o.env)) delete env.NO_COLOR;
+  // Node reads a terminal under CI=1 (set by .ci/run) as 2-colour, so the level would be plain.
+  if (!o.env || !('CI' in o.env)) delete env.CI;
   const argv = [process.execPath, BIN, 'serve', '--dev', '--memory', '--port', '0', ...args];
   const proc = o.tty
     ? spawn('script', ['-qec', argv.join(' '), '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
