@@ -82,6 +82,8 @@ export interface DemoRig {
     path: string,
     o?: { colorScheme?: 'light' | 'dark' },
   ): Promise<{ context: BrowserContext; page: Page; errors: string[] }>;
+  /** A fresh browser context that nobody signed in to (the session cookie is per context), on `path`. */
+  openSignedOut(path: string): Promise<{ context: BrowserContext; page: Page }>;
   /** Backend API call as `user` (signs in on first use). */
   call<T = unknown>(
     user: string,
@@ -197,6 +199,18 @@ export async function startDemo(
       watch(page, user, mine);
       await signIn(page, user, path);
       return { context, page, errors: mine };
+    },
+    async openSignedOut(path) {
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 860 },
+        colorScheme: 'light',
+        reducedMotion: 'no-preference',
+      });
+      contexts.push(context);
+      const page = await context.newPage();
+      watch(page, '(signed out)', []);
+      await page.goto(`${url}${path}`);
+      return { context, page };
     },
     async openTab(context, user, path) {
       const page = await context.newPage();

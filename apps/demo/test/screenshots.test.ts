@@ -31,12 +31,13 @@ describe.skipIf(!hasChromium)('demo screenshots', () => {
     page.screenshot({ path: join(SCREENSHOTS, `demo-${name}.png`) });
 
   it('shoots the sign-in screen and every page, and the theme toggle switches to dark', async () => {
+    // The sign-in screen in a context of its own: a signed-in context shares its session cookie
+    // with every tab, so /login there goes straight to the app.
+    const signedOut = await rig.openSignedOut('/login');
+    await signedOut.page.waitForSelector('[data-user="carol"]');
+    await shoot(signedOut.page, 'login');
+    await signedOut.context.close();
     const { context, page } = await rig.openAs('alice', '/leases');
-    const login = await context.newPage();
-    await login.goto(`${rig.url}/login`);
-    await login.waitForSelector('[data-user="carol"]');
-    await shoot(login, 'login');
-    await login.close();
 
     await page.waitForSelector('tr[data-ip]');
     // Simulated traffic for a few seconds, then a lease of our own so a row is flashing.
