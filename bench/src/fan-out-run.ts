@@ -70,17 +70,12 @@ export async function fanOutRun(ctx: BenchContext, kind: ServerKind, plan: FanOu
     const paths = Array.from({ length: plan.subscribers }, (_, i) =>
       server!.subscribePath(`b${i % plan.topics}`),
     );
-    const c0 = performance.now();
-    const cpuBefore = treeUsage(server.pid).cpu;
     const failure = await openStreams(ctx, pool, server, paths);
     if (failure) {
       row.verdict = 'failed';
       row.notes.push(failure);
       return row;
     }
-    // From asking the agents to connect until every stream got its status line and greeting.
-    row.metrics.connectSeconds = (performance.now() - c0) / 1000;
-    row.metrics.serverCpuUsPerConnection = ((treeUsage(server.pid).cpu - cpuBefore) * 1e6) / paths.length;
     await sleep(300);
     publisher = await HttpPublisher.open(server.port, 2);
     const bodies = plan.topics; // one request per event: every server gets the same requests

@@ -273,11 +273,6 @@ export class HubCore implements PluginHost {
     this.streamPaths.add(path);
   }
 
-  /** The body limit of `POST /publish`, which the stream front may answer on the socket. */
-  rawPostLimit(path: string): number | undefined {
-    return path === '/publish' ? this.options.maxBodyBytes : undefined;
-  }
-
   /** Whether a GET to `path` answers with an event stream (the stream front may serve it). */
   isStreamPath(path: string): boolean {
     return this.streamPaths.has(path);

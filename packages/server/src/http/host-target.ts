@@ -10,9 +10,4 @@ export interface HostTarget {
   internalError(where: string, err: unknown): HubResponse;
   /** Whether a GET to `path` answers with an event stream. */
   isStreamPath(path: string): boolean;
-  /**
-   * The body limit of a `POST` to `path` that may be answered on a bare socket (`/publish`), or
-   * `undefined` for paths node:http serves.
-   */
-  rawPostLimit(path: string): number | undefined;
 }

@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import { malformedUrl } from './answers.js';
 import type { HostTarget } from './host-target.js';
 import { type HubRequest, type HubResponse, LazyAbort, relativePath } from './hub-request.js';
-import type { RawPost } from './kept-alive-connection.js';
 import { closeAfterAnswer } from './lingering-close.js';
 import { nodeRequest } from './node-request.js';
 import { closeDelimited, NodeSink } from './node-sink.js';
@@ -11,14 +10,6 @@ import { rawHead } from './raw-response.js';
 import type { SimpleHead } from './request-head.js';
 import { socketRequest } from './socket-request.js';
 import type { StreamFrontTarget } from './stream-front.js';
-
-/** A `POST` the stream front reads for the hub. */
-interface HubPost extends RawPost {
-  readonly url: URL;
-  readonly path: string;
-}
-
-const NO_ABORT = { signal: new AbortController().signal };
 
 /**
  * The hub's node:http entry points: the request listener (`hub.handleNode`) and the stream
@@ -91,44 +82,6 @@ export class NodeHost implements StreamFrontTarget {
     res.end(r.body);
   }
 
-  /** Whether the stream front answers this `POST` itself (see `KeptAliveConnection`). */
-  acceptPost(head: SimpleHead): RawPost | undefined {
-    let url: URL;
-    try {
-      url = new URL(head.target, 'http://hub.invalid');
-    } catch {
-      return undefined;
-    }
-    const path = relativePath(url.pathname, this.target.options.basePath);
-    if (path === undefined) return undefined;
-    const limit = this.target.rawPostLimit(path);
-    if (limit === undefined) return undefined;
-    const post: HubPost = { url, path, limit };
-    return post;
-  }
-
-  /**
-   * Answers a `POST` the stream front read whole, as `handleNode` would. The body is in hand, so
-   * the client leaving changes nothing: the request's signal never aborts (a publish goes on).
-   */
-  answerPost(
-    post: RawPost,
-    head: SimpleHead,
-    body: string | undefined,
-    socket: Socket,
-  ): Promise<HubResponse> {
-    const p = post as HubPost;
-    return this.target
-      .handle(socketRequest(head, p.url, p.path, socket.remoteAddress ?? '', NO_ABORT, body))
-      .then(
-        (result) =>
-          'kind' in result
-            ? this.target.internalError('stream front', new Error('A POST route answered with a stream.'))
-            : result,
-        (err) => this.target.internalError('stream front', err),
-      );
-  }
-
   /**
    * The stream front's entry (see `installStreamFront`): serves a plain GET to one of the stream
    * paths on the bare socket, the same way `handleNode` would, minus node:http's objects.
@@ -150,7 +103,7 @@ export class NodeHost implements StreamFrontTarget {
       socket.destroySoon();
     };
     this.target
-      .handle(socketRequest(head, url, path, socket.remoteAddress ?? '', abort, ''))
+      .handle(socketRequest(head, url, path, socket.remoteAddress ?? '', abort))
       .then((result) => {
         socket.off('close', onClose);
         if (abort.closed || socket.destroyed) return;
@@ -158,10 +111,10 @@ export class NodeHost implements StreamFrontTarget {
           answer(result);
           return;
         }
-        const head = Buffer.from(rawHead(200, result.headers));
+        socket.write(rawHead(200, result.headers));
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 30_000);
-        result.open(NodeSink.forSocket(socket, head));
+        result.open(NodeSink.forSocket(socket));
       })
       .catch((err) => {
         // handle() answers its own errors; what lands here is rawHead refusing a header with a

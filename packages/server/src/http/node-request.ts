@@ -2,8 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { HubError } from '../core/errors.js';
 import { ClientGoneError, type HubRequest, relativePath } from './hub-request.js';
 
-/** The `413` for a body longer than `limit` bytes. */
-export function tooLarge(limit: number): HubError {
+function tooLarge(limit: number): HubError {
   return new HubError(
     413,
     'payload-too-large',

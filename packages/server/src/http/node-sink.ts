@@ -180,19 +180,11 @@ export class NodeSink implements StreamSink {
   }
 
   /**
-   * A sink writing straight to `socket`, whose body ends with the connection. Ending the sink
-   * ends the socket.
-   * @param head the response head, when it is not on the wire yet: it goes out in the same write
-   *   as the first frames (the greeting), one syscall per new stream instead of two.
+   * A sink writing straight to `socket`, whose response head is already on the wire and whose
+   * body ends with the connection. Ending the sink ends the socket.
    */
-  static forSocket(socket: Socket, head?: Uint8Array): NodeSink {
-    const sink = new NodeSink(undefined, socket);
-    if (head !== undefined) {
-      // Queued like a frame, but not counted as body bytes written.
-      sink.write(head);
-      sink.written -= head.byteLength;
-    }
-    return sink;
+  static forSocket(socket: Socket): NodeSink {
+    return new NodeSink(undefined, socket);
   }
 
   write(chunk: Uint8Array): void {

@@ -1,14 +1,9 @@
 /**
- * A request head simple enough to serve without node:http: a `GET` (no body) or, where the
- * reader allows it, an HTTP/1.1 `POST` with a plain `Content-Length`; request line and headers in
- * CRLF lines, no repeated header. Anything else is left to node:http, whose parser (llhttp) knows
- * every corner of HTTP/1.1 and answers malformed requests precisely.
+ * A `GET` request head simple enough to serve without node:http: request line and headers in
+ * CRLF lines, no body, no repeated header. Anything else is left to node:http, whose parser
+ * (llhttp) knows every corner of HTTP/1.1 and answers malformed requests precisely.
  */
 export interface SimpleHead {
-  /** `GET`, or `POST` from a reader that allows it. */
-  readonly method: 'GET' | 'POST';
-  /** Bytes of body announced by `Content-Length` (0 for a `GET`). */
-  readonly contentLength: number;
   /** The request target as sent: origin form, starting with `/`. */
   readonly target: string;
   /** Header values by lower-case name. */
@@ -46,10 +41,6 @@ for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL
 const NOT_SIMPLE = new Set(['transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
 
 const START = Buffer.from('GET /');
-const POST_START = Buffer.from('POST /');
-/** Longest `Content-Length` read as a number: 15 digits stay exact in a double. */
-const MAX_LENGTH_DIGITS = 15;
-const EMPTY = Buffer.alloc(0);
 const VERSION = Buffer.from('HTTP/1.');
 
 // Where the reader is in the head.
@@ -75,18 +66,13 @@ const S_DONE = 9;
  * plain `0`, a repeated header, more than `maxHeaders` headers, more than `maxBytes` bytes.
  */
 export class HeadReader {
-  private buf: Buffer = EMPTY;
-  /** `buf` is a view of the caller's chunk (see {@link pushFrom}), not the reader's own copy. */
-  private borrowed = false;
+  private buf: Buffer;
   private len = 0;
   private state = S_START;
   /** Progress within the literal being matched (S_START, S_VERSION). */
   private k = 0;
-  private start: Buffer = START;
-  private minor = 0;
-  private contentLength = 0;
   private target = '';
-  private headers = new Map<string, string>();
+  private readonly headers = new Map<string, string>();
   private lineStart = 0;
   private colon = 0;
   private result: SimpleHead | typeof INCOMPLETE | typeof HAND_OFF = INCOMPLETE;
@@ -94,29 +80,12 @@ export class HeadReader {
   /**
    * @param maxBytes longest head read; a longer one is handed off (node:http answers `431`).
    * @param maxHeaders most headers read; a head with more is handed off. @defaultValue 1000
-   * @param allowPost also read HTTP/1.1 `POST` heads with a plain `Content-Length` (at most 15
-   *   digits, no leading zero) and no `Connection` header other than `keep-alive`. @defaultValue false
    */
   constructor(
     private readonly maxBytes: number,
     private readonly maxHeaders: number = NODE_MAX_HEADERS,
-    private readonly allowPost = false,
-  ) {}
-
-  /** Forgets the head read so far, to read the next request on the same connection. */
-  reset(): void {
-    // The bytes may still be in use (a head's leftover, a hand-off): never written again.
-    this.buf = EMPTY;
-    this.borrowed = false;
-    this.len = 0;
-    this.state = S_START;
-    this.k = 0;
-    this.start = START;
-    this.minor = 0;
-    this.contentLength = 0;
-    this.target = '';
-    this.headers = new Map();
-    this.result = INCOMPLETE;
+  ) {
+    this.buf = Buffer.allocUnsafe(Math.min(1024, Math.max(16, maxBytes)));
   }
 
   /** Every byte received so far (to hand the socket to node:http as it arrived). */
@@ -136,35 +105,8 @@ export class HeadReader {
    *   INCOMPLETE, the same answer (the chunk is still kept in {@link bytes}).
    */
   push(chunk: Buffer): SimpleHead | typeof INCOMPLETE | typeof HAND_OFF {
-    return this.pushFrom(chunk, 0);
-  }
-
-  /**
-   * {@link push} of `chunk` from offset `at`. A reader with nothing read yet looks at the chunk
-   * in place and copies only what is left of an incomplete head, so a chunk of many pipelined
-   * requests is not copied once per request. {@link bytes} may then be a view of `chunk`.
-   */
-  pushFrom(chunk: Buffer, at: number): SimpleHead | typeof INCOMPLETE | typeof HAND_OFF {
     const from = this.len;
-    if (from === 0 && this.result === INCOMPLETE) {
-      this.buf = at === 0 ? chunk : chunk.subarray(at);
-      this.borrowed = true;
-      this.len = this.buf.length;
-    } else this.append(at === 0 ? chunk : chunk.subarray(at));
-    const r = this.scan(from);
-    if (r === INCOMPLETE && this.borrowed) {
-      // The chunk is the caller's: keep a copy of the head's start for the next one.
-      const own = Buffer.allocUnsafe(
-        Math.min(Math.max(1024, this.len * 2), Math.max(this.len, this.maxBytes)),
-      );
-      this.buf.copy(own, 0, 0, this.len);
-      this.buf = own;
-      this.borrowed = false;
-    }
-    return r;
-  }
-
-  private scan(from: number): SimpleHead | typeof INCOMPLETE | typeof HAND_OFF {
+    this.append(chunk);
     if (this.result !== INCOMPLETE) return this.result;
     const end = Math.min(this.len, this.maxBytes);
     for (let i = from; i < end; i++) {
@@ -173,13 +115,7 @@ export class HeadReader {
         return HAND_OFF;
       }
       if (this.state === S_DONE) {
-        this.result = {
-          method: this.start === START ? 'GET' : 'POST',
-          contentLength: this.contentLength,
-          target: this.target,
-          headers: this.headers,
-          length: i + 1,
-        };
+        this.result = { target: this.target, headers: this.headers, length: i + 1 };
         return this.result;
       }
     }
@@ -189,10 +125,9 @@ export class HeadReader {
 
   private append(chunk: Buffer): void {
     const need = this.len + chunk.length;
-    if (need > this.buf.length || this.borrowed) {
-      this.borrowed = false;
+    if (need > this.buf.length) {
       // Doubling keeps a head sent a byte at a time linear in its length.
-      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, 64));
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
       this.buf.copy(grown, 0, 0, this.len);
       this.buf = grown;
     }
@@ -204,9 +139,8 @@ export class HeadReader {
   private step(c: number, i: number): boolean {
     switch (this.state) {
       case S_START:
-        if (this.k === 0 && c === 0x50 && this.allowPost) this.start = POST_START;
-        if (c !== this.start[this.k]) return false;
-        if (++this.k === this.start.length) {
+        if (c !== START[this.k]) return false;
+        if (++this.k === START.length) {
           this.state = S_TARGET;
           this.lineStart = i;
         }
@@ -223,7 +157,6 @@ export class HeadReader {
       case S_VERSION:
         if (this.k < VERSION.length) return c === VERSION[this.k++];
         if (c !== 0x30 && c !== 0x31) return false;
-        this.minor = c - 0x30;
         this.state = S_LINE_CR;
         return true;
       case S_LINE_CR:
@@ -263,7 +196,6 @@ export class HeadReader {
         if (c !== LF) return false;
         // node:http answers a request without Host with 400; let it.
         if (!this.headers.has('host')) return false;
-        if (this.start === POST_START && !this.simplePost()) return false;
         this.state = S_DONE;
         return true;
       default:
@@ -279,7 +211,6 @@ export class HeadReader {
     let ve = cr;
     while (vs < ve && (this.buf[vs] === SP || this.buf[vs] === HTAB)) vs++;
     if (name === 'content-length') {
-      if (this.start === POST_START) return this.postLength(vs, ve);
       // Exactly "0" with spaces after it: llhttp refuses a tab there, and reads "00" as a
       // number this reader need not know about.
       if (this.buf[vs] !== 0x30) return false;
@@ -289,36 +220,6 @@ export class HeadReader {
     while (ve > vs && (this.buf[ve - 1] === SP || this.buf[ve - 1] === HTAB)) ve--;
     this.headers.set(name, this.buf.toString('latin1', vs, ve));
     return true;
-  }
-
-  /**
-   * A POST's `Content-Length` in `buf[vs, ve)`: digits, no leading zero (llhttp reads those too,
-   * but nothing needs them), then spaces only (llhttp refuses a tab there).
-   */
-  private postLength(vs: number, ve: number): boolean {
-    let n = 0;
-    let j = vs;
-    for (; j < ve && j - vs <= MAX_LENGTH_DIGITS; j++) {
-      const d = (this.buf[j] as number) - 0x30;
-      if (d < 0 || d > 9) break;
-      n = n * 10 + d;
-    }
-    const digits = j - vs;
-    if (digits === 0 || digits > MAX_LENGTH_DIGITS || (digits > 1 && this.buf[vs] === 0x30)) return false;
-    for (; j < ve; j++) if (this.buf[j] !== SP) return false;
-    this.contentLength = n;
-    this.headers.set('content-length', String(n));
-    return true;
-  }
-
-  /**
-   * Whether a complete POST head is one to serve on a kept-alive connection: HTTP/1.1, its body
-   * length known, the connection kept open (`Connection: close` and the like go to node:http).
-   */
-  private simplePost(): boolean {
-    if (this.minor !== 1 || !this.headers.has('content-length')) return false;
-    const connection = this.headers.get('connection');
-    return connection === undefined || connection.toLowerCase() === 'keep-alive';
   }
 }
 

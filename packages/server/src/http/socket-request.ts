@@ -1,12 +1,11 @@
-import { ClientGoneError, type HubRequest } from './hub-request.js';
-import { tooLarge } from './node-request.js';
+import type { HubRequest } from './hub-request.js';
 import type { SimpleHead } from './request-head.js';
 
+const NO_BODY: Promise<string> = Promise.resolve('');
+
 /**
- * Adapts a request read by the stream front to a {@link HubRequest}: a `GET` has no body (the
- * front hands any other to node:http); a `POST`'s body arrived whole before it is handled.
- * @param body the whole body as UTF-8 text (`head.contentLength` is its size in bytes), or
- *   undefined when the client left before sending all of it.
+ * Adapts a request head read by the stream front to a {@link HubRequest}. Such a request has no
+ * body (the front hands any other to node:http), so `text()` is empty.
  */
 export function socketRequest(
   head: SimpleHead,
@@ -14,10 +13,9 @@ export function socketRequest(
   path: string,
   remoteAddress: string,
   abort: { readonly signal: AbortSignal },
-  body: string | undefined,
 ): HubRequest {
   return {
-    method: head.method,
+    method: 'GET',
     url,
     path,
     remoteAddress,
@@ -25,10 +23,6 @@ export function socketRequest(
       return abort.signal;
     },
     header: (name) => head.headers.get(name),
-    // Same answers as nodeRequest: a body over the route's limit is a 413.
-    text: (limit) => {
-      if (head.contentLength > limit) return Promise.reject(tooLarge(limit));
-      return body === undefined ? Promise.reject(new ClientGoneError()) : Promise.resolve(body);
-    },
+    text: () => NO_BODY,
   };
 }

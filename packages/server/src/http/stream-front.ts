@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { KeptAliveConnection, type RawPostTarget } from './kept-alive-connection.js';
 import { firstByteTimeout, headTimeout } from './raw-response.js';
 import { HAND_OFF, HeadReader, INCOMPLETE, NODE_MAX_HEADERS, type SimpleHead } from './request-head.js';
 import type { ResolvedServerLimits } from './server-limit-options.js';
@@ -9,7 +8,7 @@ import type { ResolvedServerLimits } from './server-limit-options.js';
  * A handler that can serve some requests on a bare socket: a hub's `handleNode` carries one under
  * {@link STREAM_FRONT}.
  */
-export interface StreamFrontTarget extends RawPostTarget {
+export interface StreamFrontTarget {
   /**
    * Serves the request if it is one of the handler's event streams (the socket is then its own,
    * for good) and returns true; returns false, touching nothing, to let node:http have it.
@@ -88,10 +87,6 @@ export function installStreamFront(
   if (original.length === 0) throw new Error('installStreamFront needs a node:http server.');
   server.removeAllListeners('connection');
   const owned = new Set<Socket>();
-  const keptAlive = new Set<KeptAliveConnection>();
-  const gone = (c: KeptAliveConnection) => keptAlive.delete(c);
-  // node:http's own figure, in whole seconds, as its Keep-Alive header gives it.
-  const keepAliveS = () => Math.floor((server.keepAliveTimeout || 0) / 1000);
 
   const handOff = (socket: FrontSocket, bytes: Buffer): void => {
     release(socket);
@@ -103,10 +98,6 @@ export function installStreamFront(
   const onHead = (socket: FrontSocket, reader: HeadReader, chunk: Buffer): void => {
     const head = reader.push(chunk);
     if (head === INCOMPLETE) return;
-    if (head !== HAND_OFF && head.method === 'POST') {
-      servePosts(socket, head, reader);
-      return;
-    }
     // Bytes after the head would be a pipelined request; node:http knows what to do with them.
     if (head === HAND_OFF || head.length !== reader.length) {
       handOff(socket, reader.bytes);
@@ -120,21 +111,6 @@ export function installStreamFront(
     const n = server.maxHeadersCount;
     if (typeof n !== 'number' || Number.isNaN(n)) return NODE_MAX_HEADERS;
     return n > 0 ? n : Number.POSITIVE_INFINITY;
-  };
-
-  /** A `POST` first: the connection is a publisher's, answered by a {@link KeptAliveConnection}. */
-  const servePosts = (socket: FrontSocket, head: SimpleHead, reader: HeadReader): void => {
-    const bytes = reader.bytes;
-    if (target.acceptPost(head) === undefined) {
-      handOff(socket, bytes);
-      return;
-    }
-    release(socket);
-    socket.off('end', onPeerEnd);
-    const next = new HeadReader(limits.maxHeaderBytes, maxHeaders(), true);
-    const c = new KeptAliveConnection(socket, next, target, limits, keepAliveS, handOff, gone);
-    keptAlive.add(c);
-    c.begin(head, bytes, head.length);
   };
 
   const serve = (socket: FrontSocket, head: SimpleHead, bytes: Buffer): void => {
@@ -156,7 +132,7 @@ export function installStreamFront(
     socket.on('end', onPeerEnd);
     socket.on('close', onFrontClose);
     const pending: Pending = {
-      reader: new HeadReader(limits.maxHeaderBytes, maxHeaders(), true),
+      reader: new HeadReader(limits.maxHeaderBytes, maxHeaders()),
       timer: setTimeout(() => expire(socket, firstByteTimeout(limits)), limits.firstByteTimeoutMs),
       onData: (chunk) => {
         const firstChunk = pending.reader.length === 0;
@@ -179,12 +155,5 @@ export function installStreamFront(
   server.closeAllConnections = () => {
     closeAll();
     for (const s of owned) s.destroy();
-    for (const c of keptAlive) c.destroy();
-  };
-  // server.close() calls this: idle publishing connections close now, busy ones once answered.
-  const closeIdle = server.closeIdleConnections.bind(server);
-  server.closeIdleConnections = () => {
-    closeIdle();
-    for (const c of keptAlive) c.close();
   };
 }
