@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Db } from '../app-db.js';
 import type { DemoUser } from '../users.js';
-import type { SignedInBy } from './authenticate.js';
+
+/** How the request was signed in: the browser's session cookie, or a script's bearer token. */
+export type SignedInBy = 'cookie' | 'bearer';
 
 /** What every route may use: the app database, the token secret and the hub. */
 export interface ApiContext {

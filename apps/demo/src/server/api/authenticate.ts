@@ -2,10 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { requestCookie, SESSION_COOKIE } from '../cookies.js';
 import { ApiError } from '../http-util.js';
 import { type DemoUser, verifySessionToken, verifyToken } from '../users.js';
-import type { ApiContext } from './api-route.js';
-
-/** How the request was signed in: the browser's session cookie, or a script's bearer token. */
-export type SignedInBy = 'cookie' | 'bearer';
+import type { ApiContext, SignedInBy } from './api-route.js';
 
 /**
  * The user behind the request, or a 401 saying how to sign in. Scripts send the token of
