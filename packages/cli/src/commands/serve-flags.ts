@@ -129,26 +129,14 @@ export function checkServeFlags(values: ServeValues, positionals: readonly strin
     throw new UsageError('--redis-replicas only applies with --redis or --redis-cluster.');
   }
   if (values['redis-cluster'] !== undefined) {
-    const other = values.memory
-      ? '--memory'
-      : values.data !== undefined
-        ? '--data'
-        : values.durability
-          ? '--durability'
-          : '';
+    const other = localHistoryFlag(values);
     if (other) {
       throw new UsageError(
         `--redis-cluster and ${other} exclude each other: with --redis-cluster, history lives in the Redis Cluster.`,
       );
     }
   } else if (values.redis !== undefined) {
-    const other = values.memory
-      ? '--memory'
-      : values.data !== undefined
-        ? '--data'
-        : values.durability
-          ? '--durability'
-          : '';
+    const other = localHistoryFlag(values);
     if (other)
       throw new UsageError(`--redis and ${other} exclude each other: with --redis, history lives in Redis.`);
   } else if (values['redis-prefix'] !== undefined) {
@@ -180,6 +168,13 @@ export function checkServeFlags(values: ServeValues, positionals: readonly strin
   return { workers, level, logFormat, port, host, maxMemoryBytes, retention };
 }
 
+/** The first flag given that keeps history in this process (SQLite or memory), or ''. */
+function localHistoryFlag(values: ServeValues): string {
+  if (values.memory) return '--memory';
+  if (values.data !== undefined) return '--data';
+  return values.durability ? '--durability' : '';
+}
+
 /** `--nats` excludes the other places for history; `--nats-prefix` and `--presence-ttl` need an engine shared by nodes. */
 function checkNatsFlags(values: ServeValues): void {
   if (values.nats !== undefined) {
@@ -188,13 +183,7 @@ function checkNatsFlags(values: ServeValues): void {
         ? '--redis'
         : values['redis-cluster'] !== undefined
           ? '--redis-cluster'
-          : values.memory
-            ? '--memory'
-            : values.data !== undefined
-              ? '--data'
-              : values.durability
-                ? '--durability'
-                : '';
+          : localHistoryFlag(values);
     if (other) {
       throw new UsageError(
         `--nats and ${other} exclude each other: with --nats, history lives in NATS JetStream.`,
